@@ -1,0 +1,26 @@
+"""The Celery app and the one beat schedule of carm-portal.
+
+Tasks are thin (ids in, one domain function called); heavy work (imports, reconciliation, PDFs)
+is routed to the ``heavy`` queue so a big statement never delays an expiry alert.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carm_portal.settings")
+
+app = Celery("carm_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic job, in one place. Times are Eastern (CELERY_TIMEZONE = TIME_ZONE), like CBSA's.
+app.conf.beat_schedule = {
+    # 02:30 nightly: re-derive every importer's onboarding checklist, so a change made outside the
+    # app's own forms (admin bulk edits, data fixes) still shows up by morning.
+    "refresh-onboarding-checklists": {
+        "task": "clients.tasks.refresh_all_checklists",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}

@@ -1,0 +1,16 @@
+"""Template context shared by every page: the signed-in user's side (broker or importer)."""
+
+from django.http import HttpRequest
+
+from clients import access
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"is_broker": False, "is_importer_user": False}
+    return {
+        "is_broker": access.is_broker(user),
+        "is_importer_user": access.is_importer_user(user),
+        "broker_roles": sorted(access.broker_roles(user)),
+    }

@@ -1,0 +1,17 @@
+"""carm-portal URLs: pages by app, django-allauth, the admin and the REST API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clients import views as client_views
+
+urlpatterns = [
+    path("", client_views.home, name="home"),
+    path("clients/", include("clients.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("carm_portal.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

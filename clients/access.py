@@ -1,0 +1,236 @@
+"""Who may see and change what: the one place every view, API view, export and task asks.
+
+Broker staff hold a role through a Django group (broker admin, agent, finance) and see the whole
+portfolio; an importer's people hold a ``Membership`` role (BAM, finance, employee) and see only
+their own importer(s). A user who may not *see* an importer gets a 404 (we do not confirm that it
+exists); one who may see it but not do the thing asked gets a 403.
+
+Like a proxy in the CCP, broker staff never hold ``VIEW_BANK_ACCOUNT``: full bank account numbers
+are for the importer's BAM alone.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Importer, Membership
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from carm_portal.models import User
+
+    AnyUser = User | AnonymousUser
+
+M = TypeVar("M", bound=Model)
+
+
+class BrokerRole(StrEnum):
+    ADMIN = "broker admin"
+    AGENT = "broker agent"
+    FINANCE = "broker finance"
+
+
+BROKER_ROLE_LABELS = {
+    BrokerRole.ADMIN: _("Broker admin"),
+    BrokerRole.AGENT: _("Broker agent"),
+    BrokerRole.FINANCE: _("Broker finance"),
+}
+
+
+class Perm(StrEnum):
+    VIEW = "view"  # the importer, its accounts, people, checklist and delegations
+    MANAGE_CLIENT = "manage_client"  # importer record, program accounts, checklist confirmations
+    MANAGE_PEOPLE = "manage_people"  # the importer's CCP portal users
+    INVITE = "invite"  # invite people to sign in for the importer
+    MANAGE_DELEGATION = "manage_delegation"
+    VIEW_FINANCE = "view_finance"  # statements, reconciliation, payments, security
+    MANAGE_STATEMENTS = "manage_statements"  # import, reconcile, resolve exceptions
+    MANAGE_PAYMENTS = "manage_payments"  # record and allocate payments, security records
+    VIEW_BANK_ACCOUNT = "view_bank_account"  # full PAD account numbers
+
+
+class GlobalPerm(StrEnum):
+    VIEW_PORTFOLIO = "view_portfolio"  # portfolio-wide dashboards and worklists
+    CREATE_IMPORTER = "create_importer"
+    MANAGE_USERS = "manage_users"
+    MANAGE_RATES = "manage_rates"  # interest rate table, settings-like reference data
+
+
+_BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
+    BrokerRole.ADMIN: frozenset(Perm) - {Perm.VIEW_BANK_ACCOUNT},
+    BrokerRole.AGENT: frozenset(
+        {
+            Perm.VIEW,
+            Perm.MANAGE_CLIENT,
+            Perm.MANAGE_PEOPLE,
+            Perm.INVITE,
+            Perm.MANAGE_DELEGATION,
+            Perm.VIEW_FINANCE,
+            Perm.MANAGE_STATEMENTS,
+        }
+    ),
+    BrokerRole.FINANCE: frozenset(
+        {Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_STATEMENTS, Perm.MANAGE_PAYMENTS}
+    ),
+}
+
+_BROKER_GLOBAL: dict[BrokerRole, frozenset[GlobalPerm]] = {
+    BrokerRole.ADMIN: frozenset(GlobalPerm),
+    BrokerRole.AGENT: frozenset({GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.CREATE_IMPORTER}),
+    BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO}),
+}
+
+_MEMBER_PERMS: dict[str, frozenset[Perm]] = {
+    Membership.Role.BAM: frozenset(
+        {
+            Perm.VIEW,
+            Perm.MANAGE_PEOPLE,
+            Perm.INVITE,
+            Perm.VIEW_FINANCE,
+            Perm.MANAGE_PAYMENTS,
+            Perm.VIEW_BANK_ACCOUNT,
+        }
+    ),
+    Membership.Role.FINANCE: frozenset({Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_PAYMENTS}),
+    Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
+}
+
+
+# --- Who is this user? (cached on the user object: one query each per request) ------------------
+
+
+def broker_roles(user: AnyUser) -> frozenset[BrokerRole]:
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_carm_broker_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(r for r in BrokerRole if r.value in names)
+        if user.is_superuser:
+            cached |= {BrokerRole.ADMIN}
+        user._carm_broker_roles = cached
+    return cached
+
+
+def member_roles(user: AnyUser) -> dict[int, str]:
+    """importer id -> membership role for an importer's person (empty for broker staff)."""
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    cached = getattr(user, "_carm_member_roles", None)
+    if cached is None:
+        cached = dict(user.memberships.values_list("importer_id", "role"))
+        user._carm_member_roles = cached
+    return cached
+
+
+def forget(user: AnyUser) -> None:
+    """Drop the cached roles (after a group or membership change in the same request)."""
+    for attr in ("_carm_broker_roles", "_carm_member_roles"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def is_broker(user: AnyUser) -> bool:
+    return bool(broker_roles(user))
+
+
+def is_importer_user(user: AnyUser) -> bool:
+    return not is_broker(user) and bool(member_roles(user))
+
+
+# --- What may they do? ----------------------------------------------------------------------------
+
+
+def permissions_for(user: AnyUser, importer: Importer | int) -> frozenset[Perm]:
+    importer_id = importer if isinstance(importer, int) else importer.pk
+    perms: frozenset[Perm] = frozenset()
+    for role in broker_roles(user):
+        perms |= _BROKER_PERMS[role]
+    role = member_roles(user).get(importer_id)
+    if role:
+        perms |= _MEMBER_PERMS[role]
+    return perms
+
+
+def can(user: AnyUser, perm: Perm, importer: Importer | int) -> bool:
+    return perm in permissions_for(user, importer)
+
+
+def can_global(user: AnyUser, perm: GlobalPerm) -> bool:
+    return any(perm in _BROKER_GLOBAL[r] for r in broker_roles(user))
+
+
+def visible_importers(user: AnyUser) -> QuerySet[Importer]:
+    """Every importer this user may see: the whole portfolio for broker staff, else their own."""
+    if is_broker(user):
+        return Importer.objects.all()
+    ids = list(member_roles(user))
+    return Importer.objects.filter(pk__in=ids) if ids else Importer.objects.none()
+
+
+def scope(queryset: QuerySet[M], user: AnyUser, *, importer_field: str = "importer") -> QuerySet[M]:
+    """Limit any queryset to rows of importers the user may see (``importer_field`` is the path)."""
+    if is_broker(user):
+        return queryset
+    ids = list(member_roles(user))
+    if not ids:
+        return queryset.none()
+    return queryset.filter(**{f"{importer_field}__in": ids})
+
+
+def scope_for(queryset: QuerySet[M], user: AnyUser, perm: Perm, *, importer_field: str = "importer") -> QuerySet[M]:
+    """As ``scope``, but only importers on which the user holds ``perm`` (e.g. finance rows)."""
+    if is_broker(user):
+        return queryset if any(perm in _BROKER_PERMS[r] for r in broker_roles(user)) else queryset.none()
+    ids = [i for i, role in member_roles(user).items() if perm in _MEMBER_PERMS[role]]
+    return queryset.filter(**{f"{importer_field}__in": ids}) if ids else queryset.none()
+
+
+def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
+    """Importers assigned to an agent directly or through one of their client groups."""
+    return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__agents": user})
+
+
+# --- Guards for views -----------------------------------------------------------------------------
+
+
+def get_importer(user: AnyUser, pk: object, perm: Perm = Perm.VIEW) -> Importer:
+    """The importer ``pk`` if the user may see it (else 404) and holds ``perm`` on it (else 403)."""
+    try:
+        importer = visible_importers(user).get(pk=pk)
+    except (Importer.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such importer.")) from None
+    require(user, perm, importer)
+    return importer
+
+
+def require(user: AnyUser, perm: Perm, importer: Importer | int) -> None:
+    if not can(user, perm, importer):
+        raise PermissionDenied(_("Your role does not allow this for this importer."))
+
+
+def require_global(user: AnyUser, perm: GlobalPerm) -> None:
+    """Broker-only pages: outsiders with no broker role get a 403."""
+    if not can_global(user, perm):
+        raise PermissionDenied(_("This page is for the broker's staff."))
+
+
+def get_scoped(queryset: QuerySet[M], user: AnyUser, pk: object, perm: Perm = Perm.VIEW, *, importer_field: str = "importer") -> M:
+    """One row of an importer-owned model: 404 if its importer is invisible, 403 without ``perm``."""
+    try:
+        obj = scope(queryset, user, importer_field=importer_field).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("Not found.")) from None
+    *path, last = importer_field.split("__")
+    owner = obj
+    for part in path:
+        owner = getattr(owner, part)
+    require(user, perm, getattr(owner, f"{last}_id"))
+    return obj

@@ -1,0 +1,316 @@
+"""Importers, their RM program accounts, their people, and the CARM onboarding checklist.
+
+Models hold fields, constraints and small properties; the rules live in ``clients/onboarding.py``
+(checklist derivation) and ``clients/access.py`` (who may see and change what).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clients.validators import normalize_bn9, normalize_bn15, validate_bn9, validate_bn15
+
+
+class Province(models.TextChoices):
+    AB = "AB", _("Alberta")
+    BC = "BC", _("British Columbia")
+    MB = "MB", _("Manitoba")
+    NB = "NB", _("New Brunswick")
+    NL = "NL", _("Newfoundland and Labrador")
+    NS = "NS", _("Nova Scotia")
+    NT = "NT", _("Northwest Territories")
+    NU = "NU", _("Nunavut")
+    ON = "ON", _("Ontario")
+    PE = "PE", _("Prince Edward Island")
+    QC = "QC", _("Quebec")
+    SK = "SK", _("Saskatchewan")
+    YT = "YT", _("Yukon")
+
+
+class ClientGroup(models.Model):
+    """A broker's grouping of clients (by region, industry, team) with the agents who serve it."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="client_groups", verbose_name=_("agents")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client group")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Importer(models.Model):
+    """A business that imports into Canada and is a client of the broker."""
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        ONBOARDING = "onboarding", _("Onboarding")
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
+
+    legal_name = models.CharField(
+        _("legal name"),
+        max_length=200,
+        help_text=_("Exactly as CBSA holds it, punctuation included."),
+    )
+    operating_name = models.CharField(_("operating name"), max_length=200, blank=True)
+    bn9 = models.CharField(
+        _("business number (BN9)"), max_length=9, unique=True, validators=[validate_bn9]
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ONBOARDING
+    )
+    # Legal address: CCP registration needs it exactly as CBSA holds it.
+    address_line1 = models.CharField(_("address"), max_length=200)
+    address_line2 = models.CharField(_("address (line 2)"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    province = models.CharField(_("province or territory"), max_length=2, choices=Province.choices)
+    postal_code = models.CharField(_("postal code"), max_length=7)
+    mailing_same_as_legal = models.BooleanField(_("mailing address is the legal address"), default=True)
+    mailing_line1 = models.CharField(_("mailing address"), max_length=200, blank=True)
+    mailing_line2 = models.CharField(_("mailing address (line 2)"), max_length=200, blank=True)
+    mailing_city = models.CharField(_("mailing city"), max_length=100, blank=True)
+    mailing_province = models.CharField(
+        _("mailing province or territory"), max_length=2, choices=Province.choices, blank=True
+    )
+    mailing_postal_code = models.CharField(_("mailing postal code"), max_length=7, blank=True)
+    phone = models.CharField(_("phone"), max_length=24, blank=True)
+    email = models.EmailField(_("general email"), blank=True)
+    assigned_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned agent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_importers",
+    )
+    client_group = models.ForeignKey(
+        ClientGroup,
+        verbose_name=_("client group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="importers",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["legal_name", "id"]
+        verbose_name = _("importer")
+        indexes = [models.Index(fields=["status", "legal_name"])]
+
+    def __str__(self) -> str:
+        return self.operating_name or self.legal_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("clients:importer_detail", args=[self.pk])
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.bn9 = normalize_bn9(self.bn9)
+        super().save(*args, **kwargs)
+
+    @property
+    def legal_address(self) -> str:
+        parts = [self.address_line1, self.address_line2, f"{self.city} {self.province}  {self.postal_code}"]
+        return "\n".join(p for p in parts if p.strip())
+
+
+class ProgramAccount(models.Model):
+    """An importer's RM (import-export) program account, BN15 = BN9 + RM + 4 digits."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+
+    importer = models.ForeignKey(
+        Importer, on_delete=models.CASCADE, related_name="program_accounts", verbose_name=_("importer")
+    )
+    bn15 = models.CharField(
+        _("program account (BN15)"), max_length=15, unique=True, validators=[validate_bn15]
+    )
+    name = models.CharField(
+        _("description"), max_length=120, blank=True, help_text=_("e.g. head office, Quebec division")
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["bn15"]
+        verbose_name = _("program account")
+
+    def __str__(self) -> str:
+        return self.bn15
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.bn15 = normalize_bn15(self.bn15)
+        super().save(*args, **kwargs)
+
+
+class Membership(models.Model):
+    """A signed-in user acting for an importer, with the role that decides what they may do."""
+
+    class Role(models.TextChoices):
+        BAM = "bam", _("Business Account Manager")
+        FINANCE = "finance", _("Finance")
+        EMPLOYEE = "employee", _("Employee (read only)")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "importer"], name="one_membership_per_importer")
+        ]
+        verbose_name = _("membership")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.importer}"
+
+
+class PortalUser(models.Model):
+    """One of the importer's people in the CARM Client Portal (CCP), as the broker knows them."""
+
+    class CcpRole(models.TextChoices):
+        BAM = "BAM", _("Business Account Manager (BAM)")
+        PAM = "PAM", _("Program Account Manager (PAM)")
+        EDITOR = "EDITOR", _("Editor")
+        READER = "READER", _("Reader")
+
+    class SignInMethod(models.TextChoices):
+        GCKEY = "gckey", _("GCKey")
+        SIGN_IN_PARTNER = "sign_in_partner", _("Sign-In Partner (online banking)")
+
+    class Responsibility(models.TextChoices):
+        PAYMENTS = "payments", _("Payments to CBSA")
+        CUSTOMS = "customs", _("Customs processes")
+        BOTH = "both", _("Payments and customs processes")
+        NONE = "", _("—")
+
+    importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="portal_users")
+    full_name = models.CharField(_("name"), max_length=150)
+    email = models.EmailField(_("email"))
+    ccp_role = models.CharField(_("CCP role"), max_length=6, choices=CcpRole.choices)
+    program_account = models.ForeignKey(
+        ProgramAccount,
+        verbose_name=_("program account (PAM only)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="portal_users",
+    )
+    sign_in_method = models.CharField(
+        _("sign-in method"), max_length=16, choices=SignInMethod.choices, blank=True
+    )
+    responsibility = models.CharField(
+        _("responsibility"), max_length=10, choices=Responsibility.choices, blank=True
+    )
+    profile_created = models.BooleanField(_("CCP profile created"), default=False)
+    access_approved = models.BooleanField(_("access approved by a BAM"), default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("carm-portal login"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="portal_profiles",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        verbose_name = _("CCP portal user")
+        constraints = [
+            models.UniqueConstraint(fields=["importer", "email"], name="one_portal_user_per_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.ccp_role})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class OnboardingStep(models.Model):
+    """One of the seven CARM preparedness steps for one importer.
+
+    ``status`` is what the checklist shows. For steps the data can prove (BAMs, profiles, business
+    information, employee access) ``clients.onboarding`` derives it; for the others a person
+    confirms it (``confirmed_by``/``confirmed_at``/``completed_on``). A person may mark any step
+    ``blocked`` with a note, which wins over the derivation until cleared.
+    """
+
+    class Step(models.IntegerChoices):
+        FINANCIAL_SECURITY = 1, _("Financial security")
+        BAMS = 2, _("Business Account Managers")
+        CCP_PROFILES = 3, _("CCP profiles")
+        BUSINESS_INFORMATION = 4, _("Business information")
+        REGISTRATION = 5, _("Business registered in the CCP")
+        EMPLOYEE_ACCESS = 6, _("Employee access")
+        BROKER_DELEGATION = 7, _("Broker access (delegation)")
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        BLOCKED = "blocked", _("Blocked")
+
+    importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="onboarding_steps")
+    step = models.PositiveSmallIntegerField(_("step"), choices=Step.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    derived = models.BooleanField(
+        _("derived from data"),
+        default=False,
+        help_text=_("True when the status was computed from the importer's records."),
+    )
+    manual_status = models.CharField(
+        _("status set by a person"), max_length=12, choices=Status.choices, blank=True
+    )
+    summary = models.CharField(
+        _("summary"), max_length=255, blank=True, help_text=_("Why the step has its status.")
+    )
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["importer_id", "step"]
+        constraints = [
+            models.UniqueConstraint(fields=["importer", "step"], name="one_row_per_onboarding_step")
+        ]
+        indexes = [models.Index(fields=["step", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.importer} · {self.step}. {self.get_step_display()}: {self.get_status_display()}"

@@ -1,0 +1,223 @@
+"""The CARM onboarding checklist: the seven preparedness steps, derived from data where we can.
+
+Steps the importer's records prove (2 BAMs, 3 CCP profiles, 4 business information, 6 employee
+access) are derived here every time those records change; steps nobody can observe from here
+(1 financial security, 5 registration, 7 broker delegation until the apps that own that data
+derive them) are confirmed by a person. A person may also mark any step *blocked*, with a note,
+which wins over the derivation until it is cleared: a broker must be able to say "waiting on
+the surety" even when the data looks fine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from simple_history.utils import bulk_create_with_history
+
+from carm_portal.models import User
+from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
+
+Step = OnboardingStep.Step
+Status = OnboardingStep.Status
+
+RECOMMENDED_BAMS = 2
+
+
+@dataclass(frozen=True)
+class Derivation:
+    status: str
+    summary: str
+
+
+def _bams(importer: Importer, people: list[PortalUser]) -> Derivation:
+    bams = [p for p in people if p.ccp_role == PortalUser.CcpRole.BAM]
+    ready = [p for p in bams if p.profile_created]
+    if len(ready) >= RECOMMENDED_BAMS:
+        return Derivation(Status.DONE, _("%(n)d BAMs with a CCP profile.") % {"n": len(ready)})
+    if not bams:
+        return Derivation(Status.NOT_STARTED, _("No Business Account Manager recorded yet."))
+    if len(bams) < RECOMMENDED_BAMS:
+        return Derivation(
+            Status.IN_PROGRESS,
+            _("One BAM recorded; two are recommended (one for payments, one for customs)."),
+        )
+    return Derivation(
+        Status.IN_PROGRESS,
+        ngettext(
+            "%(missing)d BAM has no CCP profile yet.",
+            "%(missing)d BAMs have no CCP profile yet.",
+            len(bams) - len(ready),
+        )
+        % {"missing": len(bams) - len(ready)},
+    )
+
+
+def _profiles(importer: Importer, people: list[PortalUser]) -> Derivation:
+    if not people:
+        return Derivation(Status.NOT_STARTED, _("No portal users recorded yet."))
+    ready = sum(1 for p in people if p.profile_created)
+    if ready == len(people):
+        return Derivation(Status.DONE, _("All %(n)d portal users have a CCP profile.") % {"n": ready})
+    return Derivation(
+        Status.IN_PROGRESS,
+        _("%(ready)d of %(total)d portal users have a CCP profile.")
+        % {"ready": ready, "total": len(people)},
+    )
+
+
+def _business_information(importer: Importer, accounts: list[ProgramAccount]) -> Derivation:
+    missing = []
+    if not all([importer.legal_name, importer.address_line1, importer.city, importer.province]):
+        missing.append(_("the legal name and address"))
+    if not importer.postal_code:
+        missing.append(_("the postal code"))
+    if not any(a.status == ProgramAccount.Status.ACTIVE for a in accounts):
+        missing.append(_("an active RM program account"))
+    if not missing:
+        return Derivation(
+            Status.DONE, _("BN9, legal name and address, and an RM account are recorded.")
+        )
+    return Derivation(Status.IN_PROGRESS, _("Missing: %(what)s.") % {"what": ", ".join(missing)})
+
+
+def _employee_access(importer: Importer, people: list[PortalUser]) -> Derivation:
+    if not people:
+        return Derivation(Status.NOT_STARTED, _("No portal users recorded yet."))
+    approved = sum(1 for p in people if p.access_approved)
+    if approved == len(people):
+        return Derivation(Status.DONE, _("All %(n)d portal users are approved.") % {"n": approved})
+    return Derivation(
+        Status.IN_PROGRESS,
+        _("%(approved)d of %(total)d portal users have their access approved.")
+        % {"approved": approved, "total": len(people)},
+    )
+
+
+# Derivers take the importer with ``portal_users`` and ``program_accounts`` prefetched.
+DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
+    Step.BAMS: lambda imp: _bams(imp, list(imp.portal_users.all())),
+    Step.CCP_PROFILES: lambda imp: _profiles(imp, list(imp.portal_users.all())),
+    Step.BUSINESS_INFORMATION: lambda imp: _business_information(
+        imp, list(imp.program_accounts.all())
+    ),
+    Step.EMPLOYEE_ACCESS: lambda imp: _employee_access(imp, list(imp.portal_users.all())),
+}
+
+MANUAL_SUMMARY = {
+    Step.FINANCIAL_SECURITY: _("Confirmed by a person once the bond or cash deposit is posted."),
+    Step.REGISTRATION: _("Confirmed by a person once the business is registered in the CCP."),
+    Step.BROKER_DELEGATION: _(
+        "Confirmed by a person once the importer approves the broker's request with an expiry date."
+    ),
+}
+
+
+def is_derived(step: int) -> bool:
+    return step in DERIVERS
+
+
+def resolve(step: OnboardingStep, derivation: Derivation | None) -> None:
+    """Set ``step.status``/``summary``/``derived`` from the derivation and any manual status."""
+    if step.manual_status == Status.BLOCKED:
+        step.status, step.derived = Status.BLOCKED, False
+        step.summary = step.note[:255] if step.note else str(_("Blocked."))
+    elif derivation is not None:
+        step.status, step.summary, step.derived = derivation.status, derivation.summary, True
+    else:
+        step.status = step.manual_status or Status.NOT_STARTED
+        step.summary, step.derived = str(MANUAL_SUMMARY.get(step.step, "")), False
+
+
+def _with_checklist_data(importers: Iterable[Importer] | None = None):
+    qs = Importer.objects.prefetch_related(
+        Prefetch("portal_users", queryset=PortalUser.objects.order_by("id")),
+        Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("id")),
+        Prefetch("onboarding_steps", queryset=OnboardingStep.objects.order_by("step")),
+    )
+    if importers is not None:
+        qs = qs.filter(pk__in=[i.pk for i in importers])
+    return qs
+
+
+def refresh_checklists(importers: Iterable[Importer] | None = None, *, batch_size: int = 500) -> int:
+    """Re-derive the checklist of the given importers (all when ``None``); return rows changed.
+
+    Idempotent and set-based: a handful of queries per batch whatever the number of importers,
+    and rows are written only when something changed (so history stays meaningful).
+    """
+    changed = 0
+    qs = _with_checklist_data(importers).order_by("pk")
+    last_pk = 0
+    while True:
+        batch = list(qs.filter(pk__gt=last_pk)[:batch_size])
+        if not batch:
+            return changed
+        last_pk = batch[-1].pk
+        to_create: list[OnboardingStep] = []
+        to_update: list[OnboardingStep] = []
+        for importer in batch:
+            existing = {s.step: s for s in importer.onboarding_steps.all()}
+            for step_no in Step.values:
+                row = existing.get(step_no) or OnboardingStep(importer=importer, step=step_no)
+                before = (row.status, row.summary, row.derived)
+                deriver = DERIVERS.get(step_no)
+                resolve(row, deriver(importer) if deriver else None)
+                if row.pk is None:
+                    to_create.append(row)
+                elif before != (row.status, row.summary, row.derived):
+                    to_update.append(row)
+        with transaction.atomic():
+            bulk_create_with_history(to_create, OnboardingStep, ignore_conflicts=True)
+            for row in to_update:  # save(), not bulk_update: each change goes into the history
+                row.save(update_fields=["status", "summary", "derived", "updated_at"])
+        changed += len(to_create) + len(to_update)
+
+
+def refresh_checklist(importer: Importer) -> None:
+    refresh_checklists([importer])
+
+
+@transaction.atomic
+def set_step_status(
+    *,
+    importer: Importer,
+    step: int,
+    status: str,
+    by: User,
+    note: str = "",
+    completed_on: date | None = None,
+) -> OnboardingStep:
+    """Record a person's word on a step: a confirmation, a block, or clearing a block.
+
+    On a derived step only ``blocked`` (or clearing it, with an empty status) is accepted: the
+    data decides the rest, so nobody can tick "two BAMs" while only one is recorded.
+    """
+    row, _created = OnboardingStep.objects.select_for_update().get_or_create(
+        importer=importer, step=step
+    )
+    if is_derived(step) and status not in ("", Status.BLOCKED):
+        raise ValueError(
+            _("Step %(step)d follows the importer's records; update them instead.") % {"step": step}
+        )
+    row.manual_status = status
+    row.note = note
+    row.completed_on = completed_on if status == Status.DONE else None
+    row.confirmed_by = by
+    row.confirmed_at = timezone.now()
+    row.save()
+    refresh_checklist(importer)
+    row.refresh_from_db()
+    return row
+
+
+def progress(steps: Iterable[OnboardingStep]) -> tuple[int, int]:
+    """(done, total) for a prefetched checklist; a missing row counts as not started."""
+    done = sum(1 for s in steps if s.status == Status.DONE)
+    return done, len(Step.values)
