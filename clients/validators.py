@@ -93,7 +93,7 @@ def normalize_bn15(value: object) -> str:
     if number[9:11] != "RM":
         raise ValidationError(
             _(
-                "%(value)s is a %(program)s account; only an import-export (RM) account can be used "
+                "%(value)s is an %(program)s account; only an import-export (RM) account can be used "
                 "for imports."
             ),
             code="program",
