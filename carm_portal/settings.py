@@ -151,7 +151,9 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
 # --- Email ----------------------------------------------------------------------------------------
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="carm-portal <noreply@carm-portal.local>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="carm-portal <noreply@carm-portal.local>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation (Canada's official languages; English shipped) ------------------------
@@ -183,13 +185,15 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesyste
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
+    _control_dir = VAR_DIR / "celery" / "control"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        "control_folder": str(_control_dir),
         "store_processed": False,
     }
-    for _folder in (_queue_dir, _processed_dir):
+    for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = None  # progress lives on the database rows the jobs write
 CELERY_TASK_IGNORE_RESULT = True

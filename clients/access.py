@@ -185,10 +185,16 @@ def scope(queryset: QuerySet[M], user: AnyUser, *, importer_field: str = "import
     return queryset.filter(**{f"{importer_field}__in": ids})
 
 
-def scope_for(queryset: QuerySet[M], user: AnyUser, perm: Perm, *, importer_field: str = "importer") -> QuerySet[M]:
+def scope_for(
+    queryset: QuerySet[M], user: AnyUser, perm: Perm, *, importer_field: str = "importer"
+) -> QuerySet[M]:
     """As ``scope``, but only importers on which the user holds ``perm`` (e.g. finance rows)."""
     if is_broker(user):
-        return queryset if any(perm in _BROKER_PERMS[r] for r in broker_roles(user)) else queryset.none()
+        return (
+            queryset
+            if any(perm in _BROKER_PERMS[r] for r in broker_roles(user))
+            else queryset.none()
+        )
     ids = [i for i, role in member_roles(user).items() if perm in _MEMBER_PERMS[role]]
     return queryset.filter(**{f"{importer_field}__in": ids}) if ids else queryset.none()
 
@@ -222,7 +228,14 @@ def require_global(user: AnyUser, perm: GlobalPerm) -> None:
         raise PermissionDenied(_("This page is for the broker's staff."))
 
 
-def get_scoped(queryset: QuerySet[M], user: AnyUser, pk: object, perm: Perm = Perm.VIEW, *, importer_field: str = "importer") -> M:
+def get_scoped(
+    queryset: QuerySet[M],
+    user: AnyUser,
+    pk: object,
+    perm: Perm = Perm.VIEW,
+    *,
+    importer_field: str = "importer",
+) -> M:
     """One row of an importer-owned model: 404 if its importer is invisible, 403 without ``perm``."""
     try:
         obj = scope(queryset, user, importer_field=importer_field).get(pk=pk)

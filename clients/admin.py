@@ -19,7 +19,14 @@ class ProgramAccountInline(admin.TabularInline):
 class PortalUserInline(admin.TabularInline):
     model = PortalUser
     extra = 0
-    fields = ["full_name", "email", "ccp_role", "sign_in_method", "profile_created", "access_approved"]
+    fields = [
+        "full_name",
+        "email",
+        "ccp_role",
+        "sign_in_method",
+        "profile_created",
+        "access_approved",
+    ]
 
 
 @admin.register(Importer)
@@ -43,7 +50,14 @@ class ProgramAccountAdmin(SimpleHistoryAdmin):
 
 @admin.register(PortalUser)
 class PortalUserAdmin(SimpleHistoryAdmin):
-    list_display = ["full_name", "email", "importer", "ccp_role", "profile_created", "access_approved"]
+    list_display = [
+        "full_name",
+        "email",
+        "importer",
+        "ccp_role",
+        "profile_created",
+        "access_approved",
+    ]
     list_filter = ["ccp_role", "sign_in_method", "profile_created", "access_approved"]
     search_fields = ["full_name", "email", "importer__legal_name"]
     list_select_related = ["importer"]

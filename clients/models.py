@@ -74,7 +74,9 @@ class Importer(models.Model):
     city = models.CharField(_("city"), max_length=100)
     province = models.CharField(_("province or territory"), max_length=2, choices=Province.choices)
     postal_code = models.CharField(_("postal code"), max_length=7)
-    mailing_same_as_legal = models.BooleanField(_("mailing address is the legal address"), default=True)
+    mailing_same_as_legal = models.BooleanField(
+        _("mailing address is the legal address"), default=True
+    )
     mailing_line1 = models.CharField(_("mailing address"), max_length=200, blank=True)
     mailing_line2 = models.CharField(_("mailing address (line 2)"), max_length=200, blank=True)
     mailing_city = models.CharField(_("mailing city"), max_length=100, blank=True)
@@ -114,16 +116,20 @@ class Importer(models.Model):
     def __str__(self) -> str:
         return self.operating_name or self.legal_name
 
-    def get_absolute_url(self) -> str:
-        return reverse("clients:importer_detail", args=[self.pk])
-
     def save(self, *args: object, **kwargs: object) -> None:
         self.bn9 = normalize_bn9(self.bn9)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("clients:importer_detail", args=[self.pk])
+
     @property
     def legal_address(self) -> str:
-        parts = [self.address_line1, self.address_line2, f"{self.city} {self.province}  {self.postal_code}"]
+        parts = [
+            self.address_line1,
+            self.address_line2,
+            f"{self.city} {self.province}  {self.postal_code}",
+        ]
         return "\n".join(p for p in parts if p.strip())
 
 
@@ -135,15 +141,23 @@ class ProgramAccount(models.Model):
         CLOSED = "closed", _("Closed")
 
     importer = models.ForeignKey(
-        Importer, on_delete=models.CASCADE, related_name="program_accounts", verbose_name=_("importer")
+        Importer,
+        on_delete=models.CASCADE,
+        related_name="program_accounts",
+        verbose_name=_("importer"),
     )
     bn15 = models.CharField(
         _("program account (BN15)"), max_length=15, unique=True, validators=[validate_bn15]
     )
     name = models.CharField(
-        _("description"), max_length=120, blank=True, help_text=_("e.g. head office, Quebec division")
+        _("description"),
+        max_length=120,
+        blank=True,
+        help_text=_("e.g. head office, Quebec division"),
     )
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
+    )
     opened_on = models.DateField(_("opened on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -279,7 +293,9 @@ class OnboardingStep(models.Model):
         DONE = "done", _("Done")
         BLOCKED = "blocked", _("Blocked")
 
-    importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="onboarding_steps")
+    importer = models.ForeignKey(
+        Importer, on_delete=models.CASCADE, related_name="onboarding_steps"
+    )
     step = models.PositiveSmallIntegerField(_("step"), choices=Step.choices)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.NOT_STARTED
@@ -313,4 +329,6 @@ class OnboardingStep(models.Model):
         indexes = [models.Index(fields=["step", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.importer} · {self.step}. {self.get_step_display()}: {self.get_status_display()}"
+        return (
+            f"{self.importer} · {self.step}. {self.get_step_display()}: {self.get_status_display()}"
+        )

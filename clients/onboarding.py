@@ -64,7 +64,9 @@ def _profiles(importer: Importer, people: list[PortalUser]) -> Derivation:
         return Derivation(Status.NOT_STARTED, _("No portal users recorded yet."))
     ready = sum(1 for p in people if p.profile_created)
     if ready == len(people):
-        return Derivation(Status.DONE, _("All %(n)d portal users have a CCP profile.") % {"n": ready})
+        return Derivation(
+            Status.DONE, _("All %(n)d portal users have a CCP profile.") % {"n": ready}
+        )
     return Derivation(
         Status.IN_PROGRESS,
         _("%(ready)d of %(total)d portal users have a CCP profile.")
@@ -146,7 +148,9 @@ def _with_checklist_data(importers: Iterable[Importer] | None = None):
     return qs
 
 
-def refresh_checklists(importers: Iterable[Importer] | None = None, *, batch_size: int = 500) -> int:
+def refresh_checklists(
+    importers: Iterable[Importer] | None = None, *, batch_size: int = 500
+) -> int:
     """Re-derive the checklist of the given importers (all when ``None``); return rows changed.
 
     Idempotent and set-based: a handful of queries per batch whatever the number of importers,

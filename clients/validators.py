@@ -65,7 +65,9 @@ def normalize_bn15(value: object) -> str:
         number = stdnum_bn.validate(number)
     except InvalidLength:
         raise ValidationError(
-            _("A program account number has 15 characters (e.g. 123456789RM0001); %(value)s has %(count)d."),
+            _(
+                "A program account number has 15 characters (e.g. 123456789RM0001); %(value)s has %(count)d."
+            ),
             code="length",
             params={"value": value, "count": len(number)},
         ) from None
@@ -80,7 +82,9 @@ def normalize_bn15(value: object) -> str:
         ) from None
     except (InvalidFormat, InvalidComponent):
         raise ValidationError(
-            _("%(value)s is not a program account number: expected 9 digits, two letters, 4 digits."),
+            _(
+                "%(value)s is not a program account number: expected 9 digits, two letters, 4 digits."
+            ),
             code="format",
             params={"value": value},
         ) from None
@@ -111,7 +115,9 @@ def validate_bn15(value: object) -> None:
 
 
 # Canada Post: no D, F, I, O, Q or U anywhere; no W or Z in the first position.
-_POSTAL_CODE = re.compile(r"^([ABCEGHJ-NPRSTVXY])(\d)([ABCEGHJ-NPRSTV-Z]) ?(\d)([ABCEGHJ-NPRSTV-Z])(\d)$")
+_POSTAL_CODE = re.compile(
+    r"^([ABCEGHJ-NPRSTVXY])(\d)([ABCEGHJ-NPRSTV-Z]) ?(\d)([ABCEGHJ-NPRSTV-Z])(\d)$"
+)
 
 # The first letter of a postal code names its province or territory.
 POSTAL_PREFIXES: dict[str, str] = {

@@ -106,7 +106,9 @@ def test_step6_is_done_when_every_portal_user_is_approved():
     assert statuses(importer)[Step.EMPLOYEE_ACCESS] == Status.DONE
 
 
-@pytest.mark.parametrize("step", [Step.FINANCIAL_SECURITY, Step.REGISTRATION, Step.BROKER_DELEGATION])
+@pytest.mark.parametrize(
+    "step", [Step.FINANCIAL_SECURITY, Step.REGISTRATION, Step.BROKER_DELEGATION]
+)
 def test_manual_steps_follow_the_persons_confirmation(step):
     importer = ImporterFactory()
     agent = UserFactory()

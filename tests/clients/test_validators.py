@@ -112,7 +112,9 @@ def test_bad_postal_code_is_refused(raw):
 def test_postal_code_must_match_the_province():
     with pytest.raises(ValidationError) as exc:
         normalize_postal_code("M5H 1A1", province="QC")
-    assert exc.value.messages == ["Postal code M5H 1A1 is not in QC; check the province or the code."]
+    assert exc.value.messages == [
+        "Postal code M5H 1A1 is not in QC; check the province or the code."
+    ]
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,9 @@ def wait_for(predicate, timeout: float = 20.0) -> bool:
         try:
             if predicate():
                 return True
-        except OperationalError:  # SQLite's shared in-memory test database: table locked by the worker
+        except (
+            OperationalError
+        ):  # SQLite's shared in-memory test database: table locked by the worker
             pass
         time.sleep(0.2)
     return False
