@@ -240,6 +240,13 @@ SPECTACULAR_SETTINGS = {
 # Account security numbers (ASEC) of this broker: the first five digits of its transaction numbers.
 BROKER_ASECS = env.list("BROKER_ASECS", default=["12345"])
 BROKER_NAME = env.str("BROKER_NAME", default="Demo Customs Brokers Inc.")
+# Delegation checks (delegation/rules.py): notice days before expiry, days a request may wait for
+# the importer's approval, and whether this broker needs pBAM (payments, statements) rather than pPAM.
+DELEGATION_EXPIRY_NOTICE_DAYS = env.list("DELEGATION_EXPIRY_NOTICE_DAYS", cast=int, default=[30, 14, 7])
+DELEGATION_PENDING_DAYS = env.int("DELEGATION_PENDING_DAYS", default=7)
+DELEGATION_BROKER_NEEDS_PBAM = env.bool("DELEGATION_BROKER_NEEDS_PBAM", default=True)
+# Base URL used in emails sent by background jobs (no request to build links from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {
