@@ -45,7 +45,8 @@ messages: setup
 	@$(MANAGE) compilemessages --ignore=.venv
 
 check-compose:
-	@docker-compose -f docker-compose.yml config -q
+	@SECRET_KEY=compose-config-check-only POSTGRES_PASSWORD=compose-config-check-only \
+	  docker-compose -f docker-compose.yml config -q
 	@.venv/bin/hadolint Dockerfile
 
 clean:
