@@ -23,4 +23,10 @@ app.conf.beat_schedule = {
         "task": "clients.tasks.refresh_all_checklists",
         "schedule": crontab(hour=2, minute=30),
     },
+    # 06:00 daily: flag blank, soon-expiring and expired delegations before the broker's day
+    # starts, mark the expired ones, and email the day's digests (after the sweep commits).
+    "check-delegations": {
+        "task": "delegation.tasks.check_delegations",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }

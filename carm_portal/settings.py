@@ -212,10 +212,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous API call gets 401 with WWW-Authenticate, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "EXCEPTION_HANDLER": "carm_portal.api.exception_handler",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -242,7 +244,9 @@ BROKER_ASECS = env.list("BROKER_ASECS", default=["12345"])
 BROKER_NAME = env.str("BROKER_NAME", default="Demo Customs Brokers Inc.")
 # Delegation checks (delegation/rules.py): notice days before expiry, days a request may wait for
 # the importer's approval, and whether this broker needs pBAM (payments, statements) rather than pPAM.
-DELEGATION_EXPIRY_NOTICE_DAYS = env.list("DELEGATION_EXPIRY_NOTICE_DAYS", cast=int, default=[30, 14, 7])
+DELEGATION_EXPIRY_NOTICE_DAYS = env.list(
+    "DELEGATION_EXPIRY_NOTICE_DAYS", cast=int, default=[30, 14, 7]
+)
 DELEGATION_PENDING_DAYS = env.int("DELEGATION_PENDING_DAYS", default=7)
 DELEGATION_BROKER_NEEDS_PBAM = env.bool("DELEGATION_BROKER_NEEDS_PBAM", default=True)
 # Base URL used in emails sent by background jobs (no request to build links from).

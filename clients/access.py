@@ -49,7 +49,8 @@ class Perm(StrEnum):
     MANAGE_CLIENT = "manage_client"  # importer record, program accounts, checklist confirmations
     MANAGE_PEOPLE = "manage_people"  # the importer's CCP portal users
     INVITE = "invite"  # invite people to sign in for the importer
-    MANAGE_DELEGATION = "manage_delegation"
+    MANAGE_DELEGATION = "manage_delegation"  # record delegations, ask for renewals
+    CONFIRM_DELEGATION = "confirm_delegation"  # confirm a renewal was done in the CCP
     VIEW_FINANCE = "view_finance"  # statements, reconciliation, payments, security
     MANAGE_STATEMENTS = "manage_statements"  # import, reconcile, resolve exceptions
     MANAGE_PAYMENTS = "manage_payments"  # record and allocate payments, security records
@@ -72,6 +73,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.MANAGE_PEOPLE,
             Perm.INVITE,
             Perm.MANAGE_DELEGATION,
+            Perm.CONFIRM_DELEGATION,
             Perm.VIEW_FINANCE,
             Perm.MANAGE_STATEMENTS,
         }
@@ -93,6 +95,7 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW,
             Perm.MANAGE_PEOPLE,
             Perm.INVITE,
+            Perm.CONFIRM_DELEGATION,
             Perm.VIEW_FINANCE,
             Perm.MANAGE_PAYMENTS,
             Perm.VIEW_BANK_ACCOUNT,

@@ -1,45 +1,108 @@
-"""REST API for importers and their program accounts, scoped by ``clients.access``."""
+"""REST API for importers and their RM program accounts, scoped by ``clients.access``.
 
-from django.db.models import QuerySet
-from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+``/api/v1/importers/`` and ``/api/v1/program-accounts/``: list, retrieve, create and update; no
+delete (an importer or account is closed by its status, and its history is kept). Identifiers are
+normalised and checked with ``clients.validators`` exactly as the forms do.
+"""
 
-from clients import access
-from clients.models import Importer, ProgramAccount
-from clients.validators import normalize_bn9, normalize_bn15
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.validators import UniqueValidator
+
+from carm_portal.api import (
+    ImporterScopedMixin,
+    NamedChoiceField,
+    NormalizedCharField,
+    VisibleImporterField,
+    error_responses,
+    unique_as_field_error,
+    value_after_write,
+)
+from clients.access import GlobalPerm, Perm
+from clients.models import Importer, ProgramAccount, Province
+from clients.validators import (
+    normalize_bn9,
+    normalize_bn15,
+    normalize_phone,
+    normalize_postal_code,
+)
+
+_SEPARATORS = re.compile(r"[\s\-]+")
 
 
-class ProgramAccountSerializer(serializers.ModelSerializer):
+def compact_identifier(value: str) -> str:
+    """A BN9/BN15 typed any way ("123 456 782", "123456782-rm-0001") in its stored form."""
+    return _SEPARATORS.sub("", value).upper()
+
+
+BN9_TAKEN = _("An importer with this Business Number already exists.")
+BN15_TAKEN = _("This program account is already recorded.")
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+def program_account_status(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        enum_name="ProgramAccountStatus",
+        choices=ProgramAccount.Status.choices,
+        label=_("Status"),
+        **kwargs,
+    )
+
+
+class NestedProgramAccountSerializer(serializers.ModelSerializer):
+    """A program account as listed inside its importer (read only)."""
+
+    status = program_account_status(read_only=True)
+
     class Meta:
         model = ProgramAccount
-        fields = ["id", "importer", "bn15", "name", "status", "opened_on"]
-
-    def validate_bn15(self, value: str) -> str:
-        try:
-            return normalize_bn15(value)
-        except Exception as exc:  # Django ValidationError -> DRF field error
-            raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])) from None
-
-    def validate_importer(self, importer: Importer) -> Importer:
-        request = self.context["request"]
-        if not access.visible_importers(request.user).filter(pk=importer.pk).exists():
-            raise serializers.ValidationError("No such importer.")
-        if not access.can(request.user, access.Perm.MANAGE_CLIENT, importer):
-            raise PermissionDenied("Your role does not allow changing this importer's accounts.")
-        return importer
-
-    def validate(self, attrs: dict) -> dict:
-        importer = attrs.get("importer") or getattr(self.instance, "importer", None)
-        bn15 = attrs.get("bn15") or getattr(self.instance, "bn15", "")
-        if importer is not None and bn15 and bn15[:9] != importer.bn9:
-            raise serializers.ValidationError(
-                {"bn15": [f"{bn15} does not belong to Business Number {importer.bn9}."]}
-            )
-        return attrs
+        fields = ["id", "bn15", "name", "status", "opened_on"]
+        read_only_fields = fields
 
 
 class ImporterSerializer(serializers.ModelSerializer):
-    program_accounts = serializers.SlugRelatedField(many=True, read_only=True, slug_field="bn15")
+    bn9 = NormalizedCharField(
+        normalizer=normalize_bn9,
+        label=_("Business number (BN9)"),
+        help_text=_("9 digits; spaces and dashes are removed."),
+        validators=[UniqueValidator(queryset=Importer.objects.all(), message=BN9_TAKEN)],
+    )
+    phone = NormalizedCharField(
+        normalizer=normalize_phone,
+        max_length=24,
+        required=False,
+        allow_blank=True,
+        help_text=_("Stored as +1 AAA-EEE-NNNN (x123 for an extension)."),
+    )
+    status = NamedChoiceField(
+        enum_name="ImporterStatus",
+        choices=Importer.Status.choices,
+        required=False,
+        label=_("Status"),
+        help_text=_("Defaults to onboarding."),
+    )
+    province = NamedChoiceField(
+        enum_name="Province", choices=Province.choices, label=_("Province or territory")
+    )
+    mailing_province = NamedChoiceField(
+        enum_name="Province",
+        choices=Province.choices,
+        required=False,
+        allow_blank=True,
+        label=_("Mailing province or territory"),
+    )
+    program_accounts = NestedProgramAccountSerializer(many=True, read_only=True)
 
     class Meta:
         model = Importer
@@ -54,15 +117,286 @@ class ImporterSerializer(serializers.ModelSerializer):
             "city",
             "province",
             "postal_code",
+            "mailing_same_as_legal",
+            "mailing_line1",
+            "mailing_line2",
+            "mailing_city",
+            "mailing_province",
+            "mailing_postal_code",
             "phone",
             "email",
             "assigned_agent",
+            "client_group",
             "program_accounts",
+            "created_at",
+            "updated_at",
         ]
-        read_only_fields = ["assigned_agent"]
+        read_only_fields = ["assigned_agent", "client_group", "created_at", "updated_at"]
 
-    def validate_bn9(self, value: str) -> str:
-        try:
-            return normalize_bn9(value)
-        except Exception as exc:
-            raise serializers.ValidationError(getattr(exc, "messages", [str(exc)])) from None
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors: dict[str, list[str]] = {}
+
+        # The legal postal code must be in the legal province: re-check when either changes.
+        if "postal_code" in attrs or "province" in attrs:
+            try:
+                attrs["postal_code"] = normalize_postal_code(
+                    value_after_write(self, attrs, "postal_code"),
+                    province=value_after_write(self, attrs, "province"),
+                )
+            except DjangoValidationError as exc:
+                errors["postal_code" if "postal_code" in attrs else "province"] = exc.messages
+
+        # A separate mailing address must be complete (checked when any part of it is sent, so
+        # an unrelated change is never refused for a record that predates the rule).
+        mailing = ("mailing_line1", "mailing_city", "mailing_province", "mailing_postal_code")
+        if any(name in attrs for name in (*mailing, "mailing_same_as_legal")) and not (
+            value_after_write(self, attrs, "mailing_same_as_legal")
+        ):
+            for name in mailing:
+                if not value_after_write(self, attrs, name):
+                    errors[name] = [
+                        _("Required when the mailing address is not the legal address.")
+                    ]
+        # ... and its postal code in its province.
+        if (
+            "mailing_postal_code" in attrs or "mailing_province" in attrs
+        ) and "mailing_postal_code" not in errors:
+            mailing_postal_code = value_after_write(self, attrs, "mailing_postal_code")
+            if mailing_postal_code:
+                try:
+                    attrs["mailing_postal_code"] = normalize_postal_code(
+                        mailing_postal_code,
+                        province=value_after_write(self, attrs, "mailing_province"),
+                    )
+                except DjangoValidationError as exc:
+                    errors["mailing_postal_code"] = exc.messages
+
+        # Program accounts are BN9 + RM + 4 digits: a BN9 cannot change under existing accounts.
+        if (
+            self.instance is not None
+            and attrs.get("bn9", self.instance.bn9) != self.instance.bn9
+            and self.instance.program_accounts.exists()
+        ):
+            errors["bn9"] = [
+                _(
+                    "This importer has program accounts under Business Number %(bn9)s; a BN9 "
+                    "with program accounts cannot be changed here."
+                )
+                % {"bn9": self.instance.bn9}
+            ]
+
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def _bn9_taken(self, bn9: str) -> bool:
+        others = Importer.objects.filter(bn9=bn9)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.exists()
+
+    def create(self, validated_data: dict[str, Any]) -> Importer:
+        save = super().create
+        bn9 = validated_data["bn9"]
+        with unique_as_field_error("bn9", BN9_TAKEN, taken=lambda: self._bn9_taken(bn9)):
+            return save(validated_data)
+
+    def update(self, instance: Importer, validated_data: dict[str, Any]) -> Importer:
+        save = super().update
+        bn9 = validated_data.get("bn9", instance.bn9)
+        with unique_as_field_error("bn9", BN9_TAKEN, taken=lambda: self._bn9_taken(bn9)):
+            return save(instance, validated_data)
+
+
+class ProgramAccountSerializer(serializers.ModelSerializer):
+    importer = VisibleImporterField(perm=Perm.MANAGE_CLIENT)
+    bn15 = NormalizedCharField(
+        normalizer=normalize_bn15,
+        label=_("Program account (BN15)"),
+        help_text=_("BN9 + RM + 4 digits, e.g. 123456782RM0001; spaces and dashes are removed."),
+        validators=[UniqueValidator(queryset=ProgramAccount.objects.all(), message=BN15_TAKEN)],
+    )
+    status = program_account_status(required=False)
+
+    class Meta:
+        model = ProgramAccount
+        fields = ["id", "importer", "bn15", "name", "status", "opened_on", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        importer = value_after_write(self, attrs, "importer")
+        bn15 = value_after_write(self, attrs, "bn15")
+        if bn15[:9] != importer.bn9:
+            raise serializers.ValidationError(
+                {
+                    "bn15" if "bn15" in attrs else "importer": [
+                        _(
+                            "%(bn15)s is not an account of this importer: it must start with its "
+                            "Business Number %(bn9)s."
+                        )
+                        % {"bn15": bn15, "bn9": importer.bn9}
+                    ]
+                }
+            )
+        return attrs
+
+    def _bn15_taken(self, bn15: str) -> bool:
+        others = ProgramAccount.objects.filter(bn15=bn15)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.exists()
+
+    def create(self, validated_data: dict[str, Any]) -> ProgramAccount:
+        save = super().create
+        bn15 = validated_data["bn15"]
+        with unique_as_field_error("bn15", BN15_TAKEN, taken=lambda: self._bn15_taken(bn15)):
+            return save(validated_data)
+
+    def update(self, instance: ProgramAccount, validated_data: dict[str, Any]) -> ProgramAccount:
+        save = super().update
+        bn15 = validated_data.get("bn15", instance.bn15)
+        with unique_as_field_error("bn15", BN15_TAKEN, taken=lambda: self._bn15_taken(bn15)):
+            return save(instance, validated_data)
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+class ImporterFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Importer.Status.choices)
+    bn9 = django_filters.CharFilter(
+        method="filter_bn9", label=_("Business Number (spaces and dashes ignored)")
+    )
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("Search: legal or operating name, BN9 or BN15")
+    )
+
+    class Meta:
+        model = Importer
+        fields = ["status", "bn9", "q"]
+
+    def filter_bn9(self, queryset: QuerySet[Importer], name: str, value: str) -> QuerySet[Importer]:
+        return queryset.filter(bn9=compact_identifier(value))
+
+    def filter_q(self, queryset: QuerySet[Importer], name: str, value: str) -> QuerySet[Importer]:
+        value = value.strip()
+        number = compact_identifier(value)
+        accounts = ProgramAccount.objects.filter(bn15__icontains=number).values("importer_id")
+        return queryset.filter(
+            Q(legal_name__icontains=value)
+            | Q(operating_name__icontains=value)
+            | Q(bn9__icontains=number)
+            | Q(pk__in=accounts)
+        )
+
+
+class ProgramAccountFilter(django_filters.FilterSet):
+    # By id, not a ModelChoiceFilter: an invisible importer must look exactly like an unknown one
+    # (an empty page), not a "select a valid choice" error for one and not the other.
+    importer = django_filters.NumberFilter(field_name="importer_id", label=_("Importer id"))
+    status = django_filters.ChoiceFilter(choices=ProgramAccount.Status.choices)
+    bn15 = django_filters.CharFilter(method="filter_bn15", label=_("Program account (BN15)"))
+
+    class Meta:
+        model = ProgramAccount
+        fields = ["importer", "status", "bn15"]
+
+    def filter_bn15(
+        self, queryset: QuerySet[ProgramAccount], name: str, value: str
+    ) -> QuerySet[ProgramAccount]:
+        return queryset.filter(bn15=compact_identifier(value))
+
+
+# --- Viewsets ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List importers",
+        description="Broker staff see every importer; an importer's people only their own.",
+        responses={200: ImporterSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get an importer",
+        responses={200: ImporterSerializer, **error_responses(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Create an importer",
+        description="Broker admins and agents.",
+        responses={201: ImporterSerializer, **error_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="Replace an importer",
+        description="Needs the right to manage the client (broker admins and agents).",
+        responses={200: ImporterSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change an importer",
+        description="Needs the right to manage the client (broker admins and agents).",
+        responses={200: ImporterSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["importers"])
+class ImporterViewSet(
+    ImporterScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Importers: broker staff see and search the whole portfolio, an importer's people their own."""
+
+    queryset = Importer.objects.prefetch_related(
+        Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("bn15"))
+    )
+    serializer_class = ImporterSerializer
+    filterset_class = ImporterFilter
+    importer_field = "pk"
+    write_perm = Perm.MANAGE_CLIENT
+    create_perm = GlobalPerm.CREATE_IMPORTER
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List program accounts",
+        description="Accounts of the importers you may see; filter with ?importer=<id>.",
+        responses={200: ProgramAccountSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a program account",
+        responses={200: ProgramAccountSerializer, **error_responses(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Add a program account",
+        description=(
+            "Needs the right to manage the importer's client record. The BN15 must be an RM "
+            "account of the importer's BN9."
+        ),
+        responses={201: ProgramAccountSerializer, **error_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="Replace a program account",
+        responses={200: ProgramAccountSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a program account",
+        responses={200: ProgramAccountSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["program accounts"])
+class ProgramAccountViewSet(
+    ImporterScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """RM program accounts (BN15) of the importers the user may see."""
+
+    queryset = ProgramAccount.objects.all()
+    serializer_class = ProgramAccountSerializer
+    filterset_class = ProgramAccountFilter
+    importer_field = "importer"
+    write_perm = Perm.MANAGE_CLIENT

@@ -37,6 +37,9 @@ from clients.models import (
     ProgramAccount,
 )
 from clients.validators import normalize_phone, normalize_postal_code
+from delegation.demo import seed_delegations
+from delegation.models import Delegation, DelegationAlert
+from statements.billing import cbsa_today
 
 DEMO_PASSWORD = "demo-carm-2026"  # noqa: S105  (DEV ONLY, printed by the command on purpose)
 DEMO_DOMAIN = "demo.carm-portal.local"
@@ -203,15 +206,10 @@ PEOPLE: dict[Stage, list[PersonSlot]] = {
 BOND_DONE = "Surety bond posted with CBSA (D120 replaced by an electronic bond)."
 CASH_DONE = "Cash security deposited in the CCP."
 REGISTERED_NOTE = "Business registered in the CCP by the payments BAM."
-DELEGATION_DONE = "Third-party request approved: BMR, pBAM, expiry date {expiry}."
-DELEGATION_WAITING = "Third-party request sent; waiting for the BAM to approve it."
 TRISURA = "Waiting on surety bond from Trisura."
-BLANK_EXPIRY = (
-    "BAM approved our request with a blank expiry date, so we cannot act on the account. "
-    "Asked them to approve it again with an expiry date."
-)
 
-# step -> (manual status, note); the completion date is planned per importer.
+# step -> (manual status, note); the completion date is planned per importer. Step 7 follows the
+# demo delegations (delegation/demo.py), as it follows real ones.
 MANUAL: dict[Stage, dict[int, tuple[str, str]]] = {
     Stage.SECURITY_FIRST: {Step.FINANCIAL_SECURITY: (StepStatus.DONE, CASH_DONE)},
     Stage.SECURITY_PENDING: {
@@ -224,7 +222,6 @@ MANUAL: dict[Stage, dict[int, tuple[str, str]]] = {
     Stage.REGISTERED: {
         Step.FINANCIAL_SECURITY: (StepStatus.DONE, BOND_DONE),
         Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-        Step.BROKER_DELEGATION: (StepStatus.IN_PROGRESS, DELEGATION_WAITING),
     },
     Stage.BLOCKED_SECURITY: {
         Step.FINANCIAL_SECURITY: (StepStatus.BLOCKED, TRISURA),
@@ -233,12 +230,10 @@ MANUAL: dict[Stage, dict[int, tuple[str, str]]] = {
     Stage.BLOCKED_DELEGATION: {
         Step.FINANCIAL_SECURITY: (StepStatus.DONE, CASH_DONE),
         Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-        Step.BROKER_DELEGATION: (StepStatus.BLOCKED, BLANK_EXPIRY),
     },
     Stage.DONE: {
         Step.FINANCIAL_SECURITY: (StepStatus.DONE, BOND_DONE),
         Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-        Step.BROKER_DELEGATION: (StepStatus.DONE, DELEGATION_DONE),
     },
 }
 
@@ -341,6 +336,7 @@ class ImporterPlan:
     accounts: list[dict[str, object]]  # ProgramAccount fields, bn15 included
     people: list[PersonPlan]
     manual: dict[int, tuple[str, str, date | None]]  # step -> (status, note, completed on)
+    stage: str = ""
 
 
 def _ascii(text: str) -> str:
@@ -436,7 +432,7 @@ def build_plan(seed: int = SEED) -> list[ImporterPlan]:
                 note.format(expiry=expiry.isoformat()),
                 done_on + timedelta(days=7 * step) if step_status == StepStatus.DONE else None,
             )
-        plans.append(ImporterPlan(values, agent_key, group, accounts, people, manual))
+        plans.append(ImporterPlan(values, agent_key, group, accounts, people, manual, stage))
     return plans
 
 
@@ -554,6 +550,7 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
     importer_logins: list[DemoLogin] = []
     confirmations = 0
     demo_bn9s = []
+    by_stage: dict[str, list[Importer]] = {}
     for plan in build_plan():
         values = {
             **plan.values,
@@ -563,6 +560,7 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
         bn9 = values.pop("bn9")
         demo_bn9s.append(bn9)
         importer = writer.sync(Importer, lookup={"bn9": bn9}, values=values)
+        by_stage.setdefault(plan.stage, []).append(importer)
         for account in plan.accounts:
             account = dict(account)
             writer.sync(
@@ -600,6 +598,14 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
                 importer=importer, step=step, plan=manual, by=staff["admin"]
             )
 
+    say("Delegations and the day's delegation check…")
+    delegations_changed, check = seed_delegations(
+        importers_by_stage=by_stage, by=staff["admin"], today=cbsa_today()
+    )
+    if delegations_changed:
+        writer.updated["delegations"] += delegations_changed
+    say(check.summary())
+
     roles = list(MEMBERSHIP_LABELS.values())
     logins += sorted(importer_logins, key=lambda login: (login.importer, roles.index(login.role)))
 
@@ -619,6 +625,10 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
             "program accounts": ProgramAccount.objects.filter(importer__in=importers).count(),
             "CCP portal users": PortalUser.objects.filter(importer__in=importers).count(),
             "importer logins": Membership.objects.filter(user__email__in=demo_emails).count(),
+            "delegations": Delegation.objects.filter(importer__in=importers).count(),
+            "open delegation alerts": DelegationAlert.objects.filter(
+                importer__in=importers, resolved_at=None
+            ).count(),
         },
         progress=dict(sorted(progress.items())),
         blocked=steps.filter(status=StepStatus.BLOCKED).values("importer").distinct().count(),

@@ -18,11 +18,12 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history
 
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
+from statements.billing import cbsa_today
 
 Step = OnboardingStep.Step
 Status = OnboardingStep.Status
@@ -102,7 +103,63 @@ def _employee_access(importer: Importer, people: list[PortalUser]) -> Derivation
     )
 
 
-# Derivers take the importer with ``portal_users`` and ``program_accounts`` prefetched.
+def _broker_delegation(
+    importer: Importer, delegations: list, accounts: list[ProgramAccount]
+) -> Derivation:
+    """Step 7 follows the delegation records: done only when the broker can really act today."""
+    from delegation.models import Delegation  # the delegation app builds on clients
+
+    today = cbsa_today()
+    active_accounts = {a.pk for a in accounts if a.status == ProgramAccount.Status.ACTIVE}
+    by_status: dict[str, list] = {}
+    for d in delegations:
+        by_status.setdefault(d.status, []).append(d)
+    usable = []
+    for d in by_status.get(Delegation.Status.ACTIVE, []):
+        covered = (
+            active_accounts if d.relationship == "BMR" else {a.pk for a in d.program_accounts.all()}
+        )
+        if d.expiry_date is not None and d.expiry_date >= today and active_accounts <= covered:
+            usable.append(d)
+    if usable:
+        best = max(usable, key=lambda d: d.expiry_date)
+        return Derivation(
+            Status.DONE,
+            _("%(relationship)s with %(authority)s, valid until %(day)s.")
+            % {
+                "relationship": best.relationship,
+                "authority": best.authority,
+                "day": best.expiry_date,
+            },
+        )
+    if any(d.expiry_date is None for d in by_status.get(Delegation.Status.ACTIVE, [])):
+        return Derivation(
+            Status.BLOCKED,
+            _(
+                "Approved with a blank expiry date: the broker cannot access the account until the BAM enters one."
+            ),
+        )
+    if by_status.get(Delegation.Status.ACTIVE):
+        return Derivation(
+            Status.IN_PROGRESS,
+            _("The delegation does not cover every active RM account; ask the BAM to widen it."),
+        )
+    pending = by_status.get(Delegation.Status.REQUESTED, []) + by_status.get(
+        Delegation.Status.PENDING, []
+    )
+    if pending:
+        return Derivation(
+            Status.IN_PROGRESS,
+            _("Request sent; waiting for the importer's BAM to approve it in the CCP."),
+        )
+    if by_status.get(Delegation.Status.EXPIRED):
+        return Derivation(
+            Status.IN_PROGRESS, _("The delegation expired; the importer must grant access again.")
+        )
+    return Derivation(Status.NOT_STARTED, _("No delegation to the broker on record yet."))
+
+
+# Derivers take the importer with its related rows prefetched (see ``_with_checklist_data``).
 DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
     Step.BAMS: lambda imp: _bams(imp, list(imp.portal_users.all())),
     Step.CCP_PROFILES: lambda imp: _profiles(imp, list(imp.portal_users.all())),
@@ -110,13 +167,17 @@ DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
         imp, list(imp.program_accounts.all())
     ),
     Step.EMPLOYEE_ACCESS: lambda imp: _employee_access(imp, list(imp.portal_users.all())),
+    Step.BROKER_DELEGATION: lambda imp: _broker_delegation(
+        imp, list(imp.delegations.all()), list(imp.program_accounts.all())
+    ),
 }
 
 MANUAL_SUMMARY = {
-    Step.FINANCIAL_SECURITY: _("Confirmed by a person once the bond or cash deposit is posted."),
-    Step.REGISTRATION: _("Confirmed by a person once the business is registered in the CCP."),
-    Step.BROKER_DELEGATION: _(
-        "Confirmed by a person once the importer approves the broker's request with an expiry date."
+    Step.FINANCIAL_SECURITY: gettext_lazy(
+        "Confirmed by a person once the bond or cash deposit is posted."
+    ),
+    Step.REGISTRATION: gettext_lazy(
+        "Confirmed by a person once the business is registered in the CCP."
     ),
 }
 
@@ -142,6 +203,7 @@ def _with_checklist_data(importers: Iterable[Importer] | None = None):
         Prefetch("portal_users", queryset=PortalUser.objects.order_by("id")),
         Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("id")),
         Prefetch("onboarding_steps", queryset=OnboardingStep.objects.order_by("step")),
+        "delegations__program_accounts",
     )
     if importers is not None:
         qs = qs.filter(pk__in=[i.pk for i in importers])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from django.contrib.auth.models import Group
 from stdnum import luhn
@@ -86,3 +88,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     importer = factory.SubFactory(ImporterFactory)
     role = Membership.Role.BAM
+
+
+class DelegationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "delegation.Delegation"
+
+    importer = factory.SubFactory(ImporterFactory)
+    relationship = "BMR"
+    authority = "pBAM"
+    status = "active"
+    requested_on = factory.LazyFunction(lambda: dt.date(2026, 1, 5))
+    approved_on = factory.LazyFunction(lambda: dt.date(2026, 1, 8))
+    expiry_date = factory.LazyFunction(lambda: dt.date(2027, 12, 31))

@@ -106,9 +106,7 @@ def test_step6_is_done_when_every_portal_user_is_approved():
     assert statuses(importer)[Step.EMPLOYEE_ACCESS] == Status.DONE
 
 
-@pytest.mark.parametrize(
-    "step", [Step.FINANCIAL_SECURITY, Step.REGISTRATION, Step.BROKER_DELEGATION]
-)
+@pytest.mark.parametrize("step", [Step.FINANCIAL_SECURITY, Step.REGISTRATION])
 def test_manual_steps_follow_the_persons_confirmation(step):
     importer = ImporterFactory()
     agent = UserFactory()
@@ -170,3 +168,34 @@ def test_refresh_runs_in_constant_queries(django_assert_max_num_queries, count):
     OnboardingStep.objects.all().delete()
     with django_assert_max_num_queries(16):
         assert refresh_checklists() == count * 7
+
+
+def test_step7_follows_the_delegations(time_machine):
+    from tests.factories import DelegationFactory
+
+    time_machine.move_to(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
+    importer = ImporterFactory()
+    ProgramAccountFactory(importer=importer)
+    assert statuses(importer)[Step.BROKER_DELEGATION] == Status.NOT_STARTED
+    d = DelegationFactory(importer=importer, status="pending", expiry_date=None)
+    assert statuses(importer)[Step.BROKER_DELEGATION] == Status.IN_PROGRESS
+    d.status = "active"
+    d.save()
+    step = importer.onboarding_steps.get(step=Step.BROKER_DELEGATION)
+    assert (step.status, step.derived) == (Status.BLOCKED, True)
+    d.expiry_date = dt.date(2027, 11, 30)
+    d.save()
+    step = importer.onboarding_steps.get(step=Step.BROKER_DELEGATION)
+    assert (step.status, step.summary) == (Status.DONE, "BMR with pBAM, valid until 2027-11-30.")
+
+
+def test_step7_pmr_missing_an_account_is_not_done(time_machine):
+    from tests.factories import DelegationFactory
+
+    time_machine.move_to(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC))
+    importer = ImporterFactory()
+    first = ProgramAccountFactory(importer=importer)
+    ProgramAccountFactory(importer=importer)
+    d = DelegationFactory(importer=importer, relationship="PMR")
+    d.program_accounts.add(first)
+    assert statuses(importer)[Step.BROKER_DELEGATION] == Status.IN_PROGRESS

@@ -1,0 +1,297 @@
+"""Shared REST API pieces: every app's viewsets reach ``clients.access`` through these.
+
+The rule of the pages holds in the API: an importer the user may not *see* is a 404 (we never
+confirm it exists), one they may see but not act on in the way asked is a 403. An importer named in
+a request body that the user may not see is a 400 "No such importer.", word for word the answer for
+an id that does not exist.
+
+A viewset over importer-owned rows (a statement, a delegation, a payment) declares::
+
+    class StatementViewSet(ImporterScopedMixin, mixins.ListModelMixin, ..., viewsets.GenericViewSet):
+        queryset = Statement.objects.select_related(...)
+        importer_field = "importer"  # the lookup path from the row to its importer
+        read_perm = Perm.VIEW_FINANCE  # lists hold only importers with it; retrieve 403s without
+        write_perm = Perm.MANAGE_STATEMENTS  # update/delete of an existing row
+
+and its serializer names the owning importer with ``VisibleImporterField(perm=...)``, which turns an
+invisible importer into a 400 and a visible one without the permission into a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.fields import get_error_detail
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from clients import access
+from clients.access import GlobalPerm, Perm
+from clients.models import Importer
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+# Largest primary key a BigAutoField holds: a larger id in a body is a 400, not a database error.
+MAX_PK = 2**63 - 1
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+def django_error_detail(exc: DjangoValidationError) -> dict[str, Any]:
+    """A Django ``ValidationError`` as DRF field errors: ``{field: [messages]}``.
+
+    Errors raised without a field (or for ``__all__``) go under ``non_field_errors``.
+    """
+    detail = get_error_detail(exc)
+    if isinstance(detail, dict):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key): value
+            for key, value in detail.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: detail}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus: a Django ``ValidationError`` from a model or domain function is a 400.
+
+    ``ImporterScopedMixin`` installs it on its views; projects may also set it as
+    ``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "carm_portal.api.exception_handler"``.
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(django_error_detail(exc))
+    return drf_exception_handler(exc, context)
+
+
+@contextmanager
+def unique_as_field_error(field: str, message: str, *, taken: Callable[[], bool]) -> Iterator[None]:
+    """Turn a unique-constraint violation on ``field`` into a 400 field error.
+
+    Serializers check uniqueness before saving (``UniqueValidator``), but two requests can pass
+    that check together and the second insert then hits the constraint. Wrap the save::
+
+        with unique_as_field_error("bn9", msg, taken=lambda: Importer.objects.filter(...).exists()):
+            return super().create(validated_data)
+
+    The save runs in a savepoint; ``taken()`` is asked after it rolls back, and any other
+    integrity error is re-raised untouched.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if taken():
+            raise ValidationError({field: [message]}) from None
+        raise
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI descriptions of the error answers a view gives, for ``extend_schema(responses=)``."""
+    described = {
+        400: _("Invalid input: {field: [messages]}, or non_field_errors."),
+        401: _("Not signed in (session or 'Authorization: Token <key>')."),
+        403: _("Signed in, but your role does not allow this (or not signed in)."),
+        404: _("No such object, or not one you may see."),
+    }
+    return {code: OpenApiResponse(description=str(described[code])) for code in codes}
+
+
+def value_after_write(
+    serializer: serializers.ModelSerializer, attrs: dict[str, Any], name: str
+) -> Any:
+    """The value ``name`` will hold once this write is saved: sent, else stored, else the default.
+
+    For checks across fields in ``validate()`` that must hold on partial updates too (a postal
+    code against a province when only the province changes).
+    """
+    if name in attrs:
+        return attrs[name]
+    if serializer.instance is not None:
+        return getattr(serializer.instance, name)
+    return serializer.Meta.model._meta.get_field(name).get_default()
+
+
+# --- Fields -----------------------------------------------------------------------------------
+
+
+class NormalizedCharField(serializers.CharField):
+    """A text field cleaned by one of ``clients.validators``' ``normalize_*`` functions.
+
+    The normaliser runs before the field's validators, so a ``UniqueValidator`` compares the
+    stored form ("123 456 782" and "123-456-782" are the same BN9); its Django
+    ``ValidationError`` becomes this field's error.
+    """
+
+    def __init__(self, *, normalizer: Callable[[object], str], **kwargs: Any) -> None:
+        self.normalizer = normalizer
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return self.normalizer(value)
+        except DjangoValidationError as exc:
+            raise ValidationError(get_error_detail(exc)) from None
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field whose OpenAPI enum has a name we give (``enum_name`` + "Enum").
+
+    drf-spectacular names an enum after its field, so ``Importer.status`` and
+    ``ProgramAccount.status`` (or ``province`` and ``mailing_province``) collide and warn. Name each
+    choice set once where it is declared: ``NamedChoiceField(enum_name="ImporterStatus",
+    choices=Importer.Status.choices)``; fields sharing a name must share the choices.
+    """
+
+    def __init__(self, *, enum_name: str, **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field: NamedChoiceField = self.target
+        choices = {
+            value: label for value, label in field.choices.items() if value not in ("", None)
+        }
+        component = ResolvedComponent(
+            name=f"{field.enum_name}Enum",
+            type=ResolvedComponent.SCHEMA,
+            object=f"{field.enum_name}Enum",
+            schema={
+                "type": "string",
+                "enum": list(choices),
+                "description": build_choice_description_list(choices.items()),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        if field.allow_blank:
+            return {"oneOf": [component.ref, {"type": "string", "enum": [""]}]}
+        return component.ref
+
+
+class VisibleImporterField(serializers.PrimaryKeyRelatedField):
+    """The importer a written row belongs to, chosen among those the user may see.
+
+    An id the user may not see gets the same "No such importer." as one that does not exist
+    (a 400, leaking nothing); with ``perm``, a visible importer on which the user lacks it is a 403.
+    """
+
+    default_error_messages = {"does_not_exist": _("No such importer.")}
+
+    def __init__(self, *, perm: Perm | None = None, **kwargs: Any) -> None:
+        self.perm = perm
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Importer.objects.all())  # narrowed in get_queryset
+        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=MAX_PK))
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Importer]:
+        request = self.context.get("request")
+        if request is None:
+            return Importer.objects.none()
+        return access.visible_importers(request.user)
+
+    def to_internal_value(self, data: object) -> Importer:
+        importer = super().to_internal_value(data)
+        if self.perm is not None and not access.can(
+            self.context["request"].user, self.perm, importer
+        ):
+            raise PermissionDenied(_("Your role does not allow this for this importer."))
+        return importer
+
+
+# --- Permissions and scoping ------------------------------------------------------------------
+
+
+def importer_id_of(obj: Model, importer_field: str) -> int:
+    """The id of the importer that owns ``obj``, following ``importer_field`` ("pk" = itself)."""
+    if importer_field == "pk":
+        return obj.pk
+    *path, last = importer_field.split("__")
+    owner = obj
+    for part in path:
+        owner = getattr(owner, part)
+    return getattr(owner, f"{last}_id")
+
+
+class ImporterPermission(BasePermission):
+    """``clients.access`` as a DRF permission; the view is an ``ImporterScopedMixin``.
+
+    View level: ``create`` needs the view's ``create_perm`` (a ``GlobalPerm``) when it has one.
+    Object level: the view's ``required_perm()`` on the object's importer, else 403. The 404 for
+    an invisible object comes first, from the mixin's scoped ``get_queryset``.
+    """
+
+    message = _("Your role does not allow this for this importer.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        create_perm = getattr(view, "create_perm", None)
+        if getattr(view, "action", None) == "create" and create_perm is not None:
+            self.message = _("Your role does not allow this.")
+            return access.can_global(request.user, create_perm)
+        return True
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Model) -> bool:
+        importer_id = importer_id_of(obj, view.importer_field)
+        return access.can(request.user, view.required_perm(), importer_id)
+
+
+class ImporterScopedMixin:
+    """Scope a DRF view over importer-owned rows through ``clients.access``.
+
+    - list: only rows of importers on which the user holds ``read_perm``;
+    - a single row: 404 if its importer is invisible, 403 without ``read_perm`` (safe methods) or
+      ``write_perm`` (others); ``action_perms`` overrides per action (e.g. ``{"reconcile": ...}``);
+    - create: 403 without ``create_perm`` when set; otherwise the serializer's
+      ``VisibleImporterField(perm=...)`` guards the importer named in the body;
+    - a Django ``ValidationError`` raised while saving is a 400, never a 500.
+    """
+
+    importer_field: str = "importer"
+    read_perm: Perm = Perm.VIEW
+    write_perm: Perm | None = None
+    create_perm: GlobalPerm | None = None
+    action_perms: dict[str, Perm] = {}
+    permission_classes = [IsAuthenticated, ImporterPermission]
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        user = self.request.user
+        if getattr(self, "detail", None) is False:  # list-like actions
+            return access.scope_for(
+                queryset, user, self.read_perm, importer_field=self.importer_field
+            )
+        return access.scope(queryset, user, importer_field=self.importer_field)
+
+    def required_perm(self) -> Perm:
+        action = getattr(self, "action", None)
+        if action in self.action_perms:
+            return self.action_perms[action]
+        if self.request.method in SAFE_METHODS:
+            return self.read_perm
+        if self.write_perm is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} writes but sets no write_perm.")
+        return self.write_perm
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
+        return exception_handler

@@ -1,0 +1,154 @@
+"""Audit history for pages: the latest django-simple-history records of several models, as
+readable entries (who, when, what changed from what to what), newest first.
+
+A fixed number of queries whatever the length of the history: for each source its latest records
+(each annotated with the id of the record before it), the previous records in one query per
+model, and one query per model that changed foreign keys point at.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import ForeignKey, ManyToManyField, Model, OuterRef, Q, QuerySet, Subquery
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+ALWAYS_HIDDEN = {"id", "created_at", "updated_at"}
+
+
+@dataclass
+class HistoryEntry:
+    when: datetime
+    who: Any
+    action: str  # created / changed / deleted
+    subject: str
+    changes: list[tuple[str, str, str]] = field(default_factory=list)  # (field, old, new)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One model's history records to show, and how to name the object a record is about."""
+
+    model: type[Model]
+    records: QuerySet
+    subject: Callable[[Any], str]
+
+
+def display(model: type[Model], name: str, value: Any, related: dict) -> str:
+    """A history value as a person reads it: choice labels, names for foreign keys, dates."""
+    if value is None or value == "":
+        return "—"
+    model_field = model._meta.get_field(name)
+    if isinstance(model_field, ForeignKey):
+        return str(related.get((model_field.related_model, value), f"#{value}"))
+    if isinstance(model_field, ManyToManyField):
+        return (
+            ", ".join(sorted(str(related.get((model_field.related_model, v), v)) for v in value))
+            or "—"
+        )
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if hasattr(value, "isoformat") and not isinstance(value, datetime):
+        return date_format(value, "Y-m-d")
+    return str(value)
+
+
+def _m2m_ids(model: type[Model], name: str, value: Any) -> list[Any]:
+    """simple-history gives m2m changes as lists of through-row dicts: the target ids."""
+    target = model._meta.get_field(name).m2m_reverse_field_name()
+    return [row[target] if isinstance(row, dict) else row for row in value or []]
+
+
+def history_entries(
+    sources: Sequence[Source], *, hidden: set[str] = frozenset(), limit: int = 20
+) -> list[HistoryEntry]:
+    hidden = set(hidden) | ALWAYS_HIDDEN
+    latest: list[tuple[Source, Any]] = []
+    for source in sources:
+        history_model = source.records.model
+        previous = history_model.objects.filter(id=OuterRef("id")).filter(
+            Q(history_date__lt=OuterRef("history_date"))
+            | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+        )
+        records = (
+            source.records.select_related("history_user")
+            .annotate(
+                previous_id=Subquery(
+                    previous.order_by("-history_date", "-history_id").values("history_id")[:1]
+                )
+            )
+            .order_by("-history_date", "-history_id")[: limit * 2]
+        )
+        latest.extend((source, record) for record in records)
+    latest.sort(key=lambda item: (item[1].history_date, item[1].history_id), reverse=True)
+    latest = latest[: limit * 2]
+
+    wanted: dict[type[Model], list[int]] = defaultdict(list)
+    for source, record in latest:
+        if record.history_type == "~" and record.previous_id:
+            wanted[source.model].append(record.previous_id)
+    previous_records: dict[tuple[type[Model], int], Any] = {}
+    for model, ids in wanted.items():
+        for old in model.history.model.objects.filter(history_id__in=ids):
+            previous_records[(model, old.history_id)] = old
+
+    deltas: list[tuple[Source, Any, list]] = []
+    related_ids: dict[type[Model], set] = defaultdict(set)
+    for source, record in latest:
+        model = source.model
+        changes = []
+        old = previous_records.get((model, record.previous_id))
+        if record.history_type == "~" and old is not None:
+            changes = [
+                c
+                for c in record.diff_against(old, excluded_fields=hidden).changes
+                if c.field not in hidden
+            ]
+            if not changes and not record.history_change_reason:
+                continue  # saved without a visible change (e.g. a re-derivation that kept all)
+            for change in changes:
+                model_field = model._meta.get_field(change.field)
+                if isinstance(model_field, ManyToManyField):
+                    change.old = _m2m_ids(model, change.field, change.old)
+                    change.new = _m2m_ids(model, change.field, change.new)
+                    related_ids[model_field.related_model].update(change.old, change.new)
+                elif isinstance(model_field, ForeignKey):
+                    related_ids[model_field.related_model].update(
+                        v for v in (change.old, change.new) if v is not None
+                    )
+        deltas.append((source, record, changes))
+        if len(deltas) == limit:
+            break
+
+    related: dict[tuple[type[Model], Any], Model] = {}
+    for related_model, ids in related_ids.items():
+        for obj in related_model._default_manager.filter(pk__in=ids):
+            related[(related_model, obj.pk)] = obj
+
+    actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
+    return [
+        HistoryEntry(
+            when=record.history_date,
+            who=record.history_user,
+            action=actions.get(record.history_type, record.history_type),
+            subject=source.subject(record),
+            reason=record.history_change_reason or "",
+            changes=[
+                (
+                    str(source.model._meta.get_field(c.field).verbose_name),
+                    display(source.model, c.field, c.old, related),
+                    display(source.model, c.field, c.new, related),
+                )
+                for c in changes
+            ],
+        )
+        for source, record, changes in deltas
+    ]

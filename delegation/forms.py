@@ -1,0 +1,189 @@
+"""Forms of the delegation pages: the record of what the importer approved, and the renewal flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from carm_portal.models import User
+from clients.models import Importer, ProgramAccount
+from delegation.models import Delegation, RenewalRequest
+from delegation.rules import Kind, kind_label
+from statements.billing import cbsa_today
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DelegationForm(forms.ModelForm):
+    """What the importer's BAM approved in the CCP, as the broker records it."""
+
+    class Meta:
+        model = Delegation
+        fields = [
+            "relationship",
+            "authority",
+            "program_accounts",
+            "status",
+            "requested_on",
+            "approved_on",
+            "expiry_date",
+            "blank_expiry_confirmed",
+            "revoked_on",
+            "notes",
+        ]
+        widgets = {
+            "requested_on": DateInput(),
+            "approved_on": DateInput(),
+            "expiry_date": DateInput(),
+            "revoked_on": DateInput(),
+            "program_accounts": forms.CheckboxSelectMultiple(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, importer: Importer, today: dt.date | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.importer = importer
+        self.today = today or cbsa_today()
+        self.fields["program_accounts"].queryset = importer.program_accounts.order_by("bn15")
+        self.fields["program_accounts"].help_text = _(
+            "For a PMR, the accounts the importer selected. A BMR covers every account, including "
+            "accounts added later."
+        )
+        self.fields["blank_expiry_confirmed"].help_text = _(
+            "Tick only if the importer really left the expiry date blank in the CCP. It will be "
+            "flagged: the broker cannot access accounts with a blank expiry date."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        relationship = data.get("relationship")
+        accounts = data.get("program_accounts")
+        expiry = data.get("expiry_date")
+        requested, approved = data.get("requested_on"), data.get("approved_on")
+
+        if relationship == Delegation.Relationship.PMR and not accounts:
+            self.add_error(
+                "program_accounts",
+                _("A PMR covers only the accounts selected: choose at least one program account."),
+            )
+        if relationship == Delegation.Relationship.BMR and accounts:
+            data["program_accounts"] = ProgramAccount.objects.none()
+        if requested and requested > self.today:
+            self.add_error("requested_on", _("The request date cannot be in the future."))
+        if approved and approved > self.today:
+            self.add_error("approved_on", _("The approval date cannot be in the future."))
+        if requested and approved and approved < requested:
+            self.add_error("approved_on", _("The approval cannot come before the request."))
+        if status == Delegation.Status.ACTIVE:
+            if not approved:
+                self.add_error(
+                    "approved_on", _("Enter the date the importer approved the request.")
+                )
+            is_new = self.instance.pk is None
+            if expiry and expiry < self.today and (is_new or "expiry_date" in self.changed_data):
+                self.add_error(
+                    "expiry_date",
+                    _(
+                        "This date is in the past, so the delegation is not active. Record it as "
+                        "expired, or enter the new expiry date the importer set."
+                    ),
+                )
+            if expiry is None and not data.get("blank_expiry_confirmed"):
+                self.add_error(
+                    "expiry_date",
+                    _(
+                        "Enter the expiry date the importer set in the CCP. If it really was left "
+                        "blank, tick the confirmation below; the delegation will be flagged."
+                    ),
+                )
+        if expiry is not None:
+            data["blank_expiry_confirmed"] = False
+        if status == Delegation.Status.REVOKED and not data.get("revoked_on"):
+            self.add_error("revoked_on", _("Enter the date the access was revoked."))
+        return data
+
+
+class RenewalRequestForm(forms.ModelForm):
+    class Meta:
+        model = RenewalRequest
+        fields = ["requested_expiry_date", "message"]
+        widgets = {
+            "requested_expiry_date": DateInput(),
+            "message": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = today or cbsa_today()
+
+    def clean_requested_expiry_date(self) -> dt.date:
+        value = self.cleaned_data["requested_expiry_date"]
+        if value <= self.today:
+            raise forms.ValidationError(_("Ask for an expiry date after today."))
+        return value
+
+
+class RenewalConfirmForm(forms.Form):
+    confirmed_expiry_date = forms.DateField(
+        label=_("Expiry date you entered in the CCP"), widget=DateInput()
+    )
+
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = today or cbsa_today()
+
+    def clean_confirmed_expiry_date(self) -> dt.date:
+        value = self.cleaned_data["confirmed_expiry_date"]
+        if value <= self.today:
+            raise forms.ValidationError(
+                _("The new expiry date must be after today; check what the CCP shows.")
+            )
+        return value
+
+
+FINDING_CHOICES = [
+    ("", _("Any finding")),
+    *[(k.value, kind_label(k.value)) for k in Kind if k != Kind.NO_DELEGATION],
+]
+SORTS = [
+    ("expiry", _("Expiry date, soonest first")),
+    ("-expiry", _("Expiry date, latest first")),
+    ("importer", _("Importer")),
+]
+
+
+class DelegationFilterForm(forms.Form):
+    q = forms.CharField(label=_("Importer"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *Delegation.Status.choices],
+    )
+    finding = forms.ChoiceField(label=_("Open finding"), required=False, choices=FINDING_CHOICES)
+    expiring_within = forms.IntegerField(
+        label=_("Expiring within (days)"), required=False, min_value=0, max_value=3650
+    )
+    agent = forms.ModelChoiceField(label=_("Agent"), required=False, queryset=User.objects.none())
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+
+    def __init__(self, *args: Any, agents: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if agents is None:
+            del self.fields["agent"]
+        else:
+            self.fields["agent"].queryset = agents
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_bound and any(
+            self.data.get(name) for name in ("q", "status", "finding", "expiring_within", "agent")
+        )

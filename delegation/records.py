@@ -1,0 +1,94 @@
+"""Writing delegations: recording what the importer approved, and the renewal workflow.
+
+Every write re-runs the checks for that importer in the same transaction, so an alert disappears
+the moment its cause does (a renewed date, an approved request) instead of the next morning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carm_portal.models import User
+from delegation.checks import run_delegation_checks
+from delegation.forms import DelegationForm
+from delegation.models import Delegation, RenewalRequest
+from statements.billing import cbsa_today
+
+
+class RenewalError(ValueError):
+    """A renewal action that the request's state does not allow; the message says why."""
+
+
+def recheck(importer_id: int, *, today: dt.date | None = None) -> None:
+    run_delegation_checks(today=today or cbsa_today(), importer_ids=[importer_id])
+
+
+@transaction.atomic
+def save_delegation(*, form: DelegationForm, by: User) -> Delegation:
+    """Save a valid form (new or edited delegation) with who recorded it, then re-check."""
+    delegation = form.save(commit=False)
+    delegation.importer = form.importer
+    if delegation.pk is None:
+        delegation.recorded_by = by
+    delegation._history_user = by
+    delegation.save()
+    form.save_m2m()
+    recheck(delegation.importer_id, today=form.today)
+    return delegation
+
+
+@transaction.atomic
+def request_renewal(
+    *, delegation: Delegation, expiry_date: dt.date, message: str, by: User
+) -> RenewalRequest:
+    """The broker asks the importer's BAM to extend (or fix) the delegation in the CCP."""
+    if RenewalRequest.objects.filter(
+        delegation=delegation, status=RenewalRequest.Status.OPEN
+    ).exists():
+        raise RenewalError(_("A renewal request is already waiting for the importer."))
+    renewal = RenewalRequest(
+        delegation=delegation, requested_expiry_date=expiry_date, message=message, requested_by=by
+    )
+    renewal._history_user = by
+    renewal.save()
+    return renewal
+
+
+@transaction.atomic
+def confirm_renewal(*, renewal: RenewalRequest, expiry_date: dt.date, by: User) -> Delegation:
+    """The importer's BAM (or an agent on their word) says the CCP now shows ``expiry_date``."""
+    renewal = RenewalRequest.objects.select_for_update().get(pk=renewal.pk)
+    if renewal.status != RenewalRequest.Status.OPEN:
+        raise RenewalError(_("This renewal request is no longer open."))
+    renewal.status = RenewalRequest.Status.CONFIRMED
+    renewal.confirmed_by, renewal.confirmed_at = by, timezone.now()
+    renewal.confirmed_expiry_date = expiry_date
+    renewal._history_user = by
+    renewal.save()
+
+    delegation = Delegation.objects.select_for_update().get(pk=renewal.delegation_id)
+    delegation.expiry_date = expiry_date
+    delegation.blank_expiry_confirmed = False
+    if delegation.status in (Delegation.Status.EXPIRED, *Delegation.OPEN_STATUSES):
+        delegation.status = Delegation.Status.ACTIVE
+        delegation.approved_on = delegation.approved_on or cbsa_today()
+    delegation._history_user = by
+    delegation._change_reason = _("Renewal confirmed in the CCP")
+    delegation.save()
+    recheck(delegation.importer_id)
+    return delegation
+
+
+@transaction.atomic
+def cancel_renewal(*, renewal: RenewalRequest, by: User) -> RenewalRequest:
+    renewal = RenewalRequest.objects.select_for_update().get(pk=renewal.pk)
+    if renewal.status != RenewalRequest.Status.OPEN:
+        raise RenewalError(_("This renewal request is no longer open."))
+    renewal.status = RenewalRequest.Status.CANCELLED
+    renewal._history_user = by
+    renewal.save()
+    return renewal

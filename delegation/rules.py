@@ -1,0 +1,302 @@
+"""What is wrong with an importer's delegations to the broker on a given day: pure functions.
+
+No database here: the daily sweep (``delegation/checks.py``) loads plain facts in a few set-based
+queries and calls these functions for every importer, and tests call them with literal facts.
+
+Day counting, defined once (lessons.md): a delegation expiring on day D still works through the
+end of D, Eastern time. On D it has 0 days left and is *not* expired; on D+1 it is expired.
+Notice thresholds count calendar days, but a notice whose day falls on a weekend or holiday is
+given on the business day before, so the last warning reaches someone at work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from statements.billing import previous_business_day
+
+ACTIVE = "active"
+OPEN = ("requested", "pending")
+EXPIRED_STATUS = "expired"
+BMR, PMR = "BMR", "PMR"
+PBAM, PPAM = "pBAM", "pPAM"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    WARNING = "warning"
+    ADVICE = "advice"
+
+
+class Kind(StrEnum):
+    NO_DELEGATION = "no_delegation"
+    PENDING_TOO_LONG = "pending_too_long"
+    BLANK_EXPIRY = "blank_expiry"
+    EXPIRES_SOON = "expires_within"  # stored with its threshold: expires_within_30, _14, _7
+    EXPIRED = "expired"
+    PMR_MISSING_ACCOUNT = "pmr_missing_account"
+    PPAM_NEEDS_PBAM = "ppam_needs_pbam"
+    LIMITED = "limited_relationship"
+
+
+KIND_LABELS = {
+    Kind.NO_DELEGATION: gettext_lazy("No delegation"),
+    Kind.PENDING_TOO_LONG: gettext_lazy("Request not approved"),
+    Kind.BLANK_EXPIRY: gettext_lazy("Blank expiry date"),
+    Kind.EXPIRES_SOON: gettext_lazy("Expires soon"),
+    Kind.EXPIRED: gettext_lazy("Expired"),
+    Kind.PMR_MISSING_ACCOUNT: gettext_lazy("Account not covered"),
+    Kind.PPAM_NEEDS_PBAM: gettext_lazy("pPAM instead of pBAM"),
+    Kind.LIMITED: gettext_lazy("Limited relationship"),
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    expiry_notice_days: tuple[int, ...] = (30, 14, 7)
+    pending_days: int = 7
+    broker_needs_pbam: bool = True
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        from django.conf import settings
+
+        return cls(
+            expiry_notice_days=tuple(sorted(settings.DELEGATION_EXPIRY_NOTICE_DAYS, reverse=True)),
+            pending_days=settings.DELEGATION_PENDING_DAYS,
+            broker_needs_pbam=settings.DELEGATION_BROKER_NEEDS_PBAM,
+        )
+
+
+@dataclass(frozen=True)
+class DelegationFacts:
+    id: int
+    importer_id: int
+    relationship: str
+    authority: str
+    status: str
+    expiry_date: dt.date | None
+    requested_on: dt.date | None = None
+    account_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ImporterFacts:
+    id: int
+    active: bool  # an active client: having no delegation at all is then a finding
+    accounts: dict[int, str] = field(default_factory=dict)  # active RM accounts: id -> BN15
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    severity: Severity
+    message: str
+    delegation_id: int | None = None
+    expiry_date: dt.date | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique per importer: (delegation, kind, expiry date) — see DelegationAlert.key."""
+        expiry = self.expiry_date.isoformat() if self.expiry_date else "blank"
+        return f"{self.delegation_id or 'importer'}:{self.kind}:{expiry}"
+
+
+def _day(value: dt.date) -> str:
+    return date_format(value, "DATE_FORMAT")
+
+
+def notice_day(expiry: dt.date, days_before: int) -> dt.date:
+    """The day the ``days_before`` notice is due: a business day, never after the threshold."""
+    return previous_business_day(expiry - dt.timedelta(days=days_before))
+
+
+def covered_accounts(d: DelegationFacts, importer: ImporterFacts) -> frozenset[int]:
+    return frozenset(importer.accounts) if d.relationship == BMR else d.account_ids
+
+
+def _covers(
+    other: DelegationFacts, d: DelegationFacts, importer: ImporterFacts, today: dt.date
+) -> bool:
+    """Another active grant, valid longer than ``d``, with at least its scope and authority."""
+    if other.id == d.id or other.status != ACTIVE or other.expiry_date is None:
+        return False
+    if other.expiry_date < today:
+        return False
+    if d.expiry_date is not None and other.expiry_date <= d.expiry_date:
+        return False
+    if d.authority == PBAM and other.authority != PBAM:
+        return False
+    return covered_accounts(d, importer) <= covered_accounts(other, importer)
+
+
+def evaluate(
+    d: DelegationFacts,
+    *,
+    today: dt.date,
+    importer: ImporterFacts,
+    others: Sequence[DelegationFacts] = (),
+    thresholds: Thresholds = Thresholds(),
+) -> list[Finding]:
+    """The findings for one delegation on ``today``, most severe first."""
+    findings: list[Finding] = []
+
+    def add(kind: str, severity: Severity, message: str) -> None:
+        findings.append(Finding(kind, severity, message, d.id, d.expiry_date))
+
+    if d.status in OPEN:
+        if d.requested_on is not None:
+            waited = (today - d.requested_on).days
+            if waited > thresholds.pending_days:
+                add(
+                    Kind.PENDING_TOO_LONG,
+                    Severity.WARNING,
+                    ngettext(
+                        "Requested %(days)d day ago and still not approved: ask the importer's BAM "
+                        "to approve it in the CCP under “Manage pending third party requests”, "
+                        "with an expiry date.",
+                        "Requested %(days)d days ago and still not approved: ask the importer's BAM "
+                        "to approve it in the CCP under “Manage pending third party requests”, "
+                        "with an expiry date.",
+                        waited,
+                    )
+                    % {"days": waited},
+                )
+        return findings
+    if d.status not in (ACTIVE, EXPIRED_STATUS):
+        return findings  # rejected or revoked: the importer-level check speaks for them
+
+    covered = any(_covers(o, d, importer, today) for o in others)
+    if d.expiry_date is None:
+        if not covered:
+            add(
+                Kind.BLANK_EXPIRY,
+                Severity.BLOCKING,
+                _(
+                    "The expiry date was left blank in the CCP, and the broker cannot access "
+                    "accounts with a blank expiry date. Ask the importer's BAM to enter one."
+                ),
+            )
+    elif d.expiry_date < today or d.status == EXPIRED_STATUS:
+        if not covered:
+            add(
+                Kind.EXPIRED,
+                Severity.BLOCKING,
+                _(
+                    "Expired on %(day)s: the broker can no longer file or pay for this importer. "
+                    "Ask the importer's BAM to grant access again with a new expiry date."
+                )
+                % {"day": _day(d.expiry_date)},
+            )
+    elif not covered:
+        left = (d.expiry_date - today).days
+        due = [n for n in thresholds.expiry_notice_days if today >= notice_day(d.expiry_date, n)]
+        if due:
+            tightest = min(due)
+            findings.append(
+                Finding(
+                    f"{Kind.EXPIRES_SOON}_{tightest}",
+                    Severity.WARNING,
+                    ngettext(
+                        "Expires on %(day)s (%(left)d day left). Ask the importer's BAM to extend "
+                        "it in the CCP before then.",
+                        "Expires on %(day)s (%(left)d days left). Ask the importer's BAM to extend "
+                        "it in the CCP before then.",
+                        left,
+                    )
+                    % {"day": _day(d.expiry_date), "left": left},
+                    d.id,
+                    d.expiry_date,
+                )
+            )
+
+    if d.status != ACTIVE:
+        return findings
+    missing = sorted(
+        bn15
+        for account_id, bn15 in importer.accounts.items()
+        if account_id not in covered_accounts(d, importer)
+    )
+    if missing:
+        add(
+            Kind.PMR_MISSING_ACCOUNT,
+            Severity.BLOCKING,
+            ngettext(
+                "The PMR does not cover program account %(accounts)s: the broker cannot act on it. "
+                "Ask the BAM to add it, or to switch to a BMR.",
+                "The PMR does not cover program accounts %(accounts)s: the broker cannot act on "
+                "them. Ask the BAM to add them, or to switch to a BMR.",
+                len(missing),
+            )
+            % {"accounts": ", ".join(missing)},
+        )
+    if d.authority == PPAM and thresholds.broker_needs_pbam:
+        add(
+            Kind.PPAM_NEEDS_PBAM,
+            Severity.WARNING,
+            _(
+                "The delegated authority is pPAM (one program account); the broker needs pBAM to "
+                "make payments and see statements for the whole business. Ask the BAM to change it."
+            ),
+        )
+    elif (d.relationship, d.authority) != (BMR, PBAM) and not missing:
+        add(
+            Kind.LIMITED,
+            Severity.ADVICE,
+            _(
+                "%(relationship)s with %(authority)s is narrower than the recommended BMR with "
+                "pBAM: accounts opened later will not be covered."
+            )
+            % {"relationship": d.relationship, "authority": d.authority},
+        )
+    return findings
+
+
+def evaluate_importer(
+    importer: ImporterFacts,
+    delegations: Iterable[DelegationFacts],
+    *,
+    today: dt.date,
+    thresholds: Thresholds = Thresholds(),
+) -> list[Finding]:
+    """Every finding for one importer: its delegations' and, if it has none in force, that."""
+    delegations = list(delegations)
+    findings: list[Finding] = []
+    for d in delegations:
+        findings.extend(
+            evaluate(d, today=today, importer=importer, others=delegations, thresholds=thresholds)
+        )
+    in_force = [d for d in delegations if d.status in (ACTIVE, EXPIRED_STATUS, *OPEN)]
+    if importer.active and not in_force:
+        findings.append(
+            Finding(
+                Kind.NO_DELEGATION,
+                Severity.BLOCKING,
+                _(
+                    "No delegation to the broker is on record for this active client: the broker "
+                    "cannot file or pay for it. Send a third-party request in the CCP and ask the "
+                    "BAM to approve it (BMR, pBAM, with an expiry date)."
+                ),
+            )
+        )
+    order = {Severity.BLOCKING: 0, Severity.WARNING: 1, Severity.ADVICE: 2}
+    return sorted(findings, key=lambda f: (order[f.severity], f.delegation_id or 0, f.kind))
+
+
+def kind_family(kind: str) -> str:
+    """``expires_within_14`` -> ``expires_within``: the family used for filters and labels."""
+    return Kind.EXPIRES_SOON.value if kind.startswith(Kind.EXPIRES_SOON) else kind
+
+
+def kind_label(kind: str) -> str:
+    family = kind_family(kind)
+    if family == Kind.EXPIRES_SOON and kind != family:
+        return _("Expires within %(days)s days") % {"days": kind.rsplit("_", 1)[-1]}
+    return str(KIND_LABELS.get(family, kind))
