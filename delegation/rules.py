@@ -103,6 +103,10 @@ class Finding:
     expiry_date: dt.date | None = None
 
     @property
+    def label(self) -> str:
+        return kind_label(self.kind)
+
+    @property
     def key(self) -> str:
         """Unique per importer: (delegation, kind, expiry date) — see DelegationAlert.key."""
         expiry = self.expiry_date.isoformat() if self.expiry_date else "blank"

@@ -9,7 +9,16 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -97,8 +106,6 @@ def filter_delegations(
         "importer": ["importer__legal_name", "expiry_date", "id"],
     }[sort]
     if sort == "expiry":
-        from django.db.models import F
-
         return queryset.order_by(F("expiry_date").asc(nulls_first=True), *order[1:])
     return queryset.order_by(*order)
 
@@ -114,8 +121,6 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
     queryset = filter_delegations(queryset, form, today)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     delegations = list(page.object_list)
-    from django.db.models import prefetch_related_objects
-
     prefetch_related_objects(delegations, open_alerts_prefetch(), "program_accounts")
     for d in delegations:
         d.days = d.days_left(today)
@@ -181,8 +186,6 @@ def delegation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     today = cbsa_today()
     findings = _live_findings(delegation, today)
-    for f in findings:
-        f.label = kind_label(f.kind)
     renewals = list(
         delegation.renewals.select_related("requested_by", "confirmed_by").order_by("-requested_at")
     )
@@ -196,7 +199,7 @@ def delegation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "accounts": list(delegation.program_accounts.order_by("bn15")),
         "findings": findings,
         "alerts": _label_alerts(
-            list(delegation.alerts.order_by(Q(resolved_at=None).desc(), "-raised_at"))
+            list(delegation.alerts.order_by(F("resolved_at").desc(nulls_first=True), "-raised_at"))
         ),
         "renewals": renewals,
         "open_renewal": open_renewal,
