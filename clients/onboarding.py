@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
-from django.db.models import Prefetch
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
@@ -210,9 +210,7 @@ def _with_checklist_data(importers: Iterable[Importer] | None = None):
     return qs
 
 
-def refresh_checklists(
-    importers: Iterable[Importer] | None = None, *, batch_size: int = 500
-) -> int:
+def refresh_checklists(importers: Iterable[Importer] | None = None, *, batch_size: int = 500) -> int:
     """Re-derive the checklist of the given importers (all when ``None``); return rows changed.
 
     Idempotent and set-based: a handful of queries per batch whatever the number of importers,
@@ -222,28 +220,46 @@ def refresh_checklists(
     qs = _with_checklist_data(importers).order_by("pk")
     last_pk = 0
     while True:
-        batch = list(qs.filter(pk__gt=last_pk)[:batch_size])
-        if not batch:
+        batch_pks = list(qs.filter(pk__gt=last_pk).values_list("pk", flat=True)[:batch_size])
+        if not batch_pks:
             return changed
-        last_pk = batch[-1].pk
-        to_create: list[OnboardingStep] = []
-        to_update: list[OnboardingStep] = []
-        for importer in batch:
-            existing = {s.step: s for s in importer.onboarding_steps.all()}
-            for step_no in Step.values:
-                row = existing.get(step_no) or OnboardingStep(importer=importer, step=step_no)
-                before = (row.status, row.summary, row.derived)
-                deriver = DERIVERS.get(step_no)
-                resolve(row, deriver(importer) if deriver else None)
-                if row.pk is None:
-                    to_create.append(row)
-                elif before != (row.status, row.summary, row.derived):
-                    to_update.append(row)
-        with transaction.atomic():
-            bulk_create_with_history(to_create, OnboardingStep, ignore_conflicts=True)
-            for row in to_update:  # save(), not bulk_update: each change goes into the history
-                row.save(update_fields=["status", "summary", "derived", "updated_at"])
-        changed += len(to_create) + len(to_update)
+        last_pk = batch_pks[-1]
+        try:
+            changed += _refresh_batch(qs.filter(pk__in=batch_pks))
+        except IntegrityError:
+            # Another process created some of these rows meanwhile: derive again from them.
+            changed += _refresh_batch(qs.filter(pk__in=batch_pks))
+
+
+@transaction.atomic
+def _refresh_batch(importers: QuerySet[Importer]) -> int:
+    to_create: list[OnboardingStep] = []
+    to_update: list[OnboardingStep] = []
+    now = timezone.now()
+    for importer in importers:
+        existing = {s.step: s for s in importer.onboarding_steps.all()}
+        for step_no in Step.values:
+            row = existing.get(step_no) or OnboardingStep(importer=importer, step=step_no)
+            before = (row.status, row.summary, row.derived)
+            deriver = DERIVERS.get(step_no)
+            resolve(row, deriver(importer) if deriver else None)
+            if row.pk is None:
+                to_create.append(row)
+            elif before != (row.status, row.summary, row.derived):
+                row.updated_at = now
+                to_update.append(row)
+    # Batched, with history rows for each change (ids come back from the insert, so
+    # simple-history needs no lookup of what it just wrote).
+    if to_create:
+        bulk_create_with_history(to_create, OnboardingStep, batch_size=1000)
+    if to_update:
+        bulk_update_with_history(
+            to_update,
+            OnboardingStep,
+            ["status", "summary", "derived", "updated_at"],
+            batch_size=1000,
+        )
+    return len(to_create) + len(to_update)
 
 
 def refresh_checklist(importer: Importer) -> None:

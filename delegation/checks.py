@@ -206,10 +206,11 @@ def run_delegation_checks(
         if (importer_id, key) not in known
     ]
     if new_alerts:
-        # Under the lock no other sweep inserts meanwhile; ignore_conflicts guards the rest.
-        bulk_create_with_history(
-            new_alerts, DelegationAlert, batch_size=1000, ignore_conflicts=True
-        )
+        # Under the advisory lock no other sweep inserts meanwhile. Should one still race us,
+        # the unique constraint refuses the duplicate, this transaction rolls back whole, and
+        # the task's retry finds the alert already there. (No ignore_conflicts: without the
+        # returned ids simple-history would look every row up again in one giant query.)
+        bulk_create_with_history(new_alerts, DelegationAlert, batch_size=1000)
         result.raised = len(new_alerts)
 
     now = timezone.now()

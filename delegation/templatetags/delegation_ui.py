@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+from django.db.models import F, Prefetch
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from clients import access
+from clients.access import Perm
+from clients.models import Importer
+from delegation.forms import RenewalConfirmForm
+from delegation.models import Delegation, DelegationAlert, RenewalRequest
+from delegation.rules import kind_label
+from statements.billing import cbsa_today
 
 register = template.Library()
 
@@ -22,3 +33,49 @@ def days_left_badge(days: int | None) -> SafeString:
     text = ngettext("%(n)d day left", "%(n)d days left", days) % {"n": days}
     kind = "blocking" if days <= 7 else "warning" if days <= 30 else "ok"
     return format_html('<span class="badge badge--{}">{}</span>', kind, text)
+
+
+@register.inclusion_tag("delegation/_importer_panel.html", takes_context=True)
+def delegation_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
+    """The importer's delegations, open alerts and renewal requests, for its detail and home pages.
+
+    A template tag so the clients app, which the delegation app builds on, needs no import of it.
+    """
+    request = context["request"]
+    user = request.user
+    today = cbsa_today()
+    delegations = list(
+        importer.delegations.order_by(F("expiry_date").desc(nulls_first=True), "-id").prefetch_related(
+            Prefetch(
+                "alerts",
+                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by("severity"),
+                to_attr="open_alerts",
+            )
+        )
+    )
+    for d in delegations:
+        d.days = d.days_left(today)
+        for alert in d.open_alerts:
+            alert.label = kind_label(alert.kind)
+    importer_alerts = list(
+        DelegationAlert.objects.filter(importer=importer, delegation=None, resolved_at=None)
+    )
+    for alert in importer_alerts:
+        alert.label = kind_label(alert.kind)
+    renewals = list(
+        RenewalRequest.objects.filter(delegation__importer=importer, status=RenewalRequest.Status.OPEN)
+        .select_related("delegation", "requested_by")
+        .order_by("requested_at")
+    )
+    active = [d for d in delegations if d.status == Delegation.Status.ACTIVE]
+    return {
+        "request": request,
+        "importer": importer,
+        "delegations": delegations,
+        "current": active[0] if active else (delegations[0] if delegations else None),
+        "importer_alerts": importer_alerts,
+        "renewals": renewals,
+        "can_manage": access.can(user, Perm.MANAGE_DELEGATION, importer),
+        "can_confirm": access.can(user, Perm.CONFIRM_DELEGATION, importer),
+        "confirm_form": RenewalConfirmForm(today=today),
+    }

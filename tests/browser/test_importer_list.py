@@ -1,0 +1,135 @@
+"""A broker agent signs in through the real login form, filters the importer list and opens an
+importer's checklist, in headless Chromium. Screenshots of each step go to var/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from playwright.sync_api import Page, expect
+
+from clients.access import BrokerRole
+from clients.models import Importer, OnboardingStep, PortalUser
+from clients.onboarding import set_step_status
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    ImporterFactory,
+    PortalUserFactory,
+    ProgramAccountFactory,
+    UserFactory,
+)
+
+# serialized_rollback: the flush after a live-server test would otherwise drop the broker role
+# groups the data migration created, for the tests that run after this one.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def agent():
+    user = UserFactory(
+        email="alex.martin@broker.example.com", full_name="Alex Martin", roles=[BrokerRole.AGENT]
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def maple(agent):
+    """The importer the agent will look for, part way through its onboarding."""
+    importer = ImporterFactory(
+        legal_name="Maple Leaf Provisions Inc.",
+        operating_name="Maple Provisions",
+        status=Importer.Status.ONBOARDING,
+        assigned_agent=agent,
+    )
+    ProgramAccountFactory(importer=importer, name="Head office")
+    PortalUserFactory(
+        importer=importer,
+        full_name="Dana Whitfield",
+        responsibility=PortalUser.Responsibility.PAYMENTS,
+    )
+    PortalUserFactory(
+        importer=importer,
+        full_name="Luc Tremblay",
+        responsibility=PortalUser.Responsibility.CUSTOMS,
+        profile_created=False,
+        access_approved=False,
+    )
+    set_step_status(importer=importer, step=1, status="done", by=agent, note="Surety bond posted.")
+    set_step_status(
+        importer=importer,
+        step=5,
+        status="blocked",
+        by=agent,
+        note="Waiting for the affinity answers.",
+    )
+    return importer
+
+
+@pytest.fixture
+def portfolio(agent, maple):
+    statuses = [Importer.Status.PROSPECT, Importer.Status.ACTIVE, Importer.Status.ONBOARDING]
+    for n, name in enumerate(
+        ["Maple Ridge Farms Ltd.", "Northern Cedar Lumber Co.", "Prairie Grain Exports Ltd."]
+    ):
+        importer = ImporterFactory(legal_name=name, status=statuses[n], assigned_agent=agent)
+        ProgramAccountFactory(importer=importer)
+    return maple
+
+
+def test_an_agent_signs_in_filters_the_list_and_opens_a_checklist(
+    page: Page, live_server, agent, portfolio
+):
+    # Sign in through the real allauth form (ACCOUNT_EMAIL_VERIFICATION is mandatory).
+    page.goto(f"{live_server.url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    shoot(page, "login")
+    page.get_by_label("Email").fill(agent.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    # The dashboard.
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
+    shoot(page, "dashboard")
+
+    # The importer list.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    expect(page.get_by_role("heading", name="Clients", level=1)).to_be_visible()
+    rows = page.locator("table.table tbody tr")
+    expect(rows).to_have_count(4)
+    shoot(page, "importer-list")
+
+    # Filter it: "maple" among onboarding importers.
+    page.get_by_label("Search").fill("maple")
+    page.get_by_label("Status", exact=True).select_option("onboarding")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Maple Leaf Provisions Inc.")
+    expect(page.get_by_label("Search")).to_have_value("maple")
+    shoot(page, "importer-list-filtered")
+
+    # Open the importer and see its checklist.
+    page.get_by_role("link", name="Maple Leaf Provisions Inc.").click()
+    expect(page.get_by_role("heading", name=re.compile("Maple Leaf Provisions Inc."), level=1))
+    checklist = page.locator("ol.steps > li")
+    expect(checklist).to_have_count(len(OnboardingStep.Step.values))
+    expect(page.locator("#step-1")).to_contain_text("Done")
+    expect(page.locator("#step-5")).to_contain_text("Waiting for the affinity answers.")
+    expect(page.get_by_role("img", name="2 of 7 steps done, 1 blocked").first).to_be_visible()
+    expect(page.locator(".table__primary", has_text="Dana Whitfield")).to_be_visible()
+    shoot(page, "importer-detail")
