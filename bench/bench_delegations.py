@@ -66,7 +66,9 @@ def populate(importers: int, per_importer: int, seed: int = 7) -> None:
     for pk, _ in importer_rows:
         for _ in range(per_importer):
             status = rng.choice(statuses)
-            expiry = None if rng.random() < 0.05 else TODAY + dt.timedelta(days=rng.randint(-400, 800))
+            expiry = (
+                None if rng.random() < 0.05 else TODAY + dt.timedelta(days=rng.randint(-400, 800))
+            )
             delegations.append(
                 Delegation(
                     importer_id=pk,
@@ -114,7 +116,16 @@ def main() -> None:
             )
     print_table(
         "Delegation sweep (PostgreSQL)",
-        ["delegations", "importers", "run", "seconds", "SQL queries", "raised", "resolved", "expired"],
+        [
+            "delegations",
+            "importers",
+            "run",
+            "seconds",
+            "SQL queries",
+            "raised",
+            "resolved",
+            "expired",
+        ],
         rows,
     )
 

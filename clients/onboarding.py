@@ -210,7 +210,9 @@ def _with_checklist_data(importers: Iterable[Importer] | None = None):
     return qs
 
 
-def refresh_checklists(importers: Iterable[Importer] | None = None, *, batch_size: int = 500) -> int:
+def refresh_checklists(
+    importers: Iterable[Importer] | None = None, *, batch_size: int = 500
+) -> int:
     """Re-derive the checklist of the given importers (all when ``None``); return rows changed.
 
     Idempotent and set-based: a handful of queries per batch whatever the number of importers,

@@ -45,7 +45,9 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
     user = request.user
     today = cbsa_today()
     delegations = list(
-        importer.delegations.order_by(F("expiry_date").desc(nulls_first=True), "-id").prefetch_related(
+        importer.delegations.order_by(
+            F("expiry_date").desc(nulls_first=True), "-id"
+        ).prefetch_related(
             Prefetch(
                 "alerts",
                 queryset=DelegationAlert.objects.filter(resolved_at=None).order_by("severity"),
@@ -63,7 +65,9 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
     for alert in importer_alerts:
         alert.label = kind_label(alert.kind)
     renewals = list(
-        RenewalRequest.objects.filter(delegation__importer=importer, status=RenewalRequest.Status.OPEN)
+        RenewalRequest.objects.filter(
+            delegation__importer=importer, status=RenewalRequest.Status.OPEN
+        )
         .select_related("delegation", "requested_by")
         .order_by("requested_at")
     )
