@@ -107,23 +107,23 @@ def history_entries(
         changes = []
         old = previous_records.get((model, record.previous_id))
         if record.history_type == "~" and old is not None:
-            changes = [
-                c
-                for c in record.diff_against(old, excluded_fields=hidden).changes
-                if c.field not in hidden
-            ]
-            if not changes and not record.history_change_reason:
-                continue  # saved without a visible change (e.g. a re-derivation that kept all)
-            for change in changes:
+            diff = record.diff_against(old, excluded_fields=hidden).changes
+            for change in diff:
+                if change.field in hidden:
+                    continue
                 model_field = model._meta.get_field(change.field)
+                before, after = change.old, change.new
                 if isinstance(model_field, ManyToManyField):
-                    change.old = _m2m_ids(model, change.field, change.old)
-                    change.new = _m2m_ids(model, change.field, change.new)
-                    related_ids[model_field.related_model].update(change.old, change.new)
+                    before = _m2m_ids(model, change.field, before)
+                    after = _m2m_ids(model, change.field, after)
+                    related_ids[model_field.related_model].update(before, after)
                 elif isinstance(model_field, ForeignKey):
                     related_ids[model_field.related_model].update(
-                        v for v in (change.old, change.new) if v is not None
+                        v for v in (before, after) if v is not None
                     )
+                changes.append((change.field, before, after))
+            if not changes and not record.history_change_reason:
+                continue  # saved without a visible change (e.g. a re-derivation that kept all)
         deltas.append((source, record, changes))
         if len(deltas) == limit:
             break
@@ -143,11 +143,11 @@ def history_entries(
             reason=record.history_change_reason or "",
             changes=[
                 (
-                    str(source.model._meta.get_field(c.field).verbose_name),
-                    display(source.model, c.field, c.old, related),
-                    display(source.model, c.field, c.new, related),
+                    str(source.model._meta.get_field(name).verbose_name),
+                    display(source.model, name, before, related),
+                    display(source.model, name, after, related),
                 )
-                for c in changes
+                for name, before, after in changes
             ],
         )
         for source, record, changes in deltas

@@ -137,7 +137,7 @@ def _mark_expired(today: dt.date, importer_ids: Collection[int] | None) -> list[
     qs = Delegation.objects.filter(status=Delegation.Status.ACTIVE, expiry_date__lt=today)
     if importer_ids is not None:
         qs = qs.filter(importer_id__in=importer_ids)
-    expired = list(qs.only("id", "importer_id", "status"))
+    expired = list(qs)  # whole rows: the history records copy every field
     for d in expired:
         d.status = Delegation.Status.EXPIRED
     if expired:

@@ -217,6 +217,7 @@ def delegation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             today=today,
         ),
         "history": _delegation_history(delegation),
+        "history_lead": _("Every change to this delegation, its renewal requests and its alerts."),
     }
     return render(request, "delegation/delegation_detail.html", context)
 

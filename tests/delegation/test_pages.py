@@ -297,3 +297,20 @@ def test_importer_detail_shows_the_delegation_badge(personas, client_for, delega
     response = client_for(personas.broker_agent).get(personas.importer_a.get_absolute_url())
     assert b"Delegation to the broker" in response.content
     assert b"10 days left" in response.content
+
+
+def test_history_shows_covered_accounts_changing(personas, client_for):
+    importer = personas.importer_a
+    first = importer.program_accounts.get()
+    second = ProgramAccountFactory(importer=importer)
+    d = DelegationFactory(importer=importer, relationship="PMR")
+    d.program_accounts.add(first)
+    d.notes = "widened"
+    d.program_accounts.add(second)
+    d.save()
+    page = client_for(personas.broker_agent).get(f"/delegations/{d.pk}/")
+    changes = [c for e in page.context["history"] for c in e.changes]
+    assert any(
+        label == "program accounts covered (PMR)" and new == f"{first.bn15}, {second.bn15}"
+        for label, _old, new in changes
+    )
