@@ -10,7 +10,8 @@ the surety" even when the data looks fine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,8 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from carm_portal.bulk import chunks, snapshot_history
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
+from delegation.rules import DelegationFacts
 from statements.billing import cbsa_today
 
 Step = OnboardingStep.Step
@@ -103,24 +106,25 @@ def _employee_access(importer: Importer, people: list[PortalUser]) -> Derivation
     )
 
 
-def _broker_delegation(
-    importer: Importer, delegations: list, accounts: list[ProgramAccount]
+def derive_broker_delegation(
+    delegations: Iterable[DelegationFacts], active_accounts: Collection[int], today: dt.date
 ) -> Derivation:
-    """Step 7 follows the delegation records: done only when the broker can really act today."""
-    from delegation.models import Delegation  # the delegation app builds on clients
+    """Step 7 follows the delegation records: done only when the broker can really act today.
 
-    today = cbsa_today()
-    active_accounts = {a.pk for a in accounts if a.status == ProgramAccount.Status.ACTIVE}
-    by_status: dict[str, list] = {}
+    Takes plain facts (``delegation.rules.DelegationFacts``) so the daily delegation sweep, which
+    already holds them for every importer, re-derives step 7 without loading anything again.
+    """
+    by_status: dict[str, list[DelegationFacts]] = {}
     for d in delegations:
         by_status.setdefault(d.status, []).append(d)
-    usable = []
-    for d in by_status.get(Delegation.Status.ACTIVE, []):
-        covered = (
-            active_accounts if d.relationship == "BMR" else {a.pk for a in d.program_accounts.all()}
-        )
-        if d.expiry_date is not None and d.expiry_date >= today and active_accounts <= covered:
-            usable.append(d)
+    active = by_status.get("active", [])
+    usable = [
+        d
+        for d in active
+        if d.expiry_date is not None
+        and d.expiry_date >= today
+        and (d.relationship == "BMR" or set(active_accounts) <= d.account_ids)
+    ]
     if usable:
         best = max(usable, key=lambda d: d.expiry_date)
         return Derivation(
@@ -132,31 +136,49 @@ def _broker_delegation(
                 "day": best.expiry_date,
             },
         )
-    if any(d.expiry_date is None for d in by_status.get(Delegation.Status.ACTIVE, [])):
+    if any(d.expiry_date is None for d in active):
         return Derivation(
             Status.BLOCKED,
             _(
                 "Approved with a blank expiry date: the broker cannot access the account until the BAM enters one."
             ),
         )
-    if by_status.get(Delegation.Status.ACTIVE):
+    if active and all(d.expiry_date >= today for d in active):
         return Derivation(
             Status.IN_PROGRESS,
             _("The delegation does not cover every active RM account; ask the BAM to widen it."),
         )
-    pending = by_status.get(Delegation.Status.REQUESTED, []) + by_status.get(
-        Delegation.Status.PENDING, []
-    )
-    if pending:
+    if by_status.get("requested") or by_status.get("pending"):
         return Derivation(
             Status.IN_PROGRESS,
             _("Request sent; waiting for the importer's BAM to approve it in the CCP."),
         )
-    if by_status.get(Delegation.Status.EXPIRED):
+    if by_status.get("expired") or active:
         return Derivation(
             Status.IN_PROGRESS, _("The delegation expired; the importer must grant access again.")
         )
     return Derivation(Status.NOT_STARTED, _("No delegation to the broker on record yet."))
+
+
+def _broker_delegation(importer: Importer) -> Derivation:
+    """Step 7 from the importer's prefetched delegations."""
+    facts = [
+        DelegationFacts(
+            id=d.pk,
+            importer_id=importer.pk,
+            relationship=d.relationship,
+            authority=d.authority,
+            status=d.status,
+            expiry_date=d.expiry_date,
+            requested_on=d.requested_on,
+            account_ids=frozenset(a.pk for a in d.program_accounts.all()),
+        )
+        for d in importer.delegations.all()
+    ]
+    accounts = {
+        a.pk for a in importer.program_accounts.all() if a.status == ProgramAccount.Status.ACTIVE
+    }
+    return derive_broker_delegation(facts, accounts, cbsa_today())
 
 
 # Derivers take the importer with its related rows prefetched (see ``_with_checklist_data``).
@@ -167,9 +189,7 @@ DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
         imp, list(imp.program_accounts.all())
     ),
     Step.EMPLOYEE_ACCESS: lambda imp: _employee_access(imp, list(imp.portal_users.all())),
-    Step.BROKER_DELEGATION: lambda imp: _broker_delegation(
-        imp, list(imp.delegations.all()), list(imp.program_accounts.all())
-    ),
+    Step.BROKER_DELEGATION: _broker_delegation,
 }
 
 MANUAL_SUMMARY = {
@@ -262,6 +282,34 @@ def _refresh_batch(importers: QuerySet[Importer]) -> int:
             batch_size=1000,
         )
     return len(to_create) + len(to_update)
+
+
+def apply_derivations(step: int, derivations: dict[int, Derivation]) -> int:
+    """Write one step's new derivation for many importers (importer id -> derivation), with
+    history, in a few set-based statements; return the rows changed.
+
+    Used by jobs that already hold the facts (the delegation sweep for step 7), so that marking
+    15,000 delegations expired does not reload 15,000 checklists.
+    """
+    now = timezone.now()
+    changed: list[OnboardingStep] = []
+    seen: set[int] = set()
+    for ids in chunks(list(derivations), 500):
+        for row in OnboardingStep.objects.filter(step=step, importer_id__in=ids):
+            seen.add(row.importer_id)
+            before = (row.status, row.summary, row.derived)
+            resolve(row, derivations[row.importer_id])
+            if before != (row.status, row.summary, row.derived):
+                row.updated_at = now
+                changed.append(row)
+    fields = ["status", "summary", "derived", "updated_at"]
+    OnboardingStep.objects.bulk_update(changed, fields, batch_size=1000)
+    for rows in chunks([r.pk for r in changed], 500):
+        snapshot_history(OnboardingStep.objects.filter(pk__in=rows), history_type="~", when=now)
+    missing = set(derivations) - seen  # importers whose checklist was never built
+    if missing:
+        refresh_checklists(Importer.objects.filter(pk__in=missing))
+    return len(changed)
 
 
 def refresh_checklist(importer: Importer) -> None:

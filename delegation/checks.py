@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from clients.models import Importer, ProgramAccount
-from clients.onboarding import refresh_checklists
+from carm_portal.bulk import chunks, copy_rows, snapshot_history
+from clients.models import Importer, OnboardingStep, ProgramAccount
+from clients.onboarding import apply_derivations, derive_broker_delegation
 from delegation.models import AlertDelivery, Delegation, DelegationAlert
 from delegation.rules import (
     DelegationFacts,
@@ -132,23 +132,40 @@ def findings_for(
     }
 
 
-def _mark_expired(today: dt.date, importer_ids: Collection[int] | None) -> list[Delegation]:
-    """Active delegations whose expiry date has passed become ``expired`` (with history)."""
+def _mark_expired(
+    today: dt.date, importer_ids: Collection[int] | None, now: dt.datetime
+) -> set[int]:
+    """Active delegations whose expiry date has passed become ``expired``, with a history record.
+
+    Returns the ids of the importers concerned (their checklist step 7 changes).
+    """
     qs = Delegation.objects.filter(status=Delegation.Status.ACTIVE, expiry_date__lt=today)
     if importer_ids is not None:
         qs = qs.filter(importer_id__in=importer_ids)
-    expired = list(qs)  # whole rows: the history records copy every field
-    for d in expired:
-        d.status = Delegation.Status.EXPIRED
-    if expired:
-        bulk_update_with_history(
-            expired,
-            Delegation,
-            ["status"],
-            batch_size=1000,
-            default_change_reason="Expiry date passed (daily check)",
+    importers = set(qs.values_list("importer_id", flat=True))
+    if importers and qs.update(status=Delegation.Status.EXPIRED, updated_at=now):
+        snapshot_history(
+            Delegation.objects.filter(status=Delegation.Status.EXPIRED, updated_at=now),
+            history_type="~",
+            when=now,
+            reason="Expiry date passed (daily check)",
         )
-    return expired
+    return importers
+
+
+ALERT_COLUMNS = [
+    "importer_id",
+    "delegation_id",
+    "kind",
+    "severity",
+    "message",
+    "expiry_date",
+    "key",
+    "raised_on",
+    "raised_at",
+    "resolved_at",
+    "resolution",
+]
 
 
 @transaction.atomic
@@ -165,9 +182,11 @@ def run_delegation_checks(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
 
     result = CheckResult(today=today)
-    expired = _mark_expired(today, importer_ids)
-    result.marked_expired = len(expired)
-    changed_importers = {d.importer_id for d in expired}
+    now = timezone.now()
+    changed_importers = _mark_expired(today, importer_ids, now)
+    result.marked_expired = (
+        Delegation.objects.filter(updated_at=now).count() if changed_importers else 0
+    )
 
     importer_facts, delegation_facts = load_facts(importer_ids)
     result.importers = len(importer_facts)
@@ -191,53 +210,70 @@ def run_delegation_checks(
         ).iterator(chunk_size=5000)
     }
 
-    new_alerts = [
-        DelegationAlert(
-            importer_id=importer_id,
-            delegation_id=f.delegation_id,
-            kind=f.kind,
-            severity=f.severity,
-            message=f.message,
-            expiry_date=f.expiry_date,
-            key=key,
-            raised_on=today,
-        )
-        for (importer_id, key), f in wanted.items()
-        if (importer_id, key) not in known
-    ]
-    if new_alerts:
-        # Under the advisory lock no other sweep inserts meanwhile. Should one still race us,
-        # the unique constraint refuses the duplicate, this transaction rolls back whole, and
-        # the task's retry finds the alert already there. (No ignore_conflicts: without the
-        # returned ids simple-history would look every row up again in one giant query.)
-        bulk_create_with_history(new_alerts, DelegationAlert, batch_size=1000)
-        result.raised = len(new_alerts)
+    # Under the advisory lock no other sweep inserts meanwhile. Should one still race us, the
+    # unique constraint refuses the duplicate, this transaction rolls back whole, and the
+    # task's retry finds the alert already there.
+    result.raised = copy_rows(
+        DelegationAlert,
+        ALERT_COLUMNS,
+        (
+            (
+                importer_id,
+                f.delegation_id,
+                f.kind,
+                f.severity,
+                f.message,
+                f.expiry_date,
+                key,
+                today,
+                now,
+                None,
+                "",
+            )
+            for (importer_id, key), f in wanted.items()
+            if (importer_id, key) not in known
+        ),
+    )
+    if result.raised:
+        snapshot_history(DelegationAlert.objects.filter(raised_at=now), history_type="+", when=now)
 
-    now = timezone.now()
     to_reopen = [pk for k, (pk, is_open) in known.items() if k in wanted and not is_open]
     to_resolve = [pk for k, (pk, is_open) in known.items() if k not in wanted and is_open]
-    if to_reopen:
-        alerts = list(DelegationAlert.objects.filter(pk__in=to_reopen))
-        for alert in alerts:
-            alert.resolved_at, alert.resolution, alert.raised_on = None, "", today
-        bulk_update_with_history(
-            alerts, DelegationAlert, ["resolved_at", "resolution", "raised_on"], batch_size=1000
+    resolution = _("Resolved by the check of %(day)s: the cause is gone.") % {
+        "day": today.isoformat()
+    }
+    for chunk in chunks(to_reopen):
+        DelegationAlert.objects.filter(pk__in=chunk).update(
+            resolved_at=None, resolution="", raised_on=today
+        )
+        snapshot_history(
+            DelegationAlert.objects.filter(pk__in=chunk),
+            history_type="~",
+            when=now,
+            reason="Reopened",
         )
         # A reopened alert is news again: let the next digest carry it.
-        AlertDelivery.objects.filter(alert_id__in=to_reopen).delete()
-        result.reopened = len(alerts)
-    if to_resolve:
-        alerts = list(DelegationAlert.objects.filter(pk__in=to_resolve))
-        for alert in alerts:
-            alert.resolved_at = now
-            alert.resolution = _("Resolved by the check of %(day)s: the cause is gone.") % {
-                "day": today.isoformat()
-            }
-        bulk_update_with_history(
-            alerts, DelegationAlert, ["resolved_at", "resolution"], batch_size=1000
+        AlertDelivery.objects.filter(alert_id__in=chunk).delete()
+    for chunk in chunks(to_resolve):
+        DelegationAlert.objects.filter(pk__in=chunk).update(resolved_at=now, resolution=resolution)
+        snapshot_history(
+            DelegationAlert.objects.filter(pk__in=chunk),
+            history_type="~",
+            when=now,
+            reason="Resolved",
         )
-        result.resolved = len(alerts)
+    result.reopened, result.resolved = len(to_reopen), len(to_resolve)
 
-    if changed_importers:
-        refresh_checklists(Importer.objects.filter(pk__in=changed_importers))
+    if changed_importers:  # step 7 of their checklist follows the delegations just expired
+        apply_derivations(
+            OnboardingStep.Step.BROKER_DELEGATION,
+            {
+                importer_id: derive_broker_delegation(
+                    delegation_facts.get(importer_id, ()),
+                    importer_facts[importer_id].accounts,
+                    today,
+                )
+                for importer_id in changed_importers
+            },
+        )
     return result

@@ -98,9 +98,15 @@ class ImporterFacts:
 class Finding:
     kind: str
     severity: Severity
-    message: str
     delegation_id: int | None = None
     expiry_date: dt.date | None = None
+    details: tuple = ()  # what the sentence needs: days waited, days left, accounts missing…
+
+    @property
+    def message(self) -> str:
+        """The sentence a clerk can act on, built only when shown or stored (a sweep evaluates
+        100,000 delegations and most findings are already on record)."""
+        return finding_message(self)
 
     @property
     def label(self) -> str:
@@ -152,27 +158,14 @@ def evaluate(
     """The findings for one delegation on ``today``, most severe first."""
     findings: list[Finding] = []
 
-    def add(kind: str, severity: Severity, message: str) -> None:
-        findings.append(Finding(kind, severity, message, d.id, d.expiry_date))
+    def add(kind: str, severity: Severity, *details: object) -> None:
+        findings.append(Finding(kind, severity, d.id, d.expiry_date, details))
 
     if d.status in OPEN:
         if d.requested_on is not None:
             waited = (today - d.requested_on).days
             if waited > thresholds.pending_days:
-                add(
-                    Kind.PENDING_TOO_LONG,
-                    Severity.WARNING,
-                    ngettext(
-                        "Requested %(days)d day ago and still not approved: ask the importer's BAM "
-                        "to approve it in the CCP under “Manage pending third party requests”, "
-                        "with an expiry date.",
-                        "Requested %(days)d days ago and still not approved: ask the importer's BAM "
-                        "to approve it in the CCP under “Manage pending third party requests”, "
-                        "with an expiry date.",
-                        waited,
-                    )
-                    % {"days": waited},
-                )
+                add(Kind.PENDING_TOO_LONG, Severity.WARNING, waited)
         return findings
     if d.status not in (ACTIVE, EXPIRED_STATUS):
         return findings  # rejected or revoked: the importer-level check speaks for them
@@ -180,87 +173,99 @@ def evaluate(
     covered = any(_covers(o, d, importer, today) for o in others)
     if d.expiry_date is None:
         if not covered:
-            add(
-                Kind.BLANK_EXPIRY,
-                Severity.BLOCKING,
-                _(
-                    "The expiry date was left blank in the CCP, and the broker cannot access "
-                    "accounts with a blank expiry date. Ask the importer's BAM to enter one."
-                ),
-            )
+            add(Kind.BLANK_EXPIRY, Severity.BLOCKING)
     elif d.expiry_date < today or d.status == EXPIRED_STATUS:
         if not covered:
-            add(
-                Kind.EXPIRED,
-                Severity.BLOCKING,
-                _(
-                    "Expired on %(day)s: the broker can no longer file or pay for this importer. "
-                    "Ask the importer's BAM to grant access again with a new expiry date."
-                )
-                % {"day": _day(d.expiry_date)},
-            )
+            add(Kind.EXPIRED, Severity.BLOCKING)
     elif not covered:
         left = (d.expiry_date - today).days
-        due = [n for n in thresholds.expiry_notice_days if today >= notice_day(d.expiry_date, n)]
-        if due:
-            tightest = min(due)
-            findings.append(
-                Finding(
-                    f"{Kind.EXPIRES_SOON}_{tightest}",
-                    Severity.WARNING,
-                    ngettext(
-                        "Expires on %(day)s (%(left)d day left). Ask the importer's BAM to extend "
-                        "it in the CCP before then.",
-                        "Expires on %(day)s (%(left)d days left). Ask the importer's BAM to extend "
-                        "it in the CCP before then.",
-                        left,
-                    )
-                    % {"day": _day(d.expiry_date), "left": left},
-                    d.id,
-                    d.expiry_date,
-                )
-            )
+        # A notice moves at most a long weekend earlier: skip the calendar when far from due.
+        widest = max(thresholds.expiry_notice_days, default=0)
+        if left <= widest + 7:
+            due = [
+                n for n in thresholds.expiry_notice_days if today >= notice_day(d.expiry_date, n)
+            ]
+            if due:
+                add(f"{Kind.EXPIRES_SOON}_{min(due)}", Severity.WARNING, left)
 
     if d.status != ACTIVE:
         return findings
-    missing = sorted(
-        bn15
-        for account_id, bn15 in importer.accounts.items()
-        if account_id not in covered_accounts(d, importer)
+    missing = (
+        ()
+        if d.relationship == BMR
+        else tuple(
+            sorted(
+                bn15
+                for account_id, bn15 in importer.accounts.items()
+                if account_id not in d.account_ids
+            )
+        )
     )
     if missing:
-        add(
-            Kind.PMR_MISSING_ACCOUNT,
-            Severity.BLOCKING,
-            ngettext(
-                "The PMR does not cover program account %(accounts)s: the broker cannot act on it. "
-                "Ask the BAM to add it, or to switch to a BMR.",
-                "The PMR does not cover program accounts %(accounts)s: the broker cannot act on "
-                "them. Ask the BAM to add them, or to switch to a BMR.",
-                len(missing),
-            )
-            % {"accounts": ", ".join(missing)},
-        )
+        add(Kind.PMR_MISSING_ACCOUNT, Severity.BLOCKING, *missing)
     if d.authority == PPAM and thresholds.broker_needs_pbam:
-        add(
-            Kind.PPAM_NEEDS_PBAM,
-            Severity.WARNING,
-            _(
-                "The delegated authority is pPAM (one program account); the broker needs pBAM to "
-                "make payments and see statements for the whole business. Ask the BAM to change it."
-            ),
-        )
+        add(Kind.PPAM_NEEDS_PBAM, Severity.WARNING)
     elif (d.relationship, d.authority) != (BMR, PBAM) and not missing:
-        add(
-            Kind.LIMITED,
-            Severity.ADVICE,
-            _(
-                "%(relationship)s with %(authority)s is narrower than the recommended BMR with "
-                "pBAM: accounts opened later will not be covered."
-            )
-            % {"relationship": d.relationship, "authority": d.authority},
-        )
+        add(Kind.LIMITED, Severity.ADVICE, d.relationship, d.authority)
     return findings
+
+
+def finding_message(f: Finding) -> str:
+    family = kind_family(f.kind)
+    if family == Kind.PENDING_TOO_LONG:
+        (waited,) = f.details
+        return ngettext(
+            "Requested %(days)d day ago and still not approved: ask the importer's BAM to approve "
+            "it in the CCP under “Manage pending third party requests”, with an expiry date.",
+            "Requested %(days)d days ago and still not approved: ask the importer's BAM to approve "
+            "it in the CCP under “Manage pending third party requests”, with an expiry date.",
+            waited,
+        ) % {"days": waited}
+    if family == Kind.BLANK_EXPIRY:
+        return _(
+            "The expiry date was left blank in the CCP, and the broker cannot access accounts "
+            "with a blank expiry date. Ask the importer's BAM to enter one."
+        )
+    if family == Kind.EXPIRED:
+        return _(
+            "Expired on %(day)s: the broker can no longer file or pay for this importer. Ask the "
+            "importer's BAM to grant access again with a new expiry date."
+        ) % {"day": _day(f.expiry_date)}
+    if family == Kind.EXPIRES_SOON:
+        (left,) = f.details
+        return ngettext(
+            "Expires on %(day)s (%(left)d day left). Ask the importer's BAM to extend it in the "
+            "CCP before then.",
+            "Expires on %(day)s (%(left)d days left). Ask the importer's BAM to extend it in the "
+            "CCP before then.",
+            left,
+        ) % {"day": _day(f.expiry_date), "left": left}
+    if family == Kind.PMR_MISSING_ACCOUNT:
+        return ngettext(
+            "The PMR does not cover program account %(accounts)s: the broker cannot act on it. "
+            "Ask the BAM to add it, or to switch to a BMR.",
+            "The PMR does not cover program accounts %(accounts)s: the broker cannot act on them. "
+            "Ask the BAM to add them, or to switch to a BMR.",
+            len(f.details),
+        ) % {"accounts": ", ".join(f.details)}
+    if family == Kind.PPAM_NEEDS_PBAM:
+        return _(
+            "The delegated authority is pPAM (one program account); the broker needs pBAM to make "
+            "payments and see statements for the whole business. Ask the BAM to change it."
+        )
+    if family == Kind.LIMITED:
+        relationship, authority = f.details
+        return _(
+            "%(relationship)s with %(authority)s is narrower than the recommended BMR with pBAM: "
+            "accounts opened later will not be covered."
+        ) % {"relationship": relationship, "authority": authority}
+    if family == Kind.NO_DELEGATION:
+        return _(
+            "No delegation to the broker is on record for this active client: the broker cannot "
+            "file or pay for it. Send a third-party request in the CCP and ask the BAM to approve "
+            "it (BMR, pBAM, with an expiry date)."
+        )
+    return f.kind
 
 
 def evaluate_importer(
@@ -279,17 +284,7 @@ def evaluate_importer(
         )
     in_force = [d for d in delegations if d.status in (ACTIVE, EXPIRED_STATUS, *OPEN)]
     if importer.active and not in_force:
-        findings.append(
-            Finding(
-                Kind.NO_DELEGATION,
-                Severity.BLOCKING,
-                _(
-                    "No delegation to the broker is on record for this active client: the broker "
-                    "cannot file or pay for it. Send a third-party request in the CCP and ask the "
-                    "BAM to approve it (BMR, pBAM, with an expiry date)."
-                ),
-            )
-        )
+        findings.append(Finding(Kind.NO_DELEGATION, Severity.BLOCKING))
     order = {Severity.BLOCKING: 0, Severity.WARNING: 1, Severity.ADVICE: 2}
     return sorted(findings, key=lambda f: (order[f.severity], f.delegation_id or 0, f.kind))
 

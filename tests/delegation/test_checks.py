@@ -136,7 +136,7 @@ def test_crash_midway_leaves_nothing_and_the_rerun_completes(importer, monkeypat
     def boom(*args, **kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(checks, "bulk_create_with_history", boom)
+    monkeypatch.setattr(checks, "copy_rows", boom)
     with pytest.raises(RuntimeError):
         run_delegation_checks(today=TODAY)
     assert DelegationAlert.objects.count() == 0
