@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from carm_portal.bulk import chunks, snapshot_history
+from carm_portal.bulk import snapshot_history, update_rows
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from delegation.rules import DelegationFacts
@@ -284,28 +284,30 @@ def _refresh_batch(importers: QuerySet[Importer]) -> int:
     return len(to_create) + len(to_update)
 
 
-def apply_derivations(step: int, derivations: dict[int, Derivation]) -> int:
+def apply_derivations(
+    step: int, derivations: dict[int, Derivation], rows: QuerySet[OnboardingStep]
+) -> int:
     """Write one step's new derivation for many importers (importer id -> derivation), with
-    history, in a few set-based statements; return the rows changed.
+    history, in a constant number of set-based statements; return the rows changed.
 
-    Used by jobs that already hold the facts (the delegation sweep for step 7), so that marking
-    15,000 delegations expired does not reload 15,000 checklists.
+    ``rows`` selects the step rows of those importers (by a join, not a list of ids, so the
+    query does not grow with them). Used by jobs that already hold the facts — the delegation
+    sweep for step 7 — so that expiring 15,000 delegations does not reload 15,000 checklists.
     """
     now = timezone.now()
-    changed: list[OnboardingStep] = []
+    changed: list[tuple[object, ...]] = []
     seen: set[int] = set()
-    for ids in chunks(list(derivations), 500):
-        for row in OnboardingStep.objects.filter(step=step, importer_id__in=ids):
-            seen.add(row.importer_id)
-            before = (row.status, row.summary, row.derived)
-            resolve(row, derivations[row.importer_id])
-            if before != (row.status, row.summary, row.derived):
-                row.updated_at = now
-                changed.append(row)
-    fields = ["status", "summary", "derived", "updated_at"]
-    OnboardingStep.objects.bulk_update(changed, fields, batch_size=1000)
-    for rows in chunks([r.pk for r in changed], 500):
-        snapshot_history(OnboardingStep.objects.filter(pk__in=rows), history_type="~", when=now)
+    for row in rows.filter(step=step):
+        seen.add(row.importer_id)
+        before = (row.status, row.summary, row.derived)
+        resolve(row, derivations[row.importer_id])
+        if before != (row.status, row.summary, row.derived):
+            changed.append((row.status, row.summary, row.derived, now, row.pk))
+    if changed:
+        update_rows(OnboardingStep, ["status", "summary", "derived", "updated_at"], changed)
+        snapshot_history(
+            OnboardingStep.objects.filter(step=step, updated_at=now), history_type="~", when=now
+        )
     missing = set(derivations) - seen  # importers whose checklist was never built
     if missing:
         refresh_checklists(Importer.objects.filter(pk__in=missing))

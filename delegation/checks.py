@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carm_portal.bulk import chunks, copy_rows, snapshot_history
+from carm_portal.bulk import chunks, copy_rows, snapshot_history, update_rows
 from clients.models import Importer, OnboardingStep, ProgramAccount
 from clients.onboarding import apply_derivations, derive_broker_delegation
 from delegation.models import AlertDelivery, Delegation, DelegationAlert
@@ -254,10 +254,14 @@ def run_delegation_checks(
         )
         # A reopened alert is news again: let the next digest carry it.
         AlertDelivery.objects.filter(alert_id__in=chunk).delete()
-    for chunk in chunks(to_resolve):
-        DelegationAlert.objects.filter(pk__in=chunk).update(resolved_at=now, resolution=resolution)
+    if to_resolve:
+        update_rows(
+            DelegationAlert,
+            ["resolved_at", "resolution"],
+            ((now, resolution, pk) for pk in to_resolve),
+        )
         snapshot_history(
-            DelegationAlert.objects.filter(pk__in=chunk),
+            DelegationAlert.objects.filter(resolved_at=now),
             history_type="~",
             when=now,
             reason="Resolved",
@@ -275,5 +279,9 @@ def run_delegation_checks(
                 )
                 for importer_id in changed_importers
             },
+            OnboardingStep.objects.filter(
+                importer__delegations__status=Delegation.Status.EXPIRED,
+                importer__delegations__updated_at=now,
+            ).distinct(),
         )
     return result

@@ -39,6 +39,7 @@ def test_copy_rows_inserts_every_row_with_its_values():
     assert DelegationAlert.objects.count() == 1203
     alert = DelegationAlert.objects.get(key="k1202")
     assert (alert.message, alert.raised_at, alert.resolved_at) == ("message 1202", now, None)
+    assert DelegationAlert.objects.filter(raised_at=now).count() == 1203  # stored as the ORM would
 
 
 def test_snapshot_history_records_the_rows_as_they_are():

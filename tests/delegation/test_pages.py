@@ -257,7 +257,7 @@ def test_renewal_flow_end_to_end(personas, client_for, delegation_a):
     subjects = [entry.subject for entry in page.context["history"]]
     assert "Delegation" in subjects
     assert "Renewal request to 2027-12-31" in subjects
-    assert any(s.startswith("Alert") for s in subjects)
+    assert any(s.startswith("Alert") for s in subjects), subjects
     changes = [c for e in page.context["history"] for c in e.changes]
     assert ("expiry date", "2026-12-03", "2027-12-31") in changes
 
