@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
-from django.db.models import F, Prefetch
+from django.db.models import Count, F, Prefetch, Q
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -82,4 +83,35 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
         "can_manage": access.can(user, Perm.MANAGE_DELEGATION, importer),
         "can_confirm": access.can(user, Perm.CONFIRM_DELEGATION, importer),
         "confirm_form": RenewalConfirmForm(today=today),
+    }
+
+
+@register.inclusion_tag("delegation/_dashboard_summary.html", takes_context=True)
+def delegation_summary(context: template.Context) -> dict[str, Any]:
+    """Open delegation alerts by severity and the expiry calendar, for the broker's dashboard."""
+    user = context["request"].user
+    today = cbsa_today()
+    alerts = access.scope(DelegationAlert.objects.filter(resolved_at=None), user)
+    by_severity = dict(
+        alerts.values_list("severity").annotate(n=Count("id")).values_list("severity", "n")
+    )
+    active = access.scope(Delegation.objects.filter(status=Delegation.Status.ACTIVE), user)
+    windows = [(7, _("7 days")), (30, _("30 days")), (90, _("90 days"))]
+    expiring = active.aggregate(
+        **{
+            f"within_{days}": Count(
+                "id",
+                filter=Q(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days)),
+            )
+            for days, _label in windows
+        },
+        blank=Count("id", filter=Q(expiry_date=None)),
+    )
+    return {
+        "severities": [
+            (value, label, by_severity.get(value, 0))
+            for value, label in DelegationAlert.Severity.choices
+        ],
+        "windows": [(days, label, expiring[f"within_{days}"]) for days, label in windows],
+        "blank": expiring["blank"],
     }
