@@ -29,11 +29,11 @@ from carm_portal.api import (
 )
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer, ProgramAccount, Province
+from clients.validation import MAILING_FIELDS, check_account_owner, check_importer
 from clients.validators import (
     normalize_bn9,
     normalize_bn15,
     normalize_phone,
-    normalize_postal_code,
 )
 
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -134,59 +134,20 @@ class ImporterSerializer(serializers.ModelSerializer):
         read_only_fields = ["assigned_agent", "client_group", "created_at", "updated_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        errors: dict[str, list[str]] = {}
-
-        # The legal postal code must be in the legal province: re-check when either changes.
-        if "postal_code" in attrs or "province" in attrs:
-            try:
-                attrs["postal_code"] = normalize_postal_code(
-                    value_after_write(self, attrs, "postal_code"),
-                    province=value_after_write(self, attrs, "province"),
-                )
-            except DjangoValidationError as exc:
-                errors["postal_code" if "postal_code" in attrs else "province"] = exc.messages
-
-        # A separate mailing address must be complete (checked when any part of it is sent, so
-        # an unrelated change is never refused for a record that predates the rule).
-        mailing = ("mailing_line1", "mailing_city", "mailing_province", "mailing_postal_code")
-        if any(name in attrs for name in (*mailing, "mailing_same_as_legal")) and not (
-            value_after_write(self, attrs, "mailing_same_as_legal")
-        ):
-            for name in mailing:
-                if not value_after_write(self, attrs, name):
-                    errors[name] = [
-                        _("Required when the mailing address is not the legal address.")
-                    ]
-        # ... and its postal code in its province.
-        if (
-            "mailing_postal_code" in attrs or "mailing_province" in attrs
-        ) and "mailing_postal_code" not in errors:
-            mailing_postal_code = value_after_write(self, attrs, "mailing_postal_code")
-            if mailing_postal_code:
-                try:
-                    attrs["mailing_postal_code"] = normalize_postal_code(
-                        mailing_postal_code,
-                        province=value_after_write(self, attrs, "mailing_province"),
-                    )
-                except DjangoValidationError as exc:
-                    errors["mailing_postal_code"] = exc.messages
-
-        # Program accounts are BN9 + RM + 4 digits: a BN9 cannot change under existing accounts.
-        if (
-            self.instance is not None
-            and attrs.get("bn9", self.instance.bn9) != self.instance.bn9
-            and self.instance.program_accounts.exists()
-        ):
-            errors["bn9"] = [
-                _(
-                    "This importer has program accounts under Business Number %(bn9)s; a BN9 "
-                    "with program accounts cannot be changed here."
-                )
-                % {"bn9": self.instance.bn9}
-            ]
-
-        if errors:
-            raise serializers.ValidationError(errors)
+        names = ("bn9", "postal_code", "province", "mailing_same_as_legal", *MAILING_FIELDS)
+        values = {name: value_after_write(self, attrs, name) for name in names}
+        try:
+            cleaned = check_importer(values, instance=self.instance, changed=set(attrs))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        # What the request set, normalised, plus the mailing address a tick clears.
+        attrs.update(
+            {
+                name: cleaned[name]
+                for name in names
+                if name in attrs or (name in MAILING_FIELDS and cleaned["mailing_same_as_legal"])
+            }
+        )
         return attrs
 
     def _bn9_taken(self, bn9: str) -> bool:
@@ -225,19 +186,12 @@ class ProgramAccountSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         importer = value_after_write(self, attrs, "importer")
-        bn15 = value_after_write(self, attrs, "bn15")
-        if bn15[:9] != importer.bn9:
+        try:
+            check_account_owner(value_after_write(self, attrs, "bn15"), importer)
+        except DjangoValidationError as exc:
             raise serializers.ValidationError(
-                {
-                    "bn15" if "bn15" in attrs else "importer": [
-                        _(
-                            "%(bn15)s is not an account of this importer: it must start with its "
-                            "Business Number %(bn9)s."
-                        )
-                        % {"bn15": bn15, "bn9": importer.bn9}
-                    ]
-                }
-            )
+                {"bn15" if "bn15" in attrs else "importer": exc.messages}
+            ) from None
         return attrs
 
     def _bn15_taken(self, bn15: str) -> bool:

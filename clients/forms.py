@@ -19,12 +19,8 @@ from carm_portal.models import User
 from clients import access
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived
-from clients.validators import (
-    normalize_bn9,
-    normalize_bn15,
-    normalize_phone,
-    normalize_postal_code,
-)
+from clients.validation import check_account_owner, check_importer
+from clients.validators import normalize_bn9, normalize_bn15, normalize_phone
 
 Status = OnboardingStep.Status
 
@@ -53,15 +49,6 @@ def _person_label(user: User) -> str:
 
 
 # --- Importer --------------------------------------------------------------------------------------
-
-MAILING_REQUIRED = {
-    "mailing_line1": _(
-        "Enter the mailing address, or tick “mailing address is the legal address”."
-    ),
-    "mailing_city": _("Enter the mailing city."),
-    "mailing_province": _("Choose the mailing province or territory."),
-    "mailing_postal_code": _("Enter the mailing postal code."),
-}
 
 
 class ImporterForm(forms.ModelForm):
@@ -127,18 +114,7 @@ class ImporterForm(forms.ModelForm):
         )
 
     def clean_bn9(self) -> str:
-        bn9 = normalize_bn9(self.cleaned_data["bn9"])
-        instance = self.instance
-        if instance.pk and bn9 != instance.bn9 and instance.program_accounts.exists():
-            raise ValidationError(
-                _(
-                    "This importer's program accounts belong to Business Number %(old)s; "
-                    "remove or correct them before changing the Business Number."
-                ),
-                code="accounts",
-                params={"old": instance.bn9},
-            )
-        return bn9
+        return normalize_bn9(self.cleaned_data["bn9"])
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"]
@@ -146,27 +122,13 @@ class ImporterForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        self._clean_postal_code("postal_code", "province")
-        if data.get("mailing_same_as_legal"):
-            for name in (*MAILING_REQUIRED, "mailing_line2"):
-                data[name] = ""
-        else:
-            for name, message in MAILING_REQUIRED.items():
-                if name in data and not data[name]:
-                    self.add_error(name, ValidationError(message, code="required"))
-            self._clean_postal_code("mailing_postal_code", "mailing_province")
-        return data
-
-    def _clean_postal_code(self, field: str, province_field: str) -> None:
-        value = self.cleaned_data.get(field)
-        if not value:
-            return
         try:
-            self.cleaned_data[field] = normalize_postal_code(
-                value, province=self.cleaned_data.get(province_field) or None
-            )
+            self.cleaned_data = check_importer(data, instance=self.instance)
         except ValidationError as exc:
-            self.add_error(field, exc)
+            for field, messages in exc.message_dict.items():
+                if field not in self.errors:  # a field refused already says what to fix
+                    self.add_error(field, messages)
+        return self.cleaned_data
 
 
 # --- Program account ------------------------------------------------------------------------------
@@ -193,15 +155,7 @@ class ProgramAccountForm(forms.ModelForm):
 
     def clean_bn15(self) -> str:
         bn15 = normalize_bn15(self.cleaned_data["bn15"])
-        if bn15[:9] != self.importer.bn9:
-            raise ValidationError(
-                _(
-                    "%(bn15)s belongs to Business Number %(other)s, not to this importer's "
-                    "%(bn9)s. An RM account starts with its importer's Business Number."
-                ),
-                code="other_bn9",
-                params={"bn15": bn15, "other": bn15[:9], "bn9": self.importer.bn9},
-            )
+        check_account_owner(bn15, self.importer)
         return bn15
 
 
