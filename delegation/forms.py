@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
-from clients.models import Importer, ProgramAccount
+from clients.models import Importer
 from delegation.models import Delegation, RenewalRequest
 from delegation.rules import Kind, kind_label
+from delegation.validation import validate_delegation
 from statements.billing import cbsa_today
 
 
@@ -64,51 +66,26 @@ class DelegationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        status = data.get("status")
-        relationship = data.get("relationship")
-        accounts = data.get("program_accounts")
-        expiry = data.get("expiry_date")
-        requested, approved = data.get("requested_on"), data.get("approved_on")
-
-        if relationship == Delegation.Relationship.PMR and not accounts:
-            self.add_error(
-                "program_accounts",
-                _("A PMR covers only the accounts selected: choose at least one program account."),
+        try:
+            values = validate_delegation(
+                importer=self.importer,
+                relationship=data.get("relationship"),
+                status=data.get("status"),
+                program_accounts=data.get("program_accounts") or (),
+                requested_on=data.get("requested_on"),
+                approved_on=data.get("approved_on"),
+                expiry_date=data.get("expiry_date"),
+                blank_expiry_confirmed=bool(data.get("blank_expiry_confirmed")),
+                revoked_on=data.get("revoked_on"),
+                is_new=self.instance.pk is None,
+                changed=self.changed_data,
+                today=self.today,
             )
-        if relationship == Delegation.Relationship.BMR and accounts:
-            data["program_accounts"] = ProgramAccount.objects.none()
-        if requested and requested > self.today:
-            self.add_error("requested_on", _("The request date cannot be in the future."))
-        if approved and approved > self.today:
-            self.add_error("approved_on", _("The approval date cannot be in the future."))
-        if requested and approved and approved < requested:
-            self.add_error("approved_on", _("The approval cannot come before the request."))
-        if status == Delegation.Status.ACTIVE:
-            if not approved:
-                self.add_error(
-                    "approved_on", _("Enter the date the importer approved the request.")
-                )
-            is_new = self.instance.pk is None
-            if expiry and expiry < self.today and (is_new or "expiry_date" in self.changed_data):
-                self.add_error(
-                    "expiry_date",
-                    _(
-                        "This date is in the past, so the delegation is not active. Record it as "
-                        "expired, or enter the new expiry date the importer set."
-                    ),
-                )
-            if expiry is None and not data.get("blank_expiry_confirmed"):
-                self.add_error(
-                    "expiry_date",
-                    _(
-                        "Enter the expiry date the importer set in the CCP. If it really was left "
-                        "blank, tick the confirmation below; the delegation will be flagged."
-                    ),
-                )
-        if expiry is not None:
-            data["blank_expiry_confirmed"] = False
-        if status == Delegation.Status.REVOKED and not data.get("revoked_on"):
-            self.add_error("revoked_on", _("Enter the date the access was revoked."))
+        except ValidationError as exc:
+            self.add_error(None, exc)  # each message under its field, as the form shows them
+        else:
+            data["program_accounts"] = list(values.program_accounts)
+            data["blank_expiry_confirmed"] = values.blank_expiry_confirmed
         return data
 
 

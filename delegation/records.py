@@ -7,12 +7,14 @@ the moment its cause does (a renewed date, an approved request) instead of the n
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carm_portal.models import User
+from clients.models import ProgramAccount
 from delegation.checks import run_delegation_checks
 from delegation.forms import DelegationForm
 from delegation.models import Delegation, RenewalRequest
@@ -28,17 +30,38 @@ def recheck(importer_id: int, *, today: dt.date | None = None) -> None:
 
 
 @transaction.atomic
-def save_delegation(*, form: DelegationForm, by: User) -> Delegation:
-    """Save a valid form (new or edited delegation) with who recorded it, then re-check."""
-    delegation = form.save(commit=False)
-    delegation.importer = form.importer
+def record_delegation(
+    *,
+    delegation: Delegation,
+    program_accounts: Iterable[ProgramAccount] | None,
+    by: User,
+    today: dt.date | None = None,
+) -> Delegation:
+    """Save a validated delegation (new or edited) with who recorded it, then re-check.
+
+    ``program_accounts`` replaces the accounts covered (``None`` keeps them). The page's form and
+    the API's serializer both end here, after ``delegation.validation.validate_delegation``.
+    """
     if delegation.pk is None:
         delegation.recorded_by = by
     delegation._history_user = by
     delegation.save()
-    form.save_m2m()
-    recheck(delegation.importer_id, today=form.today)
+    if program_accounts is not None:
+        delegation.program_accounts.set(program_accounts)
+    recheck(delegation.importer_id, today=today)
     return delegation
+
+
+def save_delegation(*, form: DelegationForm, by: User) -> Delegation:
+    """Save a valid form (new or edited delegation) with who recorded it, then re-check."""
+    delegation = form.save(commit=False)
+    delegation.importer = form.importer
+    return record_delegation(
+        delegation=delegation,
+        program_accounts=form.cleaned_data["program_accounts"],
+        by=by,
+        today=form.today,
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,511 @@
+"""REST API for delegations and their alerts, scoped by ``clients.access`` like the pages.
+
+``/api/v1/delegations/``: list, retrieve, create and update (no delete: a delegation ends by its
+status, and its history is kept). Everyone who sees the importer reads its delegations; recording
+one needs ``Perm.MANAGE_DELEGATION`` (broker admins and agents). The rules are the form's, from
+``delegation.validation``, and a write goes through ``delegation.records.record_delegation``, so
+the importer's alerts are re-checked in the same transaction, exactly as after the page's form.
+
+``/api/v1/delegation-alerts/``: the alerts the daily check raised, read only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+
+from carm_portal.api import (
+    MAX_PK,
+    ImporterScopedMixin,
+    NamedChoiceField,
+    VisibleImporterField,
+    error_responses,
+    value_after_write,
+)
+from clients import access
+from clients.access import Perm
+from clients.models import ProgramAccount
+from delegation.models import Delegation, DelegationAlert
+from delegation.records import record_delegation
+from delegation.rules import KIND_LABELS, Kind, kind_family, kind_label
+from delegation.validation import validate_delegation
+from statements.billing import cbsa_today
+
+MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
+
+SEVERITY_RANK = Case(
+    When(severity=DelegationAlert.Severity.BLOCKING, then=Value(0)),
+    When(severity=DelegationAlert.Severity.WARNING, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+def family_match(family: str) -> Q:
+    """Alerts of a kind family: ``expires_within`` stands for ``expires_within_30``, ``_14``…"""
+    if family == Kind.EXPIRES_SOON:
+        return Q(kind__startswith=f"{Kind.EXPIRES_SOON}_")
+    return Q(kind=family)
+
+
+def open_alerts_prefetch() -> Prefetch:
+    return Prefetch(
+        "alerts",
+        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(SEVERITY_RANK, "id"),
+        to_attr="open_alerts",
+    )
+
+
+def accounts_prefetch() -> Prefetch:
+    return Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("bn15"))
+
+
+def alert_severity(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        enum_name="AlertSeverity", choices=DelegationAlert.Severity.choices, **kwargs
+    )
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    family = serializers.SerializerMethodField(
+        help_text=_("The kind without its threshold: expires_within_14 is expires_within.")
+    )
+    label = serializers.SerializerMethodField()
+    severity = alert_severity(read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = DelegationAlert
+        fields = [
+            "id",
+            "importer",
+            "delegation",
+            "kind",
+            "family",
+            "label",
+            "severity",
+            "message",
+            "expiry_date",
+            "raised_on",
+            "raised_at",
+            "is_open",
+            "resolved_at",
+            "resolution",
+        ]
+        read_only_fields = fields
+
+    def get_family(self, alert: DelegationAlert) -> str:
+        return kind_family(alert.kind)
+
+    def get_label(self, alert: DelegationAlert) -> str:
+        return kind_label(alert.kind)
+
+
+class OpenAlertSerializer(AlertSerializer):
+    """An open alert as listed inside its delegation."""
+
+    class Meta(AlertSerializer.Meta):
+        fields = ["id", "kind", "family", "label", "severity", "message", "raised_on"]
+        read_only_fields = fields
+
+
+class ProgramAccountIdsField(serializers.ListField):
+    """The ids of the program accounts covered: read as stored, written as a list of ids.
+
+    All ids are fetched in one query among the accounts the user may see; an unknown or invisible
+    id is "No such program account", and ``validate_delegation`` refuses an account of another
+    importer.
+    """
+
+    default_error_messages = {
+        "does_not_exist": _("No such program account: %(ids)s."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("child", serializers.IntegerField(min_value=1, max_value=MAX_PK))
+        kwargs.setdefault("max_length", MAX_ACCOUNTS)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[ProgramAccount]:
+        ids = list(dict.fromkeys(super().to_internal_value(data)))
+        if not ids:
+            return []
+        visible = access.scope(ProgramAccount.objects.all(), self.context["request"].user)
+        found = visible.in_bulk(ids)
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise serializers.ValidationError(
+                self.error_messages["does_not_exist"] % {"ids": ", ".join(map(str, missing))}
+            )
+        return [found[pk] for pk in ids]
+
+    def to_representation(self, data: Any) -> list[int]:
+        return [account.pk for account in data.all()]
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    importer = VisibleImporterField(perm=Perm.MANAGE_DELEGATION)
+    importer_name = serializers.CharField(source="importer.legal_name", read_only=True)
+    relationship = NamedChoiceField(
+        enum_name="DelegationRelationship",
+        choices=Delegation.Relationship.choices,
+        required=False,
+        help_text=_("BMR covers every program account, PMR only those listed. Defaults to BMR."),
+    )
+    authority = NamedChoiceField(
+        enum_name="DelegationAuthority",
+        choices=Delegation.Authority.choices,
+        required=False,
+        help_text=_("Defaults to pBAM."),
+    )
+    status = NamedChoiceField(
+        enum_name="DelegationStatus",
+        choices=Delegation.Status.choices,
+        required=False,
+        help_text=_("Defaults to requested."),
+    )
+    program_accounts = ProgramAccountIdsField(
+        required=False,
+        help_text=_(
+            "For a PMR, the ids of the importer's program accounts it covers (at least one). "
+            "A BMR covers every account: any ids sent with it are dropped."
+        ),
+    )
+    program_account_bn15s = serializers.SerializerMethodField(
+        help_text=_("The BN15 of each program account covered (empty for a BMR: it covers all).")
+    )
+    days_left = serializers.SerializerMethodField(
+        help_text=_("Days until the expiry date, 0 on the day itself; null for a blank date.")
+    )
+    open_alerts = OpenAlertSerializer(many=True, read_only=True)
+    recorded_by = serializers.EmailField(
+        source="recorded_by.email", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = Delegation
+        fields = [
+            "id",
+            "importer",
+            "importer_name",
+            "relationship",
+            "authority",
+            "status",
+            "program_accounts",
+            "program_account_bn15s",
+            "requested_on",
+            "approved_on",
+            "expiry_date",
+            "blank_expiry_confirmed",
+            "revoked_on",
+            "days_left",
+            "notes",
+            "open_alerts",
+            "recorded_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "blank_expiry_confirmed": {
+                "help_text": _(
+                    "Send true only if the importer really left the expiry date blank in the CCP; "
+                    "the delegation is then flagged. Ignored (stored false) with an expiry date."
+                )
+            }
+        }
+
+    @property
+    def today(self) -> dt.date:
+        return self.context.get("today") or cbsa_today()
+
+    def get_program_account_bn15s(self, delegation: Delegation) -> list[str]:
+        return [account.bn15 for account in delegation.program_accounts.all()]
+
+    def get_days_left(self, delegation: Delegation) -> int | None:
+        return delegation.days_left(self.today)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        instance: Delegation | None = self.instance
+        importer = value_after_write(self, attrs, "importer")
+        if instance is not None and importer.pk != instance.importer_id:
+            raise serializers.ValidationError(
+                {"importer": [_("A delegation cannot move to another importer.")]}
+            )
+        if "program_accounts" in attrs:
+            accounts = attrs["program_accounts"]
+        else:
+            accounts = list(instance.program_accounts.all()) if instance is not None else []
+        changed = (
+            set(attrs)
+            if instance is None
+            else {
+                name
+                for name, value in attrs.items()
+                if name != "program_accounts" and value != getattr(instance, name)
+            }
+        )
+        values = validate_delegation(
+            importer=importer,
+            relationship=value_after_write(self, attrs, "relationship"),
+            status=value_after_write(self, attrs, "status"),
+            program_accounts=accounts,
+            requested_on=value_after_write(self, attrs, "requested_on"),
+            approved_on=value_after_write(self, attrs, "approved_on"),
+            expiry_date=value_after_write(self, attrs, "expiry_date"),
+            blank_expiry_confirmed=value_after_write(self, attrs, "blank_expiry_confirmed"),
+            revoked_on=value_after_write(self, attrs, "revoked_on"),
+            is_new=instance is None,
+            changed=changed,
+            today=self.today,
+        )  # a Django ValidationError here is a 400 with its field errors (DRF converts it)
+        if "program_accounts" in attrs or list(values.program_accounts) != accounts:
+            attrs["program_accounts"] = list(values.program_accounts)
+        attrs["blank_expiry_confirmed"] = values.blank_expiry_confirmed
+        return attrs
+
+    def _saved(self, delegation: Delegation, accounts: list[ProgramAccount] | None) -> Delegation:
+        record_delegation(
+            delegation=delegation,
+            program_accounts=accounts,
+            by=self.context["request"].user,
+            today=self.today,
+        )
+        # The answer shows the delegation as saved and re-checked: fresh accounts and alerts.
+        delegation.__dict__.pop("open_alerts", None)
+        prefetch_related_objects([delegation], accounts_prefetch(), open_alerts_prefetch())
+        return delegation
+
+    def create(self, validated_data: dict[str, Any]) -> Delegation:
+        accounts = validated_data.pop("program_accounts", [])
+        return self._saved(Delegation(**validated_data), accounts)
+
+    def update(self, instance: Delegation, validated_data: dict[str, Any]) -> Delegation:
+        accounts = validated_data.pop("program_accounts", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return self._saved(instance, accounts)
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or 1/0), absent for no filter, anything else a 400 (not ignored)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise ValidationError(_("Enter true or false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+    """A row id: a whole number a primary key can hold (a larger one is a 400, not a 500).
+
+    By id, not a ModelChoiceFilter: an invisible importer looks exactly like an unknown one (an
+    empty page), never "select a valid choice" for one and not the other.
+    """
+    return extend_schema_field(OpenApiTypes.INT)(
+        django_filters.NumberFilter(
+            field_name=field_name, label=label, min_value=1, max_value=MAX_PK, decimal_places=0
+        )
+    )
+
+
+DELEGATION_FINDINGS = [(k.value, KIND_LABELS[k]) for k in Kind if k != Kind.NO_DELEGATION]
+ALERT_FAMILIES = [(k.value, KIND_LABELS[k]) for k in Kind]
+
+
+class DelegationFilter(django_filters.FilterSet):
+    importer = id_filter("importer_id", _("Importer id"))
+    status = django_filters.ChoiceFilter(choices=Delegation.Status.choices)
+    expiring_within = extend_schema_field(OpenApiTypes.INT)(
+        django_filters.NumberFilter(
+            method="filter_expiring_within",
+            label=_("Expiring within N days (from today to today + N, inclusive)"),
+            min_value=0,
+            max_value=3650,
+            decimal_places=0,
+        )
+    )
+    finding = django_filters.ChoiceFilter(
+        method="filter_finding",
+        choices=DELEGATION_FINDINGS,
+        label=_("With an open alert of this kind (expires_within: any of 30, 14, 7 days)"),
+    )
+
+    class Meta:
+        model = Delegation
+        fields = ["importer", "status", "expiring_within", "finding"]
+
+    def filter_expiring_within(
+        self, queryset: QuerySet[Delegation], name: str, value: Any
+    ) -> QuerySet[Delegation]:
+        today = cbsa_today()
+        return queryset.filter(
+            expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=int(value))
+        )
+
+    def filter_finding(
+        self, queryset: QuerySet[Delegation], name: str, value: str
+    ) -> QuerySet[Delegation]:
+        alerts = DelegationAlert.objects.filter(
+            family_match(value), delegation=OuterRef("pk"), resolved_at=None
+        )
+        return queryset.filter(Exists(alerts))
+
+
+class AlertFilter(django_filters.FilterSet):
+    importer = id_filter("importer_id", _("Importer id"))
+    delegation = id_filter("delegation_id", _("Delegation id"))
+    severity = django_filters.ChoiceFilter(choices=DelegationAlert.Severity.choices)
+    kind = django_filters.ChoiceFilter(
+        method="filter_kind",
+        choices=ALERT_FAMILIES,
+        label=_("Kind family (expires_within: any of 30, 14, 7 days)"),
+    )
+    open = StrictBooleanFilter(
+        method="filter_open", label=_("true: open alerts only; false: resolved ones only")
+    )
+
+    class Meta:
+        model = DelegationAlert
+        fields = ["importer", "delegation", "severity", "kind", "open"]
+
+    def filter_kind(
+        self, queryset: QuerySet[DelegationAlert], name: str, value: str
+    ) -> QuerySet[DelegationAlert]:
+        return queryset.filter(family_match(value))
+
+    def filter_open(
+        self, queryset: QuerySet[DelegationAlert], name: str, value: bool
+    ) -> QuerySet[DelegationAlert]:
+        return queryset.filter(resolved_at__isnull=value)
+
+
+# --- Viewsets ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List delegations",
+        description=(
+            "Delegations of the importers you may see, blank expiry dates first, then soonest "
+            "to expire; each with its covered accounts, days left and open alerts."
+        ),
+        responses={200: DelegationSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a delegation",
+        responses={200: DelegationSerializer, **error_responses(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Record a delegation",
+        description=(
+            "What the importer's BAM approved in the CCP. Needs the right to manage the "
+            "importer's delegations (broker admins and agents). The importer's alerts are "
+            "re-checked at once."
+        ),
+        responses={201: DelegationSerializer, **error_responses(400, 401, 403)},
+    ),
+    update=extend_schema(
+        summary="Replace a delegation",
+        description="Needs the right to manage the importer's delegations.",
+        responses={200: DelegationSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a delegation",
+        description="Needs the right to manage the importer's delegations.",
+        responses={200: DelegationSerializer, **error_responses(400, 401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["delegations"])
+class DelegationViewSet(
+    ImporterScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The broker's third-party access to each importer, as recorded from the CCP."""
+
+    queryset = (
+        Delegation.objects.select_related("importer", "recorded_by")
+        .prefetch_related(accounts_prefetch(), open_alerts_prefetch())
+        .order_by(F("expiry_date").asc(nulls_first=True), "id")
+    )
+    serializer_class = DelegationSerializer
+    filterset_class = DelegationFilter
+    importer_field = "importer"
+    read_perm = Perm.VIEW
+    write_perm = Perm.MANAGE_DELEGATION
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": cbsa_today()}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List delegation alerts",
+        description=(
+            "Alerts of the importers you may see, open ones first, most severe first. An alert "
+            "is raised once per finding and resolved when its cause goes away."
+        ),
+        responses={200: AlertSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a delegation alert",
+        responses={200: AlertSerializer, **error_responses(401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["delegations"])
+class DelegationAlertViewSet(
+    ImporterScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """What the daily check found about the importers' delegations (read only)."""
+
+    queryset = DelegationAlert.objects.order_by(
+        F("resolved_at").desc(nulls_first=True), SEVERITY_RANK, "-raised_on", "id"
+    )
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    importer_field = "importer"
+    read_perm = Perm.VIEW
