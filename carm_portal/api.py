@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -30,7 +31,8 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import get_error_detail
@@ -295,3 +297,16 @@ class ImporterScopedMixin:
 
     def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
         return exception_handler
+
+
+def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+    """A row id: a whole number a primary key can hold (a larger one is a 400, not a 500).
+
+    By id, not a ModelChoiceFilter: an invisible importer looks exactly like an unknown one (an
+    empty page), never "select a valid choice" for one and not the other.
+    """
+    return extend_schema_field(OpenApiTypes.INT)(
+        django_filters.NumberFilter(
+            field_name=field_name, label=label, min_value=1, max_value=MAX_PK, decimal_places=0
+        )
+    )

@@ -24,6 +24,7 @@ from carm_portal.api import (
     NormalizedCharField,
     VisibleImporterField,
     error_responses,
+    id_filter,
     unique_as_field_error,
     value_after_write,
 )
@@ -247,7 +248,7 @@ class ImporterFilter(django_filters.FilterSet):
 class ProgramAccountFilter(django_filters.FilterSet):
     # By id, not a ModelChoiceFilter: an invisible importer must look exactly like an unknown one
     # (an empty page), not a "select a valid choice" error for one and not the other.
-    importer = django_filters.NumberFilter(field_name="importer_id", label=_("Importer id"))
+    importer = id_filter("importer_id", _("Importer id"))
     status = django_filters.ChoiceFilter(choices=ProgramAccount.Status.choices)
     bn15 = django_filters.CharFilter(method="filter_bn15", label=_("Program account (BN15)"))
 

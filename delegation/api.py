@@ -41,6 +41,7 @@ from carm_portal.api import (
     NamedChoiceField,
     VisibleImporterField,
     error_responses,
+    id_filter,
     value_after_write,
 )
 from clients import access
@@ -331,19 +332,6 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
-
-
-def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
-    """A row id: a whole number a primary key can hold (a larger one is a 400, not a 500).
-
-    By id, not a ModelChoiceFilter: an invisible importer looks exactly like an unknown one (an
-    empty page), never "select a valid choice" for one and not the other.
-    """
-    return extend_schema_field(OpenApiTypes.INT)(
-        django_filters.NumberFilter(
-            field_name=field_name, label=label, min_value=1, max_value=MAX_PK, decimal_places=0
-        )
-    )
 
 
 DELEGATION_FINDINGS = [(k.value, KIND_LABELS[k]) for k in Kind if k != Kind.NO_DELEGATION]

@@ -839,3 +839,10 @@ def test_unique_as_field_error_reraises_other_integrity_errors(db):
 def test_helper_bn9s_are_valid():
     assert luhn.is_valid(NEW_BN9)
     assert not luhn.is_valid(luhn_failure(NEW_BN9))
+
+
+def test_an_oversized_importer_id_in_a_filter_is_a_400_not_a_500(api_as):
+    client = api_as("broker_admin")
+    response = client.get("/api/v1/program-accounts/?importer=99999999999999999999999")
+    assert response.status_code == 400
+    assert list(response.json()) == ["importer"]
