@@ -59,11 +59,13 @@ WORKDIR /app
 COPY . /app
 
 # Static files are collected (hashed and compressed by whitenoise) at build time, so containers start
-# fast and never write to the image. Production settings refuse to import without a SECRET_KEY, so
-# this one command gets a throw-away, clearly fake key in its own environment (never an ENV layer; it
-# is not a secret and is never used at run time). The in-memory broker keeps settings from creating
-# the file-system broker's folders. Byte-code is compiled here because the app user cannot write it.
+# fast and never write to the image. Production settings refuse to import without a SECRET_KEY and
+# a PAYMENTS_ENCRYPTION_KEYS, so this one command gets throw-away, clearly fake ones in its own
+# environment (never an ENV layer; they are not secrets and are never used at run time). The
+# in-memory broker keeps settings from creating the file-system broker's folders. Byte-code is
+# compiled here because the app user cannot write it.
 RUN SECRET_KEY=build-only-collectstatic-key-not-a-secret-never-used-at-runtime-0000000000 \
+        PAYMENTS_ENCRYPTION_KEYS=YnVpbGQtb25seS1jb2xsZWN0c3RhdGljLW5vdC1hLWs= \
         CELERY_BROKER_URL=memory:// \
         python manage.py collectstatic --noinput --verbosity 0 \
     && python -m compileall -q /app \

@@ -32,8 +32,10 @@ format: setup
 	@.venv/bin/ruff check --fix .
 	@.venv/bin/ruff format .
 
+## bench: every bench/bench_*.py against PostgreSQL (each in its own database on that server).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/carm_bench
 bench: setup
-	@for b in bench/bench_*.py; do [ -e "$$b" ] && $(PY) "$$b"; done; true
+	@for b in bench/bench_*.py; do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) "$$b" || exit 1; done
 
 ## lock: recompile the exact pins from pyproject.toml (no registry URLs recorded).
 lock:

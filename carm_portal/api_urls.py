@@ -4,11 +4,27 @@ from rest_framework.routers import DefaultRouter
 
 from clients.api import ImporterViewSet, ProgramAccountViewSet
 from delegation.api import DelegationAlertViewSet, DelegationViewSet
+from payments.api import (
+    BankAccountViewSet,
+    FinancialSecurityViewSet,
+    InterestRateViewSet,
+    PaymentAlertViewSet,
+    PaymentViewSet,
+)
+from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 
 router = DefaultRouter()
 router.register("importers", ImporterViewSet, basename="importer")
 router.register("program-accounts", ProgramAccountViewSet, basename="program-account")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("delegation-alerts", DelegationAlertViewSet, basename="delegation-alert")
+router.register("statements", StatementViewSet, basename="statement")
+router.register("broker-entries", BrokerEntryViewSet, basename="broker-entry")
+router.register("import-batches", ImportBatchViewSet, basename="import-batch")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("payment-alerts", PaymentAlertViewSet, basename="payment-alert")
+router.register("financial-securities", FinancialSecurityViewSet, basename="financial-security")
+router.register("interest-rates", InterestRateViewSet, basename="interest-rate")
+router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
 
 urlpatterns = router.urls

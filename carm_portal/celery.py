@@ -29,4 +29,17 @@ app.conf.beat_schedule = {
         "task": "delegation.tasks.check_delegations",
         "schedule": crontab(hour=6, minute=0),
     },
+    # 06:15 daily: match the payments CBSA shows on newly imported statements, refresh what each
+    # statement still owes, raise the due-in-5-weekdays, due-today, overdue and 30-day arrears
+    # alerts (idempotent), then email the new ones before the day's payments are made.
+    "check-payments": {
+        "task": "payments.tasks.check_payments",
+        "schedule": crontab(hour=6, minute=15),
+    },
+    # 06:30 daily: mark expired securities, flag RM accounts without enough security, surety
+    # bonds expiring within 60 days and (20 October - 15 January) the annual-review top-ups.
+    "check-security": {
+        "task": "payments.tasks.check_security",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }

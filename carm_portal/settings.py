@@ -8,6 +8,8 @@ has no insecure default and refuses to start without a real ``SECRET_KEY``.
 from __future__ import annotations
 
 import sys
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -251,6 +253,54 @@ DELEGATION_PENDING_DAYS = env.int("DELEGATION_PENDING_DAYS", default=7)
 DELEGATION_BROKER_NEEDS_PBAM = env.bool("DELEGATION_BROKER_NEEDS_PBAM", default=True)
 # Base URL used in emails sent by background jobs (no request to build links from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# --- Statements (statements/importing.py, statements/views.py) ----------------------------------
+# Bad rows listed per refused file (the rest are counted); uploads up to this size are imported
+# during the request, larger ones by a worker on the "heavy" queue; a batch left "running" this long
+# by a worker that died may be claimed again; statements due within this many days are "due soon".
+STATEMENTS_IMPORT_MAX_ERRORS = env.int("STATEMENTS_IMPORT_MAX_ERRORS", default=1000)
+STATEMENTS_INLINE_IMPORT_MAX_BYTES = env.int(
+    "STATEMENTS_INLINE_IMPORT_MAX_BYTES", default=1024 * 1024
+)
+STATEMENTS_UPLOAD_MAX_BYTES = env.int("STATEMENTS_UPLOAD_MAX_BYTES", default=500 * 1024 * 1024)
+STATEMENTS_IMPORT_STALE_SECONDS = env.int("STATEMENTS_IMPORT_STALE_SECONDS", default=3600)
+STATEMENTS_DUE_SOON_DAYS = env.int("STATEMENTS_DUE_SOON_DAYS", default=7)
+
+# --- Payments (payments/*) ----------------------------------------------------------------------
+# Bank account numbers for pre-authorized debit are encrypted at rest with Fernet (``cryptography``).
+# PAYMENTS_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first: the first encrypts, every one
+# decrypts, so a key is rotated by putting the new one first (then ``manage.py rotate_bank_keys``).
+# Generate one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'
+# Development and tests use a fixed key; production refuses to start without its own.
+DEV_PAYMENTS_ENCRYPTION_KEY = "TaW5IXzw0DDtB-yVeDwzvRknwSQ2jR8Oiq87vrqM-O4="  # DEV ONLY
+PAYMENTS_ENCRYPTION_KEYS = env.list(
+    "PAYMENTS_ENCRYPTION_KEYS", default=[] if PRODUCTION else [DEV_PAYMENTS_ENCRYPTION_KEY]
+)
+if PRODUCTION and (
+    not PAYMENTS_ENCRYPTION_KEYS or DEV_PAYMENTS_ENCRYPTION_KEY in PAYMENTS_ENCRYPTION_KEYS
+):
+    sys.stderr.write(
+        "carm-portal: DJANGO_ENV=production needs PAYMENTS_ENCRYPTION_KEYS (a Fernet key) in the "
+        "environment to encrypt bank account numbers. Generate one with:\n  python -c 'from "
+        "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'\n"
+    )
+    raise ImproperlyConfigured("PAYMENTS_ENCRYPTION_KEYS is missing or is the development key.")
+# CBSA's limit on credit card payments in the CCP, per billing cycle per program account.
+PAYMENTS_CREDIT_CARD_LIMIT = Decimal(env.str("PAYMENTS_CREDIT_CARD_LIMIT", default="4999.99"))
+# Payment reminders: weekdays before the due date, and days overdue before a notice of arrears.
+PAYMENTS_DUE_NOTICE_WEEKDAYS = env.int("PAYMENTS_DUE_NOTICE_WEEKDAYS", default=5)
+PAYMENTS_ARREARS_DAYS = env.int("PAYMENTS_ARREARS_DAYS", default=30)
+# Late-payment estimate: the penalty per late statement (AMPS C336 was $200 per instance before
+# CARM; check the current schedule), and the first day interest and penalties apply again
+# (the relief ended for balances overdue from 31 January 2026).
+PAYMENTS_LATE_PENALTY = Decimal(env.str("PAYMENTS_LATE_PENALTY", default="200.00"))
+PAYMENTS_LATE_CHARGES_FROM = date.fromisoformat(
+    env.str("PAYMENTS_LATE_CHARGES_FROM", default="2026-01-31")
+)
+# Business days a payment takes to post at CBSA before "in transit" becomes "not posted, check".
+PAYMENTS_POSTING_DAYS_ELECTRONIC = env.int("PAYMENTS_POSTING_DAYS_ELECTRONIC", default=3)
+PAYMENTS_POSTING_DAYS_CHEQUE = env.int("PAYMENTS_POSTING_DAYS_CHEQUE", default=10)
+# Financial security: days before a surety bond's expiry date that the daily check warns.
+SECURITY_EXPIRY_NOTICE_DAYS = env.int("SECURITY_EXPIRY_NOTICE_DAYS", default=60)
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", client_views.home, name="home"),
     path("clients/", include("clients.urls")),
     path("delegations/", include("delegation.urls")),
+    path("statements/", include("statements.urls")),
+    path("payments/", include("payments.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("carm_portal.api_urls")),

@@ -39,7 +39,9 @@ from clients.models import (
 from clients.validators import normalize_phone, normalize_postal_code
 from delegation.demo import seed_delegations
 from delegation.models import Delegation, DelegationAlert
+from payments.demo import seed_payments
 from statements.billing import cbsa_today
+from statements.demo import seed_statements
 
 DEMO_PASSWORD = "demo-carm-2026"  # noqa: S105  (DEV ONLY, printed by the command on purpose)
 DEMO_DOMAIN = "demo.carm-portal.local"
@@ -203,38 +205,21 @@ PEOPLE: dict[Stage, list[PersonSlot]] = {
     Stage.DONE: [*_READY_TEAM, PersonSlot(CcpRole.READER, Responsibility.NONE, True, True)],
 }
 
-BOND_DONE = "Surety bond posted with CBSA (D120 replaced by an electronic bond)."
-CASH_DONE = "Cash security deposited in the CCP."
 REGISTERED_NOTE = "Business registered in the CCP by the payments BAM."
 TRISURA = "Waiting on surety bond from Trisura."
 
-# step -> (manual status, note); the completion date is planned per importer. Step 7 follows the
-# demo delegations (delegation/demo.py), as it follows real ones.
+# step -> (manual status, note); the completion date is planned per importer. Step 1 follows the
+# demo securities (payments/demo.py) and step 7 the demo delegations (delegation/demo.py), as they
+# follow real ones; a person may still block a derived step, as here while a surety is awaited.
 MANUAL: dict[Stage, dict[int, tuple[str, str]]] = {
-    Stage.SECURITY_FIRST: {Step.FINANCIAL_SECURITY: (StepStatus.DONE, CASH_DONE)},
-    Stage.SECURITY_PENDING: {
-        Step.FINANCIAL_SECURITY: (StepStatus.IN_PROGRESS, "Bond application sent to the surety.")
-    },
-    Stage.REGISTERED_NO_SECURITY: {
-        Step.FINANCIAL_SECURITY: (StepStatus.IN_PROGRESS, "Importer comparing bond and cash."),
-        Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-    },
-    Stage.REGISTERED: {
-        Step.FINANCIAL_SECURITY: (StepStatus.DONE, BOND_DONE),
-        Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-    },
+    Stage.REGISTERED_NO_SECURITY: {Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE)},
+    Stage.REGISTERED: {Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE)},
     Stage.BLOCKED_SECURITY: {
         Step.FINANCIAL_SECURITY: (StepStatus.BLOCKED, TRISURA),
         Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
     },
-    Stage.BLOCKED_DELEGATION: {
-        Step.FINANCIAL_SECURITY: (StepStatus.DONE, CASH_DONE),
-        Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-    },
-    Stage.DONE: {
-        Step.FINANCIAL_SECURITY: (StepStatus.DONE, BOND_DONE),
-        Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE),
-    },
+    Stage.BLOCKED_DELEGATION: {Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE)},
+    Stage.DONE: {Step.REGISTRATION: (StepStatus.DONE, REGISTERED_NOTE)},
 }
 
 
@@ -605,6 +590,20 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
     if delegations_changed:
         writer.updated["delegations"] += delegations_changed
     say(check.summary())
+
+    say("Statements of account and broker entries…")
+    say(
+        seed_statements(
+            importers=by_stage.get("done", [])[:3], by=staff["finance"], today=cbsa_today()
+        ).summary()
+    )
+
+    say("Financial security, interest rates and payments…")
+    say(
+        seed_payments(
+            importers_by_stage=by_stage, by=staff["finance"], today=cbsa_today()
+        ).summary()
+    )
 
     roles = list(MEMBERSHIP_LABELS.values())
     logins += sorted(importer_logins, key=lambda login: (login.importer, roles.index(login.role)))

@@ -1,9 +1,9 @@
 """The CARM onboarding checklist: the seven preparedness steps, derived from data where we can.
 
-Steps the importer's records prove (2 BAMs, 3 CCP profiles, 4 business information, 6 employee
-access) are derived here every time those records change; steps nobody can observe from here
-(1 financial security, 5 registration, 7 broker delegation until the apps that own that data
-derive them) are confirmed by a person. A person may also mark any step *blocked*, with a note,
+Steps the importer's records prove (1 financial security, from the securities of
+``payments``; 2 BAMs, 3 CCP profiles, 4 business information, 6 employee access; 7 broker
+delegation, from ``delegation``) are derived here every time those records change; the step
+nobody can observe from here (5 registration) is confirmed by a person. A person may also mark any step *blocked*, with a note,
 which wins over the derivation until it is cleared: a broker must be able to say "waiting on
 the surety" even when the data looks fine.
 """
@@ -24,8 +24,10 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from carm_portal.bulk import snapshot_history, update_rows
 from carm_portal.models import User
+from carm_portal.money import format_money
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from delegation.rules import DelegationFacts
+from payments.rules import SecurityFacts
 from statements.billing import cbsa_today
 
 Step = OnboardingStep.Step
@@ -181,8 +183,94 @@ def _broker_delegation(importer: Importer) -> Derivation:
     return derive_broker_delegation(facts, accounts, cbsa_today())
 
 
+def derive_financial_security(
+    securities: Iterable[SecurityFacts], active_accounts: dict[int, str], today: dt.date
+) -> Derivation:
+    """Step 1 follows the security records: done when every active RM account has a bond or a
+    cash deposit in force today (whether it is *enough* is the daily security check's finding).
+
+    Takes plain facts (``payments.rules.SecurityFacts``; ``active_accounts`` is id -> BN15).
+    """
+    securities = list(securities)
+    in_force = [s for s in securities if s.in_force(today)]
+    covered = {s.program_account_id for s in in_force}
+    uncovered = [
+        bn15
+        for pk, bn15 in sorted(active_accounts.items(), key=lambda a: a[1])
+        if pk not in covered
+    ]
+    if in_force and not uncovered:
+        if len(in_force) == 1:
+            s = in_force[0]
+            if s.kind == "surety_bond":
+                text = _("Surety bond %(number)s of %(amount)s with %(surety)s") % {
+                    "number": s.bond_number or "—",
+                    "amount": format_money(s.amount),
+                    "surety": s.surety_company or "—",
+                }
+            else:
+                text = _("Cash deposit of %(amount)s") % {"amount": format_money(s.amount)}
+            if s.expiry_date:
+                text += ", " + _("in force until %(day)s.") % {"day": s.expiry_date}
+            else:
+                text += ", " + _("in force.")
+            return Derivation(Status.DONE, text)
+        return Derivation(
+            Status.DONE,
+            _("Security in force on every RM account (%(n)d records).") % {"n": len(in_force)},
+        )
+    pending = [s for s in securities if s.status == "pending"]
+    if pending:
+        return Derivation(
+            Status.IN_PROGRESS,
+            _("Security submitted (%(what)s); waiting for CBSA to accept it.")
+            % {"what": pending[0].surety_company or _("cash deposit")},
+        )
+    if in_force:
+        return Derivation(
+            Status.IN_PROGRESS,
+            _("No security in force yet on %(accounts)s.") % {"accounts": ", ".join(uncovered)},
+        )
+    ended = [
+        s
+        for s in securities
+        if s.expiry_date
+        and (s.status == "expired" or (s.status == "active" and s.expiry_date < today))
+    ]
+    if ended:
+        last = max(s.expiry_date for s in ended)
+        return Derivation(
+            Status.IN_PROGRESS,
+            _("The security expired on %(day)s: post a new bond or cash deposit.") % {"day": last},
+        )
+    return Derivation(Status.NOT_STARTED, _("No surety bond or cash deposit recorded yet."))
+
+
+def _financial_security(importer: Importer) -> Derivation:
+    """Step 1 from the importer's prefetched program accounts and their securities."""
+    accounts = list(importer.program_accounts.all())
+    facts = [
+        SecurityFacts(
+            id=s.pk,
+            program_account_id=s.program_account_id,
+            kind=s.kind,
+            amount=s.amount,
+            status=s.status,
+            effective_date=s.effective_date,
+            expiry_date=s.expiry_date,
+            surety_company=s.surety_company,
+            bond_number=s.bond_number,
+        )
+        for account in accounts
+        for s in account.securities.all()
+    ]
+    active = {a.pk: a.bn15 for a in accounts if a.status == ProgramAccount.Status.ACTIVE}
+    return derive_financial_security(facts, active, cbsa_today())
+
+
 # Derivers take the importer with its related rows prefetched (see ``_with_checklist_data``).
 DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
+    Step.FINANCIAL_SECURITY: _financial_security,
     Step.BAMS: lambda imp: _bams(imp, list(imp.portal_users.all())),
     Step.CCP_PROFILES: lambda imp: _profiles(imp, list(imp.portal_users.all())),
     Step.BUSINESS_INFORMATION: lambda imp: _business_information(
@@ -193,9 +281,6 @@ DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
 }
 
 MANUAL_SUMMARY = {
-    Step.FINANCIAL_SECURITY: gettext_lazy(
-        "Confirmed by a person once the bond or cash deposit is posted."
-    ),
     Step.REGISTRATION: gettext_lazy(
         "Confirmed by a person once the business is registered in the CCP."
     ),
@@ -224,6 +309,7 @@ def _with_checklist_data(importers: Iterable[Importer] | None = None):
         Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("id")),
         Prefetch("onboarding_steps", queryset=OnboardingStep.objects.order_by("step")),
         "delegations__program_accounts",
+        "program_accounts__securities",
     )
     if importers is not None:
         qs = qs.filter(pk__in=[i.pk for i in importers])

@@ -101,3 +101,126 @@ class DelegationFactory(factory.django.DjangoModelFactory):
     requested_on = factory.LazyFunction(lambda: dt.date(2026, 1, 5))
     approved_on = factory.LazyFunction(lambda: dt.date(2026, 1, 8))
     expiry_date = factory.LazyFunction(lambda: dt.date(2027, 12, 31))
+
+
+# --- Statements ---------------------------------------------------------------------------------
+
+
+def _period(day: dt.date):
+    from statements.billing import statement_period
+
+    return statement_period(day)
+
+
+class ImportBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "statements.ImportBatch"
+
+    kind = "statement"
+    file_name = factory.Sequence(lambda n: f"statement-{n}.csv")
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    size = 1000
+    status = "accepted"
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    """A statement issued on the 25th, its period and due date from the billing calendar."""
+
+    class Meta:
+        model = "statements.Statement"
+
+    program_account = factory.SubFactory(ProgramAccountFactory)
+    statement_date = factory.LazyFunction(lambda: dt.date(2026, 10, 25))
+    period_start = factory.LazyAttribute(lambda o: _period(o.statement_date).start)
+    period_end = factory.LazyAttribute(lambda o: _period(o.statement_date).end)
+    due_date = factory.LazyAttribute(lambda o: _period(o.statement_date).due_date)
+    opening_balance = 0
+    closing_balance = 0
+    source_batch = factory.SubFactory(ImportBatchFactory)
+
+
+class StatementLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "statements.StatementLine"
+
+    statement = factory.SubFactory(StatementFactory)
+    position = factory.Sequence(lambda n: n + 2)
+    line_type = "CAD"
+    transaction_number = factory.Sequence(lambda n: f"12345{n:09d}")
+    posted_on = factory.LazyAttribute(lambda o: o.statement.period_start)
+    amount = 0
+
+
+class BrokerEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "statements.BrokerEntry"
+
+    program_account = factory.SubFactory(ProgramAccountFactory)
+    transaction_number = factory.Sequence(lambda n: f"12345{n:09d}")
+    version = 1
+    release_date = factory.LazyFunction(lambda: dt.date(2026, 10, 1))
+    accounted_on = factory.LazyFunction(lambda: dt.date(2026, 10, 2))
+    amount = 0
+    source_batch = factory.SubFactory(ImportBatchFactory, kind="entries")
+
+
+# --- Payments -----------------------------------------------------------------------------------
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A recorded payment (not yet applied: call ``allocate_payment`` or use ``record_payment``)."""
+
+    class Meta:
+        model = "payments.Payment"
+
+    program_account = factory.SubFactory(ProgramAccountFactory)
+    importer = factory.LazyAttribute(lambda o: o.program_account.importer)
+    amount = 1000
+    method = "online_banking"
+    paid_on = factory.LazyFunction(lambda: dt.date(2026, 11, 2))
+    status = "pending"
+
+
+class FinancialSecurityFactory(factory.django.DjangoModelFactory):
+    """A surety bond in force."""
+
+    class Meta:
+        model = "payments.FinancialSecurity"
+
+    program_account = factory.SubFactory(ProgramAccountFactory)
+    kind = "surety_bond"
+    surety_company = "Trisura Guarantee Insurance Company"
+    bond_number = factory.Sequence(lambda n: f"TB-{n:06d}")
+    amount = 5000
+    effective_date = factory.LazyFunction(lambda: dt.date(2026, 1, 1))
+    expiry_date = factory.LazyFunction(lambda: dt.date(2027, 12, 31))
+    status = "active"
+
+
+class InterestRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "payments.InterestRate"
+        django_get_or_create = ("effective_from",)
+
+    effective_from = factory.LazyFunction(lambda: dt.date(2026, 1, 1))
+    annual_rate = 9
+
+
+def _encrypted_number(number: str = "1234567") -> str:
+    from payments.crypto import encrypt
+
+    return encrypt(number)
+
+
+class BankAccountFactory(factory.django.DjangoModelFactory):
+    """A PAD account; its number (1234567) stored encrypted, as ``save_bank_account`` does."""
+
+    class Meta:
+        model = "payments.BankAccount"
+
+    importer = factory.SubFactory(ImporterFactory)
+    holder_name = factory.LazyAttribute(lambda o: o.importer.legal_name)
+    institution_number = "003"
+    transit_number = "00012"
+    account_number_encrypted = factory.LazyFunction(_encrypted_number)
+    account_last_digits = "4567"

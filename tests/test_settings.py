@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,6 +52,7 @@ def test_check_deploy_is_clean_in_production():
         "WARNING",
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(64),
+        PAYMENTS_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="carm.example.com",
     )
     assert result.returncode == 0, result.stderr

@@ -16,6 +16,7 @@ from clients.models import Importer, OnboardingStep, PortalUser
 from clients.onboarding import set_step_status
 from tests.factories import (
     DEFAULT_PASSWORD,
+    FinancialSecurityFactory,
     ImporterFactory,
     PortalUserFactory,
     ProgramAccountFactory,
@@ -55,7 +56,7 @@ def maple(agent):
         status=Importer.Status.ONBOARDING,
         assigned_agent=agent,
     )
-    ProgramAccountFactory(importer=importer, name="Head office")
+    account = ProgramAccountFactory(importer=importer, name="Head office")
     PortalUserFactory(
         importer=importer,
         full_name="Dana Whitfield",
@@ -68,7 +69,7 @@ def maple(agent):
         profile_created=False,
         access_approved=False,
     )
-    set_step_status(importer=importer, step=1, status="done", by=agent, note="Surety bond posted.")
+    FinancialSecurityFactory(program_account=account)  # step 1 follows the security records
     set_step_status(
         importer=importer,
         step=5,

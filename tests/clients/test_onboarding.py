@@ -106,7 +106,7 @@ def test_step6_is_done_when_every_portal_user_is_approved():
     assert statuses(importer)[Step.EMPLOYEE_ACCESS] == Status.DONE
 
 
-@pytest.mark.parametrize("step", [Step.FINANCIAL_SECURITY, Step.REGISTRATION])
+@pytest.mark.parametrize("step", [Step.REGISTRATION])  # step 1 follows the security records
 def test_manual_steps_follow_the_persons_confirmation(step):
     importer = ImporterFactory()
     agent = UserFactory()

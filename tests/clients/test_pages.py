@@ -681,19 +681,19 @@ def test_editing_a_portal_user_updates_the_derived_checklist(personas, client_fo
 
 def test_confirming_a_manual_step_updates_the_checklist(personas, client_for):
     importer = personas.importer_a
-    url = reverse("clients:step_update", args=[importer.pk, Step.FINANCIAL_SECURITY])
+    url = reverse("clients:step_update", args=[importer.pk, Step.REGISTRATION])
 
     response = client_for(personas.broker_agent).post(
-        url, {"status": "done", "completed_on": "2025-01-15", "note": "Bond 4471 posted."}
+        url, {"status": "done", "completed_on": "2025-01-15", "note": "Registered by the BAM."}
     )
 
-    step = importer.onboarding_steps.get(step=Step.FINANCIAL_SECURITY)
+    step = importer.onboarding_steps.get(step=Step.REGISTRATION)
     assert response.status_code == 302
-    assert response["Location"] == f"{importer.get_absolute_url()}#step-1"
+    assert response["Location"] == f"{importer.get_absolute_url()}#step-5"
     assert (step.status, step.completed_on, step.note) == (
         Status.DONE,
         date(2025, 1, 15),
-        "Bond 4471 posted.",
+        "Registered by the BAM.",
     )
     assert step.confirmed_by == personas.broker_agent
 
@@ -843,13 +843,13 @@ def test_a_step_confirmation_is_one_history_entry(personas, client_for):
     importer = personas.importer_a
     client = client_for(personas.broker_agent)
     client.post(
-        reverse("clients:step_update", args=[importer.pk, Step.FINANCIAL_SECURITY]),
-        {"status": "done", "completed_on": "2025-01-15", "note": "Bond posted."},
+        reverse("clients:step_update", args=[importer.pk, Step.REGISTRATION]),
+        {"status": "done", "completed_on": "2025-01-15", "note": "Registered."},
     )
 
     history = client.get(importer.get_absolute_url()).context["history"]
 
-    entries = [e for e in history if e.subject == "Step 1, Financial security"]
+    entries = [e for e in history if e.subject == "Step 5, Business registered in the CCP"]
     assert len(entries) == 1
     assert entries[0].who == personas.broker_agent
     assert ("status", "Not started", "Done") in entries[0].changes

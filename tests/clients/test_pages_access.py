@@ -52,7 +52,7 @@ def _url(name: str, personas) -> str:
         person = PortalUserFactory(importer=importer, ccp_role=PortalUser.CcpRole.BAM)
         return reverse(name, args=[importer.pk, person.pk])
     if name == "clients:step_update":
-        return reverse(name, args=[importer.pk, 1])
+        return reverse(name, args=[importer.pk, 5])  # a manual step (step 1 follows securities)
     return reverse(name, args=[importer.pk])
 
 

@@ -1,0 +1,83 @@
+"""Django admin for the payments app. Bank account numbers are never shown or editable here:
+only the importer's BAM reads them, on the portal's own page."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from payments.models import (
+    BankAccount,
+    FinancialSecurity,
+    InterestRate,
+    Payment,
+    PaymentAlert,
+    PaymentAllocation,
+    StatementBalance,
+)
+
+
+class AllocationInline(admin.TabularInline):
+    model = PaymentAllocation
+    extra = 0
+    raw_id_fields = ["statement", "allocated_by"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(SimpleHistoryAdmin):
+    list_display = ["program_account", "amount", "method", "paid_on", "status", "source"]
+    list_filter = ["status", "method", "source"]
+    search_fields = ["program_account__bn15", "importer__legal_name", "reference"]
+    list_select_related = ["program_account"]
+    raw_id_fields = ["importer", "program_account", "statement_line", "bank_account", "recorded_by"]
+    date_hierarchy = "paid_on"
+    inlines = [AllocationInline]
+
+
+@admin.register(FinancialSecurity)
+class FinancialSecurityAdmin(SimpleHistoryAdmin):
+    list_display = ["program_account", "kind", "amount", "status", "effective_date", "expiry_date"]
+    list_filter = ["kind", "status"]
+    search_fields = ["program_account__bn15", "bond_number", "surety_company"]
+    list_select_related = ["program_account"]
+    raw_id_fields = ["program_account", "recorded_by"]
+
+
+@admin.register(InterestRate)
+class InterestRateAdmin(SimpleHistoryAdmin):
+    list_display = ["effective_from", "annual_rate", "note"]
+    raw_id_fields = ["entered_by"]
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "importer",
+        "label",
+        "institution_number",
+        "transit_number",
+        "masked_number",
+        "status",
+    ]
+    list_filter = ["status"]
+    search_fields = ["importer__legal_name", "holder_name"]
+    raw_id_fields = ["importer", "created_by"]
+    exclude = ["account_number_encrypted"]
+    readonly_fields = ["account_last_digits"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the number is entered, encrypted, by the importer's BAM on the portal
+
+
+@admin.register(PaymentAlert)
+class PaymentAlertAdmin(SimpleHistoryAdmin):
+    list_display = ["importer", "kind", "severity", "raised_on", "resolved_at", "notified_at"]
+    list_filter = ["severity", "kind", "resolved_at"]
+    search_fields = ["importer__legal_name", "message"]
+    list_select_related = ["importer"]
+    raw_id_fields = ["importer", "program_account", "statement", "payment", "security"]
+
+
+@admin.register(StatementBalance)
+class StatementBalanceAdmin(admin.ModelAdmin):
+    list_display = ["statement", "billed", "paid", "in_transit", "outstanding", "computed_at"]
+    raw_id_fields = ["statement"]

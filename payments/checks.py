@@ -1,0 +1,424 @@
+"""The two daily checks: payments (due, overdue, arrears, not posted) and financial security.
+
+Each loads plain facts in a fixed number of set-based queries, asks the pure rules of
+``payments/rules.py`` for findings, and records them with ``record_findings``, idempotent by
+construction like the delegation sweep:
+
+* one alert per (importer, key) is a database constraint; the key names the statement and its due
+  date, the bond and its expiry date, the account and the review year, so a rerun on the same day
+  (or the next) raises nothing new, and new alerts are written once, with a history record;
+* a finding that is gone resolves its open alert, one that comes back reopens it (and it is
+  emailed again);
+* each check is one transaction, serialised on PostgreSQL by an advisory lock;
+* emails are not sent here: ``payments/notify.py`` claims the new alerts before sending.
+
+Each check only touches the alert kinds it owns (``PAYMENT_KINDS``, ``SECURITY_KINDS``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from carm_portal.bulk import chunks, copy_rows, snapshot_history, update_rows
+from clients.models import Importer, OnboardingStep, ProgramAccount
+from clients.onboarding import apply_derivations, derive_financial_security
+from payments.balances import refresh_balances, stale_statement_ids, sync_posted_payments
+from payments.models import FinancialSecurity, Payment, PaymentAlert, StatementBalance
+from payments.rules import (
+    PAYMENT_KINDS,
+    SECURITY_KINDS,
+    AccountFacts,
+    Finding,
+    PaymentFacts,
+    SecurityFacts,
+    StatementFacts,
+    Thresholds,
+    annual_review,
+    payment_findings,
+    security_findings,
+    statement_findings,
+)
+from payments.security import peaks_for_accounts, requirements
+
+PAYMENTS_LOCK_ID = 0x0CA4_9A1D  # serialises concurrent payment checks on PostgreSQL
+SECURITY_LOCK_ID = 0x0CA4_5EC0  # and security checks
+
+
+@dataclass
+class CheckResult:
+    name: str
+    today: dt.date
+    checked: int = 0
+    findings: int = 0
+    raised: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        text = _(
+            "%(today)s: %(name)s: %(checked)d checked; %(findings)d findings, %(raised)d new "
+            "alerts, %(reopened)d reopened, %(resolved)d resolved."
+        ) % {
+            "today": self.today.isoformat(),
+            "name": self.name,
+            "checked": self.checked,
+            "findings": self.findings,
+            "raised": self.raised,
+            "reopened": self.reopened,
+            "resolved": self.resolved,
+        }
+        if self.extra:
+            text += " " + ", ".join(f"{k}: {v}" for k, v in self.extra.items()) + "."
+        return text
+
+
+ALERT_COLUMNS = [
+    "importer_id",
+    "program_account_id",
+    "statement_id",
+    "payment_id",
+    "security_id",
+    "kind",
+    "severity",
+    "message",
+    "key",
+    "deadline",
+    "amount",
+    "raised_on",
+    "raised_at",
+    "resolved_at",
+    "resolution",
+    "claimed_at",
+    "notified_at",
+]
+
+
+def _lock(lock_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def record_findings(
+    findings: Iterable[Finding],
+    *,
+    kinds: Collection[str],
+    today: dt.date,
+    importer_ids: Collection[int] | None,
+    result: CheckResult,
+) -> None:
+    """Raise new alerts, reopen returning ones, resolve those whose cause is gone (set-based)."""
+    now = timezone.now()
+    wanted: dict[tuple[int, str], Finding] = {(f.importer_id, f.key): f for f in findings}
+    result.findings = len(wanted)
+    for f in wanted.values():
+        result.by_kind[f.kind] = result.by_kind.get(f.kind, 0) + 1
+
+    existing = PaymentAlert.objects.filter(kind__in=list(kinds))
+    if importer_ids is not None:
+        existing = existing.filter(importer_id__in=list(importer_ids))
+    known = {
+        (importer_id, key): (pk, resolved_at is None)
+        for pk, importer_id, key, resolved_at in existing.values_list(
+            "id", "importer_id", "key", "resolved_at"
+        ).iterator(chunk_size=5000)
+    }
+    result.raised = copy_rows(
+        PaymentAlert,
+        ALERT_COLUMNS,
+        (
+            (
+                importer_id,
+                f.program_account_id,
+                f.statement_id,
+                f.payment_id,
+                f.security_id,
+                f.kind.value,
+                f.severity.value,
+                f.message,
+                key,
+                f.deadline,
+                f.amount,
+                today,
+                now,
+                None,
+                "",
+                None,
+                None,
+            )
+            for (importer_id, key), f in wanted.items()
+            if (importer_id, key) not in known
+        ),
+    )
+    if result.raised:
+        snapshot_history(PaymentAlert.objects.filter(raised_at=now), history_type="+", when=now)
+
+    to_reopen = [pk for k, (pk, is_open) in known.items() if k in wanted and not is_open]
+    to_resolve = [pk for k, (pk, is_open) in known.items() if k not in wanted and is_open]
+    for chunk in chunks(to_reopen):
+        # News again: the next email carries it.
+        PaymentAlert.objects.filter(pk__in=chunk).update(
+            resolved_at=None, resolution="", raised_on=today, claimed_at=None, notified_at=None
+        )
+        snapshot_history(
+            PaymentAlert.objects.filter(pk__in=chunk), history_type="~", when=now, reason="Reopened"
+        )
+    if to_resolve:
+        resolution = _("Resolved by the check of %(day)s: the cause is gone.") % {
+            "day": today.isoformat()
+        }
+        update_rows(
+            PaymentAlert,
+            ["resolved_at", "resolution"],
+            ((now, resolution, pk) for pk in to_resolve),
+        )
+        snapshot_history(
+            PaymentAlert.objects.filter(resolved_at=now),
+            history_type="~",
+            when=now,
+            reason="Resolved",
+        )
+    result.reopened, result.resolved = len(to_reopen), len(to_resolve)
+
+
+# --- Payments ------------------------------------------------------------------------------------
+
+
+def load_statement_facts(importer_ids: Collection[int] | None) -> list[StatementFacts]:
+    """Statements that still owe something (one query over the balances' partial index)."""
+    rows = StatementBalance.objects.filter(outstanding__gt=0)
+    if importer_ids is not None:
+        rows = rows.filter(statement__program_account__importer_id__in=list(importer_ids))
+    return [
+        StatementFacts(
+            id=sid,
+            importer_id=importer_id,
+            program_account_id=account_id,
+            bn15=bn15,
+            statement_date=day,
+            due_date=due,
+            outstanding=outstanding,
+        )
+        for sid, importer_id, account_id, bn15, day, due, outstanding in rows.values_list(
+            "statement_id",
+            "statement__program_account__importer_id",
+            "statement__program_account_id",
+            "statement__program_account__bn15",
+            "statement__statement_date",
+            "statement__due_date",
+            "outstanding",
+        ).iterator(chunk_size=5000)
+    ]
+
+
+def load_pending_payments(importer_ids: Collection[int] | None) -> list[PaymentFacts]:
+    payments = Payment.objects.filter(
+        status=Payment.Status.PENDING, statement_line=None, source=Payment.Source.RECORDED
+    )
+    if importer_ids is not None:
+        payments = payments.filter(importer_id__in=list(importer_ids))
+    labels = dict(Payment.Method.choices)
+    return [
+        PaymentFacts(
+            id=pk,
+            importer_id=importer_id,
+            program_account_id=account_id,
+            amount=amount,
+            method=method,
+            paid_on=paid_on,
+            method_label=str(labels.get(method, method)).lower(),
+        )
+        for pk, importer_id, account_id, amount, method, paid_on in payments.values_list(
+            "id", "importer_id", "program_account_id", "amount", "method", "paid_on"
+        ).iterator(chunk_size=5000)
+    ]
+
+
+@transaction.atomic
+def run_payment_checks(
+    *,
+    today: dt.date,
+    importer_ids: Collection[int] | None = None,
+    thresholds: Thresholds | None = None,
+) -> CheckResult:
+    """Sync payments found on new statements, refresh balances, record due/overdue alerts."""
+    thresholds = thresholds or Thresholds.from_settings()
+    _lock(PAYMENTS_LOCK_ID)
+    result = CheckResult(name=_("payments"), today=today)
+
+    stale = stale_statement_ids(importer_ids=importer_ids)
+    synced = sync_posted_payments(statement_ids=stale, importer_ids=importer_ids)
+    refreshed = refresh_balances(statement_ids=stale)
+    result.extra = {
+        "payments found on statements": synced.created,
+        "recorded payments posted": synced.matched,
+        "balances refreshed": refreshed,
+    }
+
+    facts = load_statement_facts(importer_ids)
+    pending = load_pending_payments(importer_ids)
+    result.checked = len(facts) + len(pending)
+    findings: list[Finding] = []
+    for statement in facts:
+        findings.extend(statement_findings(statement, today=today, thresholds=thresholds))
+    for payment in pending:
+        findings.extend(payment_findings(payment, today=today, thresholds=thresholds))
+    record_findings(
+        findings, kinds=PAYMENT_KINDS, today=today, importer_ids=importer_ids, result=result
+    )
+    return result
+
+
+# --- Financial security --------------------------------------------------------------------------
+
+
+def _mark_expired(
+    today: dt.date, importer_ids: Collection[int] | None, now: dt.datetime
+) -> set[int]:
+    """Securities in force whose expiry date has passed become ``expired`` (with history)."""
+    qs = FinancialSecurity.objects.filter(
+        status=FinancialSecurity.Status.ACTIVE, expiry_date__lt=today
+    )
+    if importer_ids is not None:
+        qs = qs.filter(program_account__importer_id__in=list(importer_ids))
+    importers = set(qs.values_list("program_account__importer_id", flat=True))
+    if importers and qs.update(status=FinancialSecurity.Status.EXPIRED, updated_at=now):
+        snapshot_history(
+            FinancialSecurity.objects.filter(
+                status=FinancialSecurity.Status.EXPIRED, updated_at=now
+            ),
+            history_type="~",
+            when=now,
+            reason="Expiry date passed (daily check)",
+        )
+    return importers
+
+
+def load_security_facts(
+    importer_ids: Collection[int] | None,
+) -> tuple[list[AccountFacts], dict[int, list[SecurityFacts]]]:
+    """Active RM accounts, and the securities (in force or on the way) of every account."""
+    accounts = ProgramAccount.objects.filter(status=ProgramAccount.Status.ACTIVE)
+    securities = FinancialSecurity.objects.filter(
+        status__in=[FinancialSecurity.Status.ACTIVE, FinancialSecurity.Status.PENDING]
+    )
+    if importer_ids is not None:
+        accounts = accounts.filter(importer_id__in=list(importer_ids))
+        securities = securities.filter(program_account__importer_id__in=list(importer_ids))
+    account_facts = [
+        AccountFacts(
+            id=pk,
+            importer_id=importer_id,
+            bn15=bn15,
+            importer_active=status == Importer.Status.ACTIVE,
+        )
+        for pk, importer_id, bn15, status in accounts.values_list(
+            "id", "importer_id", "bn15", "importer__status"
+        ).iterator(chunk_size=5000)
+    ]
+    by_account: dict[int, list[SecurityFacts]] = defaultdict(list)
+    for row in securities.values_list(
+        "id",
+        "program_account_id",
+        "kind",
+        "amount",
+        "status",
+        "effective_date",
+        "expiry_date",
+        "surety_company",
+        "bond_number",
+    ).iterator(chunk_size=5000):
+        by_account[row[1]].append(SecurityFacts(*row))
+    return account_facts, by_account
+
+
+def rederive_step_1(importer_ids: Collection[int], *, today: dt.date) -> int:
+    """Step 1 of these importers' checklists, derived as of ``today`` (three queries and the
+    set-based write of ``apply_derivations``)."""
+    importer_ids = list(importer_ids)
+    active: dict[int, dict[int, str]] = defaultdict(dict)
+    for pk, importer_id, bn15 in ProgramAccount.objects.filter(
+        importer_id__in=importer_ids, status=ProgramAccount.Status.ACTIVE
+    ).values_list("id", "importer_id", "bn15"):
+        active[importer_id][pk] = bn15
+    securities: dict[int, list[SecurityFacts]] = defaultdict(list)
+    for importer_id, *row in FinancialSecurity.objects.filter(
+        program_account__importer_id__in=importer_ids
+    ).values_list(
+        "program_account__importer_id",
+        "id",
+        "program_account_id",
+        "kind",
+        "amount",
+        "status",
+        "effective_date",
+        "expiry_date",
+        "surety_company",
+        "bond_number",
+    ):
+        securities[importer_id].append(SecurityFacts(*row))
+    return apply_derivations(
+        OnboardingStep.Step.FINANCIAL_SECURITY,
+        {
+            importer_id: derive_financial_security(
+                securities[importer_id], active[importer_id], today
+            )
+            for importer_id in importer_ids
+        },
+        OnboardingStep.objects.filter(importer_id__in=importer_ids),
+    )
+
+
+@transaction.atomic
+def run_security_checks(
+    *,
+    today: dt.date,
+    importer_ids: Collection[int] | None = None,
+    thresholds: Thresholds | None = None,
+) -> CheckResult:
+    """Mark expired securities, then flag missing, insufficient, expiring and annual top-ups."""
+    thresholds = thresholds or Thresholds.from_settings()
+    _lock(SECURITY_LOCK_ID)
+    result = CheckResult(name=_("financial security"), today=today)
+    now = timezone.now()
+    expired_importers = _mark_expired(today, importer_ids, now)
+    if expired_importers:  # step 1 of their checklist follows the securities
+        rederive_step_1(expired_importers, today=today)
+    result.extra = {"marked expired": len(expired_importers)}
+
+    accounts, securities = load_security_facts(importer_ids)
+    result.checked = len(accounts)
+    account_ids = None if importer_ids is None else [a.id for a in accounts]
+    peaks = peaks_for_accounts(account_ids, on_date=today)
+    review = annual_review(today)
+    review_peaks = (
+        peaks_for_accounts(account_ids, on_date=review.review_on) if review is not None else {}
+    )
+    findings: list[Finding] = []
+    for account in accounts:
+        findings.extend(
+            security_findings(
+                account=account,
+                securities=securities.get(account.id, []),
+                required=requirements(peaks.get(account.id)),
+                required_at_review=requirements(review_peaks.get(account.id))
+                if review is not None
+                else None,
+                review=review,
+                today=today,
+                thresholds=thresholds,
+            )
+        )
+    record_findings(
+        findings, kinds=SECURITY_KINDS, today=today, importer_ids=importer_ids, result=result
+    )
+    return result

@@ -1,0 +1,82 @@
+"""Bank account numbers encrypted at rest with Fernet (the ``cryptography`` package).
+
+The keys come from ``settings.PAYMENTS_ENCRYPTION_KEYS`` (the environment in production; settings
+refuse to start without them there). With several keys the first encrypts and all decrypt
+(``MultiFernet``), so a key is rotated by adding the new one first and re-encrypting with
+``rotate_tokens`` (``manage.py rotate_bank_keys``).
+
+Nothing here decides who may read a number: callers check ``Perm.VIEW_BANK_ACCOUNT`` first.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+ACCOUNT_NUMBER = re.compile(r"^\d{5,12}$")
+
+
+class UnreadableToken(ValueError):
+    """A stored token no configured key opens (a key removed too early, or tampering)."""
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured(
+            "PAYMENTS_ENCRYPTION_KEYS is empty: bank accounts cannot be read."
+        )
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(
+            "PAYMENTS_ENCRYPTION_KEYS holds a value that is not a Fernet key "
+            "(32 url-safe base64-encoded bytes)."
+        ) from exc
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.PAYMENTS_ENCRYPTION_KEYS))
+
+
+def normalize_account_number(value: str) -> str:
+    """Digits only (spaces and dashes removed); 5 to 12 digits, as Canadian banks use."""
+    digits = re.sub(r"[\s\-]", "", value or "")
+    if not ACCOUNT_NUMBER.match(digits):
+        raise ValueError("An account number is 5 to 12 digits.")
+    return digits
+
+
+def encrypt(plain: str) -> str:
+    return fernet().encrypt(plain.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise UnreadableToken("No configured key opens this bank account number.") from None
+
+
+def rotate_token(token: str) -> str:
+    """The same number under the first (newest) key."""
+    try:
+        return fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise UnreadableToken("No configured key opens this bank account number.") from None
+
+
+def reveal_account_number(bank_account: object) -> str:
+    """The full account number of a ``BankAccount`` (check ``Perm.VIEW_BANK_ACCOUNT`` first)."""
+    return decrypt(bank_account.account_number_encrypted)
+
+
+def set_account_number(bank_account: object, plain: str) -> None:
+    """Store ``plain`` (normalised) encrypted on the ``BankAccount``, with its last digits."""
+    digits = normalize_account_number(plain)
+    bank_account.account_number_encrypted = encrypt(digits)
+    bank_account.account_last_digits = digits[-4:]

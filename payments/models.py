@@ -1,0 +1,465 @@
+"""What importers owe and pay CBSA, the financial security they post, and the alerts about both.
+
+* ``Payment`` — money sent to CBSA for one RM program account (by the importer, or by the broker on
+  its behalf), split across statements by ``PaymentAllocation`` rows (``payments/allocation.py``).
+  Payments CBSA shows on a statement that nobody recorded here are added with ``source=statement``
+  by the daily check, so a statement paid before the portal existed is not shown as owing.
+* ``StatementBalance`` — per statement, what it asks for (``billed``) and what our payments cover,
+  kept by ``payments/balances.py`` so worklists over 10 million lines a year stay a simple query.
+* ``FinancialSecurity`` — a surety bond or cash deposit per RM account (``payments/security.py``
+  computes the amount CBSA requires).
+* ``InterestRate`` — the dated table the late-payment interest estimate reads
+  (``payments/interest.py``).
+* ``BankAccount`` — a pre-authorized debit account, its number encrypted at rest
+  (``payments/crypto.py``) and shown in full to the importer's BAM only.
+* ``PaymentAlert`` — one finding of the daily checks, raised once per key (``payments/checks.py``).
+
+Money is ``DecimalField(14, 2)``, Canadian dollars, compared in cents (``carm_portal/money.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from clients.models import Importer, ProgramAccount
+from statements.models import Statement, StatementLine
+
+
+def money(verbose_name: str, **kwargs: object) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
+class InterestRate(models.Model):
+    """The annual interest rate CBSA charges on overdue amounts, from a date until the next row.
+
+    CBSA's specified rate is the prescribed rate plus a margin and changes quarterly; a broker admin
+    enters each new rate (``GlobalPerm.MANAGE_RATES``).
+    """
+
+    effective_from = models.DateField(_("in effect from"), unique=True)
+    annual_rate = models.DecimalField(
+        _("annual rate (%)"),
+        max_digits=6,
+        decimal_places=3,
+        help_text=_("Percent per year, e.g. 9.000 for 9 %."),
+    )
+    note = models.CharField(_("source or note"), max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("interest rate")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(annual_rate__gte=0, annual_rate__lte=100),
+                name="interest_rate_between_0_and_100",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annual_rate} % from {self.effective_from.isoformat()}"
+
+
+class BankAccount(models.Model):
+    """A bank account an importer pays CBSA from by pre-authorized debit (PAD).
+
+    The account number is stored only as a Fernet token (``account_number_encrypted``); the last
+    digits are kept apart for the masked display. Read the number with
+    ``payments.crypto.reveal_account_number`` after checking ``Perm.VIEW_BANK_ACCOUNT``.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("No longer used")
+
+    importer = models.ForeignKey(
+        Importer, on_delete=models.CASCADE, related_name="bank_accounts", verbose_name=_("importer")
+    )
+    label = models.CharField(_("label"), max_length=80, blank=True, help_text=_("e.g. Operating"))
+    holder_name = models.CharField(_("account holder"), max_length=150)
+    institution_number = models.CharField(_("institution number"), max_length=3)
+    transit_number = models.CharField(_("transit (branch) number"), max_length=5)
+    account_number_encrypted = models.TextField(_("account number (encrypted)"), editable=False)
+    account_last_digits = models.CharField(
+        _("last digits of the account number"), max_length=4, editable=False
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
+    )
+    pad_agreement_on = models.DateField(_("PAD agreement signed on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # The token is left out of the audit trail: the history shows the last digits changing.
+    history = HistoricalRecords(excluded_fields=["account_number_encrypted"])
+
+    class Meta:
+        ordering = ["importer_id", "label", "id"]
+        verbose_name = _("bank account (PAD)")
+        verbose_name_plural = _("bank accounts (PAD)")
+
+    def __str__(self) -> str:
+        return f"{self.label or self.holder_name} {self.masked_number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("payments:bank_account_detail", args=[self.pk])
+
+    @property
+    def masked_number(self) -> str:
+        return f"•••• {self.account_last_digits}"
+
+
+class Payment(models.Model):
+    """Money sent to CBSA for one RM program account, on a date, by one method."""
+
+    class Method(models.TextChoices):
+        ONLINE_BANKING = "online_banking", _("Online banking bill payment")
+        DEBIT_CARD = "debit_card", _("Debit card (CCP)")
+        CREDIT_CARD = "credit_card", _("Credit card (CCP)")
+        PAD = "pad", _("Pre-authorized debit (PAD)")
+        EDI_820 = "edi_820", _("EDI 820 through a bank")
+        CHEQUE = "cheque", _("Cheque")
+        BROKER = "broker", _("Paid by the broker on the importer's behalf")
+        UNKNOWN = "unknown", _("Not recorded here (found on a statement)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("In transit")
+        CLEARED = "cleared", _("Cleared")
+        RETURNED = "returned", _("Returned")
+
+    class Source(models.TextChoices):
+        RECORDED = "recorded", _("Recorded in the portal")
+        STATEMENT = "statement", _("Found on a statement")
+
+    importer = models.ForeignKey(
+        Importer, on_delete=models.PROTECT, related_name="payments", verbose_name=_("importer")
+    )
+    program_account = models.ForeignKey(
+        ProgramAccount,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("program account"),
+    )
+    amount = money(_("amount"))
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    paid_on = models.DateField(
+        _("paid on"),
+        help_text=_("The day the money left: electronic payments count until 23:59 Eastern."),
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("Bank confirmation, cheque number or CCP receipt."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.RECORDED
+    )
+    statement_line = models.OneToOneField(
+        StatementLine,
+        verbose_name=_("payment line on the statement"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payment",
+        help_text=_("Where CBSA posted it: set when the payment is found on a statement."),
+    )
+    bank_account = models.ForeignKey(
+        BankAccount,
+        verbose_name=_("bank account (PAD)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-paid_on", "-id"]
+        verbose_name = _("payment")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["program_account", "paid_on"]),
+            models.Index(fields=["status", "paid_on"]),
+            models.Index(fields=["importer", "paid_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_account_id} · {self.amount} · {self.paid_on.isoformat()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("payments:detail", args=[self.pk])
+
+    @property
+    def is_broker_paid(self) -> bool:
+        return self.method == self.Method.BROKER
+
+    @property
+    def counts(self) -> bool:
+        """Whether it still pays anything: a returned payment pays nothing."""
+        return self.status != self.Status.RETURNED
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment applied to one statement."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    statement = models.ForeignKey(
+        Statement,
+        on_delete=models.PROTECT,
+        related_name="payment_allocations",
+        verbose_name=_("statement"),
+    )
+    amount = money(_("amount applied"))
+    manual = models.BooleanField(
+        _("allocated by hand"),
+        default=False,
+        help_text=_("False: by CBSA's rule, oldest overdue first, then the oldest due."),
+    )
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["payment_id", "statement__due_date", "id"]
+        verbose_name = _("payment allocation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "statement"], name="one_allocation_per_payment_statement"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="allocation_amount_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["statement"])]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.statement_id}: {self.amount}"
+
+
+class StatementBalance(models.Model):
+    """What one statement asks for and how much of it our payments cover (kept by balances.py).
+
+    ``billed`` is every line of the statement except the opening balance (carried from earlier
+    statements, which keep their own balance) and payments; credits and negative adjustments
+    reduce it. The account's earliest statement on record also bills its opening balance: what
+    was owed before our records begin. ``charges`` is the CAD, adjustment, interest, penalty and miscellaneous lines: the
+    month's total owed that the financial security requirement looks at.
+    """
+
+    statement = models.OneToOneField(
+        Statement, on_delete=models.CASCADE, primary_key=True, related_name="balance"
+    )
+    billed = money(_("billed"), default=0)
+    charges = money(_("charges"), default=0)
+    paid = money(_("paid (cleared)"), default=0)
+    in_transit = money(_("paid (in transit)"), default=0)
+    outstanding = money(_("outstanding"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("statement balance")
+        indexes = [
+            models.Index(
+                fields=["outstanding"],
+                name="stmtbal_owing_idx",
+                condition=models.Q(outstanding__gt=0),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}: {self.outstanding} of {self.billed}"
+
+
+class FinancialSecurity(models.Model):
+    """A surety bond or cash deposit an importer posts with CBSA for release prior to payment."""
+
+    class Kind(models.TextChoices):
+        SURETY_BOND = "surety_bond", _("Surety bond")
+        CASH_DEPOSIT = "cash_deposit", _("Cash deposit")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Submitted, not yet accepted")
+        ACTIVE = "active", _("In force")
+        CANCELLED = "cancelled", _("Cancelled or released")
+        EXPIRED = "expired", _("Expired")
+
+    program_account = models.ForeignKey(
+        ProgramAccount,
+        on_delete=models.PROTECT,
+        related_name="securities",
+        verbose_name=_("program account"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    surety_company = models.CharField(_("surety company"), max_length=120, blank=True)
+    bond_number = models.CharField(_("bond number"), max_length=40, blank=True)
+    amount = money(_("amount"))
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    expiry_date = models.DateField(
+        _("expiry date"),
+        null=True,
+        blank=True,
+        help_text=_("Blank for a cash deposit or a continuous bond. In force through that day."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["program_account_id", "-effective_date", "-id"]
+        verbose_name = _("financial security")
+        verbose_name_plural = _("financial securities")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="security_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effective_date__isnull=True)
+                | models.Q(expiry_date__isnull=True)
+                | models.Q(expiry_date__gte=models.F("effective_date")),
+                name="security_dates_in_order",
+            ),
+            models.UniqueConstraint(
+                fields=["surety_company", "bond_number"],
+                condition=~models.Q(bond_number=""),
+                name="one_security_per_bond_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expiry_date"])]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.SURETY_BOND:
+            return f"{self.get_kind_display()} {self.bond_number} · {self.amount}"
+        return f"{self.get_kind_display()} · {self.amount}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("payments:security_detail", args=[self.pk])
+
+    def in_force(self, day: dt.date) -> bool:
+        """Active, started, and not past its expiry date (it covers through the end of that day)."""
+        return (
+            self.status == self.Status.ACTIVE
+            and self.effective_date is not None
+            and self.effective_date <= day
+            and (self.expiry_date is None or day <= self.expiry_date)
+        )
+
+
+class PaymentAlert(models.Model):
+    """One finding of the daily payment or security check, raised once per ``key``.
+
+    The key names the thing and the occasion (statement and due date, bond and expiry date,
+    account and review year), so the same finding tomorrow is the same alert, and a rerun
+    creates nothing. ``claimed_at``/``notified_at`` make the email go out once (``notify.py``).
+    """
+
+    class Severity(models.TextChoices):
+        BLOCKING = "blocking", _("Blocking")
+        WARNING = "warning", _("Warning")
+        ADVICE = "advice", _("Advice")
+
+    importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="payment_alerts")
+    program_account = models.ForeignKey(
+        ProgramAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    statement = models.ForeignKey(
+        Statement, null=True, blank=True, on_delete=models.CASCADE, related_name="payment_alerts"
+    )
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    security = models.ForeignKey(
+        FinancialSecurity, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    kind = models.CharField(_("finding"), max_length=32)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    message = models.TextField(_("message"))
+    key = models.CharField(max_length=100)
+    deadline = models.DateField(_("date at the time"), null=True, blank=True)
+    amount = money(_("amount at the time"), null=True, blank=True)
+    raised_on = models.DateField(_("raised on"))
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["claimed_at"])
+
+    class Meta:
+        ordering = ["resolved_at", "-raised_at", "id"]
+        verbose_name = _("payment alert")
+        constraints = [
+            models.UniqueConstraint(fields=["importer", "key"], name="one_payment_alert_per_key")
+        ]
+        indexes = [
+            models.Index(fields=["resolved_at", "severity"]),
+            models.Index(fields=["kind", "resolved_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.importer} · {self.kind}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -1,0 +1,126 @@
+"""Emails about new payment and security alerts: one per importer per run, never twice.
+
+Importers do not log in to read portal notices (lessons.md), so each new alert goes by email to
+the importer's BAMs and assigned agent (``delegation.notify.recipients_for``) and to its people
+with the finance role, the ones who pay CBSA.
+
+Claim before notify (healthchecks' pattern): the new alerts of one importer are claimed with a
+conditional update (``claimed_at`` set only where it is empty, or left by a worker that died more
+than ``CLAIM_TIMEOUT`` ago); only the rows this call claimed are sent, then stamped
+``notified_at``. Two workers, a retry or a rerun cannot send the same alert twice; a failed send
+releases its claim for the next attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Importer, Membership
+from delegation.notify import recipients_for as delegation_recipients
+from payments.models import PaymentAlert
+from payments.rules import kind_label
+
+log = logging.getLogger(__name__)
+
+CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
+
+
+def recipients_for(importer_ids: Iterable[int]) -> dict[int, set[str]]:
+    """importer id -> emails: its BAMs, its assigned agent, its finance people."""
+    importer_ids = list(importer_ids)
+    recipients = delegation_recipients(importer_ids)
+    for importer_id, email in Membership.objects.filter(
+        importer_id__in=importer_ids, role=Membership.Role.FINANCE, user__is_active=True
+    ).values_list("importer_id", "user__email"):
+        recipients[importer_id].add(email.lower())
+    return recipients
+
+
+def importers_to_notify() -> list[int]:
+    return list(
+        PaymentAlert.objects.filter(resolved_at=None, notified_at=None)
+        .values_list("importer_id", flat=True)
+        .distinct()
+        .order_by("importer_id")
+    )
+
+
+def _claim(importer_id: int, now: dt.datetime) -> list[PaymentAlert]:
+    claimed = (
+        PaymentAlert.objects.filter(importer_id=importer_id, resolved_at=None, notified_at=None)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        return []
+    return list(
+        PaymentAlert.objects.filter(importer_id=importer_id, claimed_at=now, notified_at=None)
+        .select_related("importer", "statement", "payment", "security", "program_account")
+        .order_by("id")
+    )
+
+
+def render_email(
+    importer: Importer, alerts: list[PaymentAlert], to: list[str]
+) -> EmailMultiAlternatives:
+    base = settings.SITE_URL.rstrip("/")
+    for alert in alerts:
+        alert.label = kind_label(alert.kind)
+        if alert.statement_id:
+            path = reverse("statements:detail", args=[alert.statement_id])
+        elif alert.payment_id:
+            path = reverse("payments:detail", args=[alert.payment_id])
+        elif alert.security_id:
+            path = reverse("payments:security_detail", args=[alert.security_id])
+        else:
+            path = reverse("clients:importer_detail", args=[alert.importer_id])
+        alert.url = base + path
+    alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.id))
+    context = {
+        "importer": importer,
+        "alerts": alerts,
+        "blocking": sum(1 for a in alerts if a.severity == PaymentAlert.Severity.BLOCKING),
+        "broker_name": settings.BROKER_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    subject = " ".join(render_to_string("payments/email/alerts_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string("payments/email/alerts.txt", context), to=to
+    )
+    message.attach_alternative(render_to_string("payments/email/alerts.html", context), "text/html")
+    return message
+
+
+def notify_importer(importer_id: int) -> int:
+    """Send the importer's new alerts if nobody else is; returns how many this call sent."""
+    now = timezone.now()
+    alerts = _claim(importer_id, now)
+    if not alerts:
+        return 0
+    ids = [a.pk for a in alerts]
+    to = sorted(recipients_for([importer_id]).get(importer_id, ()))
+    if to:
+        try:
+            render_email(alerts[0].importer, alerts, to).send()
+        except Exception as exc:
+            PaymentAlert.objects.filter(pk__in=ids, claimed_at=now).update(claimed_at=None)
+            log.warning("Payment alerts of importer %s not sent: %s", importer_id, exc)
+            raise
+    # Nobody to tell: the alerts stay on the pages, and are not retried every day.
+    PaymentAlert.objects.filter(pk__in=ids, claimed_at=now).update(notified_at=timezone.now())
+    return len(ids) if to else 0
+
+
+def notify_all() -> int:
+    """Send every importer's new alerts in the foreground; returns the alerts emailed."""
+    return sum(notify_importer(importer_id) for importer_id in importers_to_notify())

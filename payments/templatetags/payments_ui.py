@@ -1,0 +1,127 @@
+"""Payment pieces for other apps' pages: the importer's payments and security panel (with its
+chart), the paid / outstanding / overdue box of a statement, the nav link, money formatting.
+
+Template tags, so the clients and statements apps, which payments builds on, import nothing of it.
+Each checks ``clients.access`` itself and renders nothing for someone without the finance view.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from carm_portal.money import format_money
+from clients import access
+from clients.access import Perm
+from clients.models import Importer, ProgramAccount
+from payments.models import Payment, PaymentAlert
+from payments.rules import kind_label
+from payments.selectors import (
+    AccountSecurity,
+    account_securities,
+    owing_statements,
+    statement_position,
+    unapplied,
+    with_allocated,
+)
+from statements.billing import cbsa_today
+from statements.models import Statement
+
+register = template.Library()
+
+PANEL_STATEMENTS = 6
+PANEL_PAYMENTS = 5
+SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
+
+
+@register.filter
+def money(value: Decimal | None) -> str:
+    """``{{ amount|money }}`` -> ``$12,345.67``."""
+    return format_money(value)
+
+
+@register.filter
+def money_whole(value: Decimal | None) -> str:
+    """``$23,000``: chart axis labels, rounded to the dollar."""
+    return "—" if value is None else f"${value:,.0f}"
+
+
+@register.simple_tag(takes_context=True)
+def payments_visible(context: template.Context) -> bool:
+    """Whether the signed-in user sees payments anywhere (for the nav link); no query for them."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    if access.is_broker(user):
+        return True
+    return any(access.can(user, Perm.VIEW_FINANCE, pk) for pk in access.member_roles(user))
+
+
+@register.inclusion_tag("payments/_importer_panel.html", takes_context=True)
+def payments_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
+    """Security per RM account (with its chart), statements still owing, recent payments, alerts."""
+    request = context["request"]
+    user = request.user
+    if not access.can(user, Perm.VIEW_FINANCE, importer):
+        return {"show": False}
+    today = cbsa_today()
+    accounts = list(ProgramAccount.objects.filter(importer=importer).order_by("bn15"))
+    active = [a for a in accounts if a.status == ProgramAccount.Status.ACTIVE]
+    positions: list[AccountSecurity] = list(
+        account_securities(active, today=today, with_chart=True).values()
+    )
+    owing = owing_statements([a.pk for a in accounts], today=today, limit=PANEL_STATEMENTS)
+    payments = list(
+        with_allocated(
+            Payment.objects.filter(importer=importer).select_related("program_account")
+        ).order_by("-paid_on", "-id")[:PANEL_PAYMENTS]
+    )
+    for payment in payments:
+        payment.unapplied = unapplied(payment)
+    alerts = sorted(
+        PaymentAlert.objects.filter(importer=importer, resolved_at=None),
+        key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.deadline or today, a.pk),
+    )
+    for alert in alerts:
+        alert.label = kind_label(alert.kind)
+    return {
+        "show": True,
+        "request": request,
+        "importer": importer,
+        "positions": positions,
+        "owing": owing,
+        "payments": payments,
+        "alerts": alerts,
+        "today": today,
+        "can_manage": access.can(user, Perm.MANAGE_PAYMENTS, importer),
+        "can_see_bank": access.can(user, Perm.VIEW_FINANCE, importer),
+    }
+
+
+@register.inclusion_tag("payments/_security_chart.html")
+def security_chart(position: AccountSecurity) -> dict[str, Any]:
+    """Monthly totals owed against the security's coverage line: SVG, with a table as its text."""
+    return {"position": position, "chart": position.chart, "account": position.account}
+
+
+@register.inclusion_tag("payments/_statement_payments.html", takes_context=True)
+def statement_payments(context: template.Context, statement: Statement) -> dict[str, Any]:
+    """Paid (cleared and in transit), outstanding, overdue and the interest estimate of a statement."""
+    request = context["request"]
+    user = request.user
+    importer_id = statement.program_account.importer_id
+    if not access.can(user, Perm.VIEW_FINANCE, importer_id):
+        return {"show": False}
+    today = cbsa_today()
+    position = statement_position(statement, today=today)
+    return {
+        "show": True,
+        "statement": statement,
+        "position": position,
+        "today": today,
+        "can_manage": access.can(user, Perm.MANAGE_PAYMENTS, importer_id),
+        "importer_id": importer_id,
+    }

@@ -1,0 +1,381 @@
+"""REST API for statements, their lines, broker entries and import batches.
+
+``/api/v1/statements/`` (with ``/{id}/lines/``) and ``/api/v1/broker-entries/`` are read only and
+scoped by ``clients.access`` like the pages: rows of importers on which the user holds
+``VIEW_FINANCE``; a statement of an invisible importer is a 404, of a visible one without finance a
+403. ``/api/v1/import-batches/`` lists the batches and takes uploads (multipart ``kind`` + ``file``),
+for the broker's staff, exactly as the upload page does: small files are imported at once, large
+ones queued for the ``heavy`` worker; the same file twice answers 200 with the earlier batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from carm_portal.api import ImporterScopedMixin, NamedChoiceField, error_responses
+from clients.access import Perm
+from statements import importing, selectors
+from statements.billing import cbsa_today
+from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
+from statements.views import can_import, visible_batches
+
+IMPORTER_FIELD = "program_account__importer"
+
+
+def _compact(value: str) -> str:
+    return value.replace(" ", "").replace("-", "").upper()
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    importer = serializers.IntegerField(source="program_account.importer_id", read_only=True)
+    importer_name = serializers.CharField(
+        source="program_account.importer.legal_name", read_only=True
+    )
+    program_account = serializers.CharField(source="program_account.bn15", read_only=True)
+    status = NamedChoiceField(
+        enum_name="StatementStatus", choices=Statement.Status.choices, read_only=True
+    )
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "importer",
+            "importer_name",
+            "program_account",
+            "statement_date",
+            "period_start",
+            "period_end",
+            "due_date",
+            "opening_balance",
+            "closing_balance",
+            "line_count",
+            "status",
+            "source_batch",
+        ]
+        read_only_fields = fields
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    line_type = NamedChoiceField(
+        enum_name="StatementLineType", choices=StatementLine.LineType.choices, read_only=True
+    )
+
+    class Meta:
+        model = StatementLine
+        fields = [
+            "id",
+            "position",
+            "line_type",
+            "transaction_number",
+            "posted_on",
+            "reference",
+            *COMPONENTS,
+            "amount",
+        ]
+        read_only_fields = fields
+
+
+class BrokerEntrySerializer(serializers.ModelSerializer):
+    program_account = serializers.CharField(source="program_account.bn15", read_only=True)
+
+    class Meta:
+        model = BrokerEntry
+        fields = [
+            "id",
+            "program_account",
+            "transaction_number",
+            "version",
+            "release_date",
+            "accounted_on",
+            "client_reference",
+            *COMPONENTS,
+            "amount",
+            "source_batch",
+        ]
+        read_only_fields = fields
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True, help_text=_("As a spreadsheet shows it."))
+    column = serializers.CharField()
+    value = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class UnknownAccountSerializer(serializers.Serializer):
+    bn15 = serializers.CharField()
+    first_row = serializers.IntegerField()
+    rows = serializers.IntegerField()
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    kind = NamedChoiceField(enum_name="ImportKind", choices=ImportBatch.Kind.choices)
+    status = NamedChoiceField(
+        enum_name="ImportStatus", choices=ImportBatch.Status.choices, read_only=True
+    )
+    file = serializers.FileField(write_only=True, help_text=_("The CSV file (UTF-8)."))
+    errors = ImportErrorSerializer(many=True, read_only=True)
+    unknown_accounts = UnknownAccountSerializer(many=True, read_only=True)
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    uploaded_by = serializers.EmailField(source="uploaded_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "kind",
+            "file",
+            "file_name",
+            "sha256",
+            "size",
+            "status",
+            "phase",
+            "percent",
+            "row_count",
+            "statement_count",
+            "line_count",
+            "entry_count",
+            "skipped_count",
+            "account_count",
+            "error_count",
+            "errors",
+            "unknown_accounts",
+            "warnings",
+            "message",
+            "uploaded_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = [f for f in fields if f not in {"kind", "file"}]
+
+    def validate_file(self, upload: Any) -> Any:
+        if upload.size > settings.STATEMENTS_UPLOAD_MAX_BYTES:
+            raise serializers.ValidationError(_("The file is over the upload limit."))
+        return upload
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+class StatementFilter(django_filters.FilterSet):
+    importer = django_filters.NumberFilter(
+        field_name="program_account__importer_id", label=_("Importer id")
+    )
+    program_account = django_filters.CharFilter(
+        method="filter_bn15", label=_("Program account (BN15)")
+    )
+    statement_date = django_filters.DateFilter(label=_("Statement date (YYYY-MM-DD)"))
+    status = django_filters.ChoiceFilter(choices=Statement.Status.choices)
+    due = django_filters.ChoiceFilter(
+        method="filter_due",
+        choices=[("due_soon", _("Due soon")), ("overdue", _("Overdue"))],
+        label=_("Due soon or overdue"),
+    )
+
+    class Meta:
+        model = Statement
+        fields = ["importer", "program_account", "statement_date", "status", "due"]
+
+    def filter_bn15(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(program_account__bn15=_compact(value))
+
+    def filter_due(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.filter_statements(queryset, {"due": value}, today=cbsa_today())
+
+
+class BrokerEntryFilter(django_filters.FilterSet):
+    importer = django_filters.NumberFilter(
+        field_name="program_account__importer_id", label=_("Importer id")
+    )
+    program_account = django_filters.CharFilter(
+        method="filter_bn15", label=_("Program account (BN15)")
+    )
+    transaction_number = django_filters.CharFilter()
+    accounted_from = django_filters.DateFilter(field_name="accounted_on", lookup_expr="gte")
+    accounted_to = django_filters.DateFilter(field_name="accounted_on", lookup_expr="lte")
+
+    class Meta:
+        model = BrokerEntry
+        fields = [
+            "importer",
+            "program_account",
+            "transaction_number",
+            "accounted_from",
+            "accounted_to",
+        ]
+
+    def filter_bn15(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(program_account__bn15=_compact(value))
+
+
+# --- Viewsets ---------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List statements of account",
+        description="Statements of the importers on which you may see finances, newest first.",
+        responses={200: StatementSerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a statement of account",
+        responses={200: StatementSerializer, **error_responses(401, 403, 404)},
+    ),
+    lines=extend_schema(
+        summary="List the lines of a statement",
+        description="In file order (``position`` is the row in the imported file).",
+        responses={200: StatementLineSerializer(many=True), **error_responses(401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["statements"])
+class StatementViewSet(
+    ImporterScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = Statement.objects.select_related("program_account__importer").order_by(
+        "-statement_date", "program_account__bn15", "pk"
+    )
+    serializer_class = StatementSerializer
+    filterset_class = StatementFilter
+    importer_field = IMPORTER_FIELD
+    read_perm = Perm.VIEW_FINANCE
+
+    @action(detail=True, methods=["get"], serializer_class=StatementLineSerializer)
+    def lines(self, request: Request, pk: str | None = None) -> Response:
+        statement = self.get_object()
+        lines = StatementLine.objects.filter(statement=statement).order_by("position")
+        page = self.paginate_queryset(lines)
+        return self.get_paginated_response(StatementLineSerializer(page, many=True).data)
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action == "lines":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List broker entries",
+        description="The broker's CAD versions for importers on which you may see finances.",
+        responses={200: BrokerEntrySerializer(many=True), **error_responses(400, 401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get a broker entry",
+        responses={200: BrokerEntrySerializer, **error_responses(401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["broker entries"])
+class BrokerEntryViewSet(
+    ImporterScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = BrokerEntry.objects.select_related("program_account").order_by(
+        "program_account__bn15", "transaction_number", "version"
+    )
+    serializer_class = BrokerEntrySerializer
+    filterset_class = BrokerEntryFilter
+    importer_field = IMPORTER_FIELD
+    read_perm = Perm.VIEW_FINANCE
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List import batches",
+        description="Every file handed in, newest first (the broker's staff).",
+        responses={200: ImportBatchSerializer(many=True), **error_responses(401, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="Get an import batch",
+        description="Its status, progress, counts and, for a refused file, the errors.",
+        responses={200: ImportBatchSerializer, **error_responses(401, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Import a file",
+        description=(
+            "Multipart ``kind`` (statement or entries) and ``file``. 201 with the batch (accepted "
+            "or refused, or queued for a large file: poll it); 200 with the earlier batch when "
+            "the same file was already imported."
+        ),
+        responses={
+            201: ImportBatchSerializer,
+            200: ImportBatchSerializer,
+            **error_responses(400, 401, 403),
+        },
+    ),
+)
+@extend_schema(tags=["imports"])
+class ImportBatchViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ImportBatchSerializer
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    queryset = ImportBatch.objects.select_related("uploaded_by")
+
+    def get_queryset(self) -> QuerySet[ImportBatch]:
+        return visible_batches(self.request.user)
+
+    def get_object(self) -> ImportBatch:
+        try:
+            batch = self.get_queryset().get(pk=self.kwargs["pk"])
+        except (ImportBatch.DoesNotExist, ValueError, TypeError):
+            raise NotFound(_("Not found.")) from None
+        self._require_import()
+        return batch
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._require_import()
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._require_import()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kind = serializer.validated_data["kind"]
+        upload = serializer.validated_data["file"]
+        try:
+            if upload.size <= settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES:
+                result = importing.import_stream(
+                    kind=kind,
+                    stream=importing.unwrap_file(upload),
+                    file_name=upload.name,
+                    user=request.user,
+                )
+                if result.already_imported:
+                    raise importing.AlreadyImported(result.batch)
+                batch = result.batch
+            else:
+                batch = importing.receive_upload(kind=kind, upload=upload, user=request.user)
+                from statements.tasks import heavy_import_batch
+
+                batch_id = batch.pk
+                transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
+        except importing.AlreadyImported as exc:
+            data = self.get_serializer(exc.batch).data
+            return Response(data, status=status.HTTP_200_OK)
+        return Response(self.get_serializer(batch).data, status=status.HTTP_201_CREATED)
+
+    def _require_import(self) -> None:
+        if not can_import(self.request.user):
+            raise PermissionDenied(_("Importing statements is for the broker's staff."))

@@ -1,0 +1,299 @@
+"""Statement pages: the lists (portfolio and per importer), one statement with its lines and
+totals, and the imports (upload, batch page, error CSV). Thin function views; every one goes
+through ``clients.access``.
+
+Imports touch many importers at once, so they are for users who may manage statements (the
+broker's staff); an importer's people see their own statements, never the batches.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from carm_portal.history import Source, history_entries
+from clients import access
+from clients.access import Perm
+from clients.models import Importer
+from statements import importing, selectors
+from statements.billing import cbsa_today
+from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
+from statements.models import ImportBatch, Statement, StatementLine
+
+PAGE_SIZE = 50
+LINES_PAGE_SIZE = 100
+ERRORS_PAGE_SIZE = 100
+IMPORTER_FIELD = "program_account__importer"
+
+
+# --- Who may import ---------------------------------------------------------------------------------
+
+
+def can_import(user: object) -> bool:
+    """Someone who may manage the statements of at least one importer (the broker's staff)."""
+    return access.scope_for(
+        Importer.objects.all(), user, Perm.MANAGE_STATEMENTS, importer_field="pk"
+    ).exists()
+
+
+def _require_import(user: object) -> None:
+    if not can_import(user):
+        raise PermissionDenied(_("Importing statements is for the broker's staff."))
+
+
+def visible_batches(user: object):
+    """Broker staff see every batch; anyone else only the batches they sent themselves."""
+    batches = ImportBatch.objects.select_related("uploaded_by")
+    if access.is_broker(user):
+        return batches
+    return batches.filter(uploaded_by=user) if user.is_authenticated else batches.none()
+
+
+def _get_batch(user: object, pk: int) -> ImportBatch:
+    try:
+        batch = visible_batches(user).get(pk=pk)
+    except ImportBatch.DoesNotExist:
+        raise Http404(_("Not found.")) from None
+    _require_import(user)
+    return batch
+
+
+# --- Statement lists --------------------------------------------------------------------------------
+
+
+def _statement_list(
+    request: HttpRequest,
+    statements,
+    *,
+    importer: Importer | None,
+    template: str = "statements/statement_list.html",
+) -> HttpResponse:
+    today = cbsa_today()
+    form = StatementFilterForm(
+        request.GET or None,
+        dates=selectors.statement_dates(statements),
+        with_search=importer is None,
+    )
+    counts = selectors.worklist_counts(statements, today=today)
+    if form.is_bound and form.is_valid():
+        statements = selectors.filter_statements(statements, form.cleaned_data, today=today)
+    statements = statements.select_related("program_account__importer").order_by(
+        "-statement_date", "program_account__importer__legal_name", "program_account__bn15", "pk"
+    )
+    page = Paginator(statements, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    soon_days = settings.STATEMENTS_DUE_SOON_DAYS
+    for statement in rows:
+        statement.overdue = statement.is_overdue(today)
+        statement.due_soon = statement.is_due_soon(today, soon_days)
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page,
+            "statements": rows,
+            "counts": counts,
+            "importer": importer,
+            "today": today,
+            "can_import": can_import(request.user),
+        },
+    )
+
+
+@login_required
+def statement_list(request: HttpRequest) -> HttpResponse:
+    """Statements across the portfolio (broker staff) or across one's own importers."""
+    statements = access.scope_for(
+        Statement.objects.all(), request.user, Perm.VIEW_FINANCE, importer_field=IMPORTER_FIELD
+    )
+    if not access.is_broker(request.user) and not any(
+        access.can(request.user, Perm.VIEW_FINANCE, i) for i in access.member_roles(request.user)
+    ):
+        raise PermissionDenied(_("Your role does not show statements."))
+    return _statement_list(request, statements, importer=None)
+
+
+@login_required
+def importer_statements(request: HttpRequest, importer_pk: int) -> HttpResponse:
+    importer = access.get_importer(request.user, importer_pk, Perm.VIEW_FINANCE)
+    statements = Statement.objects.filter(program_account__importer=importer)
+    return _statement_list(request, statements, importer=importer)
+
+
+# --- One statement ----------------------------------------------------------------------------------
+
+
+@login_required
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    statement = access.get_scoped(
+        Statement.objects.select_related(
+            "program_account__importer", "source_batch", "source_batch__uploaded_by"
+        ),
+        request.user,
+        pk,
+        Perm.VIEW_FINANCE,
+        importer_field=IMPORTER_FIELD,
+    )
+    today = cbsa_today()
+    totals = selectors.statement_totals(statement)
+    line_form = LineFilterForm(request.GET or None)
+    lines = StatementLine.objects.filter(statement=statement).order_by("position")
+    if line_form.is_valid() and line_form.cleaned_data.get("type"):
+        lines = lines.filter(line_type=line_form.cleaned_data["type"])
+    page = Paginator(lines, LINES_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = [(c.name, c.label) for c in totals.components]  # those this statement uses
+    rows = list(page.object_list)
+    for line in rows:
+        line.cells = [getattr(line, name) for name, _label in columns]
+    history = history_entries(
+        [Source(Statement, Statement.history.filter(id=statement.pk), lambda r: _("Statement"))],
+        hidden={"line_count"},
+    )
+    return render(
+        request,
+        "statements/statement_detail.html",
+        {
+            "statement": statement,
+            "importer": statement.program_account.importer,
+            "totals": totals,
+            "check": totals.balance_check(statement),
+            "page": page,
+            "lines": rows,
+            "columns": columns,
+            "line_form": line_form,
+            "today": today,
+            "overdue": statement.is_overdue(today),
+            "due_soon": statement.is_due_soon(today, settings.STATEMENTS_DUE_SOON_DAYS),
+            "can_see_batch": access.is_broker(request.user),
+            "history": history,
+        },
+    )
+
+
+# --- Imports ----------------------------------------------------------------------------------------
+
+
+@login_required
+def batch_list(request: HttpRequest) -> HttpResponse:
+    _require_import(request.user)
+    batches = visible_batches(request.user)
+    status = request.GET.get("status", "")
+    if status in ImportBatch.Status.values:
+        batches = batches.filter(status=status)
+    kind = request.GET.get("kind", "")
+    if kind in ImportBatch.Kind.values:
+        batches = batches.filter(kind=kind)
+    page = Paginator(batches.defer("errors", "unknown_accounts"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "statements/batch_list.html",
+        {
+            "page": page,
+            "batches": list(page.object_list),
+            "status": status,
+            "kind": kind,
+            "statuses": ImportBatch.Status.choices,
+            "kinds": ImportBatch.Kind.choices,
+        },
+    )
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    _require_import(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        kind = form.cleaned_data["kind"]
+        upload_file = form.cleaned_data["file"]
+        try:
+            if upload_file.size <= settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES:
+                result = importing.import_stream(
+                    kind=kind,
+                    stream=importing.unwrap_file(upload_file),
+                    file_name=upload_file.name,
+                    user=request.user,
+                )
+                if result.already_imported:
+                    raise importing.AlreadyImported(result.batch)
+                batch = result.batch
+                if batch.status == ImportBatch.Status.ACCEPTED:
+                    messages.success(request, batch.message)
+                else:
+                    messages.error(request, batch.message)
+            else:
+                batch = importing.receive_upload(kind=kind, upload=upload_file, user=request.user)
+                from statements.tasks import heavy_import_batch
+
+                batch_id = batch.pk
+                transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
+                messages.info(
+                    request,
+                    _("The file is queued for import; this page follows its progress."),
+                )
+        except importing.AlreadyImported as exc:
+            messages.warning(request, str(exc))
+            return redirect(exc.batch)
+        return redirect(batch)
+    return render(
+        request,
+        "statements/upload.html",
+        {"form": form, "inline_limit": settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES},
+    )
+
+
+@login_required
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _get_batch(request.user, pk)
+    errors = Paginator(batch.errors, ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
+    statements = []
+    if batch.kind == ImportBatch.Kind.STATEMENT and batch.status == ImportBatch.Status.ACCEPTED:
+        statements = list(
+            batch.statements.select_related("program_account__importer").order_by(
+                "program_account__bn15", "statement_date"
+            )[:50]
+        )
+    return render(
+        request,
+        "statements/batch_detail.html",
+        {
+            "batch": batch,
+            "page": errors,
+            "errors": list(errors.object_list),
+            "statements": statements,
+            "refresh_seconds": 2 if not batch.is_finished else None,
+        },
+    )
+
+
+@login_required
+def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The error table of a batch as CSV (row, column, value, reason), to fix the file against."""
+    batch = _get_batch(request.user, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "column", "value", "reason"])
+    for error in batch.errors:
+        writer.writerow([error["row"] or "", error["column"], error["value"], error["reason"]])
+    if batch.hidden_error_count:
+        writer.writerow(
+            [
+                "",
+                "",
+                "",
+                _("… and %(n)d more problems, not listed.") % {"n": batch.hidden_error_count},
+            ]
+        )
+    return response

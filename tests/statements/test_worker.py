@@ -1,0 +1,51 @@
+"""A large upload imported by a real Celery worker (in-process thread) through the broker."""
+
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
+
+from carm_portal.celery import app
+from statements import importing
+from statements.models import ImportBatch, Statement
+from statements.tasks import heavy_import_batch
+from tests.statements.conftest import csv_text, statement_row
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def worker_queue():
+    queue = f"test-heavy-{uuid.uuid4().hex[:12]}"
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
+    ):
+        yield queue
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except OperationalError:  # SQLite's shared test database, locked by the worker
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def test_the_worker_imports_an_uploaded_file(worker_queue, accounts, media):
+    rows = [statement_row(transaction_number=f"12345{i:09d}") for i in range(200)]
+    upload = SimpleUploadedFile("big.csv", csv_text("statement", rows).encode())
+    batch = importing.receive_upload(kind="statement", upload=upload, user=None)
+
+    heavy_import_batch.apply_async(kwargs={"batch_id": batch.pk}, queue=worker_queue)
+
+    assert wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).status == "accepted")
+    statement = Statement.objects.get()
+    assert (statement.line_count, statement.source_batch_id) == (200, batch.pk)
+    assert ImportBatch.objects.get(pk=batch.pk).source_file.name == ""
