@@ -9,7 +9,10 @@ from django.dispatch import receiver
 
 from clients.models import Importer
 from clients.onboarding import refresh_checklists
+from payments.balances import refresh_balances, stale_statement_ids, sync_posted_payments
 from payments.models import FinancialSecurity
+from statements.models import ImportBatch
+from statements.signals import statements_imported
 
 
 @receiver([post_save, post_delete], sender=FinancialSecurity)
@@ -21,3 +24,17 @@ def security_changed(
     importer = Importer.objects.filter(program_accounts__pk=instance.program_account_id).first()
     if importer is not None:
         refresh_checklists([importer])
+
+
+@receiver(statements_imported)
+def statements_arrived(sender: type, batch: ImportBatch, **kwargs: object) -> None:
+    """New statements: match their payment lines and compute their balances now, so worklists
+    and overdue lists show them at once rather than after the next daily check."""
+    importer_ids = list(
+        Importer.objects.filter(program_accounts__statements__source_batch=batch)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    if importer_ids:
+        sync_posted_payments(importer_ids=importer_ids)
+        refresh_balances(statement_ids=stale_statement_ids(importer_ids=importer_ids))

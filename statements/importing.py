@@ -72,6 +72,7 @@ from statements.models import (
     Statement,
     StatementLine,
 )
+from statements.signals import statements_imported
 
 if TYPE_CHECKING:
     from carm_portal.models import User
@@ -1692,6 +1693,8 @@ def _execute(batch: ImportBatch, stream: IO[bytes], user: User | None) -> None:
         with transaction.atomic():
             outcome = job.run()
             _finish(batch, job, status=ImportBatch.Status.ACCEPTED, outcome=outcome)
+            if batch.kind == ImportBatch.Kind.STATEMENT:
+                statements_imported.send(sender=ImportBatch, batch=batch)
     except _Refused:
         _finish(batch, job, status=ImportBatch.Status.REFUSED, outcome=job.outcome)
     except _FileProblem as problem:

@@ -1,0 +1,6 @@
+"""Signals the statements app sends, for the apps built on it (payments keeps its balances)."""
+
+from django.dispatch import Signal
+
+# Sent inside the import's transaction once a statement file is accepted: ``batch`` (ImportBatch).
+statements_imported = Signal()
