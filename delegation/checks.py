@@ -22,7 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carm_portal.bulk import chunks, copy_rows, snapshot_history, update_rows
+from carm_portal.alerts import record_alerts
+from carm_portal.bulk import chunks, snapshot_history
 from clients.models import Importer, OnboardingStep, ProgramAccount
 from clients.onboarding import apply_derivations, derive_broker_delegation
 from delegation.models import AlertDelivery, Delegation, DelegationAlert
@@ -203,70 +204,35 @@ def run_delegation_checks(
     existing = DelegationAlert.objects.all()
     if importer_ids is not None:
         existing = existing.filter(importer_id__in=importer_ids)
-    known: dict[tuple[int, str], tuple[int, bool]] = {
-        (importer_id, key): (pk, resolved_at is None)
-        for pk, importer_id, key, resolved_at in existing.values_list(
-            "id", "importer_id", "key", "resolved_at"
-        ).iterator(chunk_size=5000)
-    }
-
     # Under the advisory lock no other sweep inserts meanwhile. Should one still race us, the
     # unique constraint refuses the duplicate, this transaction rolls back whole, and the
     # task's retry finds the alert already there.
-    result.raised = copy_rows(
-        DelegationAlert,
-        ALERT_COLUMNS,
-        (
-            (
-                importer_id,
-                f.delegation_id,
-                f.kind,
-                f.severity,
-                f.message,
-                f.expiry_date,
-                key,
-                today,
-                now,
-                None,
-                "",
-            )
-            for (importer_id, key), f in wanted.items()
-            if (importer_id, key) not in known
+    recorded = record_alerts(
+        model=DelegationAlert,
+        existing=existing,
+        wanted=wanted,
+        columns=ALERT_COLUMNS,
+        row=lambda importer_id, key, f: (
+            importer_id,
+            f.delegation_id,
+            f.kind,
+            f.severity,
+            f.message,
+            f.expiry_date,
+            key,
+            today,
+            now,
+            None,
+            "",
         ),
+        today=today,
+        now=now,
     )
-    if result.raised:
-        snapshot_history(DelegationAlert.objects.filter(raised_at=now), history_type="+", when=now)
-
-    to_reopen = [pk for k, (pk, is_open) in known.items() if k in wanted and not is_open]
-    to_resolve = [pk for k, (pk, is_open) in known.items() if k not in wanted and is_open]
-    resolution = _("Resolved by the check of %(day)s: the cause is gone.") % {
-        "day": today.isoformat()
-    }
-    for chunk in chunks(to_reopen):
-        DelegationAlert.objects.filter(pk__in=chunk).update(
-            resolved_at=None, resolution="", raised_on=today
-        )
-        snapshot_history(
-            DelegationAlert.objects.filter(pk__in=chunk),
-            history_type="~",
-            when=now,
-            reason="Reopened",
-        )
+    for chunk in chunks(recorded.reopened):
         # A reopened alert is news again: let the next digest carry it.
         AlertDelivery.objects.filter(alert_id__in=chunk).delete()
-    if to_resolve:
-        update_rows(
-            DelegationAlert,
-            ["resolved_at", "resolution"],
-            ((now, resolution, pk) for pk in to_resolve),
-        )
-        snapshot_history(
-            DelegationAlert.objects.filter(resolved_at=now),
-            history_type="~",
-            when=now,
-            reason="Resolved",
-        )
-    result.reopened, result.resolved = len(to_reopen), len(to_resolve)
+    result.raised, result.resolved = recorded.raised, recorded.resolved
+    result.reopened = len(recorded.reopened)
 
     if changed_importers:  # step 7 of their checklist follows the delegations just expired
         apply_derivations(

@@ -26,7 +26,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carm_portal.bulk import chunks, copy_rows, snapshot_history, update_rows
+from carm_portal.alerts import record_alerts
+from carm_portal.bulk import snapshot_history
 from clients.models import Importer, OnboardingStep, ProgramAccount
 from clients.onboarding import apply_derivations, derive_financial_security
 from payments.balances import refresh_balances, stale_statement_ids, sync_posted_payments
@@ -126,68 +127,36 @@ def record_findings(
     existing = PaymentAlert.objects.filter(kind__in=list(kinds))
     if importer_ids is not None:
         existing = existing.filter(importer_id__in=list(importer_ids))
-    known = {
-        (importer_id, key): (pk, resolved_at is None)
-        for pk, importer_id, key, resolved_at in existing.values_list(
-            "id", "importer_id", "key", "resolved_at"
-        ).iterator(chunk_size=5000)
-    }
-    result.raised = copy_rows(
-        PaymentAlert,
-        ALERT_COLUMNS,
-        (
-            (
-                importer_id,
-                f.program_account_id,
-                f.statement_id,
-                f.payment_id,
-                f.security_id,
-                f.kind.value,
-                f.severity.value,
-                f.message,
-                key,
-                f.deadline,
-                f.amount,
-                today,
-                now,
-                None,
-                "",
-                None,
-                None,
-            )
-            for (importer_id, key), f in wanted.items()
-            if (importer_id, key) not in known
+    recorded = record_alerts(
+        model=PaymentAlert,
+        existing=existing,
+        wanted=wanted,
+        columns=ALERT_COLUMNS,
+        row=lambda importer_id, key, f: (
+            importer_id,
+            f.program_account_id,
+            f.statement_id,
+            f.payment_id,
+            f.security_id,
+            f.kind.value,
+            f.severity.value,
+            f.message,
+            key,
+            f.deadline,
+            f.amount,
+            today,
+            now,
+            None,
+            "",
+            None,
+            None,
         ),
+        today=today,
+        now=now,
+        reopen_values={"claimed_at": None, "notified_at": None},  # news again: emailed again
     )
-    if result.raised:
-        snapshot_history(PaymentAlert.objects.filter(raised_at=now), history_type="+", when=now)
-
-    to_reopen = [pk for k, (pk, is_open) in known.items() if k in wanted and not is_open]
-    to_resolve = [pk for k, (pk, is_open) in known.items() if k not in wanted and is_open]
-    for chunk in chunks(to_reopen):
-        # News again: the next email carries it.
-        PaymentAlert.objects.filter(pk__in=chunk).update(
-            resolved_at=None, resolution="", raised_on=today, claimed_at=None, notified_at=None
-        )
-        snapshot_history(
-            PaymentAlert.objects.filter(pk__in=chunk), history_type="~", when=now, reason="Reopened"
-        )
-    if to_resolve:
-        resolution = _("Resolved by the check of %(day)s: the cause is gone.") % {
-            "day": today.isoformat()
-        }
-        update_rows(
-            PaymentAlert,
-            ["resolved_at", "resolution"],
-            ((now, resolution, pk) for pk in to_resolve),
-        )
-        snapshot_history(
-            PaymentAlert.objects.filter(resolved_at=now),
-            history_type="~",
-            when=now,
-            reason="Resolved",
-        )
-    result.reopened, result.resolved = len(to_reopen), len(to_resolve)
+    result.raised, result.resolved = recorded.raised, recorded.resolved
+    result.reopened = len(recorded.reopened)
 
 
 # --- Payments ------------------------------------------------------------------------------------

@@ -131,12 +131,11 @@ def test_active_importer_without_delegation_gets_a_blocking_alert(importer):
 
 def test_crash_midway_leaves_nothing_and_the_rerun_completes(importer, monkeypatch):
     DelegationFactory(importer=importer, expiry_date=TODAY - dt.timedelta(days=3))
-    import delegation.checks as checks
 
     def boom(*args, **kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(checks, "copy_rows", boom)
+    monkeypatch.setattr("carm_portal.alerts.copy_rows", boom)
     with pytest.raises(RuntimeError):
         run_delegation_checks(today=TODAY)
     assert DelegationAlert.objects.count() == 0

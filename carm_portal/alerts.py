@@ -1,0 +1,86 @@
+"""Recording a check's findings in an alert table, set-based and idempotent, for every app.
+
+A daily check (delegations, payments, security) computes what is wrong today; this turns that into
+alert rows: new findings inserted (COPY where available) with a history record, findings that come
+back reopened, and open alerts whose cause is gone resolved. An alert table has ``importer``,
+``key`` (unique per importer), ``raised_on``, ``raised_at``, ``resolved_at`` and ``resolution``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
+
+from carm_portal.bulk import chunks, copy_rows, snapshot_history, update_rows
+
+
+@dataclass
+class Recorded:
+    raised: int = 0
+    reopened: list[int] = field(default_factory=list)
+    resolved: int = 0
+
+
+def record_alerts(
+    *,
+    model: type[Model],
+    existing: QuerySet,
+    wanted: Mapping[tuple[int, str], Any],
+    columns: Sequence[str],
+    row: Callable[[int, str, Any], Sequence[object]],
+    today: dt.date,
+    now: dt.datetime,
+    reopen_values: Mapping[str, object] | None = None,
+) -> Recorded:
+    """Bring ``existing`` (the alerts in the check's scope) in line with ``wanted``.
+
+    ``wanted`` maps (importer id, key) to a finding; ``row(importer_id, key, finding)`` gives the
+    values of a new alert in ``columns`` order. ``reopen_values`` are extra fields reset when a
+    resolved alert comes back (e.g. its notification stamps, so it is news again).
+    """
+    known = {
+        (importer_id, key): (pk, resolved_at is None)
+        for pk, importer_id, key, resolved_at in existing.values_list(
+            "id", "importer_id", "key", "resolved_at"
+        ).iterator(chunk_size=5000)
+    }
+    recorded = Recorded()
+    recorded.raised = copy_rows(
+        model,
+        columns,
+        (
+            row(importer_id, key, f)
+            for (importer_id, key), f in wanted.items()
+            if (importer_id, key) not in known
+        ),
+    )
+    if recorded.raised:
+        snapshot_history(model.objects.filter(raised_at=now), history_type="+", when=now)
+
+    recorded.reopened = [pk for k, (pk, is_open) in known.items() if k in wanted and not is_open]
+    for chunk in chunks(recorded.reopened):
+        model.objects.filter(pk__in=chunk).update(
+            resolved_at=None, resolution="", raised_on=today, **(reopen_values or {})
+        )
+        snapshot_history(
+            model.objects.filter(pk__in=chunk), history_type="~", when=now, reason="Reopened"
+        )
+
+    to_resolve = [pk for k, (pk, is_open) in known.items() if k not in wanted and is_open]
+    if to_resolve:
+        resolution = _("Resolved by the check of %(day)s: the cause is gone.") % {
+            "day": today.isoformat()
+        }
+        update_rows(
+            model, ["resolved_at", "resolution"], ((now, resolution, pk) for pk in to_resolve)
+        )
+        snapshot_history(
+            model.objects.filter(resolved_at=now), history_type="~", when=now, reason="Resolved"
+        )
+    recorded.resolved = len(to_resolve)
+    return recorded
