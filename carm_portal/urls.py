@@ -12,6 +12,8 @@ urlpatterns = [
     path("delegations/", include("delegation.urls")),
     path("statements/", include("statements.urls")),
     path("payments/", include("payments.urls")),
+    path("invitations/", include("clients.invitation_urls")),
+    path("onboarding/", include("clients.wizard_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("carm_portal.api_urls")),

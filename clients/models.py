@@ -332,3 +332,104 @@ class OnboardingStep(models.Model):
         return (
             f"{self.importer} · {self.step}. {self.get_step_display()}: {self.get_status_display()}"
         )
+
+
+class Invitation(models.Model):
+    """A one-time link that lets a person create their login and join an importer with a role.
+
+    Only a hash of the token is stored: the link in the email is the one copy of the secret.
+    Resending issues a new token (the old link stops working) and a fresh expiry.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    sent_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["importer", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.importer} ({self.get_role_display()})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class OnboardingWizard(models.Model):
+    """Where an importer is in the self-service onboarding wizard, saved at every step so a
+    person can leave and resume on another day or device (the wizard's storage, in the database
+    rather than the session)."""
+
+    importer = models.OneToOneField(
+        Importer, on_delete=models.CASCADE, related_name="onboarding_wizard"
+    )
+    current_step = models.CharField(_("current step"), max_length=40, blank=True)
+    data = models.JSONField(
+        _("saved answers"),
+        default=dict,
+        blank=True,
+        help_text=_("Per step: the submitted form data, kept so errors and revisits show it."),
+    )
+    completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("onboarding wizard progress")
+
+    def __str__(self) -> str:
+        return f"Wizard of {self.importer}"

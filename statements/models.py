@@ -5,6 +5,13 @@ Models hold fields, constraints and small properties. The billing calendar lives
 ``statements/billing.py``, reading files in ``statements/importing.py``, the page queries in
 ``statements/selectors.py``.
 
+BULK_FK_NOTE: the tables that take a million rows at a time (statement lines, broker entries,
+reconciliation items) have their foreign keys without a database constraint
+(``db_constraint=False``). PostgreSQL checks a foreign key row by row, which made it most of an
+import's time; the code that writes those rows creates or checks their parents set-wise in the same
+transaction (``statements/importing.py``, ``statements/reconcile.py``), and Django still applies
+``on_delete`` when a parent is deleted through the ORM.
+
 Money is ``DecimalField(14, 2)`` in Canadian dollars. A component left blank in a file is stored as
 0, so sums and comparisons never meet a NULL.
 """
@@ -279,6 +286,9 @@ class StatementLine(Components):
         on_delete=models.CASCADE,
         related_name="lines",
         db_index=False,  # the unique (statement, position) index serves it
+        # No database FK (see BULK_FK_NOTE): the importer creates the statement and its lines in
+        # one transaction, and PostgreSQL's per-row FK check was most of the import's time.
+        db_constraint=False,
     )
     position = models.PositiveIntegerField(
         _("row in the file"), help_text=_("As a spreadsheet shows it; the header is row 1.")
@@ -317,6 +327,7 @@ class BrokerEntry(Components):
         related_name="broker_entries",
         verbose_name=_("program account"),
         db_index=False,  # the unique (program_account, transaction_number, version) index serves it
+        db_constraint=False,  # see BULK_FK_NOTE: the importer checks every BN15 set-wise first
     )
     transaction_number = models.CharField(_("transaction number"), max_length=14)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
@@ -331,6 +342,7 @@ class BrokerEntry(Components):
         related_name="entries",
         verbose_name=_("source batch"),
         db_index=False,
+        db_constraint=False,  # see BULK_FK_NOTE
     )
     position = models.PositiveIntegerField(_("row in the file"), default=0)
 
@@ -349,3 +361,262 @@ class BrokerEntry(Components):
 
     def __str__(self) -> str:
         return f"{self.transaction_number} v{self.version}"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of a statement with the broker's entries: a snapshot, never edited afterwards
+    except for its progress while it runs and the PDF rendered from it.
+
+    A statement has at most one *current* run (the latest that succeeded); the pages, the worklist
+    and the reports read that one. A run that fails or is killed never becomes current, so the
+    previous result stays on screen until a later run completes.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        PAGE = "page", _("Started from the statement page")
+        IMPORT = "import", _("After an import")
+        COMMAND = "command", _("From the command line")
+        API = "api", _("From the API")
+
+    class PdfStatus(models.TextChoices):
+        NONE = "", _("Not rendered")
+        QUEUED = "queued", _("Queued")
+        RENDERING = "rendering", _("Rendering")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    statement = models.ForeignKey(
+        Statement,
+        on_delete=models.CASCADE,
+        related_name="reconciliation_runs",
+        verbose_name=_("statement"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    trigger = models.CharField(
+        _("started"), max_length=10, choices=Trigger.choices, default=Trigger.PAGE
+    )
+    is_current = models.BooleanField(
+        _("current"), default=False, help_text=_("The latest run that succeeded.")
+    )
+    tolerance = money(_("tolerance"), default=0)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    # Progress, written while the run works (from a side connection on PostgreSQL).
+    phase = models.CharField(_("phase"), max_length=60, blank=True)
+    percent = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    # The outcome: counts and totals by status code, e.g. {"matched": {"count": 3, "amount": "1.00"}}.
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    exception_count = models.PositiveIntegerField(_("exceptions"), default=0)
+    line_total = money(_("total of the statement lines"), default=0)
+    computed_closing = money(_("opening balance + lines"), default=0)
+    balance_difference = money(_("closing balance − (opening + lines)"), default=0)
+    balance_ok = models.BooleanField(_("balance checks out"), default=False)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The PDF report, rendered by a worker for large runs and downloaded when ready.
+    pdf_status = models.CharField(
+        _("PDF"), max_length=10, choices=PdfStatus.choices, default=PdfStatus.NONE, blank=True
+    )
+    pdf_file = models.FileField(_("PDF file"), upload_to="reconciliation/%Y/%m/", blank=True)
+    pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reconciliation run")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement"],
+                condition=models.Q(is_current=True),
+                name="one_current_run_per_statement",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} of statement {self.statement_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("statements:reconciliation", args=[self.statement_id, self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ReconciliationItem(models.Model):
+    """One finding of a run, linked to the statement line and/or the entry it came from.
+
+    Non-matched items are exceptions a person works: assigns, comments on, resolves. A rerun
+    carries ``resolution``, ``note``, ``assigned_to``, ``resolved_*`` and ``first_seen_at`` over from
+    the previous run's item with the same ``key``, status and ``difference``; an item whose
+    difference changed starts open again.
+    """
+
+    class Code(models.TextChoices):
+        """The status codes of ``docs/formats.md`` (the CSV export writes the codes)."""
+
+        MATCHED = "matched", _("Matched")
+        MATCHED_WITHIN_TOLERANCE = "matched_within_tolerance", _("Matched within tolerance")
+        AMOUNT_MISMATCH = "amount_mismatch", _("Amount mismatch")
+        MISSING_ON_STATEMENT = "missing_on_statement", _("Missing on statement")
+        OTHER_BROKER = "other_broker", _("Filed by another broker")
+        UNEXPECTED_ON_STATEMENT = "unexpected_on_statement", _("Unexpected on statement")
+        DUPLICATE = "duplicate", _("Duplicate")
+        POSTED_BY_CBSA = "posted_by_cbsa", _("Posted by CBSA")
+
+    MATCHED_CODES = (Code.MATCHED, Code.MATCHED_WITHIN_TOLERANCE)
+
+    class Resolution(models.TextChoices):
+        OPEN = "", _("Open")
+        EXPLAINED = "explained", _("Explained")
+        CORRECTION_REQUESTED = "correction_requested", _("Correction requested (CAD to file)")
+        FOLLOWED_UP = "followed_up", _("Followed up with CBSA")
+        WRITTEN_OFF = "written_off", _("Written off")
+
+    run = models.ForeignKey(
+        ReconciliationRun, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
+    # Denormalised from the run so the portfolio worklist filters without joins.
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    importer = models.ForeignKey(
+        "clients.Importer",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    position = models.PositiveIntegerField(_("order"), help_text=_("Deterministic report order."))
+    status = models.CharField(_("status"), max_length=24, choices=Code.choices)
+    is_exception = models.BooleanField(_("needs a person"), default=False)
+    flagged = models.BooleanField(
+        _("flagged"), default=False, help_text=_("Interest and penalties posted by CBSA.")
+    )
+    key = models.CharField(
+        _("key"),
+        max_length=80,
+        help_text=_("Identifies the same finding across runs (transaction number or line)."),
+    )
+    transaction_number = models.CharField(_("transaction number"), max_length=14, blank=True)
+    line_type = models.CharField(_("line type"), max_length=16, blank=True)
+    statement_line = models.ForeignKey(
+        StatementLine,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    entry = models.ForeignKey(
+        BrokerEntry,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    entry_version = models.PositiveSmallIntegerField(_("entry version"), null=True, blank=True)
+    statement_amount = money(_("statement amount"), null=True, blank=True)
+    entry_amount = money(_("entry amount"), null=True, blank=True)
+    difference = money(_("difference"), default=0, help_text=_("Statement minus entry."))
+    components_differing = models.JSONField(
+        _("components differing"),
+        default=dict,
+        blank=True,
+        help_text=_('{component: {"statement": "1.00", "entry": "0.99", "difference": "0.01"}}'),
+    )
+    # The exceptions workflow.
+    resolution = models.CharField(
+        _("resolution"), max_length=24, choices=Resolution.choices, blank=True, default=""
+    )
+    note = models.TextField(_("note"), blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    reopened = models.BooleanField(
+        _("reopened"),
+        default=False,
+        help_text=_("Resolved on an earlier run, but the difference has changed since."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["run_id", "position"]
+        verbose_name = _("reconciliation item")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="one_item_per_run_position"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "key"], name="reconitem_run_key_idx"),
+            models.Index(
+                fields=["importer", "first_seen_at"],
+                name="reconitem_open_exc_idx",
+                condition=models.Q(is_exception=True, resolution=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} · {self.key}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.is_exception and not self.resolution
+
+
+class ReconciliationComment(models.Model):
+    """A note in the discussion of one finding. Keyed by statement and item key, not by item, so
+    the thread follows the finding from run to run."""
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="reconciliation_comments"
+    )
+    key = models.CharField(_("key"), max_length=80)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["statement", "key"])]
+        verbose_name = _("reconciliation comment")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.text[:40]}"

@@ -1,0 +1,7 @@
+"""URLs of the wizard pages (filled in by the issue-7 work)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "onboarding"
+
+urlpatterns: list = []
