@@ -55,6 +55,8 @@ class Perm(StrEnum):
     MANAGE_STATEMENTS = "manage_statements"  # import, reconcile, resolve exceptions
     MANAGE_PAYMENTS = "manage_payments"  # record and allocate payments, security records
     VIEW_BANK_ACCOUNT = "view_bank_account"  # full PAD account numbers
+    DOWNLOAD_RECONCILIATION = "download_reconciliation"  # reconciliation PDF and CSV reports
+    ONBOARD = "onboard"  # fill in the self-service onboarding wizard for the importer
 
 
 class GlobalPerm(StrEnum):
@@ -76,10 +78,19 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.CONFIRM_DELEGATION,
             Perm.VIEW_FINANCE,
             Perm.MANAGE_STATEMENTS,
+            Perm.ONBOARD,
         }
     ),
+    # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
+    # and finance members; an agent works the exceptions on screen but does not download them.
     BrokerRole.FINANCE: frozenset(
-        {Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_STATEMENTS, Perm.MANAGE_PAYMENTS}
+        {
+            Perm.VIEW,
+            Perm.VIEW_FINANCE,
+            Perm.MANAGE_STATEMENTS,
+            Perm.MANAGE_PAYMENTS,
+            Perm.DOWNLOAD_RECONCILIATION,
+        }
     ),
 }
 
@@ -99,9 +110,13 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_FINANCE,
             Perm.MANAGE_PAYMENTS,
             Perm.VIEW_BANK_ACCOUNT,
+            Perm.DOWNLOAD_RECONCILIATION,
+            Perm.ONBOARD,
         }
     ),
-    Membership.Role.FINANCE: frozenset({Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_PAYMENTS}),
+    Membership.Role.FINANCE: frozenset(
+        {Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_PAYMENTS, Perm.DOWNLOAD_RECONCILIATION}
+    ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
 }
 
