@@ -265,6 +265,18 @@ STATEMENTS_UPLOAD_MAX_BYTES = env.int("STATEMENTS_UPLOAD_MAX_BYTES", default=500
 STATEMENTS_IMPORT_STALE_SECONDS = env.int("STATEMENTS_IMPORT_STALE_SECONDS", default=3600)
 STATEMENTS_DUE_SOON_DAYS = env.int("STATEMENTS_DUE_SOON_DAYS", default=7)
 
+# --- Reconciliation (statements/reconcile.py, statements/reports.py) ----------------------------
+# A line differing from its entry by no more than the tolerance is "matched within tolerance"; an
+# exception may be written off only up to the limit; reports with more items than PDF_INLINE_ITEMS
+# are rendered by a worker and downloaded when ready; imports start a reconciliation by themselves.
+RECONCILIATION_TOLERANCE = env.decimal("RECONCILIATION_TOLERANCE", default="0.00")
+RECONCILIATION_WRITE_OFF_LIMIT = env.decimal("RECONCILIATION_WRITE_OFF_LIMIT", default="100.00")
+RECONCILIATION_PDF_INLINE_ITEMS = env.int("RECONCILIATION_PDF_INLINE_ITEMS", default=500)
+RECONCILIATION_AFTER_IMPORT = env.bool("RECONCILIATION_AFTER_IMPORT", default=True)
+
+# --- Invitations and the onboarding wizard (clients/invitations.py, clients/wizard.py) -----------
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=14)
+
 # --- Payments (payments/*) ----------------------------------------------------------------------
 # Bank account numbers for pre-authorized debit are encrypted at rest with Fernet (``cryptography``).
 # PAYMENTS_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first: the first encrypts, every one
