@@ -269,8 +269,10 @@ STATEMENTS_DUE_SOON_DAYS = env.int("STATEMENTS_DUE_SOON_DAYS", default=7)
 # A line differing from its entry by no more than the tolerance is "matched within tolerance"; an
 # exception may be written off only up to the limit; reports with more items than PDF_INLINE_ITEMS
 # are rendered by a worker and downloaded when ready; imports start a reconciliation by themselves.
-RECONCILIATION_TOLERANCE = env.decimal("RECONCILIATION_TOLERANCE", default="0.00")
-RECONCILIATION_WRITE_OFF_LIMIT = env.decimal("RECONCILIATION_WRITE_OFF_LIMIT", default="100.00")
+RECONCILIATION_TOLERANCE = Decimal(env.str("RECONCILIATION_TOLERANCE", default="0.00"))
+RECONCILIATION_WRITE_OFF_LIMIT = Decimal(
+    env.str("RECONCILIATION_WRITE_OFF_LIMIT", default="100.00")
+)
 RECONCILIATION_PDF_INLINE_ITEMS = env.int("RECONCILIATION_PDF_INLINE_ITEMS", default=500)
 RECONCILIATION_AFTER_IMPORT = env.bool("RECONCILIATION_AFTER_IMPORT", default=True)
 
