@@ -1,16 +1,105 @@
 """django-allauth adapter: nobody signs up on their own.
 
-Broker staff are created by a broker admin; importer people arrive by invitation (the invitation
-view opens signup for the invited address only), so an open signup form would be a way around
-tenancy.
+Broker staff are created by a broker admin; importer people arrive by invitation, so an open
+signup form would be a way around tenancy. The invitation link (``clients.invitation_views.accept``)
+puts its token in the session under ``INVITATION_SESSION_KEY``; only then is signup open, and only
+for the invited address. The link proved that mailbox, so the new address is verified at once
+(allauth's "stashed verified email", plus ``is_email_verified`` below) and no confirmation email
+is sent. Saving the user accepts the invitation in the same transaction, creating the membership.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.forms import BaseForm
+
+    from clients.models import Invitation
 
 INVITATION_SESSION_KEY = "carm_invitation_token"
 
 
+def invitation_in_session(request: HttpRequest | None) -> Invitation | None:
+    """The pending invitation whose link this browser opened, if it is still pending."""
+    if request is None or not hasattr(request, "session"):
+        return None
+    token = request.session.get(INVITATION_SESSION_KEY)
+    if not token:
+        return None
+    from clients import invitations
+
+    invitation = invitations.find_by_token(token)
+    if invitation is None or invitations.state(invitation) != invitations.State.PENDING:
+        return None
+    return invitation
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        return bool(request.session.get(INVITATION_SESSION_KEY))
+        """Open only while the session carries a pending invitation (used, expired, revoked: no)."""
+        return invitation_in_session(request) is not None
+
+    def clean_email(self, email: str) -> str:
+        """On the signup page, only the invited address is accepted."""
+        email = super().clean_email(email)
+        request = self.request
+        if request is not None and request.path == reverse("account_signup"):
+            invitation = invitation_in_session(request)
+            if invitation is not None and email.strip().lower() != invitation.email:
+                raise ValidationError(
+                    _(
+                        "This invitation is for %(email)s. Sign up with that address, or ask "
+                        "whoever invited you to send an invitation to the other one."
+                    )
+                    % {"email": invitation.email},
+                    code="not_invited",
+                )
+        return email
+
+    def is_email_verified(self, request: HttpRequest, email: str) -> bool:
+        """The invitation link proved the invited address."""
+        if super().is_email_verified(request, email):
+            return True
+        accepted = getattr(request, "_carm_accepted_invitation_email", None)
+        if accepted and accepted == email.strip().lower():
+            return True
+        invitation = invitation_in_session(request)
+        return invitation is not None and invitation.email == email.strip().lower()
+
+    def save_user(
+        self,
+        request: HttpRequest,
+        user: AbstractBaseUser,
+        form: BaseForm,
+        commit: bool = True,
+    ) -> AbstractBaseUser:
+        """Create the user and accept their invitation (ATOMIC_REQUESTS: both or neither)."""
+        from clients import invitations
+
+        invitation = invitation_in_session(request)
+        if invitation is not None and not getattr(user, "full_name", ""):
+            user.full_name = invitation.full_name
+        user = super().save_user(request, user, form, commit=commit)
+        if invitation is not None and commit:
+            invitations.accept(invitation, user=user)
+            request._carm_accepted_invitation_email = invitation.email
+            self.stash_verified_email(request, invitation.email)
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            messages.success(
+                request,
+                _("Welcome: you now have access to %(importer)s as %(role)s.")
+                % {
+                    "importer": invitation.importer.legal_name,
+                    "role": invitation.get_role_display(),
+                },
+            )
+        return user

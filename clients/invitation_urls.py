@@ -1,7 +1,15 @@
-"""URLs of the invitation pages (filled in by the issue-7 work)."""
+"""URLs of the invitation pages: an importer's invitations (list and invite form), resend, revoke,
+and the one-time accept link that the email carries."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from clients import invitation_views as views
 
 app_name = "invitations"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("importer/<int:importer_pk>/", views.importer_invitations, name="importer"),
+    path("<int:pk>/resend/", views.resend, name="resend"),
+    path("<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("accept/<str:token>/", views.accept, name="accept"),
+]

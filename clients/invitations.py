@@ -1,0 +1,334 @@
+"""Invitations: how an importer's people get a login (there is no open sign-up).
+
+A broker agent invites an importer's contact, usually as its Business Account Manager (BAM); a
+BAM then invites colleagues as finance or employee members (never another BAM: that role carries
+the bank account and the CCP delegation, so the broker grants it). The email carries a one-time
+link; only a SHA-256 hash of its token is stored, so a database leak reveals no usable link.
+
+Lifecycle (``state``): pending -> accepted, or revoked, or expired once ``expires_at`` passes.
+Resending issues a new token and a fresh expiry: the old link stops working at once. Inviting an
+address that already has an open invitation for the importer resends that invitation (with the
+new role and name) rather than creating a second one: the person gets one working link, and the
+database holds one open invitation per address (a partial unique constraint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from clients import access
+from clients.access import Perm
+from clients.models import Importer, Invitation, Membership, PortalUser
+
+if TYPE_CHECKING:
+    from carm_portal.models import User
+    from clients.access import AnyUser
+
+log = logging.getLogger(__name__)
+
+State = Invitation.State
+Role = Membership.Role
+
+# What an importer's BAM may hand out; broker staff holding INVITE may give any role.
+BAM_MAY_INVITE: tuple[str, ...] = (Role.FINANCE, Role.EMPLOYEE)
+
+
+class InvitationError(Exception):
+    """A refusal to show the person as is (translated, plain language)."""
+
+
+# --- Tokens -----------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    """A URL-safe secret of 256 bits: the one copy lives in the emailed link."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def expiry_from(now: datetime) -> datetime:
+    return now + timedelta(days=settings.INVITATION_EXPIRY_DAYS)
+
+
+def accept_url(token: str) -> str:
+    """The absolute link of the email (SITE_URL: emails are built outside any request)."""
+    return settings.SITE_URL.rstrip("/") + reverse("invitations:accept", args=[token])
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+def state(invitation: Invitation, now: datetime | None = None) -> str:
+    """Where the invitation stands; revoked and accepted win over the clock."""
+    if invitation.revoked_at:
+        return State.REVOKED
+    if invitation.accepted_at:
+        return State.ACCEPTED
+    if invitation.expires_at <= (now or timezone.now()):
+        return State.EXPIRED
+    return State.PENDING
+
+
+def is_open(invitation: Invitation) -> bool:
+    """Neither accepted nor revoked (an expired invitation is still open: it can be resent)."""
+    return invitation.accepted_at is None and invitation.revoked_at is None
+
+
+def find_by_token(token: str) -> Invitation | None:
+    """The invitation a link points to, whatever its state, or None for an unknown token."""
+    if not token or len(token) > 200:
+        return None
+    return (
+        Invitation.objects.select_related("importer__assigned_agent", "invited_by")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+
+
+def allowed_roles(user: AnyUser, importer: Importer) -> list[str]:
+    """The membership roles ``user`` may invite people to on ``importer`` (empty: may not invite)."""
+    if not access.can(user, Perm.INVITE, importer):
+        return []
+    if access.is_broker(user):
+        return list(Role.values)
+    return list(BAM_MAY_INVITE)
+
+
+def may_manage(user: AnyUser, invitation: Invitation) -> bool:
+    """Resend and revoke follow the same rule as inviting: a BAM handles only the roles it may give."""
+    return invitation.role in allowed_roles(user, invitation.importer)
+
+
+def is_member(importer: Importer, email: str) -> bool:
+    return Membership.objects.filter(importer=importer, user__email__iexact=email).exists()
+
+
+def _is_broker_staff(email: str) -> bool:
+    return (
+        get_user_model()
+        .objects.filter(
+            email__iexact=email, groups__name__in=[role.value for role in access.BrokerRole]
+        )
+        .exists()
+    )
+
+
+# --- Changing ------------------------------------------------------------------------------------
+
+
+def _issue(invitation: Invitation, now: datetime) -> str:
+    """Give the invitation a new token and expiry and count the sending; return the raw token."""
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    invitation.expires_at = expiry_from(now)
+    invitation.sent_count += 1
+    invitation.last_sent_at = now
+    return token
+
+
+def invite(
+    *,
+    importer: Importer,
+    email: str,
+    role: str,
+    full_name: str = "",
+    invited_by: User,
+) -> tuple[Invitation, str]:
+    """Invite ``email`` to join ``importer`` with ``role``; the email goes out on commit.
+
+    Refused (``InvitationError``) when the inviter may not give that role or the address already
+    belongs to a member. An open invitation for the same address is resent (new token, fresh
+    expiry, role and name updated) instead of duplicated: ``invitation.sent_count > 1`` tells.
+    """
+    email = email.strip().lower()
+    if role not in allowed_roles(invited_by, importer):
+        raise InvitationError(_("You may not invite people with this role for this importer."))
+    if _is_broker_staff(email):
+        raise InvitationError(
+            _("%(email)s belongs to the broker's staff, who see every importer already.")
+            % {"email": email}
+        )
+    if is_member(importer, email):
+        raise InvitationError(
+            _("%(email)s is already a member of this importer.") % {"email": email}
+        )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            invitation = (
+                Invitation.objects.select_for_update()
+                .filter(
+                    importer=importer,
+                    email=email,
+                    accepted_at__isnull=True,
+                    revoked_at__isnull=True,
+                )
+                .first()
+            )
+            if invitation is None:
+                invitation = Invitation(importer=importer, email=email, invited_by=invited_by)
+            elif not may_manage(invited_by, invitation):
+                # e.g. a BAM re-inviting as employee someone the broker invited as BAM
+                raise InvitationError(
+                    _("%(email)s already has an invitation as %(role)s, which you may not change.")
+                    % {"email": email, "role": invitation.get_role_display()}
+                )
+            invitation.role = role
+            invitation.full_name = full_name.strip() or invitation.full_name
+            token = _issue(invitation, now)
+            invitation.save()
+    except IntegrityError:
+        # Someone invited the same address at the same moment: theirs stands.
+        raise InvitationError(
+            _("%(email)s was invited a moment ago; refresh the page.") % {"email": email}
+        ) from None
+    _send_on_commit(invitation, token)
+    return invitation, token
+
+
+def resend(invitation: Invitation, *, by: User) -> str:
+    """Send the invitation again with a new link and a fresh expiry; the old link dies now."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not is_open(invitation):
+            raise InvitationError(
+                _("This invitation was %(state)s; it cannot be sent again. Invite the person anew.")
+                % {"state": _state_word(invitation)}
+            )
+        if is_member(invitation.importer, invitation.email):
+            raise InvitationError(_("%(email)s is already a member.") % {"email": invitation.email})
+        token = _issue(invitation, timezone.now())
+        invitation.save(update_fields=["token_hash", "expires_at", "sent_count", "last_sent_at"])
+    _send_on_commit(invitation, token)
+    return token
+
+
+def revoke(invitation: Invitation, *, by: User) -> Invitation:
+    """Kill the link. An accepted invitation cannot be revoked: remove the membership instead."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.accepted_at:
+            raise InvitationError(_("This invitation was already accepted; it cannot be revoked."))
+        if invitation.revoked_at:
+            return invitation  # twice is the same as once
+        invitation.revoked_at = timezone.now()
+        invitation.revoked_by = by
+        invitation.save(update_fields=["revoked_at", "revoked_by"])
+    return invitation
+
+
+def accept(invitation: Invitation, *, user: User) -> Membership:
+    """Join ``user`` to the importer with the invited role; the link works once.
+
+    The signed-in address must be the invited one (the link proved that mailbox, not another).
+    A person who became a member some other way keeps their membership as it is. The link proved
+    the address, so its allauth ``EmailAddress`` is marked verified.
+    """
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update().select_related("importer").get(pk=invitation.pk)
+        )
+        current = state(invitation)
+        if current != State.PENDING:
+            raise InvitationError(_state_refusal(current))
+        if user.email.strip().lower() != invitation.email:
+            raise InvitationError(
+                _("This invitation is for %(email)s, not for the account you are signed in with.")
+                % {"email": invitation.email}
+            )
+        membership, _created = Membership.objects.get_or_create(
+            user=user, importer=invitation.importer, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        if not user.full_name and invitation.full_name:
+            user.full_name = invitation.full_name
+            user.save(update_fields=["full_name"])
+        PortalUser.objects.filter(
+            importer=invitation.importer, email=invitation.email, user__isnull=True
+        ).update(user=user)
+        EmailAddress.objects.filter(user=user, email__iexact=invitation.email).update(verified=True)
+    access.forget(user)
+    return membership
+
+
+def _state_word(invitation: Invitation) -> str:
+    return {
+        State.ACCEPTED: _("accepted"),
+        State.REVOKED: _("revoked"),
+        State.EXPIRED: _("expired"),
+        State.PENDING: _("pending"),
+    }[state(invitation)]
+
+
+def _state_refusal(current: str) -> str:
+    return {
+        State.ACCEPTED: _("This invitation link was already used."),
+        State.REVOKED: _("This invitation was withdrawn."),
+        State.EXPIRED: _("This invitation link has expired."),
+    }.get(current, _("This invitation cannot be accepted."))
+
+
+# --- The email ------------------------------------------------------------------------------------
+
+
+def render_invitation_email(invitation: Invitation, token: str) -> EmailMultiAlternatives:
+    """Subject, text and HTML in the site language (English now; French when the catalogue is)."""
+    importer = invitation.importer
+    context = {
+        "invitation": invitation,
+        "importer": importer,
+        "role_label": invitation.get_role_display(),
+        "is_bam": invitation.role == Role.BAM,
+        "inviter": invitation.invited_by,
+        "agent": importer.assigned_agent,
+        "url": accept_url(token),
+        "expires_at": invitation.expires_at,
+        "expiry_days": settings.INVITATION_EXPIRY_DAYS,
+        "broker_name": settings.BROKER_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(
+            render_to_string("clients/email/invitation_subject.txt", context).split()
+        )
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("clients/email/invitation.txt", context),
+            to=[invitation.email],
+            # A question in reply goes to the person who invited them, not to a no-reply box.
+            reply_to=[invitation.invited_by.email] if invitation.invited_by else None,
+        )
+        message.attach_alternative(
+            render_to_string("clients/email/invitation.html", context), "text/html"
+        )
+    return message
+
+
+def send_invitation_email(invitation: Invitation, token: str) -> None:
+    """Send now. Called on commit, so a rolled-back invitation never mails a dead link."""
+    render_invitation_email(invitation, token).send()
+
+
+def _send_on_commit(invitation: Invitation, token: str) -> None:
+    # robust: a mail server failure is logged, the invitation stays and can be resent.
+    transaction.on_commit(lambda: send_invitation_email(invitation, token), robust=True)
