@@ -1,7 +1,16 @@
-"""URLs of the wizard pages (filled in by the issue-7 work)."""
+"""URLs of the self-service onboarding wizard (issue 7): resume, one page per step, the summary,
+and the small live-validation endpoint the business-information step calls through HTMX."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from clients import wizard
 
 app_name = "onboarding"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:importer_pk>/", wizard.resume, name="wizard"),
+    path("<int:importer_pk>/done/", wizard.done, name="done"),
+    path("<int:importer_pk>/statement/", wizard.statement_file, name="statement"),
+    path("<int:importer_pk>/validate/", wizard.validate_field, name="validate"),
+    path("<int:importer_pk>/<slug:step_slug>/", wizard.step, name="step"),
+]
