@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from carm_portal.adapters import INVITATION_SESSION_KEY
+from carm_portal.adapters import INVITATION_SESSION_KEY, welcome
 from carm_portal.models import User
 from clients import access, invitations
 from clients.access import Perm
@@ -57,7 +57,7 @@ def importer_invitations(request: HttpRequest, importer_pk: int) -> HttpResponse
                     invited_by=request.user,
                 )
             except InvitationError as exc:
-                form.add_error("email", str(exc))
+                form.add_error(exc.field if exc.field in form.fields else "email", str(exc))
             else:
                 if invitation.sent_count > 1:
                     msg = _("%(email)s already had an invitation: a new link was sent.")
@@ -131,8 +131,10 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     """The link of the email. Open to anyone holding it: the token is the credential.
 
     Anonymous: the token goes into the session (which opens sign-up for that one address) and the
-    person goes to sign-up, or to sign-in when the address already has an account, coming back
-    here afterwards. Signed in as the invited address: accept and go home.
+    person goes to sign-up, or to sign-in when the address already has an account. Signing in
+    accepts the invitation (``AccountAdapter.pre_login``: it reads the session, so a lost ``next``
+    or allauth's email verification cannot drop it), then ``next`` brings them back here and on
+    home. Signed in as the invited address: accept and go home.
     """
     invitation = invitations.find_by_token(token)
     if invitation is None:
@@ -152,11 +154,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, str(exc))
             return redirect("home")
         request.session.pop(INVITATION_SESSION_KEY, None)
-        messages.success(
-            request,
-            _("Welcome: you now have access to %(importer)s as %(role)s.")
-            % {"importer": invitation.importer.legal_name, "role": invitation.get_role_display()},
-        )
+        welcome(request, invitation)
         return redirect("home")
     request.session[INVITATION_SESSION_KEY] = token
     if User.objects.filter(email__iexact=invitation.email).exists():

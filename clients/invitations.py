@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -47,7 +48,15 @@ BAM_MAY_INVITE: tuple[str, ...] = (Role.FINANCE, Role.EMPLOYEE)
 
 
 class InvitationError(Exception):
-    """A refusal to show the person as is (translated, plain language)."""
+    """A refusal to show the person as is (translated, plain language).
+
+    ``field`` names the input at fault ("email", "role") so a form or the API can put the message
+    next to it; None when the refusal is about the invitation as a whole (resend, revoke, accept).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- Tokens -----------------------------------------------------------------------------------
@@ -83,6 +92,18 @@ def state(invitation: Invitation, now: datetime | None = None) -> str:
     if invitation.expires_at <= (now or timezone.now()):
         return State.EXPIRED
     return State.PENDING
+
+
+def state_filter(wanted: str, now: datetime | None = None) -> Q:
+    """``state()`` as a query: the invitations that are ``wanted`` at ``now`` (for list filters)."""
+    now = now or timezone.now()
+    still_open = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+    return {
+        State.REVOKED: Q(revoked_at__isnull=False),
+        State.ACCEPTED: Q(accepted_at__isnull=False, revoked_at__isnull=True),
+        State.EXPIRED: still_open & Q(expires_at__lte=now),
+        State.PENDING: still_open & Q(expires_at__gt=now),
+    }[wanted]
 
 
 def is_open(invitation: Invitation) -> bool:
@@ -158,15 +179,19 @@ def invite(
     """
     email = email.strip().lower()
     if role not in allowed_roles(invited_by, importer):
-        raise InvitationError(_("You may not invite people with this role for this importer."))
+        raise InvitationError(
+            _("You may not invite people with this role for this importer."), field="role"
+        )
     if _is_broker_staff(email):
         raise InvitationError(
             _("%(email)s belongs to the broker's staff, who see every importer already.")
-            % {"email": email}
+            % {"email": email},
+            field="email",
         )
     if is_member(importer, email):
         raise InvitationError(
-            _("%(email)s is already a member of this importer.") % {"email": email}
+            _("%(email)s is already a member of this importer.") % {"email": email},
+            field="email",
         )
     now = timezone.now()
     try:
@@ -187,7 +212,8 @@ def invite(
                 # e.g. a BAM re-inviting as employee someone the broker invited as BAM
                 raise InvitationError(
                     _("%(email)s already has an invitation as %(role)s, which you may not change.")
-                    % {"email": email, "role": invitation.get_role_display()}
+                    % {"email": email, "role": invitation.get_role_display()},
+                    field="email",
                 )
             invitation.role = role
             invitation.full_name = full_name.strip() or invitation.full_name
@@ -196,7 +222,8 @@ def invite(
     except IntegrityError:
         # Someone invited the same address at the same moment: theirs stands.
         raise InvitationError(
-            _("%(email)s was invited a moment ago; refresh the page.") % {"email": email}
+            _("%(email)s was invited a moment ago; refresh the page.") % {"email": email},
+            field="email",
         ) from None
     _send_on_commit(invitation, token)
     return invitation, token
@@ -233,15 +260,15 @@ def revoke(invitation: Invitation, *, by: User) -> Invitation:
     return invitation
 
 
-def accept(invitation: Invitation, *, user: User) -> Membership:
+def accept(invitation: Invitation, *, user: User, verify_email: bool = True) -> Membership:
     """Join ``user`` to the importer with the invited role; the link works once.
 
     The signed-in address must be the invited one (the link proved that mailbox, not another).
     A person who became a member some other way keeps their membership as it is. The link proved
-    the address, so its allauth ``EmailAddress`` is marked verified.
+    the address, so its allauth ``EmailAddress`` is marked verified (``_mark_verified``), except
+    with ``verify_email=False``: allauth's sign-up creates the address itself (as the stashed,
+    verified one) just after saving the new user, and refuses to find one already there.
     """
-    from allauth.account.models import EmailAddress
-
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_for_update().select_related("importer").get(pk=invitation.pk)
@@ -266,9 +293,34 @@ def accept(invitation: Invitation, *, user: User) -> Membership:
         PortalUser.objects.filter(
             importer=invitation.importer, email=invitation.email, user__isnull=True
         ).update(user=user)
-        EmailAddress.objects.filter(user=user, email__iexact=invitation.email).update(verified=True)
+        if verify_email:
+            _mark_verified(user, invitation.email)
     access.forget(user)
     return membership
+
+
+def _mark_verified(user: User, email: str) -> None:
+    """Record in allauth that ``user`` proved ``email``: opening the link read that mailbox.
+
+    An account made by a broker admin or an import may have no ``EmailAddress`` row at all, or an
+    unverified one; with mandatory verification either would send the person to "check your
+    email" at their next sign-in. The row is created (primary if they have none) or flagged. If
+    another account already holds the address verified (allauth's unique constraint), nothing is
+    changed: that is for the broker to sort out, not for an invitation to overwrite.
+    """
+    from allauth.account.models import EmailAddress
+
+    email = email.strip().lower()
+    if EmailAddress.objects.filter(email__iexact=email, verified=True).exclude(user=user).exists():
+        log.warning("invitation: %s is verified on another account; left as it is", email)
+        return
+    address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+    if address is None:
+        has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=not has_primary)
+    elif not address.verified:
+        address.verified = True
+        address.save(update_fields=["verified"])
 
 
 def _state_word(invitation: Invitation) -> str:

@@ -430,3 +430,137 @@ def test_signing_out_from_the_someone_else_page_continues_to_signup(personas, cl
 
     assert response.redirect_chain[-1] == (reverse("account_signup"), 302)
     assert f'value="{NEW_EMAIL}" readonly' in response.content.decode()
+
+
+# --- An existing account: the login page, and sign-in accepting the invitation ----------------------
+
+
+def _open_link_as_existing_account(client, personas, *, verified: bool | None):
+    """B's BAM is invited to importer A and opens the link, signed out. ``verified``: their
+    allauth address is verified (True), unverified (False) or missing altogether (None)."""
+    user = personas.bam_b
+    if verified is not None:
+        EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    _, token = _invite(personas, email=user.email.upper(), role=Role.FINANCE)
+    link = reverse("invitations:accept", args=[token])
+    response = client.get(link)
+    assert response["Location"] == f"{reverse('account_login')}?{urlencode({'next': link})}"
+    return user, link
+
+
+def test_the_login_page_names_the_waiting_invitation_and_fills_in_the_address(personas, client):
+    user, _link = _open_link_as_existing_account(client, personas, verified=True)
+
+    page = client.get(reverse("account_login"), {"next": _link})
+
+    body = page.content.decode()
+    assert "An invitation to join Alpha Imports Inc. is waiting for you." in body
+    assert f"It is for {user.email}, as Finance" in body
+    assert f'value="{user.email}"' in body  # the login field, filled in
+    assert f'value="{_link}"' in body  # next kept
+
+
+def test_the_login_page_keeps_what_was_typed_after_a_wrong_password(personas, client):
+    _open_link_as_existing_account(client, personas, verified=True)
+
+    page = client.post(
+        reverse("account_login"), {"login": "typo@bravo.example.com", "password": "wrong"}
+    )
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'value="typo@bravo.example.com"' in body
+    assert "An invitation to join Alpha Imports Inc. is waiting" in body
+
+
+def test_the_login_page_says_nothing_without_a_pending_invitation(personas, client):
+    assert "is waiting" not in client.get(reverse("account_login")).content.decode()
+
+    _open_link_as_existing_account(client, personas, verified=True)
+    invitations.revoke(Invitation.objects.get(), by=personas.broker_agent)
+
+    body = client.get(reverse("account_login")).content.decode()
+    assert "is waiting" not in body
+    assert 'value="bam@bravo.example.com"' not in body
+
+
+@pytest.mark.parametrize("verified", [True, False, None], ids=["verified", "unverified", "no-row"])
+def test_signing_in_from_the_link_accepts_and_lands_home(personas, client, verified):
+    """Mandatory verification would stop an unverified account at "check your email" and lose
+    the link; the link proved the address, so sign-in accepts and verifies it."""
+    user, link = _open_link_as_existing_account(client, personas, verified=verified)
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": DEFAULT_PASSWORD, "next": link},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(link, 302), (reverse("home"), 302)]
+    assert response.status_code == 200
+    assert int(client.session["_auth_user_id"]) == user.pk
+    assert "Welcome: you now have access to Alpha Imports Inc. as Finance" in (
+        response.content.decode()
+    )
+    membership = Membership.objects.get(user=user, importer=personas.importer_a)
+    assert membership.role == Role.FINANCE
+    invitation = Invitation.objects.get()
+    assert (invitations.state(invitation), invitation.accepted_by) == (State.ACCEPTED, user)
+    address = EmailAddress.objects.get(user=user, email=user.email)
+    assert (address.verified, address.primary) == (True, True)
+    assert mail.outbox == []  # no "confirm your email" message
+    assert INVITATION_SESSION_KEY not in client.session
+
+
+def test_sign_in_accepts_even_when_next_was_lost(personas, client):
+    user, _link = _open_link_as_existing_account(client, personas, verified=False)
+
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert Membership.objects.filter(user=user, importer=personas.importer_a).exists()
+
+
+def test_signing_in_as_someone_else_leaves_the_invitation_pending(personas, client):
+    _user, link = _open_link_as_existing_account(client, personas, verified=True)
+    other = personas.employee_a
+    EmailAddress.objects.create(user=other, email=other.email, verified=True, primary=True)
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": other.email, "password": DEFAULT_PASSWORD, "next": link},
+        follow=True,
+    )
+
+    assert response.status_code == 403  # the link: "this invitation is for someone else"
+    assert "This invitation is for someone else" in response.content.decode()
+    assert invitations.state(Invitation.objects.get()) == State.PENDING
+    assert not Membership.objects.filter(user=other, importer=personas.importer_b).exists()
+
+
+def test_an_unverified_account_signing_in_without_an_invitation_must_still_verify(personas, client):
+    user = personas.bam_b
+    EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+    assert not EmailAddress.objects.get(user=user).verified
+
+
+def test_the_login_page_sends_an_invited_person_without_a_login_to_sign_up(personas, client):
+    _, token = _invite(personas)
+    client.get(reverse("invitations:accept", args=[token]))  # to sign-up; they go to sign in
+
+    body = client.get(reverse("account_login")).content.decode()
+
+    assert "An invitation to join Alpha Imports Inc. is waiting for you." in body
+    assert f'That address has no login yet: <a href="{reverse("account_signup")}">' in body
+    assert f'value="{NEW_EMAIL}"' not in body

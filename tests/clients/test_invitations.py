@@ -310,3 +310,63 @@ def test_the_email_templates_render_without_an_agent_or_a_name(personas):
     html = message.alternatives[0][0]
     assert 'lang="en"' in html
     assert token in html
+
+
+# --- accept verifies the address; state as a query ----------------------------------------------
+
+
+def test_accept_gives_an_account_without_an_address_a_verified_primary_one(personas):
+    invitation, _ = _invite(personas, role=Role.EMPLOYEE)
+    user = UserFactory(email=invitation.email)
+    EmailAddress.objects.create(user=user, email="old@elsewhere.example.com", primary=True)
+
+    invitations.accept(invitation, user=user)
+
+    address = EmailAddress.objects.get(user=user, email=invitation.email)
+    assert (address.verified, address.primary) == (True, False)  # the existing primary stays
+
+
+def test_accept_leaves_an_address_another_account_verified(personas):
+    invitation, _ = _invite(personas, role=Role.EMPLOYEE)
+    user = UserFactory(email=invitation.email)
+    EmailAddress.objects.create(user=user, email=invitation.email, verified=False, primary=True)
+    EmailAddress.objects.create(user=personas.bam_b, email=invitation.email, verified=True)
+
+    membership = invitations.accept(invitation, user=user)  # no IntegrityError
+
+    assert membership.importer == personas.importer_a
+    assert not EmailAddress.objects.get(user=user).verified
+
+
+def test_accept_for_signup_leaves_the_address_to_allauth(personas):
+    invitation, _ = _invite(personas)
+    user = UserFactory(email=invitation.email)
+
+    invitations.accept(invitation, user=user, verify_email=False)
+
+    assert not EmailAddress.objects.filter(user=user).exists()
+
+
+def test_state_filter_agrees_with_state(personas):
+    rows = []
+    for i in range(4):
+        invitation, _ = _invite(personas, email=f"s{i}@alpha.example.com", role=Role.EMPLOYEE)
+        rows.append(invitation)
+    Invitation.objects.filter(pk=rows[1].pk).update(expires_at=timezone.now() - timedelta(days=1))
+    invitations.revoke(rows[2], by=personas.broker_agent)
+    invitations.accept(rows[3], user=UserFactory(email=rows[3].email))
+    now = timezone.now()
+
+    for wanted in State.values:
+        found = set(Invitation.objects.filter(invitations.state_filter(wanted, now)))
+        expected = {i for i in Invitation.objects.all() if invitations.state(i, now) == wanted}
+        assert found == expected and len(found) == 1, wanted
+
+
+def test_refusals_name_the_field_at_fault(personas):
+    with pytest.raises(InvitationError) as role:
+        _invite(personas, role=Role.BAM, by=personas.bam_a)
+    with pytest.raises(InvitationError) as member:
+        _invite(personas, email=personas.employee_a.email, role=Role.FINANCE)
+
+    assert (role.value.field, member.value.field) == ("role", "email")
