@@ -7,11 +7,13 @@ an id that does not exist.
 
 A viewset over importer-owned rows (a statement, a delegation, a payment) declares::
 
-    class StatementViewSet(ImporterScopedMixin, mixins.ListModelMixin, ..., viewsets.GenericViewSet):
-        queryset = Statement.objects.select_related(...)
+    @crud_schema(DelegationSerializer, tag="delegations", one="a delegation",
+                 many="delegations", create_verb="Record")
+    class DelegationViewSet(ScopedCrudViewSet):  # or ScopedReadViewSet, ScopedCreateViewSet
+        queryset = Delegation.objects.select_related(...)
         importer_field = "importer"  # the lookup path from the row to its importer
-        read_perm = Perm.VIEW_FINANCE  # lists hold only importers with it; retrieve 403s without
-        write_perm = Perm.MANAGE_STATEMENTS  # update/delete of an existing row
+        read_perm = Perm.VIEW  # lists hold only importers with it; retrieve 403s without
+        write_perm = Perm.MANAGE_DELEGATION  # update of an existing row
 
 and its serializer names the owning importer with ``VisibleImporterField(perm=...)``, which turns an
 invisible importer into a 400 and a visible one without the permission into a 403.
@@ -20,10 +22,11 @@ invisible importer into a 400 and a visible one without the permission into a 40
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import django_filters
+from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -32,8 +35,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field
-from rest_framework import serializers
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import get_error_detail
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -91,6 +99,8 @@ def unique_as_field_error(field: str, message: str, *, taken: Callable[[], bool]
         with unique_as_field_error("bn9", msg, taken=lambda: Importer.objects.filter(...).exists()):
             return super().create(validated_data)
 
+    (``RaceSafeUniqueSerializer`` does this for a serializer's one unique field.)
+
     The save runs in a savepoint; ``taken()`` is asked after it rolls back, and any other
     integrity error is re-raised untouched.
     """
@@ -127,6 +137,37 @@ def value_after_write(
     if serializer.instance is not None:
         return getattr(serializer.instance, name)
     return serializer.Meta.model._meta.get_field(name).get_default()
+
+
+# A model serializer whose unique ``unique_field`` stays a 400 when two writes race. The field's
+# ``UniqueValidator`` answers the usual case with ``unique_message``; this answers the rare one,
+# two requests passing that check together, with the same message (``unique_as_field_error``)
+# instead of a 500 from the constraint. Said in comments, not a docstring: drf-spectacular would
+# publish a base class's docstring as the description of each subclass without one.
+class RaceSafeUniqueSerializer(serializers.ModelSerializer):
+    unique_field: str
+    unique_message: str
+
+    def _taken(self, value: object) -> bool:
+        """Whether another row holds ``value`` (asked after the failed save rolled back)."""
+        others = self.Meta.model._default_manager.filter(**{self.unique_field: value})
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.exists()
+
+    def _unique_guard(self, value: object) -> AbstractContextManager[None]:
+        return unique_as_field_error(
+            self.unique_field, self.unique_message, taken=lambda: self._taken(value)
+        )
+
+    def create(self, validated_data: dict[str, Any]) -> Model:
+        with self._unique_guard(validated_data[self.unique_field]):
+            return super().create(validated_data)
+
+    def update(self, instance: Model, validated_data: dict[str, Any]) -> Model:
+        value = validated_data.get(self.unique_field, getattr(instance, self.unique_field))
+        with self._unique_guard(value):
+            return super().update(instance, validated_data)
 
 
 # --- Fields -----------------------------------------------------------------------------------
@@ -191,35 +232,55 @@ class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
         return component.ref
 
 
-class VisibleImporterField(serializers.PrimaryKeyRelatedField):
-    """The importer a written row belongs to, chosen among those the user may see.
+class VisibleRowField(serializers.PrimaryKeyRelatedField):
+    """A row a write names by id, chosen among the rows the user may see.
 
-    An id the user may not see gets the same "No such importer." as one that does not exist
-    (a 400, leaking nothing); with ``perm``, a visible importer on which the user lacks it is a 403.
+    An id the user may not see gets the same "does not exist" answer as one that does not exist
+    (a 400, leaking nothing); with ``perm``, a visible row of an importer on which the user lacks
+    it is a 403. A subclass names its ``model``, the path from the row to its importer
+    (``importer_field``, as in ``ImporterScopedMixin``) and its ``does_not_exist`` message.
     """
 
-    default_error_messages = {"does_not_exist": _("No such importer.")}
+    model: type[Model]
+    importer_field: str = "importer"
 
     def __init__(self, *, perm: Perm | None = None, **kwargs: Any) -> None:
         self.perm = perm
         if not kwargs.get("read_only"):
-            kwargs.setdefault("queryset", Importer.objects.all())  # narrowed in get_queryset
+            kwargs.setdefault("queryset", self.model._default_manager.all())  # see get_queryset
         kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=MAX_PK))
         super().__init__(**kwargs)
 
-    def get_queryset(self) -> QuerySet[Importer]:
+    def visible(self, user: Any) -> QuerySet:
+        return access.scope(
+            self.model._default_manager.all(), user, importer_field=self.importer_field
+        )
+
+    def get_queryset(self) -> QuerySet:
         request = self.context.get("request")
         if request is None:
-            return Importer.objects.none()
-        return access.visible_importers(request.user)
+            return self.model._default_manager.none()
+        return self.visible(request.user)
 
-    def to_internal_value(self, data: object) -> Importer:
-        importer = super().to_internal_value(data)
+    def to_internal_value(self, data: object) -> Model:
+        row = super().to_internal_value(data)
         if self.perm is not None and not access.can(
-            self.context["request"].user, self.perm, importer
+            self.context["request"].user, self.perm, importer_id_of(row, self.importer_field)
         ):
             raise PermissionDenied(_("Your role does not allow this for this importer."))
-        return importer
+        return row
+
+
+class VisibleImporterField(VisibleRowField):
+    """The importer a written row belongs to, chosen among those the user may see: an invisible
+    one is "No such importer.", word for word the answer for an id that does not exist."""
+
+    model = Importer
+    importer_field = "pk"
+    default_error_messages = {"does_not_exist": _("No such importer.")}
+
+    def visible(self, user: Any) -> QuerySet[Importer]:
+        return access.visible_importers(user)
 
 
 # --- Permissions and scoping ------------------------------------------------------------------
@@ -299,6 +360,123 @@ class ImporterScopedMixin:
         return exception_handler
 
 
+class ScopedReadViewSet(
+    ImporterScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """List and retrieve importer-owned rows the API never writes (what a check or an import
+    found: alerts, statements)."""
+
+
+class ScopedCreateViewSet(
+    ImporterScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, retrieve and create importer-owned rows that are recorded once and never replaced
+    (a payment, an invitation): they change only through their own actions, so their history
+    says what happened."""
+
+
+class ScopedCrudViewSet(
+    ImporterScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, retrieve, create and update (PUT and PATCH) importer-owned records. No delete: a
+    record ends by its status and its history is kept."""
+
+
+# --- OpenAPI documentation of viewsets --------------------------------------------------------
+
+
+def crud_schema(
+    serializer: type[serializers.BaseSerializer],
+    *,
+    tag: str,
+    one: str,
+    many: str,
+    list_description: str | None = None,
+    create_verb: str | None = None,
+    create_description: str | None = None,
+    update_description: str | None = None,
+    **special: Any,
+) -> Callable[[type], type]:
+    """Document a viewset's standard actions the same way in every app, as a class decorator.
+
+    Each action the view has (from its mixins) gets a summary and its answers: ``List <many>``
+    (200 with a page of ``serializer``), ``Get <one>``, ``<create_verb> <one>`` (201: "Add",
+    "Record"…), ``Replace <one>`` (PUT) and ``Change <one>`` (PATCH), and the errors each can
+    give: a list is a 400 only for a bad filter, so only when the view has a ``filterset_class``;
+    one row is a 404 when invisible; a write is a 400 on bad input. ``update_description`` serves
+    PUT and PATCH. The view is tagged ``tag``.
+
+    ``special`` maps an action name to its own ``extend_schema(...)``: an ``@action`` kept with
+    the others, or a standard action whose answers are not the standard ones (it replaces them).
+    """
+
+    def decorate(view: type) -> type:
+        schemas: dict[str, Any] = {}
+        if issubclass(view, mixins.ListModelMixin):
+            filtered = getattr(view, "filterset_class", None) is not None
+            schemas["list"] = extend_schema(
+                summary=f"List {many}",
+                description=list_description,
+                responses={
+                    200: serializer(many=True),
+                    **error_responses(*((400, 401, 403) if filtered else (401, 403))),
+                },
+            )
+        if issubclass(view, mixins.RetrieveModelMixin):
+            schemas["retrieve"] = extend_schema(
+                summary=f"Get {one}", responses={200: serializer, **error_responses(401, 403, 404)}
+            )
+        if issubclass(view, mixins.CreateModelMixin) and "create" not in special:
+            if create_verb is None:
+                raise ImproperlyConfigured(f"{view.__name__} creates: crud_schema needs a verb.")
+            schemas["create"] = extend_schema(
+                summary=f"{create_verb} {one}",
+                description=create_description,
+                responses={201: serializer, **error_responses(400, 401, 403)},
+            )
+        if issubclass(view, mixins.UpdateModelMixin):
+            for action, verb in (("update", "Replace"), ("partial_update", "Change")):
+                schemas[action] = extend_schema(
+                    summary=f"{verb} {one}",
+                    description=update_description,
+                    responses={200: serializer, **error_responses(400, 401, 403, 404)},
+                )
+        schemas.update(special)
+        return extend_schema_view(**schemas)(extend_schema(tags=[tag])(view))
+
+    return decorate
+
+
+def row_action_schema(
+    summary: str,
+    *,
+    answer: type[serializers.BaseSerializer],
+    request: Any,
+    description: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document an ``@action(detail=True)`` that changes one row and answers with it (200), or
+    refuses: 400 (refused, with the reason), 401, 403, 404. ``request`` is the body's serializer,
+    or None for an action that takes no body."""
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={200: answer, **error_responses(400, 401, 403, 404)},
+    )
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
 def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
     """A row id: a whole number a primary key can hold (a larger one is a 400, not a 500).
 
@@ -309,4 +487,37 @@ def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
         django_filters.NumberFilter(
             field_name=field_name, label=label, min_value=1, max_value=MAX_PK, decimal_places=0
         )
+    )
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or 1/0), absent for no filter, anything else a 400 (not ignored)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise DjangoValidationError(_("Enter true or false."), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def _filter_open(queryset: QuerySet, name: str, value: bool) -> QuerySet:
+    return queryset.filter(resolved_at__isnull=value)
+
+
+def open_alerts_filter() -> StrictBooleanFilter:
+    """``?open=true``: alerts still open (no ``resolved_at``); ``false``: the resolved ones.
+
+    Every alert model (delegation, payment) closes an alert by setting ``resolved_at``.
+    """
+    return StrictBooleanFilter(
+        method=_filter_open, label=_("true: open alerts only; false: resolved ones only")
     )

@@ -14,18 +14,17 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from carm_portal.api import (
-    ImporterScopedMixin,
     NamedChoiceField,
     NormalizedCharField,
+    RaceSafeUniqueSerializer,
+    ScopedCrudViewSet,
     VisibleImporterField,
-    error_responses,
+    crud_schema,
     id_filter,
-    unique_as_field_error,
     value_after_write,
 )
 from clients.access import GlobalPerm, Perm
@@ -72,7 +71,10 @@ class NestedProgramAccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImporterSerializer(serializers.ModelSerializer):
+class ImporterSerializer(RaceSafeUniqueSerializer):
+    unique_field = "bn9"
+    unique_message = BN9_TAKEN
+
     bn9 = NormalizedCharField(
         normalizer=normalize_bn9,
         label=_("Business number (BN9)"),
@@ -151,26 +153,11 @@ class ImporterSerializer(serializers.ModelSerializer):
         )
         return attrs
 
-    def _bn9_taken(self, bn9: str) -> bool:
-        others = Importer.objects.filter(bn9=bn9)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        return others.exists()
 
-    def create(self, validated_data: dict[str, Any]) -> Importer:
-        save = super().create
-        bn9 = validated_data["bn9"]
-        with unique_as_field_error("bn9", BN9_TAKEN, taken=lambda: self._bn9_taken(bn9)):
-            return save(validated_data)
+class ProgramAccountSerializer(RaceSafeUniqueSerializer):
+    unique_field = "bn15"
+    unique_message = BN15_TAKEN
 
-    def update(self, instance: Importer, validated_data: dict[str, Any]) -> Importer:
-        save = super().update
-        bn9 = validated_data.get("bn9", instance.bn9)
-        with unique_as_field_error("bn9", BN9_TAKEN, taken=lambda: self._bn9_taken(bn9)):
-            return save(instance, validated_data)
-
-
-class ProgramAccountSerializer(serializers.ModelSerializer):
     importer = VisibleImporterField(perm=Perm.MANAGE_CLIENT)
     bn15 = NormalizedCharField(
         normalizer=normalize_bn15,
@@ -194,24 +181,6 @@ class ProgramAccountSerializer(serializers.ModelSerializer):
                 {"bn15" if "bn15" in attrs else "importer": exc.messages}
             ) from None
         return attrs
-
-    def _bn15_taken(self, bn15: str) -> bool:
-        others = ProgramAccount.objects.filter(bn15=bn15)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        return others.exists()
-
-    def create(self, validated_data: dict[str, Any]) -> ProgramAccount:
-        save = super().create
-        bn15 = validated_data["bn15"]
-        with unique_as_field_error("bn15", BN15_TAKEN, taken=lambda: self._bn15_taken(bn15)):
-            return save(validated_data)
-
-    def update(self, instance: ProgramAccount, validated_data: dict[str, Any]) -> ProgramAccount:
-        save = super().update
-        bn15 = validated_data.get("bn15", instance.bn15)
-        with unique_as_field_error("bn15", BN15_TAKEN, taken=lambda: self._bn15_taken(bn15)):
-            return save(instance, validated_data)
 
 
 # --- Filters ----------------------------------------------------------------------------------
@@ -265,41 +234,17 @@ class ProgramAccountFilter(django_filters.FilterSet):
 # --- Viewsets ---------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List importers",
-        description="Broker staff see every importer; an importer's people only their own.",
-        responses={200: ImporterSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get an importer",
-        responses={200: ImporterSerializer, **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Create an importer",
-        description="Broker admins and agents.",
-        responses={201: ImporterSerializer, **error_responses(400, 401, 403)},
-    ),
-    update=extend_schema(
-        summary="Replace an importer",
-        description="Needs the right to manage the client (broker admins and agents).",
-        responses={200: ImporterSerializer, **error_responses(400, 401, 403, 404)},
-    ),
-    partial_update=extend_schema(
-        summary="Change an importer",
-        description="Needs the right to manage the client (broker admins and agents).",
-        responses={200: ImporterSerializer, **error_responses(400, 401, 403, 404)},
-    ),
+@crud_schema(
+    ImporterSerializer,
+    tag="importers",
+    one="an importer",
+    many="importers",
+    list_description="Broker staff see every importer; an importer's people only their own.",
+    create_verb="Create",
+    create_description="Broker admins and agents.",
+    update_description="Needs the right to manage the client (broker admins and agents).",
 )
-@extend_schema(tags=["importers"])
-class ImporterViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ImporterViewSet(ScopedCrudViewSet):
     """Importers: broker staff see and search the whole portfolio, an importer's people their own."""
 
     queryset = Importer.objects.prefetch_related(
@@ -312,42 +257,19 @@ class ImporterViewSet(
     create_perm = GlobalPerm.CREATE_IMPORTER
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List program accounts",
-        description="Accounts of the importers you may see; filter with ?importer=<id>.",
-        responses={200: ProgramAccountSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a program account",
-        responses={200: ProgramAccountSerializer, **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Add a program account",
-        description=(
-            "Needs the right to manage the importer's client record. The BN15 must be an RM "
-            "account of the importer's BN9."
-        ),
-        responses={201: ProgramAccountSerializer, **error_responses(400, 401, 403)},
-    ),
-    update=extend_schema(
-        summary="Replace a program account",
-        responses={200: ProgramAccountSerializer, **error_responses(400, 401, 403, 404)},
-    ),
-    partial_update=extend_schema(
-        summary="Change a program account",
-        responses={200: ProgramAccountSerializer, **error_responses(400, 401, 403, 404)},
+@crud_schema(
+    ProgramAccountSerializer,
+    tag="program accounts",
+    one="a program account",
+    many="program accounts",
+    list_description="Accounts of the importers you may see; filter with ?importer=<id>.",
+    create_verb="Add",
+    create_description=(
+        "Needs the right to manage the importer's client record. The BN15 must be an RM "
+        "account of the importer's BN9."
     ),
 )
-@extend_schema(tags=["program accounts"])
-class ProgramAccountViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ProgramAccountViewSet(ScopedCrudViewSet):
     """RM program accounts (BN15) of the importers the user may see."""
 
     queryset = ProgramAccount.objects.all()

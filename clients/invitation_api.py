@@ -16,6 +16,7 @@ No update or delete: an invitation is changed by inviting the address again, and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +24,8 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -32,11 +33,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from carm_portal.api import (
-    ImporterScopedMixin,
     NamedChoiceField,
+    ScopedCreateViewSet,
     VisibleImporterField,
+    crud_schema,
     error_responses,
     id_filter,
+    row_action_schema,
 )
 from clients import invitations
 from clients.access import Perm
@@ -180,19 +183,16 @@ class InvitationFilter(django_filters.FilterSet):
 # --- Viewset ----------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List invitations",
-        description=(
-            "Invitations of the importers on which you may invite people (broker admins and "
-            "agents, an importer's BAM), newest first. Filter with ?importer=, ?state=, ?email=."
-        ),
-        responses={200: InvitationSerializer(many=True), **error_responses(400, 401, 403)},
+@crud_schema(
+    InvitationSerializer,
+    tag="invitations",
+    one="an invitation",
+    many="invitations",
+    list_description=(
+        "Invitations of the importers on which you may invite people (broker admins and "
+        "agents, an importer's BAM), newest first. Filter with ?importer=, ?state=, ?email=."
     ),
-    retrieve=extend_schema(
-        summary="Get an invitation",
-        responses={200: InvitationSerializer, **error_responses(401, 403, 404)},
-    ),
+    # Not the standard create: inviting an address again resends, and answers 200.
     create=extend_schema(
         summary="Invite a person",
         description=(
@@ -211,14 +211,7 @@ class InvitationFilter(django_filters.FilterSet):
         },
     ),
 )
-@extend_schema(tags=["invitations"])
-class InvitationViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class InvitationViewSet(ScopedCreateViewSet):
     """Invitations to sign in for an importer: who was invited, with which role, and where the
     link stands."""
 
@@ -253,39 +246,39 @@ class InvitationViewSet(
             raise PermissionDenied(_("Your role does not allow this for this invitation."))
         return invitation
 
-    @extend_schema(
-        summary="Send an invitation again",
+    def _change(self, change: Callable[..., object]) -> Response:
+        """Apply ``clients.invitations``' ``change`` (resend, revoke) to the invitation of the URL
+        and answer with it; a refusal is a 400 on the field it names."""
+        invitation = self._manageable()
+        try:
+            change(invitation, by=self.request.user)
+        except InvitationError as exc:
+            raise _as_validation_error(exc) from None
+        return self._answer(invitation)
+
+    @row_action_schema(
+        "Send an invitation again",
         description=(
             "A new link with a fresh expiry goes to the address; the previous link stops "
             "working. Refused (400) for an accepted or revoked invitation, or an address that "
             "has become a member."
         ),
         request=None,
-        responses={200: InvitationSerializer, **error_responses(400, 401, 403, 404)},
+        answer=InvitationSerializer,
     )
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk: str | None = None) -> Response:
-        invitation = self._manageable()
-        try:
-            invitations.resend(invitation, by=request.user)
-        except InvitationError as exc:
-            raise _as_validation_error(exc) from None
-        return self._answer(invitation)
+        return self._change(invitations.resend)
 
-    @extend_schema(
-        summary="Revoke an invitation",
+    @row_action_schema(
+        "Revoke an invitation",
         description=(
             "The link stops working at once. Revoking twice is the same as once; an accepted "
             "invitation cannot be revoked (400): remove the membership instead."
         ),
         request=None,
-        responses={200: InvitationSerializer, **error_responses(400, 401, 403, 404)},
+        answer=InvitationSerializer,
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
-        invitation = self._manageable()
-        try:
-            invitations.revoke(invitation, by=request.user)
-        except InvitationError as exc:
-            raise _as_validation_error(exc) from None
-        return self._answer(invitation)
+        return self._change(invitations.revoke)

@@ -15,8 +15,6 @@ import datetime as dt
 from typing import Any
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
     Exists,
@@ -32,16 +30,18 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from carm_portal.api import (
     MAX_PK,
-    ImporterScopedMixin,
     NamedChoiceField,
+    ScopedCrudViewSet,
+    ScopedReadViewSet,
     VisibleImporterField,
-    error_responses,
+    crud_schema,
     id_filter,
+    open_alerts_filter,
     value_after_write,
 )
 from clients import access
@@ -315,25 +315,6 @@ class DelegationSerializer(serializers.ModelSerializer):
 # --- Filters ----------------------------------------------------------------------------------
 
 
-class StrictBooleanField(forms.NullBooleanField):
-    """``true``/``false`` (or 1/0), absent for no filter, anything else a 400 (not ignored)."""
-
-    widget = forms.TextInput
-
-    def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
-            return None
-        if value in (True, "true", "True", "1"):
-            return True
-        if value in (False, "false", "False", "0"):
-            return False
-        raise ValidationError(_("Enter true or false."), code="invalid")
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-
 DELEGATION_FINDINGS = [(k.value, KIND_LABELS[k]) for k in Kind if k != Kind.NO_DELEGATION]
 ALERT_FAMILIES = [(k.value, KIND_LABELS[k]) for k in Kind]
 
@@ -386,9 +367,7 @@ class AlertFilter(django_filters.FilterSet):
         choices=ALERT_FAMILIES,
         label=_("Kind family (expires_within: any of 30, 14, 7 days)"),
     )
-    open = StrictBooleanFilter(
-        method="filter_open", label=_("true: open alerts only; false: resolved ones only")
-    )
+    open = open_alerts_filter()
 
     class Meta:
         model = DelegationAlert
@@ -399,57 +378,28 @@ class AlertFilter(django_filters.FilterSet):
     ) -> QuerySet[DelegationAlert]:
         return queryset.filter(family_match(value))
 
-    def filter_open(
-        self, queryset: QuerySet[DelegationAlert], name: str, value: bool
-    ) -> QuerySet[DelegationAlert]:
-        return queryset.filter(resolved_at__isnull=value)
-
 
 # --- Viewsets ---------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List delegations",
-        description=(
-            "Delegations of the importers you may see, blank expiry dates first, then soonest "
-            "to expire; each with its covered accounts, days left and open alerts."
-        ),
-        responses={200: DelegationSerializer(many=True), **error_responses(400, 401, 403)},
+@crud_schema(
+    DelegationSerializer,
+    tag="delegations",
+    one="a delegation",
+    many="delegations",
+    list_description=(
+        "Delegations of the importers you may see, blank expiry dates first, then soonest "
+        "to expire; each with its covered accounts, days left and open alerts."
     ),
-    retrieve=extend_schema(
-        summary="Get a delegation",
-        responses={200: DelegationSerializer, **error_responses(401, 403, 404)},
+    create_verb="Record",
+    create_description=(
+        "What the importer's BAM approved in the CCP. Needs the right to manage the "
+        "importer's delegations (broker admins and agents). The importer's alerts are "
+        "re-checked at once."
     ),
-    create=extend_schema(
-        summary="Record a delegation",
-        description=(
-            "What the importer's BAM approved in the CCP. Needs the right to manage the "
-            "importer's delegations (broker admins and agents). The importer's alerts are "
-            "re-checked at once."
-        ),
-        responses={201: DelegationSerializer, **error_responses(400, 401, 403)},
-    ),
-    update=extend_schema(
-        summary="Replace a delegation",
-        description="Needs the right to manage the importer's delegations.",
-        responses={200: DelegationSerializer, **error_responses(400, 401, 403, 404)},
-    ),
-    partial_update=extend_schema(
-        summary="Change a delegation",
-        description="Needs the right to manage the importer's delegations.",
-        responses={200: DelegationSerializer, **error_responses(400, 401, 403, 404)},
-    ),
+    update_description="Needs the right to manage the importer's delegations.",
 )
-@extend_schema(tags=["delegations"])
-class DelegationViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class DelegationViewSet(ScopedCrudViewSet):
     """The broker's third-party access to each importer, as recorded from the CCP."""
 
     queryset = (
@@ -467,27 +417,17 @@ class DelegationViewSet(
         return {**super().get_serializer_context(), "today": cbsa_today()}
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List delegation alerts",
-        description=(
-            "Alerts of the importers you may see, open ones first, most severe first. An alert "
-            "is raised once per finding and resolved when its cause goes away."
-        ),
-        responses={200: AlertSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a delegation alert",
-        responses={200: AlertSerializer, **error_responses(401, 403, 404)},
+@crud_schema(
+    AlertSerializer,
+    tag="delegations",
+    one="a delegation alert",
+    many="delegation alerts",
+    list_description=(
+        "Alerts of the importers you may see, open ones first, most severe first. An alert "
+        "is raised once per finding and resolved when its cause goes away."
     ),
 )
-@extend_schema(tags=["delegations"])
-class DelegationAlertViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    viewsets.GenericViewSet,
-):
+class DelegationAlertViewSet(ScopedReadViewSet):
     """What the daily check found about the importers' delegations (read only)."""
 
     queryset = DelegationAlert.objects.order_by(

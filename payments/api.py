@@ -22,10 +22,10 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -35,17 +35,21 @@ from rest_framework.response import Response
 
 from carm_portal.api import (
     MAX_PK,
-    ImporterScopedMixin,
     NamedChoiceField,
+    ScopedCreateViewSet,
+    ScopedCrudViewSet,
+    ScopedReadViewSet,
     VisibleImporterField,
+    VisibleRowField,
+    crud_schema,
     django_error_detail,
-    error_responses,
     id_filter,
+    open_alerts_filter,
+    row_action_schema,
 )
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import ProgramAccount
-from delegation.api import StrictBooleanFilter
 from payments import crypto
 from payments.allocation import AllocationError, allocate_payment, preview
 from payments.models import (
@@ -69,31 +73,12 @@ def money_field(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-class VisibleProgramAccountField(serializers.PrimaryKeyRelatedField):
+class VisibleProgramAccountField(VisibleRowField):
     """A program account among those the user may see (else 400 "No such program account.");
     with ``perm``, one of an importer on which the user lacks it is a 403."""
 
+    model = ProgramAccount
     default_error_messages = {"does_not_exist": _("No such program account.")}
-
-    def __init__(self, *, perm: Perm | None = None, **kwargs: Any) -> None:
-        self.perm = perm
-        kwargs.setdefault("queryset", ProgramAccount.objects.all())
-        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1, max_value=MAX_PK))
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> QuerySet[ProgramAccount]:
-        request = self.context.get("request")
-        if request is None:
-            return ProgramAccount.objects.none()
-        return access.scope(ProgramAccount.objects.all(), request.user)
-
-    def to_internal_value(self, data: object) -> ProgramAccount:
-        account = super().to_internal_value(data)
-        if self.perm is not None and not access.can(
-            self.context["request"].user, self.perm, account.importer_id
-        ):
-            raise PermissionDenied(_("Your role does not allow this for this importer."))
-        return account
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)
@@ -293,34 +278,20 @@ class PaymentFilter(django_filters.FilterSet):
         fields = ["importer", "program_account", "status", "method", "source"]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List payments",
-        description="Payments of the importers whose finances you may see, latest first.",
-        responses={200: PaymentSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a payment",
-        responses={200: PaymentSerializer, **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Record a payment",
-        description=(
-            "Needs the right to manage the importer's payments. Applied by CBSA's rule unless "
-            "allocations are given; credit card payments over $4,999.99 per billing cycle per "
-            "program account are refused with the reason."
-        ),
-        responses={201: PaymentSerializer, **error_responses(400, 401, 403)},
+@crud_schema(
+    PaymentSerializer,
+    tag="payments",
+    one="a payment",
+    many="payments",
+    list_description="Payments of the importers whose finances you may see, latest first.",
+    create_verb="Record",
+    create_description=(
+        "Needs the right to manage the importer's payments. Applied by CBSA's rule unless "
+        "allocations are given; credit card payments over $4,999.99 per billing cycle per "
+        "program account are refused with the reason."
     ),
 )
-@extend_schema(tags=["payments"])
-class PaymentViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class PaymentViewSet(ScopedCreateViewSet):
     """Money sent to CBSA and how each payment is applied to statements."""
 
     queryset = (
@@ -351,10 +322,10 @@ class PaymentViewSet(
             ).data
         )
 
-    @extend_schema(
-        summary="Mark a payment cleared or returned",
+    @row_action_schema(
+        "Mark a payment cleared or returned",
         request=PaymentStatusSerializer,
-        responses={200: PaymentSerializer, **error_responses(400, 401, 403, 404)},
+        answer=PaymentSerializer,
     )
     @action(
         detail=True, methods=["post"], url_path="status", serializer_class=PaymentStatusSerializer
@@ -374,11 +345,11 @@ class PaymentViewSet(
             raise serializers.ValidationError({"status": exc.messages}) from None
         return self._answer(payment)
 
-    @extend_schema(
-        summary="Apply a payment again",
+    @row_action_schema(
+        "Apply a payment again",
         description="By hand with allocations, else by CBSA's rule; replaces how it was applied.",
         request=AllocationRequestSerializer,
-        responses={200: PaymentSerializer, **error_responses(400, 401, 403, 404)},
+        answer=PaymentSerializer,
     )
     @action(detail=True, methods=["post"], serializer_class=AllocationRequestSerializer)
     def allocate(self, request: Request, pk: str | None = None) -> Response:
@@ -506,38 +477,17 @@ class SecurityFilter(django_filters.FilterSet):
         fields = ["importer", "program_account", "kind", "status"]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List financial securities",
-        responses={200: FinancialSecuritySerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a financial security",
-        responses={200: FinancialSecuritySerializer, **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Record a financial security",
-        description="A surety bond or cash deposit of an RM account; needs the right to manage payments.",
-        responses={201: FinancialSecuritySerializer, **error_responses(400, 401, 403)},
-    ),
-    update=extend_schema(
-        summary="Replace a financial security",
-        responses={200: FinancialSecuritySerializer, **error_responses(400, 401, 403, 404)},
-    ),
-    partial_update=extend_schema(
-        summary="Change a financial security",
-        responses={200: FinancialSecuritySerializer, **error_responses(400, 401, 403, 404)},
+@crud_schema(
+    FinancialSecuritySerializer,
+    tag="financial security",
+    one="a financial security",
+    many="financial securities",
+    create_verb="Record",
+    create_description=(
+        "A surety bond or cash deposit of an RM account; needs the right to manage payments."
     ),
 )
-@extend_schema(tags=["financial security"])
-class FinancialSecurityViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class FinancialSecurityViewSet(ScopedCrudViewSet):
     """Surety bonds and cash deposits per RM account, with what CBSA requires."""
 
     queryset = FinancialSecurity.objects.select_related("program_account").order_by(
@@ -607,32 +557,20 @@ class PaymentAlertFilter(django_filters.FilterSet):
     statement = id_filter("statement_id", _("Statement id"))
     kind = django_filters.ChoiceFilter(choices=[(k.value, KIND_LABELS[k]) for k in Kind])
     severity = django_filters.ChoiceFilter(choices=PaymentAlert.Severity.choices)
-    open = StrictBooleanFilter(
-        method="filter_open", label=_("true: open alerts only; false: resolved ones only")
-    )
+    open = open_alerts_filter()
 
     class Meta:
         model = PaymentAlert
         fields = ["importer", "statement", "kind", "severity", "open"]
 
-    def filter_open(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset.filter(resolved_at__isnull=value)
 
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List payment and security alerts",
-        responses={200: PaymentAlertSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a payment or security alert",
-        responses={200: PaymentAlertSerializer, **error_responses(401, 403, 404)},
-    ),
+@crud_schema(
+    PaymentAlertSerializer,
+    tag="payments",
+    one="a payment or security alert",
+    many="payment and security alerts",
 )
-@extend_schema(tags=["payments"])
-class PaymentAlertViewSet(
-    ImporterScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class PaymentAlertViewSet(ScopedReadViewSet):
     """What the daily payment and security checks found (read only)."""
 
     queryset = PaymentAlert.objects.order_by("resolved_at", "-raised_at", "id")
@@ -679,23 +617,16 @@ class InterestRateSerializer(serializers.ModelSerializer):
         return rate
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List interest rates",
-        responses={200: InterestRateSerializer(many=True), **error_responses(401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get an interest rate",
-        responses={200: InterestRateSerializer, **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Add an interest rate",
-        description="A broker admin enters each quarter's rate with the date it applies from.",
-        responses={201: InterestRateSerializer, **error_responses(400, 401, 403)},
-    ),
+@crud_schema(
+    InterestRateSerializer,
+    tag="payments",
+    one="an interest rate",
+    many="interest rates",
+    create_verb="Add",
+    create_description="A broker admin enters each quarter's rate with the date it applies from.",
 )
-@extend_schema(tags=["payments"])
 class InterestRateViewSet(
+    # Not importer-owned (RatePermission decides), hence not a Scoped*ViewSet.
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -786,30 +717,16 @@ class BankAccountFilter(django_filters.FilterSet):
         fields = ["importer", "status"]
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List PAD bank accounts",
-        description="Masked numbers; the full number only for the importer's BAMs.",
-        responses={200: BankAccountSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a PAD bank account",
-        responses={200: BankAccountSerializer, **error_responses(401, 403, 404)},
-    ),
-    create=extend_schema(
-        summary="Add a PAD bank account",
-        description="The importer's BAM only; the number is stored encrypted.",
-        responses={201: BankAccountSerializer, **error_responses(400, 401, 403)},
-    ),
+@crud_schema(
+    BankAccountSerializer,
+    tag="payments",
+    one="a PAD bank account",
+    many="PAD bank accounts",
+    list_description="Masked numbers; the full number only for the importer's BAMs.",
+    create_verb="Add",
+    create_description="The importer's BAM only; the number is stored encrypted.",
 )
-@extend_schema(tags=["payments"])
-class BankAccountViewSet(
-    ImporterScopedMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class BankAccountViewSet(ScopedCreateViewSet):
     """Bank accounts for pre-authorized debit."""
 
     queryset = BankAccount.objects.order_by("importer_id", "label", "id")

@@ -119,3 +119,122 @@ def test_every_asset_the_docs_reference_is_served_locally(client):
     for asset in assets:
         assert asset.startswith(STATIC_PREFIX), asset
         assert finders.find(asset.removeprefix(STATIC_PREFIX)), asset
+
+
+# --- The shared documentation helpers (carm_portal.api.crud_schema, row_action_schema) ---------
+
+LIST = {"200", "400", "401", "403"}  # 400: a bad filter value
+ROW = {"200", "401", "403", "404"}
+CREATE = {"201", "400", "401", "403"}
+WRITE = {"200", "400", "401", "403", "404"}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "summary", "codes"),
+    [
+        ("/api/v1/importers/", "get", "List importers", LIST),
+        ("/api/v1/importers/", "post", "Create an importer", CREATE),
+        ("/api/v1/importers/{id}/", "get", "Get an importer", ROW),
+        ("/api/v1/importers/{id}/", "put", "Replace an importer", WRITE),
+        ("/api/v1/importers/{id}/", "patch", "Change an importer", WRITE),
+        ("/api/v1/program-accounts/", "post", "Add a program account", CREATE),
+        ("/api/v1/program-accounts/{id}/", "patch", "Change a program account", WRITE),
+        ("/api/v1/delegations/", "post", "Record a delegation", CREATE),
+        ("/api/v1/delegations/{id}/", "put", "Replace a delegation", WRITE),
+        ("/api/v1/delegation-alerts/", "get", "List delegation alerts", LIST),
+        ("/api/v1/delegation-alerts/{id}/", "get", "Get a delegation alert", ROW),
+        ("/api/v1/payments/", "post", "Record a payment", CREATE),
+        ("/api/v1/financial-securities/{id}/", "patch", "Change a financial security", WRITE),
+        ("/api/v1/payment-alerts/", "get", "List payment and security alerts", LIST),
+        ("/api/v1/bank-accounts/{id}/", "get", "Get a PAD bank account", ROW),
+        # No filters on the rate table, so no 400 for its list.
+        ("/api/v1/interest-rates/", "get", "List interest rates", {"200", "401", "403"}),
+        ("/api/v1/interest-rates/", "post", "Add an interest rate", CREATE),
+        # A special create: inviting an address again resends it, with a 200.
+        ("/api/v1/invitations/", "post", "Invite a person", {"200", *CREATE}),
+        ("/api/v1/invitations/{id}/resend/", "post", "Send an invitation again", WRITE),
+        ("/api/v1/invitations/{id}/revoke/", "post", "Revoke an invitation", WRITE),
+        ("/api/v1/payments/{id}/status/", "post", "Mark a payment cleared or returned", WRITE),
+        ("/api/v1/payments/{id}/allocate/", "post", "Apply a payment again", WRITE),
+    ],
+)
+def test_each_action_has_its_own_summary_and_the_errors_it_can_give(
+    schema, path, method, summary, codes
+):
+    """Views sharing a base viewset (ScopedCrudViewSet...) each keep their own documentation."""
+    operation = schema["paths"][path][method]
+
+    assert operation["summary"] == summary
+    assert set(operation["responses"]) == codes
+
+
+def test_views_without_update_document_no_put_or_patch(schema):
+    for path in (
+        "/api/v1/payments/{id}/",
+        "/api/v1/bank-accounts/{id}/",
+        "/api/v1/invitations/{id}/",
+    ):
+        assert set(schema["paths"][path]) - {"parameters"} == {"get"}
+
+
+def test_crud_schema_refuses_a_view_that_creates_without_a_verb():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from carm_portal.api import ScopedCreateViewSet, crud_schema
+    from clients.api import ProgramAccountSerializer
+
+    with pytest.raises(ImproperlyConfigured, match="needs a verb"):
+
+        @crud_schema(ProgramAccountSerializer, tag="t", one="a thing", many="things")
+        class ThingViewSet(ScopedCreateViewSet):
+            pass
+
+
+def _account_serializer(personas, instance=None, **data):
+    from rest_framework.test import APIRequestFactory
+
+    from clients.api import ProgramAccountSerializer
+
+    request = APIRequestFactory().post("/api/v1/program-accounts/")
+    request.user = personas.broker_admin
+    return ProgramAccountSerializer(
+        instance, data=data, partial=instance is not None, context={"request": request}
+    )
+
+
+def test_a_program_account_created_twice_at_once_is_a_field_error(personas):
+    """RaceSafeUniqueSerializer: both requests pass the unique check; the second save loses."""
+    from rest_framework.exceptions import ValidationError
+
+    from tests.factories import ProgramAccountFactory
+
+    owner = personas.importer_a
+    bn15 = f"{owner.bn9}RM9001"
+    serializer = _account_serializer(personas, importer=owner.pk, bn15=bn15, name="Quebec")
+    assert serializer.is_valid(), serializer.errors
+    ProgramAccountFactory(importer=owner, bn15=bn15)  # the other request wins the race
+
+    with pytest.raises(ValidationError) as caught:
+        serializer.save()
+
+    assert caught.value.detail == {"bn15": ["This program account is already recorded."]}
+
+
+def test_a_program_account_changed_to_a_number_just_taken_is_a_field_error(personas):
+    from rest_framework.exceptions import ValidationError
+
+    from tests.factories import ProgramAccountFactory
+
+    owner = personas.importer_a
+    account = ProgramAccountFactory(importer=owner)
+    bn15 = f"{owner.bn9}RM9002"
+    serializer = _account_serializer(personas, account, bn15=bn15)
+    assert serializer.is_valid(), serializer.errors
+    ProgramAccountFactory(importer=owner, bn15=bn15)
+
+    with pytest.raises(ValidationError) as caught:
+        serializer.save()
+
+    assert caught.value.detail == {"bn15": ["This program account is already recorded."]}
+    account.refresh_from_db()
+    assert account.bn15 != bn15
