@@ -225,8 +225,8 @@ def run_payment_checks(
     result = CheckResult(name=_("payments"), today=today)
 
     stale = stale_statement_ids(importer_ids=importer_ids)
-    synced = sync_posted_payments(statement_ids=stale, importer_ids=importer_ids)
-    refreshed = refresh_balances(statement_ids=stale)
+    synced = sync_posted_payments(statement_ids=stale, importer_ids=importer_ids, refresh=False)
+    refreshed = refresh_balances(statement_ids={*stale, *synced.touched})  # each one once
     result.extra = {
         "payments found on statements": synced.created,
         "recorded payments posted": synced.matched,

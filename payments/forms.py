@@ -325,13 +325,27 @@ class BankAccountForm(forms.ModelForm):
         ]
         widgets = {"pad_agreement_on": DateInput()}
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # Editing: the number is typed again only to change it; the page never prints it.
+            field = self.fields["account_number"]
+            field.required = False
+            field.label = _("New account number")
+            field.help_text = _(
+                "Leave blank to keep the number ending in %(digits)s. 5 to 12 digits, stored "
+                "encrypted; only the importer's BAMs can see it in full."
+            ) % {"digits": self.instance.account_last_digits}
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        number = data.get("account_number") or ""
         try:
             cleaned = validate_bank_account(
                 institution_number=data.get("institution_number") or "",
                 transit_number=data.get("transit_number") or "",
-                account_number=data.get("account_number") or "",
+                # A blank number on an existing account keeps the stored one.
+                account_number=None if not number and self.instance.pk else number,
             )
         except ValidationError as exc:
             self.add_error(None, exc)

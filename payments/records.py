@@ -116,8 +116,14 @@ def save_security(
 def save_bank_account(
     *, bank_account: BankAccount, account_number: str | None, by: User | None
 ) -> BankAccount:
-    """Save a bank account; ``account_number`` (plain) is encrypted before it reaches the row."""
+    """Save a bank account; ``account_number`` (plain) is encrypted before it reaches the row.
+
+    On an existing account a blank ``account_number`` keeps the stored one. A new number is noted
+    as a reason in the history, since the history holds only the last digits (which may not move).
+    """
     if account_number:
+        if bank_account.pk is not None and _number_changed(bank_account, account_number):
+            bank_account._change_reason = _("Account number changed")
         crypto.set_account_number(bank_account, account_number)
     if not bank_account.account_number_encrypted:
         raise ValueError("A bank account needs its account number.")
@@ -126,3 +132,33 @@ def save_bank_account(
     bank_account._history_user = by
     bank_account.save()
     return bank_account
+
+
+def _number_changed(bank_account: BankAccount, account_number: str) -> bool:
+    stored = BankAccount.objects.filter(pk=bank_account.pk).values_list(
+        "account_number_encrypted", flat=True
+    )
+    token = stored.first()
+    if not token:
+        return True
+    try:
+        return crypto.decrypt(token) != crypto.normalize_account_number(account_number)
+    except crypto.UnreadableToken:
+        return True
+
+
+@transaction.atomic
+def set_bank_account_status(*, bank_account: BankAccount, status: str, by: User | None) -> bool:
+    """Deactivate (no longer offered for new payments) or reactivate an account; False when it
+    already had that status. Payments already made from it keep pointing at it (history)."""
+    account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
+    if account.status == status:
+        return False
+    account.status = status
+    account._history_user = by
+    account._change_reason = (
+        _("Deactivated") if status == BankAccount.Status.INACTIVE else _("Reactivated")
+    )
+    account.save(update_fields=["status", "updated_at"])
+    bank_account.status = status
+    return True

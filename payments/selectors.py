@@ -18,7 +18,13 @@ from carm_portal.money import ZERO, from_cents, sum_cents
 from clients.models import ProgramAccount
 from payments.allocation import open_statements_for
 from payments.interest import InterestEstimate, Rate, estimate, load_rates
-from payments.models import FinancialSecurity, Payment, PaymentAllocation, StatementBalance
+from payments.models import (
+    BankAccount,
+    FinancialSecurity,
+    Payment,
+    PaymentAllocation,
+    StatementBalance,
+)
 from payments.rules import (
     CASH_DEPOSIT,
     SURETY_BOND,
@@ -380,3 +386,41 @@ def security_rows(securities: Sequence[FinancialSecurity], *, today: dt.date) ->
         security.days_left = (
             (security.expiry_date - today).days if security.expiry_date is not None else None
         )
+
+
+# --- Bank accounts -------------------------------------------------------------------------------
+
+
+@dataclass
+class Deactivation:
+    """What deactivating a PAD bank account changes, for the confirmation page.
+
+    There are no scheduled payments in the portal: a pre-authorized debit is recorded when it is
+    made. What the account still carries is PAD payments in transit (not yet on a statement),
+    which the bank draws whatever the portal says, and whether other accounts remain for PAD.
+    """
+
+    in_transit: list[Payment]
+    in_transit_count: int
+    in_transit_total: Decimal
+    payments_count: int
+    other_active: int
+
+
+def deactivation(account: BankAccount, *, shown: int = 10) -> Deactivation:
+    """Four queries whatever the number of payments."""
+    pending = account.payments.filter(status=Payment.Status.PENDING)
+    totals = pending.aggregate(total=sum_cents("amount"))
+    return Deactivation(
+        in_transit=list(
+            pending.select_related("program_account").order_by("-paid_on", "-id")[:shown]
+        ),
+        in_transit_count=pending.count(),
+        in_transit_total=from_cents(totals["total"]),
+        payments_count=account.payments.count(),
+        other_active=BankAccount.objects.filter(
+            importer_id=account.importer_id, status=BankAccount.Status.ACTIVE
+        )
+        .exclude(pk=account.pk)
+        .count(),
+    )

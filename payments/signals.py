@@ -29,12 +29,15 @@ def security_changed(
 @receiver(statements_imported)
 def statements_arrived(sender: type, batch: ImportBatch, **kwargs: object) -> None:
     """New statements: match their payment lines and compute their balances now, so worklists
-    and overdue lists show them at once rather than after the next daily check."""
+    and overdue lists show them at once rather than after the next daily check. The refresh also
+    sets ``Statement.status`` to paid (or back to open) from the balances (``sync_paid_status``),
+    so the statements list's overdue badge follows at once too."""
     importer_ids = list(
         Importer.objects.filter(program_accounts__statements__source_batch=batch)
         .values_list("pk", flat=True)
         .distinct()
     )
     if importer_ids:
-        sync_posted_payments(importer_ids=importer_ids)
-        refresh_balances(statement_ids=stale_statement_ids(importer_ids=importer_ids))
+        synced = sync_posted_payments(importer_ids=importer_ids, refresh=False)
+        stale = stale_statement_ids(importer_ids=importer_ids)
+        refresh_balances(statement_ids={*stale, *synced.touched})  # each one once

@@ -26,4 +26,15 @@ urlpatterns = [
     ),
     path("bank-accounts/<int:pk>/", views.bank_account_detail, name="bank_account_detail"),
     path("bank-accounts/<int:pk>/reveal/", views.bank_account_reveal, name="bank_account_reveal"),
+    path("bank-accounts/<int:pk>/edit/", views.bank_account_edit, name="bank_account_edit"),
+    path(
+        "bank-accounts/<int:pk>/deactivate/",
+        views.bank_account_deactivate,
+        name="bank_account_deactivate",
+    ),
+    path(
+        "bank-accounts/<int:pk>/reactivate/",
+        views.bank_account_reactivate,
+        name="bank_account_reactivate",
+    ),
 ]

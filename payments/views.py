@@ -1,11 +1,12 @@
 """Payment pages: payments (list, record with preview, detail, status, allocation), securities
 (list, record, detail, edit), the portfolio worklists, the interest rate table and PAD bank
-accounts. Thin function views; every one goes through ``clients.access``: an importer the user
+accounts (list, add, detail, reveal, edit, deactivate, reactivate). Thin function views; every one goes through ``clients.access``: an importer the user
 may not see is a 404, one they see without the right for the thing asked a 403.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from django.contrib import messages
@@ -47,10 +48,17 @@ from payments.models import (
     PaymentAllocation,
     StatementBalance,
 )
-from payments.records import record_payment, save_bank_account, save_security, set_payment_status
+from payments.records import (
+    record_payment,
+    save_bank_account,
+    save_security,
+    set_bank_account_status,
+    set_payment_status,
+)
 from payments.rules import SECURITY_KINDS, kind_label
 from payments.selectors import (
     account_securities,
+    deactivation,
     late_estimates,
     posting_expected,
     security_rows,
@@ -565,8 +573,7 @@ def bank_account_list(request: HttpRequest, importer_pk: int) -> HttpResponse:
         {
             "importer": importer,
             "accounts": importer.bank_accounts.select_related("created_by").order_by("label", "id"),
-            "can_add": access.can(request.user, Perm.VIEW_BANK_ACCOUNT, importer)
-            and access.can(request.user, Perm.MANAGE_PAYMENTS, importer),
+            "can_add": _can_manage_bank_accounts(request.user, importer.pk),
         },
     )
 
@@ -600,6 +607,86 @@ def _get_bank_account(request: HttpRequest, pk: int, perm: Perm) -> BankAccount:
     )
 
 
+def _get_managed_bank_account(request: HttpRequest, pk: int) -> BankAccount:
+    """Changing an account is for those who may add one: the importer's BAM (never broker staff,
+    who may not see the number: a 403 like adding or revealing; another importer's user: 404)."""
+    account = _get_bank_account(request, pk, Perm.VIEW_BANK_ACCOUNT)
+    access.require(request.user, Perm.MANAGE_PAYMENTS, account.importer_id)
+    return account
+
+
+def _can_manage_bank_accounts(user: object, importer_id: int) -> bool:
+    return access.can(user, Perm.VIEW_BANK_ACCOUNT, importer_id) and access.can(
+        user, Perm.MANAGE_PAYMENTS, importer_id
+    )
+
+
+@login_required
+def bank_account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The importer's BAM corrects an account; the number is typed again only to change it."""
+    account = _get_managed_bank_account(request, pk)
+    # The form works on a copy, so the page's headings keep the saved values while it is wrong.
+    form = BankAccountForm(request.POST or None, instance=copy.copy(account))
+    if request.method == "POST" and form.is_valid():
+        save_bank_account(
+            bank_account=form.save(commit=False),
+            account_number=form.cleaned_data.get("account_number") or None,
+            by=request.user,
+        )
+        messages.success(request, _("Bank account updated."))
+        return redirect(account)
+    response = render(
+        request,
+        "payments/bank_account_form.html",
+        {"form": form, "importer": account.importer, "account": account},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def bank_account_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _bank_account_status(request, pk, BankAccount.Status.INACTIVE)
+
+
+@login_required
+def bank_account_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _bank_account_status(request, pk, BankAccount.Status.ACTIVE)
+
+
+def _bank_account_status(request: HttpRequest, pk: int, status: str) -> HttpResponse:
+    """A confirmation page (GET) saying what changes, then the change (POST)."""
+    account = _get_managed_bank_account(request, pk)
+    deactivating = status == BankAccount.Status.INACTIVE
+    if account.status == status:
+        messages.info(
+            request,
+            _("This bank account is already no longer used.")
+            if deactivating
+            else _("This bank account is already active."),
+        )
+        return redirect(account)
+    if request.method == "POST":
+        set_bank_account_status(bank_account=account, status=status, by=request.user)
+        messages.success(
+            request,
+            _("Bank account deactivated: it is no longer offered for new payments.")
+            if deactivating
+            else _("Bank account reactivated: it is offered again for pre-authorized debits."),
+        )
+        return redirect(account)
+    return render(
+        request,
+        "payments/bank_account_status.html",
+        {
+            "account": account,
+            "importer": account.importer,
+            "deactivating": deactivating,
+            "consequences": deactivation(account) if deactivating else None,
+        },
+    )
+
+
 @login_required
 def bank_account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = _get_bank_account(request, pk, Perm.VIEW_FINANCE)
@@ -626,6 +713,7 @@ def _bank_account_page(
             "importer": account.importer,
             "full_number": full_number,
             "can_reveal": access.can(request.user, Perm.VIEW_BANK_ACCOUNT, account.importer_id),
+            "can_manage": _can_manage_bank_accounts(request.user, account.importer_id),
             "history": history_entries(
                 [
                     Source(
