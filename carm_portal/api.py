@@ -401,6 +401,7 @@ def crud_schema(
     one: str,
     many: str,
     list_description: str | None = None,
+    retrieve_description: str | None = None,
     create_verb: str | None = None,
     create_description: str | None = None,
     update_description: str | None = None,
@@ -413,7 +414,8 @@ def crud_schema(
     "Record"…), ``Replace <one>`` (PUT) and ``Change <one>`` (PATCH), and the errors each can
     give: a list is a 400 only for a bad filter, so only when the view has a ``filterset_class``;
     one row is a 404 when invisible; a write is a 400 on bad input. ``update_description`` serves
-    PUT and PATCH. The view is tagged ``tag``.
+    PUT and PATCH. An action without a description shows the view's docstring, so give every
+    view one written for the API's readers. The view is tagged ``tag``.
 
     ``special`` maps an action name to its own ``extend_schema(...)``: an ``@action`` kept with
     the others, or a standard action whose answers are not the standard ones (it replaces them).
@@ -433,7 +435,9 @@ def crud_schema(
             )
         if issubclass(view, mixins.RetrieveModelMixin):
             schemas["retrieve"] = extend_schema(
-                summary=f"Get {one}", responses={200: serializer, **error_responses(401, 403, 404)}
+                summary=f"Get {one}",
+                description=retrieve_description,
+                responses={200: serializer, **error_responses(401, 403, 404)},
             )
         if issubclass(view, mixins.CreateModelMixin) and "create" not in special:
             if create_verb is None:

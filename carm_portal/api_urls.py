@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from clients.api import ImporterViewSet, ProgramAccountViewSet
+from clients.invitation_api import InvitationViewSet
 from delegation.api import DelegationAlertViewSet, DelegationViewSet
 from payments.api import (
     BankAccountViewSet,
@@ -12,15 +13,18 @@ from payments.api import (
     PaymentViewSet,
 )
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
+from statements.reconciliation_api import ReconciliationRunViewSet
 
 router = DefaultRouter()
 router.register("importers", ImporterViewSet, basename="importer")
 router.register("program-accounts", ProgramAccountViewSet, basename="program-account")
+router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("delegation-alerts", DelegationAlertViewSet, basename="delegation-alert")
 router.register("statements", StatementViewSet, basename="statement")
 router.register("broker-entries", BrokerEntryViewSet, basename="broker-entry")
 router.register("import-batches", ImportBatchViewSet, basename="import-batch")
+router.register("reconciliation-runs", ReconciliationRunViewSet, basename="reconciliation-run")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("payment-alerts", PaymentAlertViewSet, basename="payment-alert")
 router.register("financial-securities", FinancialSecurityViewSet, basename="financial-security")

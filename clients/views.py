@@ -30,8 +30,10 @@ from clients.forms import (
     ProgramAccountForm,
     StepForm,
 )
+from clients.home import importer_homes
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived, set_step_status
+from statements.billing import cbsa_today
 
 PAGE_SIZE = 50
 DASHBOARD_ROWS = 10
@@ -180,35 +182,10 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _importer_home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    importers = list(
-        access.visible_importers(user)
-        .select_related("assigned_agent")
-        .prefetch_related(
-            Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("bn15")),
-            Prefetch(
-                "portal_users",
-                queryset=PortalUser.objects.select_related("program_account").order_by(
-                    "full_name", "id"
-                ),
-            ),
-            Prefetch("onboarding_steps", queryset=OnboardingStep.objects.order_by("step")),
-        )
-    )
-    roles = access.member_roles(user)
-    cards = []
-    for importer in importers:
-        checklist = _checklist(importer)
-        cards.append(
-            {
-                "importer": importer,
-                "checklist": checklist,
-                "steps": [{"row": row, "form": None} for row in checklist],
-                "can_manage_people": access.can(user, Perm.MANAGE_PEOPLE, importer),
-                "role": roles.get(importer.pk),
-            }
-        )
-    return render(request, "clients/importer_home.html", {"cards": cards})
+    """The importer's people's home: onboarding progress, what needs them, statements, reports,
+    payments and people, per importer they belong to (``clients.home`` reads it all)."""
+    homes = importer_homes(user=request.user, today=cbsa_today())
+    return render(request, "clients/importer_home.html", {"cards": homes})
 
 
 # --- Importer list --------------------------------------------------------------------------------

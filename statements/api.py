@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -26,18 +26,21 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from carm_portal.api import ImporterScopedMixin, NamedChoiceField, error_responses
+from carm_portal.api import (
+    NamedChoiceField,
+    ScopedReadViewSet,
+    crud_schema,
+    error_responses,
+    id_filter,
+)
 from clients.access import Perm
+from clients.api import compact_identifier
 from statements import importing, selectors
 from statements.billing import cbsa_today
 from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
 from statements.views import can_import, visible_batches
 
 IMPORTER_FIELD = "program_account__importer"
-
-
-def _compact(value: str) -> str:
-    return value.replace(" ", "").replace("-", "").upper()
 
 
 # --- Serializers ------------------------------------------------------------------------------
@@ -177,13 +180,19 @@ class ImportBatchSerializer(serializers.ModelSerializer):
 # --- Filters ----------------------------------------------------------------------------------
 
 
-class StatementFilter(django_filters.FilterSet):
-    importer = django_filters.NumberFilter(
-        field_name="program_account__importer_id", label=_("Importer id")
-    )
+class ProgramAccountRowFilter(django_filters.FilterSet):
+    """The filters of rows held per program account: by importer id or by BN15 typed any way."""
+
+    importer = id_filter("program_account__importer_id", _("Importer id"))
     program_account = django_filters.CharFilter(
         method="filter_bn15", label=_("Program account (BN15)")
     )
+
+    def filter_bn15(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(program_account__bn15=compact_identifier(value))
+
+
+class StatementFilter(ProgramAccountRowFilter):
     statement_date = django_filters.DateFilter(label=_("Statement date (YYYY-MM-DD)"))
     status = django_filters.ChoiceFilter(choices=Statement.Status.choices)
     due = django_filters.ChoiceFilter(
@@ -196,20 +205,11 @@ class StatementFilter(django_filters.FilterSet):
         model = Statement
         fields = ["importer", "program_account", "statement_date", "status", "due"]
 
-    def filter_bn15(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(program_account__bn15=_compact(value))
-
     def filter_due(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return selectors.filter_statements(queryset, {"due": value}, today=cbsa_today())
 
 
-class BrokerEntryFilter(django_filters.FilterSet):
-    importer = django_filters.NumberFilter(
-        field_name="program_account__importer_id", label=_("Importer id")
-    )
-    program_account = django_filters.CharFilter(
-        method="filter_bn15", label=_("Program account (BN15)")
-    )
+class BrokerEntryFilter(ProgramAccountRowFilter):
     transaction_number = django_filters.CharFilter()
     accounted_from = django_filters.DateFilter(field_name="accounted_on", lookup_expr="gte")
     accounted_to = django_filters.DateFilter(field_name="accounted_on", lookup_expr="lte")
@@ -224,33 +224,26 @@ class BrokerEntryFilter(django_filters.FilterSet):
             "accounted_to",
         ]
 
-    def filter_bn15(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(program_account__bn15=_compact(value))
-
 
 # --- Viewsets ---------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List statements of account",
-        description="Statements of the importers on which you may see finances, newest first.",
-        responses={200: StatementSerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a statement of account",
-        responses={200: StatementSerializer, **error_responses(401, 403, 404)},
-    ),
+@crud_schema(
+    StatementSerializer,
+    tag="statements",
+    one="a statement of account",
+    many="statements of account",
+    list_description="Statements of the importers on which you may see finances, newest first.",
     lines=extend_schema(
         summary="List the lines of a statement",
         description="In file order (``position`` is the row in the imported file).",
         responses={200: StatementLineSerializer(many=True), **error_responses(401, 403, 404)},
     ),
 )
-@extend_schema(tags=["statements"])
-class StatementViewSet(
-    ImporterScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class StatementViewSet(ScopedReadViewSet):
+    """Statements of account CBSA issued for each RM program account, imported from CARM, with
+    their lines (read only)."""
+
     queryset = Statement.objects.select_related("program_account__importer").order_by(
         "-statement_date", "program_account__bn15", "pk"
     )
@@ -259,34 +252,28 @@ class StatementViewSet(
     importer_field = IMPORTER_FIELD
     read_perm = Perm.VIEW_FINANCE
 
-    @action(detail=True, methods=["get"], serializer_class=StatementLineSerializer)
+    # filter_backends=[]: the statement filters neither apply to lines nor appear in their docs.
+    @action(
+        detail=True, methods=["get"], serializer_class=StatementLineSerializer, filter_backends=[]
+    )
     def lines(self, request: Request, pk: str | None = None) -> Response:
         statement = self.get_object()
         lines = StatementLine.objects.filter(statement=statement).order_by("position")
         page = self.paginate_queryset(lines)
         return self.get_paginated_response(StatementLineSerializer(page, many=True).data)
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        if self.action == "lines":
-            return queryset
-        return super().filter_queryset(queryset)
 
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List broker entries",
-        description="The broker's CAD versions for importers on which you may see finances.",
-        responses={200: BrokerEntrySerializer(many=True), **error_responses(400, 401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get a broker entry",
-        responses={200: BrokerEntrySerializer, **error_responses(401, 403, 404)},
-    ),
+@crud_schema(
+    BrokerEntrySerializer,
+    tag="broker entries",
+    one="a broker entry",
+    many="broker entries",
+    list_description="The broker's CAD versions for importers on which you may see finances.",
 )
-@extend_schema(tags=["broker entries"])
-class BrokerEntryViewSet(
-    ImporterScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class BrokerEntryViewSet(ScopedReadViewSet):
+    """Each version of a CAD as the broker declared it: the broker's side of reconciliation,
+    imported from its own files (read only)."""
+
     queryset = BrokerEntry.objects.select_related("program_account").order_by(
         "program_account__bn15", "transaction_number", "version"
     )
@@ -296,17 +283,13 @@ class BrokerEntryViewSet(
     read_perm = Perm.VIEW_FINANCE
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List import batches",
-        description="Every file handed in, newest first (the broker's staff).",
-        responses={200: ImportBatchSerializer(many=True), **error_responses(401, 403)},
-    ),
-    retrieve=extend_schema(
-        summary="Get an import batch",
-        description="Its status, progress, counts and, for a refused file, the errors.",
-        responses={200: ImportBatchSerializer, **error_responses(401, 403, 404)},
-    ),
+@crud_schema(
+    ImportBatchSerializer,
+    tag="imports",
+    one="an import batch",
+    many="import batches",
+    list_description="Every file handed in, newest first (the broker's staff).",
+    retrieve_description="Its status, progress, counts and, for a refused file, the errors.",
     create=extend_schema(
         summary="Import a file",
         description=(
@@ -321,13 +304,15 @@ class BrokerEntryViewSet(
         },
     ),
 )
-@extend_schema(tags=["imports"])
 class ImportBatchViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Statement and broker-entry files handed in for import, and what became of each (the
+    broker's staff)."""
+
     serializer_class = ImportBatchSerializer
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]

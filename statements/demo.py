@@ -17,6 +17,10 @@ What the data holds, every month, by importer (in the order given):
 One more file, with the usual spreadsheet mistakes, is refused on purpose: its batch page shows
 the error table.
 
+Every demo statement is then reconciled in this process (``statements/reconcile.py``), so the
+reconciliation pages have runs to show without a worker; the imports queue nothing themselves.
+A rerun reconciles only what is pending (a new month's statement).
+
 Every statement but the latest is paid by a payment line on the next one.
 """
 
@@ -33,9 +37,15 @@ from django.conf import settings
 
 from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
-from statements import billing
+from statements import billing, receivers, reconcile
 from statements.importing import Imported, import_stream
-from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement
+from statements.models import (
+    COMPONENTS,
+    BrokerEntry,
+    ImportBatch,
+    ReconciliationRun,
+    Statement,
+)
 
 MONTHS = 3
 OTHER_ASECS = ("54321", "67890", "24680")
@@ -102,12 +112,15 @@ class SeedResult:
     statements: int = 0
     entries: int = 0
     paid: int = 0
+    reconciled: int = 0
 
     def summary(self) -> str:
         text = (
             f"Statements: {self.imported} file(s) imported, {self.unchanged} already there; "
             f"{self.statements} statements and {self.entries} entries for the demo importers."
         )
+        if self.reconciled:
+            text += f" {self.reconciled} statement(s) reconciled."
         if self.refused:
             text += " Refused: " + "; ".join(self.refused)
         return text
@@ -314,6 +327,13 @@ def seed_statements(
     *, importers: list[Importer], by: User | None, today: dt.date, months: int = MONTHS
 ) -> SeedResult:
     """Import ``months`` statements and their entries for each importer (idempotent)."""
+    with receivers.paused():
+        return _seed_statements(importers=importers, by=by, today=today, months=months)
+
+
+def _seed_statements(
+    *, importers: list[Importer], by: User | None, today: dt.date, months: int
+) -> SeedResult:
     result = SeedResult()
     dates = issue_dates(today, months)
     accounts = []
@@ -346,6 +366,14 @@ def seed_statements(
             _import("entries", entries_csv(current), name, by, result)
     if accounts:
         _refused_example(accounts[0], by, result)
+    pending = reconcile.pending_statements(
+        Statement.objects.filter(program_account__bn15__in=accounts)
+    )
+    result.reconciled = len(
+        reconcile.reconcile_statements(
+            pending, run_by=by, trigger=ReconciliationRun.Trigger.COMMAND
+        )
+    )
     result.paid = _mark_paid(accounts, latest=dates[-1], unpaid_role_account=accounts[1:2])
     statements = Statement.objects.filter(program_account__bn15__in=accounts)
     result.statements = statements.count()

@@ -72,7 +72,7 @@ from statements.models import (
     Statement,
     StatementLine,
 )
-from statements.signals import statements_imported
+from statements.signals import entries_imported, statements_imported
 
 if TYPE_CHECKING:
     from carm_portal.models import User
@@ -1695,6 +1695,8 @@ def _execute(batch: ImportBatch, stream: IO[bytes], user: User | None) -> None:
             _finish(batch, job, status=ImportBatch.Status.ACCEPTED, outcome=outcome)
             if batch.kind == ImportBatch.Kind.STATEMENT:
                 statements_imported.send(sender=ImportBatch, batch=batch)
+            else:
+                entries_imported.send(sender=ImportBatch, batch=batch)
     except _Refused:
         _finish(batch, job, status=ImportBatch.Status.REFUSED, outcome=job.outcome)
     except _FileProblem as problem:

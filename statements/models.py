@@ -492,7 +492,13 @@ class ReconciliationItem(models.Model):
         WRITTEN_OFF = "written_off", _("Written off")
 
     run = models.ForeignKey(
-        ReconciliationRun, on_delete=models.CASCADE, related_name="items", db_index=False
+        ReconciliationRun,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,  # the unique (run, position) index serves it
+        # No database FK (see BULK_FK_NOTE): a run writes its items in the transaction that
+        # created or claimed the run, and the per-row check cost a tenth of a million-item run.
+        db_constraint=False,
     )
     # Denormalised from the run so the portfolio worklist filters without joins.
     statement = models.ForeignKey(

@@ -4,3 +4,5 @@ from django.dispatch import Signal
 
 # Sent inside the import's transaction once a statement file is accepted: ``batch`` (ImportBatch).
 statements_imported = Signal()
+# Sent inside the import's transaction once an entries file is accepted: ``batch`` (ImportBatch).
+entries_imported = Signal()

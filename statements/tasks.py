@@ -18,3 +18,57 @@ def heavy_import_batch(batch_id: int) -> str:
     if batch is None:  # gone, already done, or being run by another worker
         return ""
     return importing.run_batch(batch=batch).message
+
+
+@shared_task(acks_late=True)
+def heavy_render_reconciliation_pdf(run_id: int) -> str:
+    """Render a large reconciliation report and store it on its run (claimed once; see
+    ``statements.reports.render_stored_pdf``). Returns the stored file's name, or "" if there was
+    nothing to do."""
+    from statements import reports
+
+    return reports.render_stored_pdf(run_id=run_id)
+
+
+# --- Reconciliation (statements/reconcile.py) ------------------------------------------------------
+
+RECONCILE_MAX_RETRIES = 3
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RECONCILE_MAX_RETRIES)
+def heavy_reconcile_statement(self, run_id: int) -> str:
+    """Reconcile one statement: claim its queued run (once) and run it."""
+    return _reconcile(self, [run_id])
+
+
+@shared_task(bind=True, acks_late=True, max_retries=RECONCILE_MAX_RETRIES)
+def heavy_reconcile_runs(self, run_ids: list[int]) -> str:
+    """Reconcile a group of statements queued together (after an import), set-based."""
+    return _reconcile(self, run_ids)
+
+
+def _reconcile(task, run_ids: list[int]) -> str:
+    """Claim what is still queued (or stale), run it; retry later on a transient database error.
+
+    A run claimed by another worker, or already finished, is skipped: a message delivered twice
+    (``acks_late`` after a worker died) does no harm. A run left ``running`` by a killed worker can
+    be claimed again once ``RECONCILIATION_STALE_SECONDS`` have passed.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    from statements import reconcile
+
+    runs = reconcile.claim(run_ids)
+    if not runs:
+        return ""
+    claimed = [run.pk for run in runs]
+    try:
+        reconcile.run_claimed(claimed)
+    except reconcile.ReconciliationError as exc:
+        if isinstance(exc.__cause__, OperationalError | InterfaceError) and (
+            task.request.retries < task.max_retries
+        ):
+            reconcile.requeue(claimed)
+            raise task.retry(exc=exc, countdown=10 * 2**task.request.retries) from exc
+        raise
+    return f"{len(claimed)} reconciled"

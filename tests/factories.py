@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Group
@@ -224,3 +225,53 @@ class BankAccountFactory(factory.django.DjangoModelFactory):
     transit_number = "00012"
     account_number_encrypted = factory.LazyFunction(_encrypted_number)
     account_last_digits = "4567"
+
+
+# --- Reconciliation -----------------------------------------------------------------------------
+
+
+class ReconciliationRunFactory(factory.django.DjangoModelFactory):
+    """A finished, current run (its items made with ``ReconciliationItemFactory(run=...)``)."""
+
+    class Meta:
+        model = "statements.ReconciliationRun"
+
+    statement = factory.SubFactory(StatementFactory)
+    status = "succeeded"
+    trigger = "page"
+    is_current = True
+    percent = 100
+    started_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 2, 14, 0, tzinfo=dt.UTC))
+    finished_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 2, 14, 1, tzinfo=dt.UTC))
+
+
+class ReconciliationItemFactory(factory.django.DjangoModelFactory):
+    """An ``amount_mismatch`` of 1.00 by default; statement and importer follow the run."""
+
+    class Meta:
+        model = "statements.ReconciliationItem"
+
+    run = factory.SubFactory(ReconciliationRunFactory)
+    statement = factory.LazyAttribute(lambda o: o.run.statement)
+    importer = factory.LazyAttribute(lambda o: o.run.statement.program_account.importer)
+    position = factory.Sequence(lambda n: n + 1)
+    status = "amount_mismatch"
+    flagged = False
+    # as statements/reconcile.py: all but matches and the unflagged posted_by_cbsa lines
+    is_exception = factory.LazyAttribute(
+        lambda o: (
+            o.status not in ("matched", "matched_within_tolerance")
+            and (o.status != "posted_by_cbsa" or o.flagged)
+        )
+    )
+    key = factory.LazyAttribute(
+        lambda o: f"txn:{o.transaction_number}" if o.transaction_number else f"line:{o.position}"
+    )
+    transaction_number = factory.Sequence(lambda n: f"12345{n:09d}")
+    line_type = "CAD"
+    statement_amount = factory.LazyFunction(lambda: Decimal("101.00"))
+    entry_amount = factory.LazyFunction(lambda: Decimal("100.00"))
+    difference = factory.LazyAttribute(
+        lambda o: (o.statement_amount or Decimal(0)) - (o.entry_amount or Decimal(0))
+    )
+    first_seen_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 2, 14, 1, tzinfo=dt.UTC))

@@ -238,3 +238,108 @@ def test_a_program_account_changed_to_a_number_just_taken_is_a_field_error(perso
     assert caught.value.detail == {"bn15": ["This program account is already recorded."]}
     account.refresh_from_db()
     assert account.bn15 != bn15
+
+
+# --- What each operation says is written for the API's readers ----------------------------------
+
+
+def _internal_docstrings() -> dict[str, str]:
+    """The first line of each docstring in carm_portal.api: notes for the project's developers
+    (the mixin's permission rules, the base viewsets), never a published description."""
+    import inspect
+
+    from carm_portal import api
+
+    return {
+        name: inspect.getdoc(cls).splitlines()[0]
+        for name, cls in vars(api).items()
+        if inspect.isclass(cls) and cls.__module__ == api.__name__ and cls.__doc__
+    }
+
+
+def test_no_description_in_the_schema_repeats_an_internal_docstring(schema):
+    """drf-spectacular describes an action without a description of its own by the first
+    docstring up the view's MRO: a viewset without one published ImporterScopedMixin's notes as
+    the description of e.g. GET /api/v1/statements/{id}/. Every view has its own docstring."""
+    internal = _internal_docstrings()
+    descriptions = [
+        (f"{method.upper()} {path}", operation.get("description", ""))
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+    ] + [
+        (f"component {name}", component.get("description", ""))
+        for name, component in schema["components"]["schemas"].items()
+    ]
+
+    assert {"ImporterScopedMixin", "ScopedReadViewSet", "ScopedCrudViewSet"} <= set(internal)
+    assert [
+        (where, name)
+        for where, text in descriptions
+        for name, first_line in internal.items()
+        if first_line in text
+    ] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "summary", "codes"),
+    [
+        ("/api/v1/statements/", "get", "List statements of account", LIST),
+        ("/api/v1/statements/{id}/", "get", "Get a statement of account", ROW),
+        ("/api/v1/statements/{id}/lines/", "get", "List the lines of a statement", ROW),
+        ("/api/v1/broker-entries/", "get", "List broker entries", LIST),
+        ("/api/v1/broker-entries/{id}/", "get", "Get a broker entry", ROW),
+        ("/api/v1/import-batches/", "get", "List import batches", {"200", "401", "403"}),
+        ("/api/v1/import-batches/{id}/", "get", "Get an import batch", ROW),
+        # The same file twice answers the earlier batch, with a 200.
+        ("/api/v1/import-batches/", "post", "Import a file", {"200", *CREATE}),
+        ("/api/v1/reconciliation-runs/", "get", "List reconciliation runs", LIST),
+        ("/api/v1/reconciliation-runs/{id}/", "get", "Get a reconciliation run", ROW),
+        # Queued (202), or the run already under way (200).
+        (
+            "/api/v1/reconciliation-runs/",
+            "post",
+            "Reconcile a statement",
+            {"200", "202", "400", "401", "403"},
+        ),
+        (
+            "/api/v1/reconciliation-runs/{id}/items/",
+            "get",
+            "List the items of a run",
+            {"200", "400", "401", "403", "404"},
+        ),
+    ],
+)
+def test_statement_and_reconciliation_actions_keep_their_documentation(
+    schema, path, method, summary, codes
+):
+    operation = schema["paths"][path][method]
+
+    assert operation["summary"] == summary
+    assert set(operation["responses"]) == codes
+    assert operation["description"]
+
+
+def test_a_statement_is_described_for_the_api_reader(schema):
+    detail = schema["paths"]["/api/v1/statements/{id}/"]["get"]["description"]
+    entry = schema["paths"]["/api/v1/broker-entries/{id}/"]["get"]["description"]
+
+    assert detail.startswith("Statements of account CBSA issued")
+    assert entry.startswith("Each version of a CAD as the broker declared it")
+    assert "read_perm" not in detail + entry
+
+
+def test_an_action_documents_its_own_query_not_its_views(schema):
+    """A statement's lines take no filter; a run's items take their own, not the runs' ones."""
+
+    def names(path: str) -> set[str]:
+        return {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+
+    assert names("/api/v1/statements/{id}/lines/") == {"id", "page"}
+    assert names("/api/v1/reconciliation-runs/{id}/items/") == {
+        "id",
+        "page",
+        "status",
+        "exceptions",
+        "open",
+    }

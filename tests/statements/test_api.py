@@ -247,3 +247,13 @@ def test_a_large_upload_is_queued(api_as, account_a, settings, media):
 
     assert (response.status_code, response.json()["status"]) == (201, "queued")
     assert ImportBatch.objects.get().source_file
+
+
+@pytest.mark.parametrize("path", ["/api/v1/statements/", "/api/v1/broker-entries/"])
+@pytest.mark.parametrize("importer", ["99999999999999999999", "1.5", "0"])
+def test_an_importer_id_no_row_can_have_is_a_400(api_as, path, importer):
+    """Not a 500 from the database (SQLite cannot hold the number, PostgreSQL's bigint either)."""
+    response = api_as("broker_agent").get(path, {"importer": importer})
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"importer"}

@@ -1,0 +1,422 @@
+"""What an importer's people see on their home page: one ``ImporterHome`` per importer they belong
+to, read in a fixed number of queries however many statements, alerts, runs or people there are.
+
+The page answers a busy owner's three questions at a glance: how far along is our CARM
+onboarding, what needs us now (a renewal the broker asked for, a delegation about to lapse, a
+payment due, a security to top up), and where are our statements, reports and people. Every
+finance row is read only for the importers on which the user holds the finance permission, so an
+employee's page never even queries them.
+
+Reads only; who may see what is ``clients.access``. Latest-N-per-importer lists use a window
+function, so a user of several importers costs no more queries than a user of one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from clients import access
+from clients.access import Perm
+from clients.models import Importer, Membership, OnboardingStep, PortalUser, ProgramAccount
+from delegation.models import DelegationAlert, RenewalRequest
+from delegation.rules import kind_label as delegation_kind_label
+from payments.models import PaymentAlert
+from payments.rules import Kind as PaymentKind
+from payments.rules import kind_label as payment_kind_label
+from statements.models import ReconciliationItem, ReconciliationRun, Statement
+
+STATEMENT_ROWS = 5
+REPORT_ROWS = 5
+ATTENTION_ROWS = 10
+STEPS = OnboardingStep.Step
+STEP_STATUS = OnboardingStep.Status
+SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
+SECURITY_KINDS_TO_RECORD = {
+    PaymentKind.NO_SECURITY,
+    PaymentKind.INSUFFICIENT,
+    PaymentKind.ANNUAL_TOP_UP,
+}
+PAYMENT_DUE_KINDS = {
+    PaymentKind.DUE_SOON,
+    PaymentKind.DUE_TODAY,
+    PaymentKind.OVERDUE,
+    PaymentKind.ARREARS,
+}
+
+
+@dataclass
+class Attention:
+    """One open thing that needs the importer's people: a plain sentence and where to act."""
+
+    source: str  # "renewal", "delegation" or "payment": which panel below has the details
+    severity: str  # blocking, warning, advice (the badge colour; its text is ``label``)
+    label: str
+    sentence: str
+    url: str
+    action: str
+    day: dt.date | None = None
+    day_label: str = ""
+    amount: Decimal | None = None
+    note: str = ""  # the broker's own words, for a renewal request
+
+    @property
+    def sort_key(self) -> tuple:
+        # The broker's direct asks first, then by urgency, then soonest date.
+        return (
+            self.source != "renewal",
+            SEVERITY_ORDER.get(self.severity, 3),
+            self.day or dt.date.max,
+        )
+
+
+@dataclass
+class StatementRow:
+    statement: Statement
+    owing: Decimal | None  # still owing after our payments; None until the payments app knows
+    overdue: bool
+    due_soon: bool
+
+
+@dataclass
+class ImporterHome:
+    """Everything one importer's card on the home page shows, with what this user may do there."""
+
+    importer: Importer
+    role: str
+    role_label: str
+    checklist: list[OnboardingStep]
+    steps_done: int
+    can_onboard: bool
+    can_finance: bool
+    can_download: bool
+    can_invite: bool
+    can_manage_people: bool
+    wizard_started: bool
+    wizard_finished: bool
+    attention: list[Attention] = field(default_factory=list)
+    attention_hidden: int = 0
+    statements: list[StatementRow] = field(default_factory=list)
+    reports: list[ReconciliationRun] = field(default_factory=list)
+    members: list[Membership] = field(default_factory=list)
+    people: list[PortalUser] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> Any:
+        """``card["importer"]``: the page context has long been a list of dicts."""
+        return getattr(self, name)
+
+    @property
+    def attention_count(self) -> int:
+        return len(self.attention) + self.attention_hidden
+
+    @property
+    def steps_total(self) -> int:
+        return len(self.checklist)
+
+    @property
+    def all_done(self) -> bool:
+        return self.steps_done == self.steps_total
+
+    @property
+    def percent_done(self) -> int:
+        return round(100 * self.steps_done / self.steps_total) if self.steps_total else 0
+
+    @property
+    def onboarding_action(self) -> str:
+        """The wizard button's words: review once everything is done or answered."""
+        if self.all_done or self.wizard_finished:
+            return _("Review your answers")
+        if not self.wizard_started and self.steps_done == 0:
+            return _("Start onboarding")
+        return _("Continue onboarding")
+
+
+# --- The page --------------------------------------------------------------------------------------
+
+
+def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
+    """One home card per importer the user belongs to, by legal name (about ten queries)."""
+    roles = access.member_roles(user)
+    importers = list(
+        access.visible_importers(user)
+        .select_related("assigned_agent", "onboarding_wizard")
+        .prefetch_related(
+            Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("bn15")),
+            Prefetch(
+                "portal_users",
+                queryset=PortalUser.objects.select_related("program_account").order_by(
+                    "full_name", "id"
+                ),
+            ),
+            Prefetch("onboarding_steps", queryset=OnboardingStep.objects.order_by("step")),
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("user").order_by(
+                    "role", "user__full_name", "user__email", "id"
+                ),
+            ),
+        )
+        .order_by("legal_name", "pk")
+    )
+    role_labels = dict(Membership.Role.choices)
+    homes = {}
+    for importer in importers:
+        wizard = getattr(importer, "onboarding_wizard", None)
+        checklist = checklist_of(importer)
+        role = roles.get(importer.pk, "")
+        homes[importer.pk] = ImporterHome(
+            importer=importer,
+            role=role,
+            role_label=str(role_labels.get(role, "")),
+            checklist=checklist,
+            steps_done=sum(1 for row in checklist if row.status == STEP_STATUS.DONE),
+            can_onboard=access.can(user, Perm.ONBOARD, importer),
+            can_finance=access.can(user, Perm.VIEW_FINANCE, importer),
+            can_download=access.can(user, Perm.DOWNLOAD_RECONCILIATION, importer),
+            can_invite=access.can(user, Perm.INVITE, importer),
+            can_manage_people=access.can(user, Perm.MANAGE_PEOPLE, importer),
+            wizard_started=wizard is not None,
+            wizard_finished=bool(wizard and wizard.finished_at),
+            members=list(importer.memberships.all()),
+            people=list(importer.portal_users.all()),
+        )
+    if not homes:
+        return []
+
+    finance_ids = [pk for pk, home in homes.items() if home.can_finance]
+    download_ids = [pk for pk, home in homes.items() if home.can_download]
+    attention: dict[int, list[Attention]] = defaultdict(list)
+    for renewal in open_renewals(homes):
+        importer_id = renewal.delegation.importer_id
+        can_confirm = access.can(user, Perm.CONFIRM_DELEGATION, importer_id)
+        attention[importer_id].append(renewal_attention(renewal, can_confirm=can_confirm))
+    for alert in open_delegation_alerts(homes):
+        attention[alert.importer_id].append(delegation_attention(alert))
+    for alert in open_payment_alerts(finance_ids):
+        attention[alert.importer_id].append(payment_attention(alert, user=user))
+    for pk, items in attention.items():
+        items.sort(key=lambda a: a.sort_key)
+        homes[pk].attention = items[:ATTENTION_ROWS]
+        homes[pk].attention_hidden = max(len(items) - ATTENTION_ROWS, 0)
+
+    for row in latest_statements(finance_ids, today=today):
+        homes[row.statement.program_account.importer_id].statements.append(row)
+    for run in current_reports(download_ids):
+        homes[run.importer_id].reports.append(run)
+    return list(homes.values())
+
+
+def checklist_of(importer: Importer) -> list[OnboardingStep]:
+    """All seven steps, in order (prefetched rows); a step with no row yet is not started."""
+    rows = {row.step: row for row in importer.onboarding_steps.all()}
+    return [
+        rows.get(step)
+        or OnboardingStep(importer=importer, step=step, status=STEP_STATUS.NOT_STARTED)
+        for step in STEPS.values
+    ]
+
+
+# --- Alerts: renewal requests, delegation findings, payment and security findings --------------
+
+
+def open_renewals(importer_ids: Collection[int]) -> list[RenewalRequest]:
+    """Renewals the broker asked for and the importer has not confirmed yet (one query)."""
+    return list(
+        RenewalRequest.objects.filter(
+            delegation__importer_id__in=list(importer_ids), status=RenewalRequest.Status.OPEN
+        )
+        .select_related("delegation", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def open_delegation_alerts(importer_ids: Collection[int]) -> list[DelegationAlert]:
+    """Open findings about the importers' delegations: expiring, expired, blank date… (one query)."""
+    return list(
+        DelegationAlert.objects.filter(importer_id__in=list(importer_ids), resolved_at=None)
+        .select_related("delegation")
+        .order_by("raised_on", "id")
+    )
+
+
+def open_payment_alerts(importer_ids: Collection[int]) -> list[PaymentAlert]:
+    """Open payment and security findings, for importers whose finances the user sees."""
+    if not importer_ids:
+        return []
+    return list(
+        PaymentAlert.objects.filter(importer_id__in=list(importer_ids), resolved_at=None)
+        .select_related("statement", "payment", "security", "program_account")
+        .order_by("deadline", "id")
+    )
+
+
+def renewal_attention(renewal: RenewalRequest, *, can_confirm: bool) -> Attention:
+    """The broker's request to extend the delegation; the confirm form is in the panel below."""
+    who = renewal.requested_by.get_full_name() if renewal.requested_by else _("Your broker")
+    facts = {"who": who, "day": renewal.requested_expiry_date.isoformat()}
+    if can_confirm:
+        sentence = _(
+            "%(who)s asks you to extend the broker's delegation in the CARM Client Portal "
+            "to %(day)s, then to tell us here that it is done."
+        )
+        url, action = f"#confirm-{renewal.pk}", _("Confirm it is done")
+    else:  # only a BAM can change a delegation in the CCP: say who will act
+        sentence = _(
+            "%(who)s asked your Business Account Manager to extend the broker's delegation in "
+            "the CARM Client Portal to %(day)s."
+        )
+        url, action = renewal.delegation.get_absolute_url(), _("See the delegation")
+    return Attention(
+        source="renewal",
+        severity="warning",
+        label=_("Renewal requested"),
+        sentence=sentence % facts,
+        url=url,
+        action=action,
+        day=renewal.requested_expiry_date,
+        day_label=_("New expiry date"),
+        note=renewal.message,
+    )
+
+
+def delegation_attention(alert: DelegationAlert) -> Attention:
+    if alert.delegation_id:
+        url, action = alert.delegation.get_absolute_url(), _("See the delegation")
+    else:
+        url, action = f"#delegation-title-{alert.importer_id}", _("What to do")
+    return Attention(
+        source="delegation",
+        severity=alert.severity,
+        label=delegation_kind_label(alert.kind),
+        sentence=alert.message,
+        url=url,
+        action=action,
+        day=alert.expiry_date,
+        day_label=_("Expiry date") if alert.expiry_date else "",
+    )
+
+
+def payment_attention(alert: PaymentAlert, *, user: Any) -> Attention:
+    """A payment or security finding, linked to where it is acted on."""
+    importer_id = alert.importer_id
+    can_manage = access.can(user, Perm.MANAGE_PAYMENTS, importer_id)
+    if alert.kind in SECURITY_KINDS_TO_RECORD and can_manage:
+        url = reverse("payments:security_create", args=[importer_id])
+        action = _("Record a security")
+    elif alert.security_id:
+        url, action = alert.security.get_absolute_url(), _("See the security")
+    elif alert.payment_id:
+        url, action = alert.payment.get_absolute_url(), _("See the payment")
+    elif alert.statement_id:
+        url, action = alert.statement.get_absolute_url(), _("See the statement")
+    else:
+        url, action = f"#payments-title-{importer_id}", _("See payments and security")
+    if alert.kind in PAYMENT_DUE_KINDS:
+        day_label = _("Due date")
+    elif alert.kind == PaymentKind.NOT_POSTED:
+        day_label = _("Expected on the statement by")
+    else:
+        day_label = _("Date")
+    return Attention(
+        source="payment",
+        severity=alert.severity,
+        label=payment_kind_label(alert.kind),
+        sentence=alert.message,
+        url=url,
+        action=action,
+        day=alert.deadline,
+        day_label=day_label if alert.deadline else "",
+        amount=alert.amount,
+    )
+
+
+# --- Statements and reconciliation reports ------------------------------------------------------
+
+
+def latest_per_importer(
+    queryset: QuerySet, *, importer_field: str, order_by: Sequence[Any], limit: int
+) -> QuerySet:
+    """The ``limit`` first rows of each importer (one query: a window function, no loop)."""
+    return queryset.annotate(
+        home_rank=Window(RowNumber(), partition_by=[F(importer_field)], order_by=list(order_by))
+    ).filter(home_rank__lte=limit)
+
+
+def latest_statements(
+    importer_ids: Collection[int], *, today: dt.date, limit: int = STATEMENT_ROWS
+) -> list[StatementRow]:
+    """Each importer's newest statements with what is still owing and the due-date badges."""
+    if not importer_ids:
+        return []
+    statements = latest_per_importer(
+        Statement.objects.filter(program_account__importer_id__in=list(importer_ids)),
+        importer_field="program_account__importer_id",
+        order_by=[F("statement_date").desc(), F("program_account__bn15").asc(), F("pk").desc()],
+        limit=limit,
+    ).select_related("program_account", "balance")
+    soon = dt.timedelta(days=settings.STATEMENTS_DUE_SOON_DAYS)
+    rows = []
+    for statement in statements.order_by("-statement_date", "program_account__bn15", "-pk"):
+        # What is still owing once our payments count, kept by the payments app; until it has
+        # been worked out, the statement's own balance and status say whether money is due.
+        balance = getattr(statement, "balance", None)
+        owing = balance.outstanding if balance is not None else None
+        if owing is not None:
+            unpaid = owing > 0
+        else:
+            unpaid = statement.status != Statement.Status.PAID and statement.closing_balance > 0
+        rows.append(
+            StatementRow(
+                statement=statement,
+                owing=owing,
+                overdue=unpaid and statement.due_date < today,
+                due_soon=unpaid and today <= statement.due_date <= today + soon,
+            )
+        )
+    return rows
+
+
+def open_exceptions() -> Subquery:
+    """Exceptions of a run still waiting for a person (no resolution yet)."""
+    counts = (
+        ReconciliationItem.objects.filter(run=OuterRef("pk"), is_exception=True, resolution="")
+        .order_by()
+        .values("run")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def current_reports(
+    importer_ids: Collection[int], *, limit: int = REPORT_ROWS
+) -> list[ReconciliationRun]:
+    """Each importer's current reconciliation runs, newest statement first, with open exceptions."""
+    if not importer_ids:
+        return []
+    runs = latest_per_importer(
+        ReconciliationRun.objects.filter(
+            is_current=True, statement__program_account__importer_id__in=list(importer_ids)
+        ),
+        importer_field="statement__program_account__importer_id",
+        order_by=[F("statement__statement_date").desc(), F("pk").desc()],
+        limit=limit,
+    )
+    return list(
+        runs.annotate(
+            importer_id=F("statement__program_account__importer_id"),
+            open_exceptions=open_exceptions(),
+        )
+        .select_related("statement__program_account")
+        .order_by("-statement__statement_date", "-pk")
+    )

@@ -1,0 +1,200 @@
+"""Forms of the reconciliation pages: the exceptions workflow (assign, comment, resolve), the run
+page's status filter and the portfolio worklist's filters.
+
+The workflow's rules (note required, write-off limit, current run only) live in
+``statements/workflow.py``; the views turn its ``WorkflowError`` into a form error, so the form
+shows again with what was typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from carm_portal.models import User
+from clients.access import BrokerRole
+from statements.models import ReconciliationItem
+from statements.reports import EXCEPTION_CODES, STATUS_NAMES
+from statements.workflow import COMMENT_MAX_LENGTH
+
+Resolution = ReconciliationItem.Resolution
+
+
+def broker_staff() -> QuerySet[User]:
+    """The people exceptions can be assigned to: active broker staff."""
+    return (
+        User.objects.filter(
+            Q(groups__name__in=[role.value for role in BrokerRole]) | Q(is_superuser=True),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.get_full_name()} <{obj.email}>" if obj.full_name else obj.email
+
+
+class AssignForm(forms.Form):
+    assignee = StaffChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (unassigned)"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = broker_staff()
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Comment"),
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept with this finding when the statement is reconciled again."),
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.ChoiceField(
+        label=_("Resolution"),
+        choices=[(value, label) for value, label in Resolution.choices if value],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to explain or write off an item."),
+    )
+
+
+class BulkForm(forms.Form):
+    """One action on the exceptions ticked on the worklist: assign them, or resolve them with one
+    resolution and note (each still checked by the workflow's rules)."""
+
+    ACTIONS = [("assign", _("Assign to")), ("resolve", _("Resolve as"))]
+
+    items = forms.TypedMultipleChoiceField(coerce=int, label=_("Exceptions"))
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS, widget=forms.RadioSelect)
+    assignee = StaffChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody (unassigned)"),
+    )
+    resolution = forms.ChoiceField(
+        label=_("Resolution"),
+        required=False,
+        choices=[("", "—")] + [(value, label) for value, label in Resolution.choices if value],
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000)
+
+    def __init__(self, *args: Any, ids: list[int] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = broker_staff()
+        self.fields["items"].choices = [(pk, pk) for pk in ids or []]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "resolve" and not data.get("resolution"):
+            self.add_error("resolution", _("Choose how the exceptions were resolved."))
+        return data
+
+
+AGE_BUCKETS: dict[str, tuple[int, int | None]] = {
+    "0-7": (0, 7),
+    "8-30": (8, 30),
+    "31-60": (31, 60),
+    "61+": (61, None),
+}
+
+
+class WorklistForm(forms.Form):
+    SORTS = [
+        ("age", _("Oldest first")),
+        ("-age", _("Newest first")),
+        ("amount", _("Largest difference first")),
+        ("importer", _("Importer")),
+    ]
+
+    q = forms.CharField(label=_("Importer, BN15 or transaction"), required=False, max_length=100)
+    importer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    assignee = forms.ChoiceField(label=_("Assigned to"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any exception"))] + [(c, STATUS_NAMES[c]) for c in EXCEPTION_CODES],
+    )
+    age = forms.ChoiceField(
+        label=_("Age"),
+        required=False,
+        choices=[
+            ("", _("Any age")),
+            ("0-7", _("Up to a week")),
+            ("8-30", _("8 to 30 days")),
+            ("31-60", _("31 to 60 days")),
+            ("61+", _("Over 60 days")),
+        ],
+    )
+    min_amount = forms.DecimalField(
+        label=_("Difference of at least"),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("mine", _("Me")),
+            ("unassigned", _("Nobody (unassigned)")),
+        ] + [(str(u.pk), str(u)) for u in broker_staff()]
+
+
+def filter_worklist(
+    items: QuerySet[ReconciliationItem], data: dict[str, Any], *, user: User, today: dt.date
+) -> QuerySet[ReconciliationItem]:
+    """Apply the worklist filters from cleaned form data."""
+    if q := (data.get("q") or "").strip():
+        compact = q.replace(" ", "").replace("-", "").upper()
+        items = items.filter(
+            Q(importer__legal_name__icontains=q)
+            | Q(importer__operating_name__icontains=q)
+            | Q(statement__program_account__bn15__startswith=compact)
+            | Q(transaction_number=compact)
+        )
+    if importer := data.get("importer"):
+        items = items.filter(importer_id=importer)
+    assignee = data.get("assignee") or ""
+    if assignee == "mine":
+        items = items.filter(assigned_to=user)
+    elif assignee == "unassigned":
+        items = items.filter(assigned_to=None)
+    elif assignee.isdigit():
+        items = items.filter(assigned_to_id=int(assignee))
+    if status := data.get("status"):
+        items = items.filter(status=status)
+    if age := data.get("age"):
+        low, high = AGE_BUCKETS[age]
+        # first seen on or before today - low days, and after today - (high + 1) days
+        items = items.filter(first_seen_at__date__lte=today - dt.timedelta(days=low))
+        if high is not None:
+            items = items.filter(first_seen_at__date__gt=today - dt.timedelta(days=high + 1))
+    if (minimum := data.get("min_amount")) is not None:
+        items = items.filter(Q(difference__gte=minimum) | Q(difference__lte=-minimum))
+    return items

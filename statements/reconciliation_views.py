@@ -1,0 +1,521 @@
+"""Reconciliation pages: start a run, a run's page (summary, chart, balance check, items, live
+progress), an item with its workflow, the downloads (PDF, CSV) and the portfolio worklist.
+
+Thin function views. Every one goes through ``clients.access``: the pages need the finance view
+of the statement's importer, starting a run and working exceptions need ``MANAGE_STATEMENTS``,
+the downloads ``DOWNLOAD_RECONCILIATION`` (finance teams only), the worklist the broker's
+portfolio view. Figures come from ``statements/reports.py``, charts from ``statements/charts.py``,
+changes from ``statements/workflow.py``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import F, Func
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from carm_portal.history import Source, history_entries
+from carm_portal.money import ZERO
+from clients import access
+from clients.access import GlobalPerm, Perm
+from statements import charts, reports, workflow
+from statements.billing import cbsa_today
+from statements.models import (
+    COMPONENT_LABELS,
+    COMPONENTS,
+    BrokerEntry,
+    ReconciliationComment,
+    ReconciliationItem,
+    ReconciliationRun,
+    Statement,
+    StatementLine,
+)
+from statements.reconciliation_forms import (
+    AssignForm,
+    BulkForm,
+    CommentForm,
+    ResolveForm,
+    WorklistForm,
+    filter_worklist,
+)
+
+IMPORTER_FIELD = "program_account__importer"
+ITEMS_PAGE_SIZE = 50
+WORKLIST_PAGE_SIZE = 50
+RUNS_SHOWN = 10
+LINES_PAGE_SIZE = 100  # as the statement page (statements/views.py)
+Status = ReconciliationRun.Status
+PdfStatus = ReconciliationRun.PdfStatus
+
+
+# --- Lookups ---------------------------------------------------------------------------------------
+
+
+def get_statement(request: HttpRequest, pk: int, perm: Perm = Perm.VIEW_FINANCE) -> Statement:
+    """The statement if the user may see its importer (else 404) and holds ``perm`` (else 403)."""
+    return access.get_scoped(
+        Statement.objects.select_related("program_account__importer"),
+        request.user,
+        pk,
+        perm,
+        importer_field=IMPORTER_FIELD,
+    )
+
+
+def get_run(statement: Statement, run_pk: int) -> ReconciliationRun:
+    try:
+        run = ReconciliationRun.objects.select_related("run_by").get(pk=run_pk, statement=statement)
+    except ReconciliationRun.DoesNotExist:
+        raise Http404(_("Not found.")) from None
+    run.statement = statement
+    return run
+
+
+def permissions(request: HttpRequest, statement: Statement) -> dict[str, bool]:
+    importer_id = statement.program_account.importer_id
+    return {
+        "can_manage": access.can(request.user, Perm.MANAGE_STATEMENTS, importer_id),
+        "can_download": access.can(request.user, Perm.DOWNLOAD_RECONCILIATION, importer_id),
+    }
+
+
+# --- Starting a run --------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def reconcile(request: HttpRequest, statement_pk: int) -> HttpResponse:
+    """Queue a reconciliation of the statement (a worker runs it; the run page follows it)."""
+    statement = get_statement(request, statement_pk, Perm.MANAGE_STATEMENTS)
+    from statements.reconcile import live_run, start_reconciliation  # the engine
+
+    live = live_run(statement)  # queued, or running and not left behind by a dead worker
+    if live is not None:
+        messages.info(request, _("A reconciliation of this statement is already under way."))
+        return redirect(live)
+    run = start_reconciliation(
+        statement=statement, run_by=request.user, trigger=ReconciliationRun.Trigger.PAGE
+    )
+    messages.success(
+        request, _("The reconciliation is queued; this page follows it until it is done.")
+    )
+    return redirect(run)
+
+
+# --- A run -----------------------------------------------------------------------------------------
+
+
+@login_required
+def run_current(request: HttpRequest, statement_pk: int) -> HttpResponse:
+    """The statement's current run (the latest that succeeded), or the statement if none."""
+    statement = get_statement(request, statement_pk)
+    run = ReconciliationRun.objects.filter(statement=statement, is_current=True).first()
+    if run is None:
+        messages.info(request, _("This statement has not been reconciled yet."))
+        return redirect(statement)
+    return redirect(run)
+
+
+def _status_filter(request: HttpRequest) -> str:
+    """``exceptions`` (default), ``all`` or one status code."""
+    value = request.GET.get("status", "exceptions")
+    if value in ("all", "exceptions") or value in reports.STATUS_ORDER:
+        return value
+    return "exceptions"
+
+
+@login_required
+def run_detail(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResponse:
+    statement = get_statement(request, statement_pk)
+    run = get_run(statement, run_pk)
+    context: dict[str, Any] = {
+        "statement": statement,
+        "importer": statement.program_account.importer,
+        "run": run,
+        **permissions(request, statement),
+    }
+    runs = list(
+        ReconciliationRun.objects.filter(statement=statement)
+        .select_related("run_by")
+        .order_by("-created_at", "-pk")[:RUNS_SHOWN]
+    )
+    context["runs"] = runs
+    context["current"] = next((r for r in runs if r.is_current), None) or (
+        ReconciliationRun.objects.filter(statement=statement, is_current=True).first()
+        if not run.is_current
+        else run
+    )
+    if run.status == Status.SUCCEEDED:
+        summary = reports.status_summary(run)
+        shown = _status_filter(request)
+        items = ReconciliationItem.objects.filter(run=run)
+        if shown == "exceptions":
+            items = items.filter(is_exception=True)
+        elif shown != "all":
+            items = items.filter(status=shown)
+        items = (
+            items.annotate(status_rank=reports.status_order())
+            .select_related("assigned_to")
+            .order_by("status_rank", "position")
+        )
+        page = Paginator(items, ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page.object_list)
+        for item in rows:
+            item.status_label = reports.status_name(item.status)
+            item.components_text = reports.components_text(item.components_differing)
+        context.update(
+            summary=summary,
+            chart=charts.status_chart(summary),
+            balance=reports.balance(run),
+            shown=shown,
+            page=page,
+            items=rows,
+            filters=[("exceptions", _("Exceptions"), summary.exception_count)]
+            + [(row.code, row.label, row.count) for row in summary.present]
+            + [("all", _("All items"), summary.item_count)],
+        )
+    return render(request, "statements/reconciliation_run.html", context)
+
+
+@login_required
+def run_progress(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResponse:
+    """The progress box, polled by HTMX while the run is queued or running; once it has ended
+    the page reloads itself to show the result."""
+    statement = get_statement(request, statement_pk)
+    run = get_run(statement, run_pk)
+    if not request.htmx:
+        return redirect(run)
+    if run.is_finished:
+        return HttpResponseClientRefresh()
+    return render(request, "statements/_reconciliation_progress.html", {"run": run})
+
+
+# --- Downloads -------------------------------------------------------------------------------------
+
+
+def _finished_run(request: HttpRequest, statement_pk: int, run_pk: int) -> ReconciliationRun:
+    statement = get_statement(request, statement_pk, Perm.DOWNLOAD_RECONCILIATION)
+    run = get_run(statement, run_pk)
+    if run.status != Status.SUCCEEDED:
+        raise Http404(_("This run has no report: it did not complete."))
+    return run
+
+
+def _enqueue_pdf(run: ReconciliationRun) -> None:
+    if reports.request_pdf(run):
+        from statements.tasks import heavy_render_reconciliation_pdf
+
+        run_id = run.pk
+        transaction.on_commit(lambda: heavy_render_reconciliation_pdf.delay(run_id=run_id))
+
+
+@login_required
+def run_pdf(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResponseBase:
+    """The PDF report: rendered at once for a small run; a large one by a worker, this page
+    saying so (and following it) until the file is ready to download."""
+    run = _finished_run(request, statement_pk, run_pk)
+    filename = reports.csv_filename(run, "pdf")
+    if not reports.is_large(run):
+        response = HttpResponse(reports.render_pdf(run), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    fresh = reports.stored_pdf_is_fresh(run)
+    if fresh and not request.htmx and request.method == "GET":
+        return FileResponse(
+            run.pdf_file.open("rb"),
+            as_attachment=True,
+            filename=filename,
+            content_type="application/pdf",
+        )
+    if not fresh and (request.method == "POST" or run.pdf_status != PdfStatus.FAILED):
+        _enqueue_pdf(run)  # once: a render already queued or under way is left to finish
+    if request.method == "POST":
+        return redirect("statements:reconciliation_pdf", run.statement_id, run.pk)
+    context = {
+        "run": run,
+        "statement": run.statement,
+        "importer": run.statement.program_account.importer,
+    }
+    if request.htmx:
+        return render(request, "statements/_reconciliation_pdf_status.html", context)
+    return render(request, "statements/reconciliation_pdf_wait.html", context)
+
+
+@login_required
+def run_csv(request: HttpRequest, statement_pk: int, run_pk: int) -> StreamingHttpResponse:
+    """The CSV export (docs/formats.md), streamed: a run of a million items never sits in memory."""
+    run = _finished_run(request, statement_pk, run_pk)
+    response = StreamingHttpResponse(reports.csv_lines(run), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{reports.csv_filename(run, "csv")}"'
+    return response
+
+
+# --- An item and its workflow ---------------------------------------------------------------------
+
+
+FORMS = {"assign": AssignForm, "comment": CommentForm, "resolve": ResolveForm}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _component_rows(item: ReconciliationItem) -> list[dict[str, Any]]:
+    """Each component the line or the entry uses: both values, the difference, whether it differs.
+
+    Read from the line and the entry themselves; from the item's record of the differing
+    components where one of them is gone."""
+    line, entry = item.statement_line, item.entry
+    differing = item.components_differing or {}
+    rows = []
+    for name in COMPONENTS:
+        recorded = differing.get(name) or {}
+        ours = getattr(line, name) if line is not None else _decimal(recorded.get("statement"))
+        theirs = getattr(entry, name) if entry is not None else _decimal(recorded.get("entry"))
+        if not ours and not theirs and name not in differing:
+            continue
+        rows.append(
+            {
+                "name": name,
+                "label": COMPONENT_LABELS[name],
+                "statement": ours,
+                "entry": theirs,
+                "difference": (ours or ZERO) - (theirs or ZERO),
+                "differs": name in differing,
+            }
+        )
+    return rows
+
+
+@login_required
+def item_detail(request: HttpRequest, statement_pk: int, item_pk: int) -> HttpResponse:
+    statement = get_statement(request, statement_pk)
+    try:
+        item = ReconciliationItem.objects.select_related(
+            "run__run_by", "statement_line", "entry", "assigned_to", "resolved_by"
+        ).get(pk=item_pk, statement=statement)
+    except ReconciliationItem.DoesNotExist:
+        raise Http404(_("Not found.")) from None
+    item.statement = statement
+    perms = permissions(request, statement)
+    bound: dict[str, Any] = {}
+    if request.method == "POST":
+        access.require(request.user, Perm.MANAGE_STATEMENTS, statement.program_account.importer_id)
+        if not workflow.can_work(item):
+            messages.error(
+                request,
+                _("This item can no longer be changed: work on the statement's current run."),
+            )
+            return redirect(request.path)
+        action = request.POST.get("action", "")
+        try:
+            if action == "reopen":
+                workflow.reopen(item, user=request.user)
+                messages.success(request, _("The item is open again."))
+                return redirect(request.path)
+            if action not in FORMS:
+                raise Http404(_("Unknown action."))
+            form = FORMS[action](request.POST, prefix=action)
+            bound[action] = form
+            if form.is_valid():
+                data = form.cleaned_data
+                if action == "assign":
+                    workflow.assign(item, user=request.user, assignee=data["assignee"])
+                    messages.success(request, _("Assignment saved."))
+                elif action == "comment":
+                    workflow.comment(item, user=request.user, text=data["text"])
+                    messages.success(request, _("Comment added."))
+                else:
+                    workflow.resolve(
+                        item, user=request.user, resolution=data["resolution"], note=data["note"]
+                    )
+                    messages.success(request, _("The item is resolved."))
+                return redirect(request.path)
+        except workflow.WorkflowError as exc:
+            form = bound.get(action)
+            if form is None:
+                messages.error(request, exc.message)
+                return redirect(request.path)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    forms = {
+        "assign": bound.get("assign")
+        or AssignForm(prefix="assign", initial={"assignee": item.assigned_to_id}),
+        "comment": bound.get("comment") or CommentForm(prefix="comment"),
+        "resolve": bound.get("resolve")
+        or ResolveForm(
+            prefix="resolve", initial={"resolution": item.resolution, "note": item.note}
+        ),
+    }
+    line_link = None
+    if item.statement_line_id and item.statement_line is not None:
+        before = StatementLine.objects.filter(
+            statement=statement, position__lt=item.statement_line.position
+        ).count()
+        page = before // LINES_PAGE_SIZE + 1
+        line_link = (
+            f"{statement.get_absolute_url()}?page={page}#line-{item.statement_line.position}"
+        )
+    versions = []
+    if item.transaction_number and item.line_type in ("CAD", "ADJUSTMENT", ""):
+        versions = list(
+            BrokerEntry.objects.filter(
+                program_account_id=statement.program_account_id,
+                transaction_number=item.transaction_number,
+            ).order_by("version")
+        )
+    same_finding = ReconciliationItem.objects.filter(run__statement=statement, key=item.key).values(
+        "pk"
+    )
+    history = history_entries(
+        [
+            Source(
+                ReconciliationItem,
+                ReconciliationItem.history.filter(id__in=same_finding),
+                lambda r: _("Item"),
+            )
+        ],
+        hidden={"position", "first_seen_at", "run", "statement", "importer", "resolved_at"},
+    )
+    comments = list(
+        ReconciliationComment.objects.filter(statement=statement, key=item.key).select_related(
+            "author"
+        )
+    )
+    return render(
+        request,
+        "statements/reconciliation_item.html",
+        {
+            "statement": statement,
+            "importer": statement.program_account.importer,
+            "run": item.run,
+            "item": item,
+            "status_label": reports.status_name(item.status),
+            "status_help": reports.STATUS_HELP.get(item.status, ""),
+            "components": _component_rows(item),
+            "line_link": line_link,
+            "versions": versions,
+            "comments": comments,
+            "history": history,
+            "forms": forms,
+            "workable": workflow.can_work(item),
+            "write_off_limit": settings.RECONCILIATION_WRITE_OFF_LIMIT,
+            **perms,
+        },
+        status=200,
+    )
+
+
+# --- The portfolio worklist ------------------------------------------------------------------------
+
+
+class Abs(Func):
+    function = "ABS"
+
+
+SORTS = {
+    "age": ("first_seen_at", "pk"),
+    "-age": ("-first_seen_at", "-pk"),
+    "amount": ("-abs_difference", "first_seen_at", "pk"),
+    "importer": ("importer__legal_name", "first_seen_at", "pk"),
+}
+
+
+@login_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    """Open exceptions of the current runs across the portfolio (broker staff; importer users get
+    the 403 of every broker-only page)."""
+    access.require_global(request.user, GlobalPerm.VIEW_PORTFOLIO)
+    today = cbsa_today()
+    items = access.scope_for(
+        ReconciliationItem.objects.filter(is_exception=True, resolution="", run__is_current=True),
+        request.user,
+        Perm.VIEW_FINANCE,
+    )
+    if request.method == "POST":
+        return _bulk(request, items)
+    form = WorklistForm(request.GET or None)
+    sort = "age"
+    if form.is_bound and form.is_valid():
+        items = filter_worklist(items, form.cleaned_data, user=request.user, today=today)
+        sort = form.cleaned_data.get("sort") or "age"
+    items = (
+        items.annotate(abs_difference=Abs(F("difference")))
+        .select_related("importer", "statement__program_account", "assigned_to")
+        .order_by(*SORTS[sort])
+    )
+    page = Paginator(items, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for item in rows:
+        item.status_label = reports.status_name(item.status)
+        item.age_days = (today - timezone.localtime(item.first_seen_at).date()).days
+    return render(
+        request,
+        "statements/reconciliation_worklist.html",
+        {
+            "form": form,
+            "bulk": BulkForm(prefix="bulk", ids=[item.pk for item in rows]),
+            "page": page,
+            "items": rows,
+            "today": today,
+            "sort": sort,
+        },
+    )
+
+
+def _bulk(request: HttpRequest, items) -> HttpResponse:
+    """Assign or resolve the ticked exceptions at once; each goes through the workflow's rules,
+    and the message says how many were done and why any were not."""
+    ids = [int(v) for v in request.POST.getlist("bulk-items") if v.isdigit()]
+    form = BulkForm(request.POST, prefix="bulk", ids=ids)
+    back = request.get_full_path()
+    if not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[name].label}: {errors[0]}" if name in form.fields else errors[0]
+            for name, errors in form.errors.items()
+        )
+        messages.error(request, _("Nothing was changed. %(problems)s") % {"problems": problems})
+        return redirect(back)
+    data = form.cleaned_data
+    done, refused = 0, []
+    for item in items.filter(pk__in=data["items"]).select_related("run").order_by("pk"):
+        try:
+            if data["action"] == "assign":
+                workflow.assign(item, user=request.user, assignee=data["assignee"])
+            else:
+                workflow.resolve(
+                    item, user=request.user, resolution=data["resolution"], note=data["note"]
+                )
+            done += 1
+        except workflow.WorkflowError as exc:
+            refused.append(f"{item.transaction_number or item.key}: {exc.message}")
+        except PermissionDenied:
+            refused.append(f"{item.transaction_number or item.key}: {_('not allowed')}")
+    if done:
+        messages.success(
+            request,
+            ngettext("%(n)d exception updated.", "%(n)d exceptions updated.", done) % {"n": done},
+        )
+    if refused:
+        messages.error(request, _("Not changed: %(list)s") % {"list": "; ".join(refused[:10])})
+    return redirect(back)

@@ -1,0 +1,90 @@
+"""A real Celery worker (in-process thread) reconciling statements queued through the broker.
+
+Each module uses its own queue, so parallel test processes sharing one Redis never take each
+other's tasks; the tasks are sent to it explicitly (``_enqueue`` sends to the routed ``heavy``
+queue in production).
+"""
+
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import OperationalError
+
+from carm_portal.celery import app
+from statements import reconcile
+from statements.models import ReconciliationRun, Statement
+from statements.tasks import heavy_reconcile_runs, heavy_reconcile_statement
+from tests.statements.test_reconcile import E, L, build, txn
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def worker_queue():
+    queue = f"test-reconcile-{uuid.uuid4().hex[:12]}"
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
+    ):
+        yield queue
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except OperationalError:  # SQLite's shared test database, locked by the worker
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _statement() -> Statement:
+    return build(
+        [L("CAD", txn(1), "10.00"), L("CAD", txn(2), "2.00"), L("INTEREST", "", "1.00")],
+        [E(txn(1), "10.00"), E(txn(3), "3.00")],
+    )
+
+
+def test_the_worker_reconciles_a_queued_statement(worker_queue, monkeypatch):
+    statement = _statement()
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
+    run = reconcile.start_reconciliation(statement=statement, run_by=None)
+
+    heavy_reconcile_statement.apply_async(kwargs={"run_id": run.pk}, queue=worker_queue)
+
+    assert wait_for(lambda: ReconciliationRun.objects.get(pk=run.pk).status == "succeeded")
+    run.refresh_from_db()
+    assert (run.is_current, run.item_count, run.exception_count) == (True, 4, 3)
+    assert run.started_at and run.finished_at
+
+
+def test_a_message_delivered_twice_reconciles_once(worker_queue, monkeypatch):
+    statement = _statement()
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
+    run = reconcile.start_reconciliation(statement=statement, run_by=None)
+
+    heavy_reconcile_statement.apply_async(kwargs={"run_id": run.pk}, queue=worker_queue)
+    heavy_reconcile_statement.apply_async(kwargs={"run_id": run.pk}, queue=worker_queue)
+
+    assert wait_for(lambda: ReconciliationRun.objects.get(pk=run.pk).status == "succeeded")
+    time.sleep(1)  # let the second delivery finish too
+    assert ReconciliationRun.objects.filter(statement=statement).count() == 1
+    assert run.items.count() == 4
+
+
+def test_the_worker_reconciles_a_group_after_an_import(worker_queue, monkeypatch):
+    statements = [_statement() for _ in range(3)]
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
+    runs = reconcile.start_reconciliations(
+        Statement.objects.filter(pk__in=[s.pk for s in statements]), trigger="import"
+    )
+
+    heavy_reconcile_runs.apply_async(kwargs={"run_ids": [r.pk for r in runs]}, queue=worker_queue)
+
+    assert wait_for(
+        lambda: ReconciliationRun.objects.filter(status="succeeded", is_current=True).count() == 3
+    )

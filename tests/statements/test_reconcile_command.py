@@ -1,0 +1,241 @@
+"""``manage.py reconcile``, the after-import hook and the demo's reconciliations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from statements import reconcile
+from statements.models import BrokerEntry, ReconciliationRun, Statement
+from tests.statements.conftest import SAMPLES, csv_text, entry_row, run_import
+from tests.statements.test_reconcile import E, L, build, txn
+
+pytestmark = pytest.mark.django_db
+Run = ReconciliationRun
+
+
+def call(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("reconcile", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_reconcile_one_statement():
+    statement = build([L("CAD", txn(1), "10.00"), L("CAD", txn(2), "1.00")], [E(txn(1), "10.00")])
+    out, _err = call("--statement", str(statement.pk))
+    run = reconcile.current_run(statement)
+    assert run.trigger == "command" and run.item_count == 2
+    assert f"Statement {statement.pk} ({statement.program_account.bn15}), run #{run.pk}" in out
+    assert "Matched: 1" in out and "Unexpected on statement: 1" in out
+    assert "balance checks out" in out
+
+
+def test_reconcile_with_a_tolerance():
+    statement = build([L("CAD", txn(1), "10.02")], [E(txn(1), "10.00")])
+    out, _err = call("--statement", str(statement.pk), "--tolerance", "0.02")
+    assert "Matched within tolerance: 1" in out
+    assert reconcile.current_run(statement).tolerance == Decimal("0.02")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--statement", "999999"], "No statement with id 999999."),
+        (["--statement", "abc"], "give the statement's number"),
+        (["--all-pending", "--tolerance", "-1"], "--tolerance -1"),
+        (["--all-pending", "--tolerance", "1,00"], "must be an amount"),
+        (["--all-pending", "--by", "nobody@example.com"], "No user with the email address"),
+    ],
+)
+def test_bad_input_is_a_clear_error(args, message):
+    with pytest.raises(CommandError, match=message):
+        call(*args)
+    assert not Run.objects.exists()
+
+
+def test_one_of_statement_or_all_pending_is_required():
+    with pytest.raises(CommandError):
+        call()
+
+
+def test_all_pending():
+    done = build([L("CAD", txn(1), "1.00")], [E(txn(1), "1.00")])
+    fresh = build([L("CAD", txn(2), "2.00")], [])
+    paid = build([L("CAD", txn(3), "3.00")], [])
+    Statement.objects.filter(pk=paid.pk).update(status=Statement.Status.PAID)
+    reconcile.reconcile_statement(statement=done)
+
+    out, _err = call("--all-pending")
+    assert f"Statement {fresh.pk} " in out and f"Statement {paid.pk} " in out
+    assert f"Statement {done.pk} " not in out
+    assert Statement.objects.get(pk=paid.pk).status == Statement.Status.PAID
+
+    out, _err = call("--all-pending")
+    assert out.strip() == "No statement is pending reconciliation."
+
+
+def test_entries_imported_after_the_run_make_a_statement_pending(accounts, settings):
+    settings.RECONCILIATION_AFTER_IMPORT = False
+    run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    reconcile.reconcile_statements(Statement.objects.all())
+    assert not reconcile.pending_statements().exists()
+    run_import("entries", (SAMPLES / "entries.csv").read_bytes())
+    assert reconcile.pending_statements().count() == 2
+
+
+def test_enqueue_queues_runs_for_the_workers(django_capture_on_commit_callbacks, monkeypatch):
+    sent = []
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append(ids))
+    statement = build([], [])
+    with django_capture_on_commit_callbacks(execute=True):
+        out, _err = call("--statement", str(statement.pk), "--enqueue")
+    run = Run.objects.get()
+    assert "Queued 1 reconciliation(s)" in out
+    assert (run.status, sent) == ("queued", [[run.pk]])
+
+
+def test_a_failed_run_exits_non_zero(monkeypatch):
+    statement = build([], [])
+    monkeypatch.setattr(reconcile, "_balances", lambda ids: 1 / 0)
+    with pytest.raises(CommandError, match="1 of 1 reconciliation"):
+        call("--statement", str(statement.pk))
+
+
+# --- After an import -----------------------------------------------------------------------------
+
+
+def test_importing_a_statement_file_queues_its_reconciliations(
+    accounts, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.RECONCILIATION_AFTER_IMPORT = True
+    sent = []
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append(ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    runs = list(Run.objects.order_by("statement_id"))
+    assert [r.statement.source_batch_id for r in runs] == [result.batch.pk] * 2
+    assert {(r.status, r.trigger) for r in runs} == {("queued", "import")}
+    assert sent == [[r.pk for r in runs]]
+
+
+def test_the_queued_runs_complete_through_the_task(
+    accounts, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from carm_portal.celery import app
+
+    settings.RECONCILIATION_AFTER_IMPORT = True
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    run_import("entries", (SAMPLES / "entries.csv").read_bytes())
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    assert [r.status for r in Run.objects.all()] == ["succeeded", "succeeded"]
+    assert Run.objects.filter(is_current=True).count() == 2
+
+
+def test_no_reconciliation_when_turned_off(accounts, settings, django_capture_on_commit_callbacks):
+    settings.RECONCILIATION_AFTER_IMPORT = False
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    assert not Run.objects.exists()
+
+
+def test_a_refused_file_queues_nothing(accounts, settings, django_capture_on_commit_callbacks):
+    settings.RECONCILIATION_AFTER_IMPORT = True
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import("statement", "account_number\nnot-a-file\n")
+    assert not Run.objects.exists()
+
+
+def test_entries_rerun_the_reconciled_statements_they_touch(
+    accounts, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.RECONCILIATION_AFTER_IMPORT = False
+    run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    reconcile.reconcile_statements(Statement.objects.all())
+    settings.RECONCILIATION_AFTER_IMPORT = True
+    sent = []
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append(ids))
+
+    # An amendment accepted after the period (it is compared all the same) and an entry of the
+    # next period: only the first statement is touched, through its line.
+    rows = [
+        entry_row(transaction_number="12345000000017", version="2", accounted_on="2025-07-02"),
+        entry_row(transaction_number="12345000000999", accounted_on="2025-07-03"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import("entries", csv_text("entries", rows))
+    queued = Run.objects.filter(status="queued")
+    assert [r.statement.program_account.bn15 for r in queued] == ["123456782RM0001"]
+    assert sent == [[queued.get().pk]]
+
+
+def test_entries_in_a_statement_period_rerun_it(
+    accounts, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.RECONCILIATION_AFTER_IMPORT = False
+    run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    statement = Statement.objects.get(program_account__bn15="876543216RM0001")
+    reconcile.reconcile_statement(statement=statement)
+    settings.RECONCILIATION_AFTER_IMPORT = True
+    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
+    row = entry_row(
+        account_number="876543216RM0001",
+        transaction_number="12345000000777",
+        accounted_on="2025-06-01",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import("entries", csv_text("entries", [row]))
+    assert Run.objects.filter(status="queued").get().statement == statement
+    assert BrokerEntry.objects.count() == 1
+
+
+# --- The demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_reconciles_its_statements(settings):
+    import datetime as dt
+
+    from statements.demo import seed_statements
+    from tests.factories import ImporterFactory, ProgramAccountFactory
+
+    settings.RECONCILIATION_AFTER_IMPORT = True
+    importers = [ImporterFactory() for _ in range(3)]
+    for importer in importers:
+        ProgramAccountFactory(importer=importer, bn15=f"{importer.bn9}RM0001")
+    result = seed_statements(importers=importers, by=None, today=dt.date(2026, 11, 23))
+
+    statements = Statement.objects.exclude(source_batch__status="refused")
+    assert result.reconciled == statements.count() == 9
+    assert Run.objects.filter(is_current=True, status="succeeded").count() == 9
+    assert not Run.objects.filter(trigger="import").exists()  # the imports queued nothing
+    found = set(reconcile.current_items().values_list("status", flat=True).distinct())
+    assert {"matched", "other_broker", "duplicate", "amount_mismatch", "posted_by_cbsa"} <= found
+    assert "missing_on_statement" in found
+
+    again = seed_statements(importers=importers, by=None, today=dt.date(2026, 11, 23))
+    assert again.reconciled == 0
+    assert Run.objects.count() == 9
+
+
+def test_pending_follows_entries_of_the_statement_account_only():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import BrokerEntryFactory, ImportBatchFactory
+
+    ImportBatchFactory.create_batch(3)  # ids of batches and statements differ
+    a, b = build([L("CAD", txn(1), "1.00")], []), build([L("CAD", txn(2), "1.00")], [])
+    reconcile.reconcile_statements(Statement.objects.all())
+    later = timezone.now() + dt.timedelta(minutes=1)
+    batch = ImportBatchFactory(kind="entries", status="accepted", finished_at=later)
+    BrokerEntryFactory(program_account=b.program_account, source_batch=batch)
+    assert list(reconcile.pending_statements()) == [b]
+    earlier = ImportBatchFactory(
+        kind="entries", status="accepted", finished_at=later - dt.timedelta(hours=1)
+    )
+    BrokerEntryFactory(program_account=a.program_account, source_batch=earlier)
+    assert list(reconcile.pending_statements()) == [b]
