@@ -273,7 +273,7 @@ RECONCILIATION_TOLERANCE = Decimal(env.str("RECONCILIATION_TOLERANCE", default="
 RECONCILIATION_WRITE_OFF_LIMIT = Decimal(
     env.str("RECONCILIATION_WRITE_OFF_LIMIT", default="100.00")
 )
-RECONCILIATION_PDF_INLINE_ITEMS = env.int("RECONCILIATION_PDF_INLINE_ITEMS", default=500)
+RECONCILIATION_PDF_INLINE_ITEMS = env.int("RECONCILIATION_PDF_INLINE_ITEMS", default=200)
 RECONCILIATION_AFTER_IMPORT = env.bool("RECONCILIATION_AFTER_IMPORT", default=True)
 
 # --- Invitations and the onboarding wizard (clients/invitations.py, clients/wizard.py) -----------
