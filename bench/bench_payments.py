@@ -27,7 +27,7 @@ os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carm_bench"
 )
 
-from bench.common import fresh_database, print_table  # noqa: E402
+from bench.common import create_accounts, fresh_database, print_table  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 ISSUED = [dt.date(2026, 8, 25), dt.date(2026, 9, 25), dt.date(2026, 10, 25)]
@@ -36,38 +36,14 @@ LINES = 20
 
 def populate(accounts: int, seed: int = 11) -> None:
     from django.utils import timezone
-    from stdnum import luhn
 
     from carm_portal.bulk import copy_rows
-    from clients.models import Importer, ProgramAccount
     from payments.models import FinancialSecurity
     from statements.billing import statement_period
     from statements.models import COMPONENTS, ImportBatch, Statement, StatementLine
 
     rng = random.Random(seed)
-    importers = []
-    for n in range(accounts):
-        body = f"{20_000_000 + n:08d}"
-        importers.append(
-            Importer(
-                legal_name=f"Bench Payer {n:05d} Ltd.",
-                bn9=body + luhn.calc_check_digit(body),
-                status="active",
-                address_line1="1 Bench Street",
-                city="Toronto",
-                province="ON",
-                postal_code="M5H 1A1",
-            )
-        )
-    Importer.objects.bulk_create(importers, batch_size=5000)
-    ProgramAccount.objects.bulk_create(
-        [
-            ProgramAccount(importer_id=pk, bn15=f"{bn9}RM0001")
-            for pk, bn9 in Importer.objects.values_list("id", "bn9")
-        ],
-        batch_size=5000,
-    )
-    account_ids = list(ProgramAccount.objects.values_list("id", flat=True))
+    account_ids = create_accounts(accounts, series=2, name="Bench Payer")
     batch = ImportBatch.objects.create(
         kind="statement", file_name="bench.csv", sha256="0" * 64, status="accepted"
     )

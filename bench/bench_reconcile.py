@@ -58,37 +58,13 @@ OURS, THEIRS = "12345", "54321"
 
 
 def populate(seed: int = 5) -> None:
-    from stdnum import luhn
-
+    from bench.common import create_accounts
     from carm_portal.bulk import copy_rows
-    from clients.models import Importer, ProgramAccount
     from statements.billing import statement_period
     from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
 
     rng = random.Random(seed)
-    importers = []
-    for n in range(ACCOUNTS):
-        body = f"{30_000_000 + n:08d}"
-        importers.append(
-            Importer(
-                legal_name=f"Bench Reconciled {n:05d} Ltd.",
-                bn9=body + luhn.calc_check_digit(body),
-                status="active",
-                address_line1="1 Bench Street",
-                city="Toronto",
-                province="ON",
-                postal_code="M5H 1A1",
-            )
-        )
-    Importer.objects.bulk_create(importers, batch_size=5000)
-    ProgramAccount.objects.bulk_create(
-        [
-            ProgramAccount(importer_id=pk, bn15=f"{bn9}RM0001")
-            for pk, bn9 in Importer.objects.values_list("id", "bn9")
-        ],
-        batch_size=5000,
-    )
-    account_ids = sorted(ProgramAccount.objects.values_list("id", flat=True))
+    account_ids = create_accounts(ACCOUNTS, series=3, name="Bench Reconciled")
     soa_batch = ImportBatch.objects.create(
         kind="statement", file_name="bench-soa.csv", sha256="1" * 64, status="accepted"
     )

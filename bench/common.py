@@ -48,3 +48,48 @@ def print_table(title: str, headers: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         print("  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)))
     print()
+
+
+def create_accounts(count: int, *, series: int, name: str) -> list[int]:
+    """Create ``count`` active importers with one RM account each; return the accounts' ids in
+    creation order.
+
+    ``series`` (1-9) keeps each benchmark's business numbers apart (a valid BN9 needs its Luhn
+    check digit, which the app's validators insist on); ``name`` prefixes the legal names.
+    """
+    from stdnum import luhn
+
+    from clients.models import Importer, ProgramAccount
+
+    def bn9(n: int) -> str:
+        body = f"{series * 10_000_000 + n:08d}"
+        return body + luhn.calc_check_digit(body)
+
+    Importer.objects.bulk_create(
+        [
+            Importer(
+                legal_name=f"{name} {n:05d} Ltd.",
+                bn9=bn9(n),
+                status="active",
+                address_line1="1 Bench Street",
+                city="Toronto",
+                province="ON",
+                postal_code="M5H 1A1",
+            )
+            for n in range(count)
+        ],
+        batch_size=5000,
+    )
+    importers = Importer.objects.filter(bn9__in=[bn9(n) for n in range(count)]).order_by("bn9")
+    ProgramAccount.objects.bulk_create(
+        [
+            ProgramAccount(importer_id=pk, bn15=f"{number}RM0001")
+            for pk, number in importers.values_list("id", "bn9")
+        ],
+        batch_size=5000,
+    )
+    return list(
+        ProgramAccount.objects.filter(importer__in=importers)
+        .order_by("importer__bn9")
+        .values_list("id", flat=True)
+    )
