@@ -14,6 +14,9 @@ from tests.factories import ImporterFactory, MembershipFactory, ProgramAccountFa
 
 CHROMIUM = "/usr/bin/chromium"
 
+# The real-Celery-worker fixture (`worker_queue`) of the integration tests.
+pytest_plugins = ["tests.worker"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_and_quiet(settings) -> None:

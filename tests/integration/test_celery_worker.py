@@ -5,41 +5,16 @@ own queue so parallel test processes sharing one Redis never take each other's t
 """
 
 import time
-import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError
 
 from carm_portal.celery import app
 from clients.models import OnboardingStep
 from clients.tasks import refresh_all_checklists
 from tests.factories import ImporterFactory, PortalUserFactory
+from tests.worker import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def worker_queue():
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
-    ):
-        yield queue
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except (
-            OperationalError
-        ):  # SQLite's shared in-memory test database: table locked by the worker
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def test_worker_rederives_checklists_sent_through_the_broker(worker_queue, settings):

@@ -6,40 +6,16 @@ queue in production).
 """
 
 import time
-import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError
 
-from carm_portal.celery import app
 from statements import reconcile
 from statements.models import ReconciliationRun, Statement
 from statements.tasks import heavy_reconcile_runs, heavy_reconcile_statement
 from tests.statements.test_reconcile import E, L, build, txn
+from tests.worker import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def worker_queue():
-    queue = f"test-reconcile-{uuid.uuid4().hex[:12]}"
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
-    ):
-        yield queue
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError:  # SQLite's shared test database, locked by the worker
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def _statement() -> Statement:

@@ -1,41 +1,15 @@
 """A large upload imported by a real Celery worker (in-process thread) through the broker."""
 
-import time
-import uuid
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError
 
-from carm_portal.celery import app
 from statements import importing
 from statements.models import ImportBatch, Statement
 from statements.tasks import heavy_import_batch
 from tests.statements.conftest import csv_text, statement_row
+from tests.worker import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def worker_queue():
-    queue = f"test-heavy-{uuid.uuid4().hex[:12]}"
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=10
-    ):
-        yield queue
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError:  # SQLite's shared test database, locked by the worker
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def test_the_worker_imports_an_uploaded_file(worker_queue, accounts, media):
