@@ -4,16 +4,15 @@ importer's checklist, in headless Chromium. Screenshots of each step go to var/s
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from clients.access import BrokerRole
 from clients.models import Importer, OnboardingStep, PortalUser
 from clients.onboarding import set_step_status
+from tests.browser.helpers import BROWSER_MARKS, shoot
 from tests.factories import (
     DEFAULT_PASSWORD,
     FinancialSecurityFactory,
@@ -23,19 +22,7 @@ from tests.factories import (
     UserFactory,
 )
 
-# serialized_rollback: the flush after a live-server test would otherwise drop the broker role
-# groups the data migration created, for the tests that run after this one.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import Page, expect
@@ -24,6 +22,7 @@ from clients.models import Importer, Membership, OnboardingStep, OnboardingWizar
 from delegation.models import Delegation
 from payments.models import FinancialSecurity
 from statements.billing import cbsa_today
+from tests.browser.helpers import BROWSER_MARKS, shoot
 from tests.factories import (
     DEFAULT_PASSWORD,
     ImporterFactory,
@@ -32,19 +31,7 @@ from tests.factories import (
     UserFactory,
 )
 
-# serialized_rollback: the flush after a live-server test would otherwise drop the broker role
-# groups the data migration created, for the tests that run after this one.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
-
-SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
