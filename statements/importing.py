@@ -47,11 +47,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import (
-    DEFAULT_DB_ALIAS,
     DatabaseError,
     IntegrityError,
     connection,
-    connections,
     transaction,
 )
 from django.db.models import Q
@@ -60,6 +58,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import get_history_manager_for_model
 
+from carm_portal.progress import SideWriter
 from clients import access
 from clients.access import Perm
 from clients.models import ProgramAccount
@@ -82,7 +81,6 @@ log = logging.getLogger(__name__)
 Kind = ImportBatch.Kind
 FLUSH_ROWS = 10_000  # rows held before they are written (without COPY): the memory bound
 ID_BLOCK = 256  # statement ids reserved from the sequence at a time (PostgreSQL)
-PROGRESS_EVERY_SECONDS = 0.5
 MAX_REFERENCE = 64
 MAX_VALUE_SHOWN = 80
 MAX_UNKNOWN_ACCOUNTS = 200
@@ -611,44 +609,29 @@ def _columns_of(model: type, names: Iterable[str]) -> list[str]:
 class Progress:
     """Writes how far an import has read onto its batch row, where the batch page reads it.
 
-    The import runs in one transaction, so its own writes are invisible until it commits. On
-    PostgreSQL progress therefore goes through a second connection in autocommit; elsewhere (SQLite
-    allows one writer at a time) it is written only when the import ends.
+    The import runs in one transaction, so the writes go through ``carm_portal.progress`` (a side
+    connection on PostgreSQL; elsewhere only the outcome is written, when the import ends).
     """
 
-    def __init__(self, batch: ImportBatch, *, live: bool):
+    def __init__(self, batch: ImportBatch):
         self.batch_id = batch.pk
-        self.live = live
-        self.last = 0.0
-        self._connection = None
+        self._side = SideWriter(what=f"import batch {batch.pk}")
         table = connection.ops.quote_name(ImportBatch._meta.db_table)
         self.sql = f"UPDATE {table} SET phase = %s, bytes_read = %s, row_count = %s WHERE id = %s"  # noqa: S608
 
     @classmethod
     def for_batch(cls, batch: ImportBatch) -> Progress:
-        live = connection.vendor == "postgresql" and not connection.in_atomic_block
-        return cls(batch, live=live)
+        return cls(batch)
+
+    @property
+    def live(self) -> bool:
+        return self._side.live
 
     def update(self, *, phase: str, bytes_read: int, rows: int, force: bool = False) -> None:
-        if not self.live:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < PROGRESS_EVERY_SECONDS:
-            return
-        self.last = now
-        try:
-            if self._connection is None:
-                self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
-            with self._connection.cursor() as cursor:
-                cursor.execute(self.sql, [phase[:40], bytes_read, rows, self.batch_id])
-        except Exception:  # progress is a nicety: never fail an import over it
-            log.warning("Could not record import progress for batch %s", self.batch_id)
-            self.live = False
+        self._side.write(self.sql, [phase[:40], bytes_read, rows, self.batch_id], force=force)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._side.close()
 
 
 # --- The two importers -----------------------------------------------------------------------------

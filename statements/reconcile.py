@@ -73,7 +73,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,13 +80,14 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carm_portal.bulk import chunks, snapshot_history, update_rows
 from carm_portal.money import CENT, ZERO, from_cents, sum_cents, to_money
+from carm_portal.progress import SideWriter
 from clients.models import ProgramAccount
 from statements.models import (
     COMPONENTS,
@@ -118,7 +118,6 @@ POSTED_TYPES = (
 FLAGGED_TYPES = (StatementLine.LineType.INTEREST, StatementLine.LineType.PENALTY)
 OPENING = StatementLine.LineType.OPENING_BALANCE
 CHUNK_STATEMENTS = 2000  # statements per transaction (reconcile_statements) and per task
-PROGRESS_EVERY_SECONDS = 0.5
 WORK_MEM = "128MB"  # PostgreSQL sort memory for a run's transaction
 
 
@@ -1007,15 +1006,13 @@ def refresh_statement_status(statements: Iterable[Statement | int]) -> int:
 class _Progress:
     """Writes phase and percent onto the run rows where the statement page polls them.
 
-    The run works in one transaction, invisible until it commits; on PostgreSQL progress goes
-    through a second connection in autocommit (``statements/importing.py`` does the same for
-    imports). Elsewhere, or inside a caller's transaction, the outcome alone is written.
+    The run works in one transaction, invisible until it commits, so the writes go through
+    ``carm_portal.progress`` (a side connection on PostgreSQL; elsewhere, or inside a caller's
+    transaction, the outcome alone is written).
     """
 
-    def __init__(self, run_ids: list[int], *, live: bool):
-        self.live = live
-        self.last = 0.0
-        self._connection = None
+    def __init__(self, run_ids: list[int]):
+        self._side = SideWriter(what=f"reconciliation runs {run_ids[:5]}")
         self.narrow(run_ids)
 
     def narrow(self, run_ids: list[int]) -> None:
@@ -1029,29 +1026,17 @@ class _Progress:
 
     @classmethod
     def for_runs(cls, run_ids: list[int]) -> _Progress:
-        live = connection.vendor == "postgresql" and not connection.in_atomic_block
-        return cls(run_ids, live=live)
+        return cls(run_ids)
+
+    @property
+    def live(self) -> bool:
+        return self._side.live
 
     def update(self, phase: str, percent: int, *, force: bool = False) -> None:
-        if not self.live:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < PROGRESS_EVERY_SECONDS:
-            return
-        self.last = now
-        try:
-            if self._connection is None:
-                self._connection = connections.create_connection(DEFAULT_DB_ALIAS)
-            with self._connection.cursor() as cursor:
-                cursor.execute(self.sql, [phase[:60], percent, *self.run_ids])
-        except Exception:  # progress is a nicety: never fail a run over it
-            log.warning("Could not record reconciliation progress for runs %s", self.run_ids[:5])
-            self.live = False
+        self._side.write(self.sql, [phase[:60], percent, *self.run_ids], force=force)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self._side.close()
 
 
 # --- Reading a run back (the command, tests) ----------------------------------------------------

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
+from carm_portal import progress as progress_module
 from statements import importing
 from statements.models import ImportBatch
 from tests.factories import ImporterFactory, ProgramAccountFactory
@@ -22,7 +23,7 @@ pytestmark = [
 
 def test_the_page_sees_progress_before_the_import_commits(monkeypatch):
     ProgramAccountFactory(importer=ImporterFactory(bn9=ACCOUNT_A[:9]), bn15=ACCOUNT_A)
-    monkeypatch.setattr(importing, "PROGRESS_EVERY_SECONDS", 0)
+    monkeypatch.setattr(progress_module, "EVERY_SECONDS", 0)
     content = csv_text(
         "statement", [statement_row(transaction_number=f"12345{i:09d}") for i in range(10_000)]
     ).encode()
