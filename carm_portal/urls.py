@@ -15,6 +15,7 @@ urlpatterns = [
     path("invitations/", include("clients.invitation_urls")),
     path("onboarding/", include("clients.wizard_urls")),
     path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("carm_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

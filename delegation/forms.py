@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
@@ -129,7 +130,8 @@ class RenewalConfirmForm(forms.Form):
 
 FINDING_CHOICES = [
     ("", _("Any finding")),
-    *[(k.value, kind_label(k.value)) for k in Kind if k != Kind.NO_DELEGATION],
+    # lazy: this list is built once, at import; each request shows the labels in its own language
+    *[(k.value, lazy(kind_label, str)(k.value)) for k in Kind if k != Kind.NO_DELEGATION],
 ]
 SORTS = [
     ("expiry", _("Expiry date, soonest first")),
