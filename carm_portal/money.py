@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import DecimalField, F, Sum
 from django.db.models.functions import Coalesce, Round
+from django.utils.translation import get_language
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -47,10 +48,40 @@ def ceil_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_CEILING)
 
 
-def format_money(value: Decimal | None) -> str:
-    """``$12,345.67`` (``-$5.00`` for a negative amount)."""
+# How each language writes an amount of Canadian dollars: English ``-$1,234.56``, Canadian French
+# ``-1 234,56 $`` (no-break spaces, so an amount never wraps; the same thousands separator as
+# Django's own French number format, so amounts and counts on a page agree).
+_STYLES: dict[str, tuple[str, str, str, str]] = {
+    # language: (thousands separator, decimal separator, before the digits, after the digits)
+    "en": (",", ".", "$", ""),
+    "fr": ("\xa0", ",", "", "\xa0$"),
+}
+
+
+def _style() -> tuple[str, str, str, str]:
+    """The active language's style; English when none is active (tasks, the shell)."""
+    language = (get_language() or "en").lower()
+    return _STYLES.get(language.split("-")[0], _STYLES["en"])
+
+
+def format_money(value: Decimal | int | str | None, *, places: int = 2) -> str:
+    """An amount for people, in the active language: ``$12,345.67`` in English, ``12 345,67 $``
+    in French (``-$5.00`` and ``-5,00 $`` for a negative amount; ``—`` for no amount).
+
+    Only for what people read: files other programs read (CSV exports) write plain ``1234.56``.
+    ``places=0`` rounds to the dollar (half up), for chart axes.
+    """
     if value is None:
         return "—"
     value = to_money(value)
+    if places != 2:
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    thousands, decimal, before, after = _style()
+    digits = f"{abs(value):,.{places}f}".translate({ord(","): thousands, ord("."): decimal})
     sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.2f}"
+    return f"{sign}{before}{digits}{after}"
+
+
+def format_money_whole(value: Decimal | int | str | None) -> str:
+    """``$23,000`` / ``23 000 $``: rounded to the dollar, for chart axis labels."""
+    return format_money(value, places=0)

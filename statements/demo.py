@@ -183,13 +183,14 @@ def add_differences(month: Month, role: int) -> None:
             first.number,
             2,
             first.released,
-            first.accounted + dt.timedelta(days=2),
+            # Accepted before the period closes (never after the 17th), so the statement
+            # charges it: the amendment after the 17th is importer 2's story.
+            min(first.accounted + dt.timedelta(days=2), month.period.end),
             first.reference,
             {**first.components, "gst": first.components["gst"] + Decimal("15.00")},
         )
-        if amended.accounted <= month.period.end:
-            month.entries.append(amended)
-            month.lines[0] = _line(amended, posted=amended.accounted)
+        month.entries.append(amended)
+        month.lines[0] = _line(amended, posted=amended.accounted)
         other = Cad(
             f"{other_asec()}{month.account[:4]}{month.period.end.month:02d}001",
             1,

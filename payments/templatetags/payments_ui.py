@@ -12,7 +12,7 @@ from typing import Any
 
 from django import template
 
-from carm_portal.money import format_money
+from carm_portal.money import format_money, format_money_whole
 from clients import access
 from clients.access import Perm
 from clients.models import Importer, ProgramAccount
@@ -38,14 +38,14 @@ SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
 
 @register.filter
 def money(value: Decimal | None) -> str:
-    """``{{ amount|money }}`` -> ``$12,345.67``."""
+    """``{{ amount|money }}`` -> ``$12,345.67`` (``12 345,67 $`` on a French page)."""
     return format_money(value)
 
 
 @register.filter
 def money_whole(value: Decimal | None) -> str:
-    """``$23,000``: chart axis labels, rounded to the dollar."""
-    return "—" if value is None else f"${value:,.0f}"
+    """``$23,000`` (``23 000 $`` in French): chart axis labels, rounded to the dollar."""
+    return format_money_whole(value)
 
 
 @register.simple_tag(takes_context=True)

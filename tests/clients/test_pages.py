@@ -822,7 +822,7 @@ def test_portal_user_roles_are_shown_with_badges(personas, client_for):
 
     html = client_for(personas.bam_a).get(importer.get_absolute_url()).content.decode()
 
-    assert '<span class="badge badge--role" title="Editor">EDITOR</span>' in html
+    assert '<span class="badge badge--role">Editor</span>' in html
     assert '<span class="badge badge--no">Pending</span>' in html
 
 
