@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from carm_portal import stored_text
 from clients.validators import normalize_bn9, normalize_bn15, validate_bn9, validate_bn15
 
 
@@ -311,6 +312,8 @@ class OnboardingStep(models.Model):
     summary = models.CharField(
         _("summary"), max_length=255, blank=True, help_text=_("Why the step has its status.")
     )
+    # The summary untranslated (carm_portal/stored_text.py), to show it in the reader's language.
+    summary_parts = models.JSONField(null=True, blank=True, editable=False)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     confirmed_by = models.ForeignKey(
@@ -332,6 +335,11 @@ class OnboardingStep(models.Model):
         return (
             f"{self.importer} · {self.step}. {self.get_step_display()}: {self.get_status_display()}"
         )
+
+    @property
+    def summary_text(self) -> str:
+        """The summary in the active language (the stored English for rows without parts)."""
+        return stored_text.show(self.summary_parts, self.summary)
 
 
 class Invitation(models.Model):

@@ -19,12 +19,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from carm_portal import stored_text as later
 from carm_portal.bulk import snapshot_history, update_rows
 from carm_portal.models import User
-from carm_portal.money import format_money
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from delegation.rules import DelegationFacts
 from payments.rules import SecurityFacts
@@ -39,72 +38,93 @@ RECOMMENDED_BAMS = 2
 @dataclass(frozen=True)
 class Derivation:
     status: str
-    summary: str
+    parts: later.Parts  # the summary untranslated (carm_portal/stored_text.py)
+
+    @property
+    def summary(self) -> str:
+        """The summary in the active language."""
+        return later.render(self.parts)
 
 
 def _bams(importer: Importer, people: list[PortalUser]) -> Derivation:
     bams = [p for p in people if p.ccp_role == PortalUser.CcpRole.BAM]
     ready = [p for p in bams if p.profile_created]
     if len(ready) >= RECOMMENDED_BAMS:
-        return Derivation(Status.DONE, _("%(n)d BAMs with a CCP profile.") % {"n": len(ready)})
+        return Derivation(
+            Status.DONE, later.gettext("%(n)d BAMs with a CCP profile.", {"n": len(ready)})
+        )
     if not bams:
-        return Derivation(Status.NOT_STARTED, _("No Business Account Manager recorded yet."))
+        return Derivation(
+            Status.NOT_STARTED, later.gettext("No Business Account Manager recorded yet.")
+        )
     if len(bams) < RECOMMENDED_BAMS:
         return Derivation(
             Status.IN_PROGRESS,
-            _("One BAM recorded; two are recommended (one for payments, one for customs)."),
+            later.gettext(
+                "One BAM recorded; two are recommended (one for payments, one for customs)."
+            ),
         )
     return Derivation(
         Status.IN_PROGRESS,
-        ngettext(
+        later.ngettext(
             "%(missing)d BAM has no CCP profile yet.",
             "%(missing)d BAMs have no CCP profile yet.",
             len(bams) - len(ready),
-        )
-        % {"missing": len(bams) - len(ready)},
+            {"missing": len(bams) - len(ready)},
+        ),
     )
 
 
 def _profiles(importer: Importer, people: list[PortalUser]) -> Derivation:
     if not people:
-        return Derivation(Status.NOT_STARTED, _("No portal users recorded yet."))
+        return Derivation(Status.NOT_STARTED, later.gettext("No portal users recorded yet."))
     ready = sum(1 for p in people if p.profile_created)
     if ready == len(people):
         return Derivation(
-            Status.DONE, _("All %(n)d portal users have a CCP profile.") % {"n": ready}
+            Status.DONE, later.gettext("All %(n)d portal users have a CCP profile.", {"n": ready})
         )
     return Derivation(
         Status.IN_PROGRESS,
-        _("%(ready)d of %(total)d portal users have a CCP profile.")
-        % {"ready": ready, "total": len(people)},
+        later.gettext(
+            "%(ready)d of %(total)d portal users have a CCP profile.",
+            {"ready": ready, "total": len(people)},
+        ),
     )
 
 
 def _business_information(importer: Importer, accounts: list[ProgramAccount]) -> Derivation:
     missing = []
     if not all([importer.legal_name, importer.address_line1, importer.city, importer.province]):
-        missing.append(_("the legal name and address"))
+        missing.append(later.gettext("the legal name and address"))
     if not importer.postal_code:
-        missing.append(_("the postal code"))
+        missing.append(later.gettext("the postal code"))
     if not any(a.status == ProgramAccount.Status.ACTIVE for a in accounts):
-        missing.append(_("an active RM program account"))
+        missing.append(later.gettext("an active RM program account"))
     if not missing:
         return Derivation(
-            Status.DONE, _("BN9, legal name and address, and an RM account are recorded.")
+            Status.DONE,
+            later.gettext("BN9, legal name and address, and an RM account are recorded."),
         )
-    return Derivation(Status.IN_PROGRESS, _("Missing: %(what)s.") % {"what": ", ".join(missing)})
+    return Derivation(
+        Status.IN_PROGRESS,
+        later.gettext("Missing: %(what)s.", {"what": later.concat(*missing, sep=", ")}),
+    )
 
 
 def _employee_access(importer: Importer, people: list[PortalUser]) -> Derivation:
     if not people:
-        return Derivation(Status.NOT_STARTED, _("No portal users recorded yet."))
+        return Derivation(Status.NOT_STARTED, later.gettext("No portal users recorded yet."))
     approved = sum(1 for p in people if p.access_approved)
     if approved == len(people):
-        return Derivation(Status.DONE, _("All %(n)d portal users are approved.") % {"n": approved})
+        return Derivation(
+            Status.DONE, later.gettext("All %(n)d portal users are approved.", {"n": approved})
+        )
     return Derivation(
         Status.IN_PROGRESS,
-        _("%(approved)d of %(total)d portal users have their access approved.")
-        % {"approved": approved, "total": len(people)},
+        later.gettext(
+            "%(approved)d of %(total)d portal users have their access approved.",
+            {"approved": approved, "total": len(people)},
+        ),
     )
 
 
@@ -131,35 +151,42 @@ def derive_broker_delegation(
         best = max(usable, key=lambda d: d.expiry_date)
         return Derivation(
             Status.DONE,
-            _("%(relationship)s with %(authority)s, valid until %(day)s.")
-            % {
-                "relationship": best.relationship,
-                "authority": best.authority,
-                "day": best.expiry_date,
-            },
+            later.gettext(
+                "%(relationship)s with %(authority)s, valid until %(day)s.",
+                {
+                    "relationship": best.relationship,
+                    "authority": best.authority,
+                    "day": later.date(best.expiry_date, iso=True),
+                },
+            ),
         )
     if any(d.expiry_date is None for d in active):
         return Derivation(
             Status.BLOCKED,
-            _(
+            later.gettext(
                 "Approved with a blank expiry date: the broker cannot access the account until the BAM enters one."
             ),
         )
     if active and all(d.expiry_date >= today for d in active):
         return Derivation(
             Status.IN_PROGRESS,
-            _("The delegation does not cover every active RM account; ask the BAM to widen it."),
+            later.gettext(
+                "The delegation does not cover every active RM account; ask the BAM to widen it."
+            ),
         )
     if by_status.get("requested") or by_status.get("pending"):
         return Derivation(
             Status.IN_PROGRESS,
-            _("Request sent; waiting for the importer's BAM to approve it in the CCP."),
+            later.gettext("Request sent; waiting for the importer's BAM to approve it in the CCP."),
         )
     if by_status.get("expired") or active:
         return Derivation(
-            Status.IN_PROGRESS, _("The delegation expired; the importer must grant access again.")
+            Status.IN_PROGRESS,
+            later.gettext("The delegation expired; the importer must grant access again."),
         )
-    return Derivation(Status.NOT_STARTED, _("No delegation to the broker on record yet."))
+    return Derivation(
+        Status.NOT_STARTED, later.gettext("No delegation to the broker on record yet.")
+    )
 
 
 def _broker_delegation(importer: Importer) -> Derivation:
@@ -203,33 +230,46 @@ def derive_financial_security(
         if len(in_force) == 1:
             s = in_force[0]
             if s.kind == "surety_bond":
-                text = _("Surety bond %(number)s of %(amount)s with %(surety)s") % {
-                    "number": s.bond_number or "—",
-                    "amount": format_money(s.amount),
-                    "surety": s.surety_company or "—",
-                }
+                what = later.gettext(
+                    "Surety bond %(number)s of %(amount)s with %(surety)s",
+                    {
+                        "number": s.bond_number or "—",
+                        "amount": later.money(s.amount),
+                        "surety": s.surety_company or "—",
+                    },
+                )
             else:
-                text = _("Cash deposit of %(amount)s") % {"amount": format_money(s.amount)}
+                what = later.gettext(
+                    "Cash deposit of %(amount)s", {"amount": later.money(s.amount)}
+                )
             if s.expiry_date:
-                text += ", " + _("in force until %(day)s.") % {"day": s.expiry_date}
+                until = later.gettext(
+                    "in force until %(day)s.", {"day": later.date(s.expiry_date, iso=True)}
+                )
             else:
-                text += ", " + _("in force.")
-            return Derivation(Status.DONE, text)
+                until = later.gettext("in force.")
+            return Derivation(Status.DONE, later.concat(what, until, sep=", "))
         return Derivation(
             Status.DONE,
-            _("Security in force on every RM account (%(n)d records).") % {"n": len(in_force)},
+            later.gettext(
+                "Security in force on every RM account (%(n)d records).", {"n": len(in_force)}
+            ),
         )
     pending = [s for s in securities if s.status == "pending"]
     if pending:
         return Derivation(
             Status.IN_PROGRESS,
-            _("Security submitted (%(what)s); waiting for CBSA to accept it.")
-            % {"what": pending[0].surety_company or _("cash deposit")},
+            later.gettext(
+                "Security submitted (%(what)s); waiting for CBSA to accept it.",
+                {"what": pending[0].surety_company or later.gettext("cash deposit")},
+            ),
         )
     if in_force:
         return Derivation(
             Status.IN_PROGRESS,
-            _("No security in force yet on %(accounts)s.") % {"accounts": ", ".join(uncovered)},
+            later.gettext(
+                "No security in force yet on %(accounts)s.", {"accounts": ", ".join(uncovered)}
+            ),
         )
     ended = [
         s
@@ -241,9 +281,14 @@ def derive_financial_security(
         last = max(s.expiry_date for s in ended)
         return Derivation(
             Status.IN_PROGRESS,
-            _("The security expired on %(day)s: post a new bond or cash deposit.") % {"day": last},
+            later.gettext(
+                "The security expired on %(day)s: post a new bond or cash deposit.",
+                {"day": later.date(last, iso=True)},
+            ),
         )
-    return Derivation(Status.NOT_STARTED, _("No surety bond or cash deposit recorded yet."))
+    return Derivation(
+        Status.NOT_STARTED, later.gettext("No surety bond or cash deposit recorded yet.")
+    )
 
 
 def _financial_security(importer: Importer) -> Derivation:
@@ -281,7 +326,7 @@ DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
 }
 
 MANUAL_SUMMARY = {
-    Step.REGISTRATION: gettext_lazy(
+    Step.REGISTRATION: later.gettext(
         "Confirmed by a person once the business is registered in the CCP."
     ),
 }
@@ -292,15 +337,25 @@ def is_derived(step: int) -> bool:
 
 
 def resolve(step: OnboardingStep, derivation: Derivation | None) -> None:
-    """Set ``step.status``/``summary``/``derived`` from the derivation and any manual status."""
+    """Set ``step.status``/``summary``/``derived`` from the derivation and any manual status.
+
+    ``summary`` keeps the English text (history, emails, API); ``summary_parts`` the sentence
+    untranslated, so pages show it in the reader's language (``OnboardingStep.summary_text``).
+    """
     if step.manual_status == Status.BLOCKED:
         step.status, step.derived = Status.BLOCKED, False
-        step.summary = step.note[:255] if step.note else str(_("Blocked."))
+        parts = step.note[:255] if step.note else later.gettext("Blocked.")
     elif derivation is not None:
-        step.status, step.summary, step.derived = derivation.status, derivation.summary, True
+        step.status, parts, step.derived = derivation.status, derivation.parts, True
     else:
         step.status = step.manual_status or Status.NOT_STARTED
-        step.summary, step.derived = str(MANUAL_SUMMARY.get(step.step, "")), False
+        parts, step.derived = MANUAL_SUMMARY.get(step.step), False
+    step.summary, step.summary_parts = later.render_stored(parts)[:255], parts
+
+
+def _written(step: OnboardingStep) -> tuple[object, ...]:
+    """What a refresh writes: compared before and after, so unchanged rows are not touched."""
+    return (step.status, step.summary, step.summary_parts, step.derived)
 
 
 def _with_checklist_data(importers: Iterable[Importer] | None = None):
@@ -348,12 +403,12 @@ def _refresh_batch(importers: QuerySet[Importer]) -> int:
         existing = {s.step: s for s in importer.onboarding_steps.all()}
         for step_no in Step.values:
             row = existing.get(step_no) or OnboardingStep(importer=importer, step=step_no)
-            before = (row.status, row.summary, row.derived)
+            before = _written(row)
             deriver = DERIVERS.get(step_no)
             resolve(row, deriver(importer) if deriver else None)
             if row.pk is None:
                 to_create.append(row)
-            elif before != (row.status, row.summary, row.derived):
+            elif before != _written(row):
                 row.updated_at = now
                 to_update.append(row)
     # Batched, with history rows for each change (ids come back from the insert, so
@@ -364,7 +419,7 @@ def _refresh_batch(importers: QuerySet[Importer]) -> int:
         bulk_update_with_history(
             to_update,
             OnboardingStep,
-            ["status", "summary", "derived", "updated_at"],
+            ["status", "summary", "summary_parts", "derived", "updated_at"],
             batch_size=1000,
         )
     return len(to_create) + len(to_update)
@@ -385,12 +440,18 @@ def apply_derivations(
     seen: set[int] = set()
     for row in rows.filter(step=step):
         seen.add(row.importer_id)
-        before = (row.status, row.summary, row.derived)
+        before = _written(row)
         resolve(row, derivations[row.importer_id])
-        if before != (row.status, row.summary, row.derived):
-            changed.append((row.status, row.summary, row.derived, now, row.pk))
+        if before != _written(row):
+            changed.append(
+                (row.status, row.summary, later.dumps(row.summary_parts), row.derived, now, row.pk)
+            )
     if changed:
-        update_rows(OnboardingStep, ["status", "summary", "derived", "updated_at"], changed)
+        update_rows(
+            OnboardingStep,
+            ["status", "summary", "summary_parts", "derived", "updated_at"],
+            changed,
+        )
         snapshot_history(
             OnboardingStep.objects.filter(step=step, updated_at=now), history_type="~", when=now
         )

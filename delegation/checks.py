@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import chunks, snapshot_history
 from clients.models import Importer, OnboardingStep, ProgramAccount
@@ -160,6 +161,7 @@ ALERT_COLUMNS = [
     "kind",
     "severity",
     "message",
+    "message_parts",
     "expiry_date",
     "key",
     "raised_on",
@@ -217,7 +219,8 @@ def run_delegation_checks(
             f.delegation_id,
             f.kind,
             f.severity,
-            f.message,
+            later.render_stored(f.parts),
+            later.dumps(f.parts),
             f.expiry_date,
             key,
             today,

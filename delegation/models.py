@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from carm_portal import stored_text
 from clients.models import Importer, ProgramAccount
 
 
@@ -130,6 +131,8 @@ class DelegationAlert(models.Model):
     kind = models.CharField(_("finding"), max_length=32)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
     message = models.TextField(_("message"))
+    # The sentence untranslated (carm_portal/stored_text.py), to show it in the reader's language.
+    message_parts = models.JSONField(null=True, blank=True, editable=False)
     expiry_date = models.DateField(_("expiry date at the time"), null=True, blank=True)
     key = models.CharField(max_length=80)
     raised_on = models.DateField(_("raised on"))
@@ -152,6 +155,11 @@ class DelegationAlert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def message_text(self) -> str:
+        """The sentence in the active language (the stored English for rows without parts)."""
+        return stored_text.show(self.message_parts, self.message)
 
 
 class RenewalRequest(models.Model):

@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
+from carm_portal import stored_text as later
 from statements.billing import previous_business_day
 
 ACTIVE = "active"
@@ -109,6 +109,11 @@ class Finding:
         return finding_message(self)
 
     @property
+    def parts(self) -> later.Parts:
+        """The sentence untranslated, stored next to ``message`` to be shown in any language."""
+        return finding_parts(self)
+
+    @property
     def label(self) -> str:
         return kind_label(self.kind)
 
@@ -117,10 +122,6 @@ class Finding:
         """Unique per importer: (delegation, kind, expiry date) — see DelegationAlert.key."""
         expiry = self.expiry_date.isoformat() if self.expiry_date else "blank"
         return f"{self.delegation_id or 'importer'}:{self.kind}:{expiry}"
-
-
-def _day(value: dt.date) -> str:
-    return date_format(value, "DATE_FORMAT")
 
 
 def notice_day(expiry: dt.date, days_before: int) -> dt.date:
@@ -211,56 +212,67 @@ def evaluate(
 
 
 def finding_message(f: Finding) -> str:
+    """The finding's sentence in the active language."""
+    return later.render(finding_parts(f))
+
+
+def finding_parts(f: Finding) -> later.Parts:
+    """The sentence untranslated, as stored with an alert (see ``carm_portal/stored_text.py``)."""
     family = kind_family(f.kind)
     if family == Kind.PENDING_TOO_LONG:
         (waited,) = f.details
-        return ngettext(
+        return later.ngettext(
             "Requested %(days)d day ago and still not approved: ask the importer's BAM to approve "
             "it in the CCP under “Manage pending third party requests”, with an expiry date.",
             "Requested %(days)d days ago and still not approved: ask the importer's BAM to approve "
             "it in the CCP under “Manage pending third party requests”, with an expiry date.",
             waited,
-        ) % {"days": waited}
+            {"days": waited},
+        )
     if family == Kind.BLANK_EXPIRY:
-        return _(
+        return later.gettext(
             "The expiry date was left blank in the CCP, and the broker cannot access accounts "
             "with a blank expiry date. Ask the importer's BAM to enter one."
         )
     if family == Kind.EXPIRED:
-        return _(
+        return later.gettext(
             "Expired on %(day)s: the broker can no longer file or pay for this importer. Ask the "
-            "importer's BAM to grant access again with a new expiry date."
-        ) % {"day": _day(f.expiry_date)}
+            "importer's BAM to grant access again with a new expiry date.",
+            {"day": later.date(f.expiry_date)},
+        )
     if family == Kind.EXPIRES_SOON:
         (left,) = f.details
-        return ngettext(
+        return later.ngettext(
             "Expires on %(day)s (%(left)d day left). Ask the importer's BAM to extend it in the "
             "CCP before then.",
             "Expires on %(day)s (%(left)d days left). Ask the importer's BAM to extend it in the "
             "CCP before then.",
             left,
-        ) % {"day": _day(f.expiry_date), "left": left}
+            {"day": later.date(f.expiry_date), "left": left},
+        )
     if family == Kind.PMR_MISSING_ACCOUNT:
-        return ngettext(
+        return later.ngettext(
             "The PMR does not cover program account %(accounts)s: the broker cannot act on it. "
             "Ask the BAM to add it, or to switch to a BMR.",
             "The PMR does not cover program accounts %(accounts)s: the broker cannot act on them. "
             "Ask the BAM to add them, or to switch to a BMR.",
             len(f.details),
-        ) % {"accounts": ", ".join(f.details)}
+            {"accounts": ", ".join(f.details)},
+        )
     if family == Kind.PPAM_NEEDS_PBAM:
-        return _(
+        return later.gettext(
             "The delegated authority is pPAM (one program account); the broker needs pBAM to make "
             "payments and see statements for the whole business. Ask the BAM to change it."
         )
     if family == Kind.LIMITED:
         relationship, authority = f.details
-        return _(
+        return later.gettext(
             "%(relationship)s with %(authority)s is narrower than the recommended BMR with pBAM: "
-            "accounts opened later will not be covered."
-        ) % {"relationship": relationship, "authority": authority}
+            "accounts opened later will not be covered.",
+            {"relationship": relationship, "authority": authority},
+        )
     if family == Kind.NO_DELEGATION:
-        return _(
+        return later.gettext(
             "No delegation to the broker is on record for this active client: the broker cannot "
             "file or pay for it. Send a third-party request in the CCP and ask the BAM to approve "
             "it (BMR, pBAM, with an expiry date)."

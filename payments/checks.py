@@ -23,9 +23,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import snapshot_history
 from clients.models import Importer, OnboardingStep, ProgramAccount
@@ -91,6 +92,7 @@ ALERT_COLUMNS = [
     "kind",
     "severity",
     "message",
+    "message_parts",
     "key",
     "deadline",
     "amount",
@@ -140,7 +142,8 @@ def record_findings(
             f.security_id,
             f.kind.value,
             f.severity.value,
-            f.message,
+            later.render_stored(f.parts),
+            later.dumps(f.parts),
             key,
             f.deadline,
             f.amount,
@@ -195,7 +198,10 @@ def load_pending_payments(importer_ids: Collection[int] | None) -> list[PaymentF
     )
     if importer_ids is not None:
         payments = payments.filter(importer_id__in=list(importer_ids))
-    labels = dict(Payment.Method.choices)
+    with translation.override(
+        None
+    ):  # the untranslated labels: the alert translates them when shown
+        labels = {value: str(label) for value, label in Payment.Method.choices}
     return [
         PaymentFacts(
             id=pk,
@@ -204,7 +210,7 @@ def load_pending_payments(importer_ids: Collection[int] | None) -> list[PaymentF
             amount=amount,
             method=method,
             paid_on=paid_on,
-            method_label=str(labels.get(method, method)).lower(),
+            method_label=labels.get(method, method),
         )
         for pk, importer_id, account_id, amount, method, paid_on in payments.values_list(
             "id", "importer_id", "program_account_id", "amount", "method", "paid_on"

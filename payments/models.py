@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from carm_portal import stored_text
 from clients.models import Importer, ProgramAccount
 from statements.models import Statement, StatementLine
 
@@ -434,6 +435,8 @@ class PaymentAlert(models.Model):
     kind = models.CharField(_("finding"), max_length=32)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
     message = models.TextField(_("message"))
+    # The sentence untranslated (carm_portal/stored_text.py), to show it in the reader's language.
+    message_parts = models.JSONField(null=True, blank=True, editable=False)
     key = models.CharField(max_length=100)
     deadline = models.DateField(_("date at the time"), null=True, blank=True)
     amount = money(_("amount at the time"), null=True, blank=True)
@@ -463,3 +466,8 @@ class PaymentAlert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def message_text(self) -> str:
+        """The sentence in the active language (the stored English for rows without parts)."""
+        return stored_text.show(self.message_parts, self.message)

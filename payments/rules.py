@@ -24,10 +24,10 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from carm_portal.money import ZERO, ceil_cents, format_money
+from carm_portal import stored_text as later
+from carm_portal.money import ZERO, ceil_cents
 from statements.billing import add_business_days, add_weekdays
 
 SURETY_BOND = "surety_bond"
@@ -128,7 +128,7 @@ class PaymentFacts:
     amount: Decimal
     method: str
     paid_on: dt.date
-    method_label: str = ""
+    method_label: str = ""  # the choice label untranslated: the alert translates it when shown
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,11 @@ class Finding:
     def message(self) -> str:
         """The sentence a clerk can act on, built only when shown or stored."""
         return finding_message(self)
+
+    @property
+    def parts(self) -> later.Parts:
+        """The sentence untranslated, stored next to ``message`` to be shown in any language."""
+        return finding_parts(self)
 
     @property
     def label(self) -> str:
@@ -460,110 +465,112 @@ def security_findings(
 
 # --- Sentences -----------------------------------------------------------------------------------
 
-KIND_NAMES = {SURETY_BOND: gettext_lazy("surety bond"), CASH_DEPOSIT: gettext_lazy("cash deposit")}
+KIND_NAMES = {SURETY_BOND: gettext_noop("surety bond"), CASH_DEPOSIT: gettext_noop("cash deposit")}
 
 
-def _day(value: dt.date) -> str:
-    return value.isoformat()
+def _day(value: dt.date) -> later.Parts:
+    return later.date(value, iso=True)
 
 
 def finding_message(f: Finding) -> str:
+    """The finding's sentence in the active language."""
+    return later.render(finding_parts(f))
+
+
+def finding_parts(f: Finding) -> later.Parts:
+    """The sentence untranslated, as stored with an alert (see ``carm_portal/stored_text.py``)."""
     d = f.details
-    amount = format_money(f.amount)
+    amount = later.money(f.amount)
     if f.kind in (Kind.DUE_SOON, Kind.DUE_TODAY, Kind.OVERDUE, Kind.ARREARS):
-        where = _("Statement of %(day)s (%(bn15)s)") % {"day": _day(d[1]), "bn15": d[0]}
+        where = later.gettext("Statement of %(day)s (%(bn15)s)", {"day": _day(d[1]), "bn15": d[0]})
         if f.kind == Kind.DUE_SOON:
-            return (
-                where
-                + ": "
-                + ngettext(
-                    "%(amount)s is due on %(due)s, in %(n)d weekday.",
-                    "%(amount)s is due on %(due)s, in %(n)d weekdays.",
-                    d[2],
-                )
-                % {"amount": amount, "due": _day(f.deadline), "n": d[2]}
+            what = later.ngettext(
+                "%(amount)s is due on %(due)s, in %(n)d weekday.",
+                "%(amount)s is due on %(due)s, in %(n)d weekdays.",
+                d[2],
+                {"amount": amount, "due": _day(f.deadline), "n": d[2]},
             )
-        if f.kind == Kind.DUE_TODAY:
-            return (
-                where
-                + ": "
-                + _(
-                    "%(amount)s is due today. Electronic payments count until 23:59 Eastern; a "
-                    "cheque must arrive by 16:00."
-                )
-                % {"amount": amount}
+        elif f.kind == Kind.DUE_TODAY:
+            what = later.gettext(
+                "%(amount)s is due today. Electronic payments count until 23:59 Eastern; a "
+                "cheque must arrive by 16:00.",
+                {"amount": amount},
             )
-        if f.kind == Kind.OVERDUE:
-            return (
-                where
-                + ": "
-                + ngettext(
-                    "%(amount)s was due on %(due)s (%(n)d day overdue). Interest runs and a "
-                    "late-payment penalty may apply.",
-                    "%(amount)s was due on %(due)s (%(n)d days overdue). Interest runs and a "
-                    "late-payment penalty may apply.",
-                    d[2],
-                )
-                % {"amount": amount, "due": _day(f.deadline), "n": d[2]}
+        elif f.kind == Kind.OVERDUE:
+            what = later.ngettext(
+                "%(amount)s was due on %(due)s (%(n)d day overdue). Interest runs and a "
+                "late-payment penalty may apply.",
+                "%(amount)s was due on %(due)s (%(n)d days overdue). Interest runs and a "
+                "late-payment penalty may apply.",
+                d[2],
+                {"amount": amount, "due": _day(f.deadline), "n": d[2]},
             )
-        return (
-            where
-            + ": "
-            + _(
+        else:
+            what = later.gettext(
                 "%(amount)s unpaid %(n)d days after its due date. CBSA sends a notice of arrears "
-                "and the CRA may collect it."
+                "and the CRA may collect it.",
+                {"amount": amount, "n": d[2]},
             )
-            % {"amount": amount, "n": d[2]}
-        )
+        return later.concat(where, what, sep=": ")
     if f.kind == Kind.NOT_POSTED:
-        return _(
+        return later.gettext(
             "The payment of %(amount)s by %(method)s on %(day)s is on no statement yet and "
-            "should have posted by %(expected)s: check that it reached CBSA."
-        ) % {"amount": amount, "method": d[0], "day": _day(d[1]), "expected": _day(f.deadline)}
+            "should have posted by %(expected)s: check that it reached CBSA.",
+            {
+                "amount": amount,
+                "method": later.lowercase(later.gettext(str(d[0]))),
+                "day": _day(d[1]),
+                "expected": _day(f.deadline),
+            },
+        )
     if f.kind == Kind.NO_SECURITY:
-        return _(
+        return later.gettext(
             "%(bn15)s has no financial security in force, so goods cannot be released before "
-            "payment. Post a surety bond of %(bond)s or a cash deposit of %(cash)s."
-        ) % {"bn15": d[0], "bond": format_money(d[1]), "cash": format_money(d[2])}
+            "payment. Post a surety bond of %(bond)s or a cash deposit of %(cash)s.",
+            {"bn15": d[0], "bond": later.money(d[1]), "cash": later.money(d[2])},
+        )
     if f.kind == Kind.INSUFFICIENT:
-        return _(
+        return later.gettext(
             "%(bn15)s: the security in force (%(posted)s) is less than the %(required)s CBSA "
-            "requires as a %(kind)s. Top it up by %(shortfall)s."
-        ) % {
-            "bn15": d[0],
-            "posted": format_money(d[1]),
-            "required": format_money(d[2]),
-            "kind": KIND_NAMES[d[3]],
-            "shortfall": amount,
-        }
+            "requires as a %(kind)s. Top it up by %(shortfall)s.",
+            {
+                "bn15": d[0],
+                "posted": later.money(d[1]),
+                "required": later.money(d[2]),
+                "kind": later.gettext(KIND_NAMES[d[3]]),
+                "shortfall": amount,
+            },
+        )
     if f.kind == Kind.BOND_EXPIRING:
-        return ngettext(
+        return later.ngettext(
             "Surety bond %(number)s (%(surety)s) on %(bn15)s expires on %(day)s, in %(n)d day: "
             "renew it with the surety.",
             "Surety bond %(number)s (%(surety)s) on %(bn15)s expires on %(day)s, in %(n)d days: "
             "renew it with the surety.",
             d[3],
-        ) % {
-            "number": d[1] or "—",
-            "surety": d[2] or "—",
-            "bn15": d[0],
-            "day": _day(f.deadline),
-            "n": d[3],
-        }
+            {
+                "number": d[1] or "—",
+                "surety": d[2] or "—",
+                "bn15": d[0],
+                "day": _day(f.deadline),
+                "n": d[3],
+            },
+        )
     if f.kind == Kind.ANNUAL_TOP_UP:
-        return _(
+        return later.gettext(
             "Annual review of %(review)s: %(bn15)s needs %(required)s as a %(kind)s and "
             "%(posted)s is posted. Top up by %(shortfall)s before %(deadline)s or lose release "
-            "prior to payment."
-        ) % {
-            "review": _day(d[1]),
-            "bn15": d[0],
-            "required": format_money(d[2]),
-            "posted": format_money(d[3]),
-            "kind": KIND_NAMES[d[4]],
-            "shortfall": amount,
-            "deadline": _day(f.deadline),
-        }
+            "prior to payment.",
+            {
+                "review": _day(d[1]),
+                "bn15": d[0],
+                "required": later.money(d[2]),
+                "posted": later.money(d[3]),
+                "kind": later.gettext(KIND_NAMES[d[4]]),
+                "shortfall": amount,
+                "deadline": _day(f.deadline),
+            },
+        )
     return f.kind
 
 
