@@ -956,9 +956,12 @@ def _apply_statement_status(changes: dict[str, list[int]], *, now: dt.datetime) 
     changed = 0
     for status, ids in changes.items():
         if ids:
-            changed += Statement.objects.filter(pk__in=ids).update(status=status, updated_at=now)
+            # Checked again in the UPDATE itself: a payment refresh may have marked one paid
+            # since the ids were read, and paid belongs to the payments app.
+            updated = Statement.objects.filter(pk__in=ids).exclude(status=Statement.Status.PAID)
+            changed += updated.update(status=status, updated_at=now)
             snapshot_history(
-                Statement.objects.filter(pk__in=ids),
+                Statement.objects.filter(pk__in=ids, status=status),
                 history_type="~",
                 when=now,
                 reason="Reconciliation",

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from statements import reconcile
 from statements.importing import import_path
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
 from statements.reconcile import clean_tolerance, current_run, reconcile_statement
@@ -568,3 +569,25 @@ def test_the_summary_equals_a_recount_of_the_items():
     run = reconcile_statement(statement=build(lines, entries))
     assert run.summary == _summaries([run.pk])[run.pk]
     assert sum(v["count"] for v in run.summary.values()) == run.item_count == 6
+
+
+def test_a_statement_paid_meanwhile_stays_paid():
+    """The status change re-checks "not paid" in its UPDATE: a payment refresh may have marked the
+    statement paid after the engine read which statements to change."""
+    from django.utils import timezone
+
+    from tests.factories import StatementFactory
+
+    paid = StatementFactory(status=Statement.Status.PAID)
+    open_ = StatementFactory(status=Statement.Status.OPEN)
+
+    changed = reconcile._apply_statement_status(
+        {Statement.Status.RECONCILED: [paid.pk, open_.pk]}, now=timezone.now()
+    )
+
+    assert changed == 1
+    paid.refresh_from_db()
+    open_.refresh_from_db()
+    assert (paid.status, open_.status) == ("paid", "reconciled")
+    assert open_.history.filter(history_change_reason="Reconciliation").exists()
+    assert not paid.history.filter(history_change_reason="Reconciliation").exists()
