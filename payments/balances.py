@@ -163,9 +163,10 @@ def sync_paid_status(statement_ids: Collection[int], *, now: dt.datetime) -> tup
     * ``open`` or ``reconciled`` -> ``paid`` when paid in full (``paid_in_full``): our cleared
       payments and those in transit cover what it billed, as the worklists count it;
     * ``paid`` -> ``open`` when it no longer is: an allocation removed or moved, a payment
-      returned. Always ``open``, never ``reconciled``: the reconciliation engine
-      (``statements/reconcile.py``) owns ``open`` <-> ``reconciled`` and never touches ``paid``;
-      it sets ``reconciled`` again on its next run of the statement. Payments own ``paid``.
+      returned. Payments own ``paid``; the reconciliation engine (``statements/reconcile.py``)
+      owns ``open`` <-> ``reconciled`` and never touches ``paid``, so a reopened statement is
+      handed straight to ``refresh_statement_status``, which makes it ``reconciled`` again when
+      its current run is clean (rather than leaving it ``open`` until its next run).
 
     Set-based: one ``UPDATE … WHERE id IN (SELECT …)`` per direction and one ``INSERT … SELECT``
     history snapshot each, whatever the number of statements. ``updated_at`` is set to ``now``,
@@ -200,6 +201,14 @@ def sync_paid_status(statement_ids: Collection[int], *, now: dt.datetime) -> tup
                 reason=str(reason),
             )
         counts.append(changed)
+    if counts[1]:
+        from statements.reconcile import refresh_statement_status
+
+        refresh_statement_status(
+            statements.filter(status=Statement.Status.OPEN, updated_at=now).values_list(
+                "pk", flat=True
+            )
+        )
     return counts[0], counts[1]
 
 

@@ -15,7 +15,12 @@ from payments.models import Payment
 from payments.records import record_payment, set_payment_status
 from statements.models import Statement
 from statements.signals import statements_imported
-from tests.factories import ImportBatchFactory, ProgramAccountFactory, StatementLineFactory
+from tests.factories import (
+    ImportBatchFactory,
+    ProgramAccountFactory,
+    ReconciliationRunFactory,
+    StatementLineFactory,
+)
 from tests.payments.conftest import D, account_of, make_statement
 
 pytestmark = pytest.mark.django_db
@@ -126,8 +131,20 @@ def test_a_reconciled_statement_becomes_paid_and_reopens_as_open_not_reconciled(
 
     set_payment_status(payment=payment, status=Payment.Status.RETURNED, by=None)
 
-    # Reconciliation sets "reconciled" again on its next run: payments only ever leave to "open".
+    # No clean current run: payments leave it "open" for reconciliation to decide.
     assert status_of(statement) == [Statement.Status.OPEN]
+
+
+def test_a_reopened_statement_with_a_clean_current_run_is_reconciled_again():
+    account = ProgramAccountFactory()
+    statement = make_statement(account, OCT, "100.00")
+    ReconciliationRunFactory(statement=statement, balance_ok=True)  # no open exception
+    payment = pay(account, "100.00")
+    assert status_of(statement) == [Statement.Status.PAID]
+
+    set_payment_status(payment=payment, status=Payment.Status.RETURNED, by=None)
+
+    assert status_of(statement) == [Statement.Status.RECONCILED]
 
 
 def test_a_statement_with_nothing_to_pay_is_not_paid():
