@@ -14,7 +14,6 @@ from typing import Any
 
 import django_filters
 from django.conf import settings
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -340,22 +339,7 @@ class ImportBatchViewSet(
         kind = serializer.validated_data["kind"]
         upload = serializer.validated_data["file"]
         try:
-            if upload.size <= settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES:
-                result = importing.import_stream(
-                    kind=kind,
-                    stream=importing.unwrap_file(upload),
-                    file_name=upload.name,
-                    user=request.user,
-                )
-                if result.already_imported:
-                    raise importing.AlreadyImported(result.batch)
-                batch = result.batch
-            else:
-                batch = importing.receive_upload(kind=kind, upload=upload, user=request.user)
-                from statements.tasks import heavy_import_batch
-
-                batch_id = batch.pk
-                transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
+            batch, _queued = importing.import_upload(kind=kind, upload=upload, user=request.user)
         except importing.AlreadyImported as exc:
             data = self.get_serializer(exc.batch).data
             return Response(data, status=status.HTTP_200_OK)

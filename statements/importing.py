@@ -1612,6 +1612,30 @@ def receive_upload(*, kind: str, upload: UploadedFile, user: User | None) -> Imp
     return batch
 
 
+def import_upload(
+    *, kind: str, upload: UploadedFile, user: User | None
+) -> tuple[ImportBatch, bool]:
+    """Import an uploaded file now if it is small, else keep it and queue it for a worker on the
+    ``heavy`` queue (after the request's transaction commits): a page or API call must not hold a
+    web worker for a million-line file. Returns the batch and whether it was queued.
+
+    Raises ``AlreadyImported`` (with the earlier batch) when the same file was imported before.
+    """
+    if upload.size <= settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES:
+        result = import_stream(
+            kind=kind, stream=unwrap_file(upload), file_name=upload.name, user=user
+        )
+        if result.already_imported:
+            raise AlreadyImported(result.batch)
+        return result.batch, False
+    batch = receive_upload(kind=kind, upload=upload, user=user)
+    from statements.tasks import heavy_import_batch
+
+    batch_id = batch.pk
+    transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
+    return batch, True
+
+
 def claim(batch_id: int) -> ImportBatch | None:
     """Take a queued batch (or one left running by a worker that died) for this worker, or None."""
     stale = timezone.now() - dt.timedelta(seconds=settings.STATEMENTS_IMPORT_STALE_SECONDS)

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -218,33 +217,20 @@ def upload(request: HttpRequest) -> HttpResponse:
         kind = form.cleaned_data["kind"]
         upload_file = form.cleaned_data["file"]
         try:
-            if upload_file.size <= settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES:
-                result = importing.import_stream(
-                    kind=kind,
-                    stream=importing.unwrap_file(upload_file),
-                    file_name=upload_file.name,
-                    user=request.user,
-                )
-                if result.already_imported:
-                    raise importing.AlreadyImported(result.batch)
-                batch = result.batch
-                if batch.status == ImportBatch.Status.ACCEPTED:
-                    messages.success(request, batch.message)
-                else:
-                    messages.error(request, batch.message)
-            else:
-                batch = importing.receive_upload(kind=kind, upload=upload_file, user=request.user)
-                from statements.tasks import heavy_import_batch
-
-                batch_id = batch.pk
-                transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
-                messages.info(
-                    request,
-                    _("The file is queued for import; this page follows its progress."),
-                )
+            batch, queued = importing.import_upload(
+                kind=kind, upload=upload_file, user=request.user
+            )
         except importing.AlreadyImported as exc:
             messages.warning(request, str(exc))
             return redirect(exc.batch)
+        if queued:
+            messages.info(
+                request, _("The file is queued for import; this page follows its progress.")
+            )
+        elif batch.status == ImportBatch.Status.ACCEPTED:
+            messages.success(request, batch.message)
+        else:
+            messages.error(request, batch.message)
         return redirect(batch)
     return render(
         request,
