@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -38,6 +39,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    # Saved by the footer's language switcher (carm_portal/user_language.py); emails sent by
+    # background jobs have no request to read a language from, so they use this one.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("For pages after signing in and for emails. Empty: the site default."),
+    )
     is_staff = models.BooleanField(
         _("staff status"), default=False, help_text=_("Can sign in to the Django admin.")
     )

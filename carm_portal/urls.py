@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from carm_portal import user_language
 from clients import views as client_views
 
 urlpatterns = [
@@ -15,7 +16,8 @@ urlpatterns = [
     path("invitations/", include("clients.invitation_urls")),
     path("onboarding/", include("clients.wizard_urls")),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, also saving a signed-in user's choice (carm_portal/user_language.py).
+    path("i18n/setlang/", user_language.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("carm_portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -343,8 +343,14 @@ def _state_refusal(current: str) -> str:
 # --- The email ------------------------------------------------------------------------------------
 
 
-def render_invitation_email(invitation: Invitation, token: str) -> EmailMultiAlternatives:
-    """Subject, text and HTML in the site language (English now; French when the catalogue is)."""
+def render_invitation_email(
+    invitation: Invitation, token: str, language: str | None = None
+) -> EmailMultiAlternatives:
+    """Subject, text and HTML in ``language``, else the active one.
+
+    The invited person has no account, so no saved language yet: the email goes in the language
+    of the page the inviter sent it from (``_send_on_commit`` notes it at that moment).
+    """
     importer = invitation.importer
     context = {
         "invitation": invitation,
@@ -359,7 +365,7 @@ def render_invitation_email(invitation: Invitation, token: str) -> EmailMultiAlt
         "broker_name": settings.BROKER_NAME,
         "site_url": settings.SITE_URL,
     }
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
         subject = " ".join(
             render_to_string("clients/email/invitation_subject.txt", context).split()
         )
@@ -376,11 +382,13 @@ def render_invitation_email(invitation: Invitation, token: str) -> EmailMultiAlt
     return message
 
 
-def send_invitation_email(invitation: Invitation, token: str) -> None:
+def send_invitation_email(invitation: Invitation, token: str, language: str | None = None) -> None:
     """Send now. Called on commit, so a rolled-back invitation never mails a dead link."""
-    render_invitation_email(invitation, token).send()
+    render_invitation_email(invitation, token, language).send()
 
 
 def _send_on_commit(invitation: Invitation, token: str) -> None:
+    # The inviter's language now, while their request is active (the commit may come later).
+    language = translation.get_language() or settings.LANGUAGE_CODE
     # robust: a mail server failure is logged, the invitation stays and can be resent.
-    transaction.on_commit(lambda: send_invitation_email(invitation, token), robust=True)
+    transaction.on_commit(lambda: send_invitation_email(invitation, token, language), robust=True)

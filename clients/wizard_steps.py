@@ -32,12 +32,13 @@ from django.db import transaction
 from django.db.models import TextChoices
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
 from carm_portal.money import format_money
+from carm_portal.user_language import by_language
 from clients.models import (
     Importer,
     OnboardingStep,
@@ -601,6 +602,19 @@ def agent_recipients(importer: Importer) -> list[str]:
 
 
 def render_finished_email(
+    *,
+    importer: Importer,
+    wizard: OnboardingWizard,
+    by: User,
+    to: list[str],
+    language: str | None = None,
+) -> EmailMultiAlternatives:
+    """The email in ``language`` (the active one when None)."""
+    with translation.override(language or translation.get_language()):
+        return _render_finished_email(importer=importer, wizard=wizard, by=by, to=to)
+
+
+def _render_finished_email(
     *, importer: Importer, wizard: OnboardingWizard, by: User, to: list[str]
 ) -> EmailMultiAlternatives:
     base = settings.SITE_URL.rstrip("/")
@@ -651,7 +665,11 @@ def finish(*, wizard: OnboardingWizard, by: User) -> bool:
 
         def send() -> None:
             try:
-                render_finished_email(importer=importer, wizard=wizard, by=by, to=to).send()
+                # One email per language: each agent reads it in their saved language.
+                for language, group in by_language(to).items():
+                    render_finished_email(
+                        importer=importer, wizard=wizard, by=by, to=group, language=language
+                    ).send()
             except Exception:  # the wizard is finished either way; the agent sees the checklist
                 log.exception("Onboarding-finished email for importer %s not sent", importer.pk)
 

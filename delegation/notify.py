@@ -27,8 +27,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from carm_portal.user_language import languages_by_email
 from clients.models import Importer, Membership, PortalUser
 from delegation.models import AlertDelivery, AlertDigest, DelegationAlert
 from delegation.rules import kind_label
@@ -118,6 +119,13 @@ def _claim(digest_id: int) -> bool:
 
 
 def render_digest(digest: AlertDigest) -> EmailMultiAlternatives:
+    """The digest in its recipient's language (their account's saved one, else the default)."""
+    language = languages_by_email([digest.recipient])[digest.recipient.lower()]
+    with translation.override(language):
+        return _render_digest(digest)
+
+
+def _render_digest(digest: AlertDigest) -> EmailMultiAlternatives:
     alerts = list(
         DelegationAlert.objects.filter(deliveries__digest=digest)
         .select_related("importer", "delegation")

@@ -22,8 +22,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from carm_portal.user_language import by_language
 from clients.models import Importer, Membership
 from delegation.notify import recipients_for as delegation_recipients
 from payments.models import PaymentAlert
@@ -71,6 +72,14 @@ def _claim(importer_id: int, now: dt.datetime) -> list[PaymentAlert]:
 
 
 def render_email(
+    importer: Importer, alerts: list[PaymentAlert], to: list[str], language: str | None = None
+) -> EmailMultiAlternatives:
+    """The email in ``language`` (the active one when None): money and dates follow it too."""
+    with translation.override(language or translation.get_language()):
+        return _render_email(importer, alerts, to)
+
+
+def _render_email(
     importer: Importer, alerts: list[PaymentAlert], to: list[str]
 ) -> EmailMultiAlternatives:
     base = settings.SITE_URL.rstrip("/")
@@ -111,7 +120,14 @@ def notify_importer(importer_id: int) -> int:
     to = sorted(recipients_for([importer_id]).get(importer_id, ()))
     if to:
         try:
-            render_email(alerts[0].importer, alerts, to).send()
+            # One email per language: each recipient reads it in their saved language. All are
+            # rendered before any is sent, so a template error sends none twice on the retry.
+            messages = [
+                render_email(alerts[0].importer, alerts, group, language)
+                for language, group in by_language(to).items()
+            ]
+            for message in messages:
+                message.send()
         except Exception as exc:
             PaymentAlert.objects.filter(pk__in=ids, claimed_at=now).update(claimed_at=None)
             log.warning("Payment alerts of importer %s not sent: %s", importer_id, exc)
