@@ -119,19 +119,26 @@ def notify_importer(importer_id: int) -> int:
     ids = [a.pk for a in alerts]
     to = sorted(recipients_for([importer_id]).get(importer_id, ()))
     if to:
+        # One email per language: each recipient reads it in their saved language. All are
+        # rendered before any is sent, so a template error sends none.
+        sent = 0
         try:
-            # One email per language: each recipient reads it in their saved language. All are
-            # rendered before any is sent, so a template error sends none twice on the retry.
             messages = [
                 render_email(alerts[0].importer, alerts, group, language)
                 for language, group in by_language(to).items()
             ]
             for message in messages:
                 message.send()
+                sent += 1
         except Exception as exc:
-            PaymentAlert.objects.filter(pk__in=ids, claimed_at=now).update(claimed_at=None)
-            log.warning("Payment alerts of importer %s not sent: %s", importer_id, exc)
-            raise
+            if not sent:  # nothing went out: release the claim so the retry sends them
+                PaymentAlert.objects.filter(pk__in=ids, claimed_at=now).update(claimed_at=None)
+                log.warning("Payment alerts of importer %s not sent: %s", importer_id, exc)
+                raise
+            # Some recipients have them already: a retry would send those a second copy, so
+            # the alerts count as notified (they stay on the pages) and the miss is logged.
+            unsent = [address for message in messages[sent:] for address in message.to]
+            log.error("Payment alerts of importer %s not sent to %s: %s", importer_id, unsent, exc)
     # Nobody to tell: the alerts stay on the pages, and are not retried every day.
     PaymentAlert.objects.filter(pk__in=ids, claimed_at=now).update(notified_at=timezone.now())
     return len(ids) if to else 0

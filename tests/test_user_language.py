@@ -251,3 +251,20 @@ def test_an_invitation_keeps_the_inviters_language_even_if_sent_later(
     for callback in callbacks:  # the commit, once the French request is over
         callback()
     assert mail.outbox[0].body.startswith("Bonjour")
+
+
+def test_a_send_failing_halfway_sends_no_second_copy_on_the_retry(personas, settings):
+    """One language's email went out, the other's failed: the alerts count as notified, so the
+    next run does not send the first recipients a duplicate (the miss is logged)."""
+    User.objects.filter(pk=personas.bam_a.pk).update(language="fr")
+    account = personas.importer_a.program_accounts.get()
+    make_statement(account, dt.date(2026, 11, 25), "812.40", due_date=dt.date(2026, 12, 1))
+    run_payment_checks(today=dt.date(2026, 12, 3))
+    settings.EMAIL_BACKEND = "tests.delegation.failing_backend.SecondMessageFails"
+
+    assert notify_all() == 1
+    assert len(mail.outbox) == 1
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notify_all() == 0
+    assert len(mail.outbox) == 1
