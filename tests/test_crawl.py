@@ -279,7 +279,9 @@ def forbidden_words(user: User) -> dict[str, re.Pattern[str]]:
     others = Importer.objects.exclude(pk__in=own_importers(user))
     for legal, operating, bn9 in others.values_list("legal_name", "operating_name", "bn9"):
         for name in filter(None, [legal, operating]):
-            words[name] = re.compile(re.escape(name))
+            # Whole words only: a short operating name ("DPI") also turns up inside random
+            # tokens (the CSRF token of a form), which is not a leak.
+            words[name] = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         words[bn9] = re.compile(rf"(?<!\d){bn9}(?!\d)")
     return words
 
