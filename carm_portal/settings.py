@@ -276,6 +276,10 @@ RECONCILIATION_WRITE_OFF_LIMIT = Decimal(
 )
 RECONCILIATION_PDF_INLINE_ITEMS = env.int("RECONCILIATION_PDF_INLINE_ITEMS", default=200)
 RECONCILIATION_AFTER_IMPORT = env.bool("RECONCILIATION_AFTER_IMPORT", default=True)
+# A run left "running" this long by a worker that died may be claimed again.
+RECONCILIATION_STALE_SECONDS = env.int(
+    "RECONCILIATION_STALE_SECONDS", default=STATEMENTS_IMPORT_STALE_SECONDS
+)
 
 # --- Invitations and the onboarding wizard (clients/invitations.py, clients/wizard.py) -----------
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=14)

@@ -192,10 +192,7 @@ def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySe
 
 def stale_before() -> dt.datetime:
     """Runs left ``running`` since before this instant belong to a worker that died."""
-    seconds = getattr(
-        settings, "RECONCILIATION_STALE_SECONDS", settings.STATEMENTS_IMPORT_STALE_SECONDS
-    )
-    return timezone.now() - dt.timedelta(seconds=seconds)
+    return timezone.now() - dt.timedelta(seconds=settings.RECONCILIATION_STALE_SECONDS)
 
 
 def _live_q() -> Q:

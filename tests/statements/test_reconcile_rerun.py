@@ -251,7 +251,7 @@ def test_a_stale_running_run_does_not_block_and_can_be_claimed(settings, monkeyp
         status="running",
         started_at=timezone.now() - dt.timedelta(hours=2),
     )
-    settings.STATEMENTS_IMPORT_STALE_SECONDS = 3600
+    settings.RECONCILIATION_STALE_SECONDS = 3600
     fresh = reconcile.start_reconciliation(statement=statement)
     assert fresh != stuck and fresh.status == "queued"
 
