@@ -190,6 +190,23 @@ def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySe
 # --- Starting runs (the page's button, the API, the after-import hook) -----------------------------
 
 
+def _create_runs(
+    statement_ids: Sequence[int],
+    *,
+    run_by: Any,
+    trigger: str,
+    tolerance: Decimal,
+    **state: Any,
+) -> list[ReconciliationRun]:
+    """One run row per statement, in one INSERT (queued for a worker, or running here)."""
+    return Run.objects.bulk_create(
+        [
+            Run(statement_id=pk, run_by=run_by, trigger=trigger, tolerance=tolerance, **state)
+            for pk in statement_ids
+        ]
+    )
+
+
 def stale_before() -> dt.datetime:
     """Runs left ``running`` since before this instant belong to a worker that died."""
     return timezone.now() - dt.timedelta(seconds=settings.RECONCILIATION_STALE_SECONDS)
@@ -240,19 +257,14 @@ def start_reconciliations(
     created: dict[int, ReconciliationRun] = {}
     for group in chunks(todo, CHUNK_STATEMENTS):
         task_id = uuid.uuid4().hex  # one task per group; its runs share the task id
-        runs = Run.objects.bulk_create(
-            [
-                Run(
-                    statement_id=pk,
-                    run_by=run_by,
-                    trigger=trigger,
-                    tolerance=tolerance,
-                    status=Run.Status.QUEUED,
-                    task_id=task_id,
-                    phase=_("queued"),
-                )
-                for pk in group
-            ]
+        runs = _create_runs(
+            group,
+            run_by=run_by,
+            trigger=trigger,
+            tolerance=tolerance,
+            status=Run.Status.QUEUED,
+            task_id=task_id,
+            phase=_("queued"),
         )
         created.update((run.statement_id, run) for run in runs)
         run_ids = [run.pk for run in runs]
@@ -366,19 +378,14 @@ def reconcile_statements(
     run_ids: list[int] = []
     for group in chunks(ids, chunk_size):
         now = timezone.now()
-        runs = Run.objects.bulk_create(
-            [
-                Run(
-                    statement_id=pk,
-                    run_by=run_by,
-                    trigger=trigger,
-                    tolerance=tolerance,
-                    status=Run.Status.RUNNING,
-                    started_at=now,
-                    phase=_("starting"),
-                )
-                for pk in group
-            ]
+        runs = _create_runs(
+            group,
+            run_by=run_by,
+            trigger=trigger,
+            tolerance=tolerance,
+            status=Run.Status.RUNNING,
+            started_at=now,
+            phase=_("starting"),
         )
         group_ids = [run.pk for run in runs]
         run_ids += group_ids
