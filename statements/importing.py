@@ -39,11 +39,11 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, repeat
 from operator import add, ne
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -404,6 +404,7 @@ _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The block checks (StatementImport.block_taker): a column's values joined by newlines.
 _OPTIONAL_AMOUNTS_RE = re.compile(rf"(?:{_AMOUNT})?(?:\n(?:{_AMOUNT})?)*")
 _TRANSACTIONS_RE = re.compile(r"(?:[0-9]{14})?(?:\n(?:[0-9]{14})?)*")
+_REQUIRED_TRANSACTIONS_RE = re.compile(r"[0-9]{14}(?:\n[0-9]{14})*")
 _ZERO_IF_BLANK = {"": "0"}
 # COPY's text format: a backslash, tab, newline or carriage return in a value is escaped
 _COPY_SPECIAL_RE = re.compile(r"[\\\t\n\r]")
@@ -914,6 +915,48 @@ class _Import:
     def run(self) -> _Outcome:
         raise NotImplementedError
 
+    # The block checks (PostgreSQL's first pass) -----------------------------------------------
+
+    def block_columns(self, block: list[list[str]]) -> list[tuple[str, ...]] | None:
+        """The block's columns, if every row has the header's width."""
+        if set(map(len, block)) != {self.header.width}:
+            return None
+        return list(zip(*block, strict=True))
+
+    def block_accounts_ok(self, raw_accounts: tuple[str, ...], known: dict[str, _Account]) -> bool:
+        """Every account is one the user may import for; ``known`` keeps those seen before."""
+        for raw in set(raw_accounts).difference(known):
+            found = self.directory.lookup(raw)
+            if type(found) is not _Account:
+                return False
+            known[raw] = found
+        return True
+
+    def block_money(
+        self, columns: list[tuple[str, ...]]
+    ) -> tuple[list[Decimal], list[Sequence[str]]] | None:
+        """The amounts, and the component columns as ``COPY`` takes them ("0" for a blank), if
+        every amount is well written and every row's components sum to its amount."""
+        amounts = columns[self.amount_index]
+        present = [columns[i] for i in self.component_positions if i is not None]
+        given = [column for column in present if any(column)]
+        if (
+            "" in amounts
+            or _OPTIONAL_AMOUNTS_RE.fullmatch("\n".join(chain(amounts, *given))) is None
+        ):
+            return None
+        values = list(map(Decimal, amounts))
+        if not _block_sums_ok(values, given):
+            return None
+        zeros = ("0",) * len(amounts)
+        components = [
+            list(map(_ZERO_IF_BLANK.get, columns[i], columns[i]))
+            if i is not None and any(columns[i])
+            else zeros
+            for i in self.component_positions
+        ]
+        return values, components
+
     def optimistic(self) -> bool:
         """Whether a first pass may take shortcuts and fall back (PostgreSQL, seekable file)."""
         return connection.vendor == "postgresql" and self.stream.seekable()
@@ -942,6 +985,25 @@ def _block_sums_ok(amounts: list[Decimal], columns: list[tuple[str, ...]]) -> bo
         any(column[i] for column in given)
         for i in compress(range(len(amounts)), map(ne, sums, amounts))
     )
+
+
+def _references_ok(references: tuple[str, ...]) -> bool:
+    """As the fast paths take them: not too long, no space around (else the slow path trims)."""
+    return max(map(len, references)) <= MAX_REFERENCE and all(
+        map(str.__eq__, references, map(str.strip, references))
+    )
+
+
+def _copy_block(columns: list[Iterable[str]]) -> str:
+    """Rows for ``COPY``'s text format from their columns (only references may need escapes:
+    every other value has been checked to be digits, dates, codes)."""
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+def _copy_safe(references: tuple[str, ...]) -> Sequence[str]:
+    if _COPY_SPECIAL_RE.search("".join(references)):
+        return [reference.translate(_COPY_ESCAPES) for reference in references]
+    return references
 
 
 class _Line(NamedTuple):
@@ -1142,36 +1204,28 @@ class StatementImport(_Import):
 
         Accepts only what the row-by-row fast path accepts (tests compare the two).
         """
-        width, writer = self.header.width, self.writer
-        directory, accounts = self.directory, {}
+        writer, directory, accounts = self.writer, self.directory, {}
         line_types, needs_transaction = self.line_types, self.needs_transaction
         i_acct, i_date, i_type, i_posted = self.i_acct, self.i_date, self.i_type, self.i_posted
         i_txn, i_ref, i_due = self.i_txn, self.i_ref, self.i_due
-        i_components = [self.header.index.get(name) for name in COMPONENTS]
-        i_amount = self.header.index["amount"]
         opening = StatementLine.LineType.OPENING_BALANCE.value
         negative_only = self.negative_only
         missing_transaction = {(kind, False) for kind in needs_transaction}
 
         def take_block(first: int, block: list[list[str]]) -> bool:
             n = len(block)
-            if set(map(len, block)) != {width}:
+            columns = self.block_columns(block)
+            if columns is None:
                 return False
-            columns = list(zip(*block, strict=True))
             blank = ("",) * n
             raw_accounts, dates, types = columns[i_acct], columns[i_date], columns[i_type]
             posted = columns[i_posted]
             txns = columns[i_txn] if i_txn is not None else blank
             refs = columns[i_ref] if i_ref is not None else blank
             dues = columns[i_due] if i_due is not None else blank
-            amounts = columns[i_amount]
-            given = [columns[i] for i in i_components if i is not None and any(columns[i])]
             # Every value plainly good ------------------------------------------------------
-            for raw in set(raw_accounts).difference(accounts):
-                found = directory.lookup(raw)
-                if type(found) is not _Account:
-                    return False
-                accounts[raw] = found
+            if not self.block_accounts_ok(raw_accounts, accounts):
+                return False
             if not line_types.issuperset(types):
                 return False
             if not self.all_dates({*dates, *posted}) or not self.all_dates(set(dues) - {""}):
@@ -1180,19 +1234,12 @@ class StatementImport(_Import):
                 return False
             if missing_transaction.intersection(zip(types, map(bool, txns), strict=True)):
                 return False
-            if i_ref is not None and (
-                max(map(len, refs)) > MAX_REFERENCE
-                or not all(map(str.__eq__, refs, map(str.strip, refs)))
-            ):
+            if i_ref is not None and not _references_ok(refs):
                 return False
-            if (
-                "" in amounts
-                or _OPTIONAL_AMOUNTS_RE.fullmatch("\n".join(chain(amounts, *given))) is None
-            ):
+            money = self.block_money(columns)
+            if money is None:
                 return False
-            values = list(map(Decimal, amounts))
-            if not _block_sums_ok(values, given):
-                return False
+            values, components = money
             if not negative_only.isdisjoint(types) and any(
                 values[i] > 0 for i in compress(range(n), map(negative_only.__contains__, types))
             ):
@@ -1260,33 +1307,19 @@ class StatementImport(_Import):
                 self._give_id(acc)
             directory.used.update(acc.account.id for acc in found_accs.values())
             ids = {key: str(acc.id) for key, acc in found_accs.items()}
-            zeros = ("0",) * n
-            components = [
-                list(map(_ZERO_IF_BLANK.get, columns[i], columns[i]))
-                if i is not None and any(columns[i])
-                else zeros
-                for i in i_components
-            ]
-            if i_ref is not None and _COPY_SPECIAL_RE.search("".join(refs)):
-                refs = [ref.translate(_COPY_ESCAPES) for ref in refs]
             writer.add_block(
-                "\n".join(
-                    map(
-                        "\t".join,
-                        zip(
-                            map(ids.__getitem__, keys),
-                            map(str, range(first, first + n)),
-                            types,
-                            txns,
-                            posted,
-                            refs,
-                            *components,
-                            amounts,
-                            strict=True,
-                        ),
-                    )
-                )
-                + "\n",
+                _copy_block(
+                    [
+                        map(ids.__getitem__, keys),
+                        map(str, range(first, first + n)),
+                        types,
+                        txns,
+                        posted,
+                        _copy_safe(refs),
+                        *components,
+                        columns[self.amount_index],
+                    ]
+                ),
                 n,
             )
             return True
@@ -1558,27 +1591,33 @@ class EntryImport(_Import):
         self.i_ref = i.get("client_reference")
 
     def _direct(self) -> _Outcome:
-        rows = self.read_header_row()
+        records = self.read_header()
         self._columns()
         names = ["position", "program_account", *_ENTRY_VALUES, "source_batch"]
         writer = _Writer(BrokerEntry._meta.db_table, _columns_of(BrokerEntry, names))
         fast, slow, batch_id = self.fast_entry_function(), self.slow_entry, self.batch.pk
-        row = 1
+        take_block = self.block_taker(writer)
+        data_rows = 0
         try:
-            for row, fields in rows:
-                if not row % 2000:
-                    self.tick(_("reading"), rows=row - 1)
-                entry = fast(row, fields) or slow(row, fields)
-                if entry is None:
-                    raise _Retry  # a bad row: the staged pass lists every problem
-                writer.add((*entry, batch_id))
-            data_rows = row - 1
+            while block := list(islice(records, CHUNK_ROWS)):
+                first, data_rows = data_rows + 2, data_rows + len(block)
+                self.tick(_("reading"), rows=data_rows)
+                if take_block(first, block):
+                    continue
+                for row, fields in enumerate(block, first):
+                    entry = fast(row, fields) or slow(row, fields)
+                    if entry is None:
+                        raise _Retry  # a bad row: the staged pass lists every problem
+                    writer.add((*entry, batch_id))
             if data_rows == 0:
                 raise _FileProblem(_("The file has a header but no rows."), row=None)
             writer.close()
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except csv.Error:
             writer.abandon()
-            raise self.rows.problem(exc, row + 1) from None
+            raise _Retry from None  # the staged pass names the row
+        except UnicodeDecodeError as exc:
+            writer.abandon()
+            raise self.rows.problem(exc, 0) from None
         except BaseException:
             writer.abandon()
             raise
@@ -1641,6 +1680,59 @@ class EntryImport(_Import):
         self.outcome.skipped = skipped
         self.outcome.accounts = len(self.directory.used)
         return self.outcome
+
+    def block_taker(self, writer: _Writer) -> Callable[[int, list[list[str]]], bool]:
+        """Takes a block of rows whole if every value in it is plainly good, as the statements'
+        block pass does (``StatementImport.block_taker``); False (nothing done) otherwise."""
+        known: dict[str, _Account] = {}
+        versions = {"": "1", **{text: text for text in _VERSIONS}}
+        batch_id = str(self.batch.pk)
+        i_acct, i_txn, i_version = self.i_acct, self.i_txn, self.i_version
+        i_release, i_accounted, i_ref = self.i_release, self.i_accounted, self.i_ref
+
+        def take_block(first: int, block: list[list[str]]) -> bool:
+            n = len(block)
+            columns = self.block_columns(block)
+            if columns is None:
+                return False
+            raw_accounts, txns = columns[i_acct], columns[i_txn]
+            released, accounted = columns[i_release], columns[i_accounted]
+            version_texts = columns[i_version] if i_version is not None else ("",) * n
+            references = columns[i_ref] if i_ref is not None else ("",) * n
+            if (
+                not self.block_accounts_ok(raw_accounts, known)
+                or _REQUIRED_TRANSACTIONS_RE.fullmatch("\n".join(txns)) is None
+                or not self.all_dates({*released, *accounted})
+                or not versions.keys() >= set(version_texts)
+                or (i_ref is not None and not _references_ok(references))
+            ):
+                return False
+            money = self.block_money(columns)
+            if money is None:
+                return False
+            _values, components = money
+            ids = {raw: known[raw].id for raw in set(raw_accounts)}
+            self.directory.used.update(ids.values())
+            writer.add_block(
+                _copy_block(
+                    [
+                        map(str, range(first, first + n)),
+                        map(str, map(ids.__getitem__, raw_accounts)),
+                        txns,
+                        map(versions.__getitem__, version_texts),
+                        released,
+                        accounted,
+                        _copy_safe(references),
+                        *components,
+                        columns[self.amount_index],
+                        repeat(batch_id, n),
+                    ]
+                ),
+                n,
+            )
+            return True
+
+        return take_block
 
     def fast_entry_function(self) -> Callable[[int, list[str]], tuple | None]:
         """A clean row whose values are all known good, or None (then the slow path decides)."""

@@ -1,11 +1,11 @@
-"""The statement import's block pass (PostgreSQL) against the row-by-row pass it stands in for.
+"""The imports' block passes (PostgreSQL) against the careful passes they stand in for.
 
 On PostgreSQL a statement file is first read in blocks, each checked a column at a time and
 copied as text; a block it does not dare to take goes row by row, and any problem rolls the pass
-back and reads the file again row by row. These tests hold it to what that promises: for every
-file, the same rows stored and the same answer as the row-by-row pass alone, and a retry (never
-a different outcome) when the file has a problem. Blocks are made 7 rows long so that small
-files span many of them.
+back and reads the file again row by row (broker entries: through the staging table). These
+tests hold them to what that promises: for every file, the same rows stored and the same answer
+as the careful pass alone, and a retry (never a different outcome) when the file has a problem.
+Blocks are made 7 rows long so that small files span many of them.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ import pytest
 from django.db import connection, transaction
 
 from statements import importing
-from statements.importing import StatementImport
-from statements.models import ImportBatch, Statement, StatementLine
+from statements.importing import EntryImport, StatementImport
+from statements.models import BrokerEntry, ImportBatch, Statement, StatementLine
 from tests.statements.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
+    ENTRY_HEADER,
     STATEMENT_HEADER,
+    entry_row,
     run_import,
     snapshot,
     statement_row,
@@ -348,3 +350,141 @@ def test_a_statement_imported_before_gets_the_row_pass_answer(accounts, passes, 
     assert passes["row_passes"] == 1
     assert "already imported" in batch.errors[0]["reason"]
     assert StatementLine.objects.count() == lines_before
+
+
+# --- Broker entries: blocks in the direct pass, the staged pass on any problem -------------------
+
+
+@pytest.fixture
+def entry_passes(monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_ROWS", BLOCK)
+    seen = {"blocks": [], "staged": 0}
+    block_taker, staged = EntryImport.block_taker, EntryImport._staged
+
+    def spying_block_taker(self, writer):
+        take = block_taker(self, writer)
+
+        def take_block(first, block):
+            taken = take(first, block)
+            seen["blocks"].append(taken)
+            return taken
+
+        return take_block
+
+    def counting_staged(self):
+        seen["staged"] += 1
+        return staged(self)
+
+    monkeypatch.setattr(EntryImport, "block_taker", spying_block_taker)
+    monkeypatch.setattr(EntryImport, "_staged", counting_staged)
+    return seen
+
+
+def stored_entries() -> list[tuple]:
+    return [
+        (
+            entry.program_account.bn15,
+            entry.position,
+            entry.transaction_number,
+            entry.version,
+            entry.release_date,
+            entry.accounted_on,
+            entry.client_reference,
+            *(getattr(entry, name) for name in importing.COMPONENTS),
+            entry.amount,
+        )
+        for entry in BrokerEntry.objects.select_related("program_account").order_by("position")
+    ]
+
+
+def both_entry_passes(content: str, monkeypatch) -> tuple[dict, list, dict, list]:
+    try:
+        with transaction.atomic():
+            direct = run_import("entries", content).batch
+            first = answer(direct), stored_entries()
+            raise _Undo
+    except _Undo:
+        pass
+    monkeypatch.setattr(EntryImport, "optimistic", lambda self: False)
+    staged = run_import("entries", content).batch
+    return *first, answer(staged), stored_entries()
+
+
+def mixed_entries() -> list[dict[str, str]]:
+    rows = [
+        entry_row(transaction_number=f"12345{n:09d}", client_reference=f"F-{n}")
+        for n in range(1, 30)
+    ]
+    rows[3].update(version="2", gst="1020.54", amount="1431.04")  # an amendment
+    rows[4].update(version="", customs_duties="", gst="", amount="99.99")  # version 1, no breakdown
+    rows[5].update(client_reference='tab\there "quoted", back\\slash')
+    rows[6].update(client_reference="Écrou à 5 $", account_number=ACCOUNT_B)
+    rows[7].update(customs_duties="0", gst="", interest="-3.10", amount="-3.10")
+    return rows
+
+
+def entries_csv(rows: list[dict[str, str]]) -> str:
+    return csv_text(rows, header=ENTRY_HEADER)
+
+
+def test_clean_entries_are_taken_in_blocks_and_stored_as_the_staged_pass_stores_them(
+    accounts, entry_passes, monkeypatch
+):
+    direct_answer, direct_stored, staged_answer, staged_stored = both_entry_passes(
+        entries_csv(mixed_entries()), monkeypatch
+    )
+
+    assert entry_passes["staged"] == 1  # the comparison's only
+    assert entry_passes["blocks"] and all(entry_passes["blocks"])
+    assert direct_answer["status"] == "accepted"
+    assert (direct_answer, direct_stored) == (staged_answer, staged_stored)
+    assert direct_stored[5][6] == 'tab\there "quoted", back\\slash'
+
+
+def test_entry_rows_the_blocks_do_not_dare_to_take_go_row_by_row(
+    accounts, entry_passes, monkeypatch
+):
+    rows = mixed_entries()
+    rows[2]["release_date"] = " 2025-05-16"
+    rows[20]["transaction_number"] = "12345 000000 021"
+    direct_answer, direct_stored, staged_answer, staged_stored = both_entry_passes(
+        entries_csv(rows), monkeypatch
+    )
+
+    assert entry_passes["staged"] == 1
+    assert False in entry_passes["blocks"] and True in entry_passes["blocks"]
+    assert direct_answer["status"] == "accepted"
+    assert (direct_answer, direct_stored) == (staged_answer, staged_stored)
+
+
+BAD_ENTRIES = {
+    "components that do not sum, late": lambda rows: late(rows, -1, amount="1431.04"),
+    "the same version twice in the file": lambda rows: late(
+        rows, -2, transaction_number="12345000000001"
+    ),
+    "an unknown account, late": lambda rows: late(rows, -3, account_number="100000009RM0001"),
+    "a version that is not a number": lambda rows: late(rows, 15, version="v2"),
+}
+
+
+@pytest.mark.parametrize("problem", BAD_ENTRIES)
+def test_an_entry_problem_anywhere_gets_the_staged_pass_answer(
+    accounts, entry_passes, monkeypatch, problem
+):
+    content = entries_csv(BAD_ENTRIES[problem](mixed_entries()))
+
+    direct_answer, direct_stored, staged_answer, staged_stored = both_entry_passes(
+        content, monkeypatch
+    )
+
+    assert direct_answer["status"] == "refused"
+    assert direct_answer["errors"], problem
+    assert entry_passes["staged"] == 2  # the retry, then the comparison
+    assert (
+        (direct_answer, direct_stored)
+        == (staged_answer, staged_stored)
+        == (
+            staged_answer,
+            [],
+        )
+    )
