@@ -1,8 +1,10 @@
 """Demo payments and securities: every stage's step 1, the payment cases, idempotent."""
 
+import datetime as dt
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -16,6 +18,7 @@ from payments.models import (
     PaymentAlert,
     PaymentAllocation,
 )
+from tests.payments.conftest import TODAY
 
 pytestmark = pytest.mark.django_db
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -23,7 +26,10 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
+    """Seeded once for the module, on the payments tests' fixed day (``conftest.TODAY``): the
+    tests run on that day too (an autouse fixture), and the demo's dates are relative to it."""
     with (
+        time_machine.travel(dt.datetime.combine(TODAY, dt.time(15), tzinfo=dt.UTC)),
         django_db_blocker.unblock(),
         override_settings(PASSWORD_HASHERS=FAST_HASHERS),
         transaction.atomic(),
