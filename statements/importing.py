@@ -735,6 +735,7 @@ class _Import:
         self.dates = _Cache()  # text -> text (valid) or _Bad
         self.rows_read = 0
         self.valid_dates: set[str] = set()
+        self.reading = _("reading")  # the progress phase
 
     # The slow path's checks, one value at a time --------------------------------------------
 
@@ -979,6 +980,9 @@ class _Import:
         self.outcome = _Outcome()
         self.directory.unknown.clear()
         self.directory.used.clear()
+        # The batch page's bar starts again: say why (a problem, or rows that need a closer look)
+        self.reading = _("reading again, row by row")
+        self.tick(self.reading, rows=0, force=True)
 
 
 def _block_sums_ok(amounts: list[Decimal], columns: list[tuple[str, ...]]) -> bool:
@@ -1099,7 +1103,7 @@ class StatementImport(_Import):
         try:
             for row, fields in enumerate(records, 2):
                 if not row % CHUNK_ROWS:
-                    self.tick(_("reading"), rows=row - 1)
+                    self.tick(self.reading, rows=row - 1)
                 take(row, fields)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise self.rows.problem(exc, row + 1) from None
@@ -1112,7 +1116,7 @@ class StatementImport(_Import):
         try:
             while block := list(islice(records, CHUNK_ROWS)):
                 first, read = read + 2, read + len(block)
-                self.tick(_("reading"), rows=read)
+                self.tick(self.reading, rows=read)
                 if not take_block(first, block):
                     for offset, fields in enumerate(block):
                         take(first + offset, fields)
@@ -1609,7 +1613,7 @@ class EntryImport(_Import):
         try:
             while block := list(islice(records, CHUNK_ROWS)):
                 first, data_rows = data_rows + 2, data_rows + len(block)
-                self.tick(_("reading"), rows=data_rows)
+                self.tick(self.reading, rows=data_rows)
                 if take_block(first, block):
                     continue
                 for row, fields in enumerate(block, first):
@@ -1661,7 +1665,7 @@ class EntryImport(_Import):
         try:
             for row, fields in rows:
                 if not row % 2000:
-                    self.tick(_("reading"), rows=row - 1)
+                    self.tick(self.reading, rows=row - 1)
                 entry = fast(row, fields)
                 if entry is None:
                     entry = slow(row, fields)

@@ -60,3 +60,30 @@ def test_the_page_sees_progress_before_the_import_commits(monkeypatch):
     assert progress[3][2] > progress[1][2] > 0  # rows read grow while the import runs
     assert progress[3][3] > progress[1][3] > 0  # and so do the bytes
     assert set(lines_seen) == {0}  # nothing of the file is visible before it commits
+
+
+def test_a_second_reading_says_so_and_starts_the_count_again(monkeypatch):
+    ProgramAccountFactory(importer=ImporterFactory(bn9=ACCOUNT_A[:9]), bn15=ACCOUNT_A)
+    monkeypatch.setattr(progress_module, "EVERY_SECONDS", 0)
+    rows = [statement_row(transaction_number=f"12345{i:09d}") for i in range(6_000)]
+    rows[-1]["amount"] = "1431.04"  # does not sum: found by the block pass, listed row by row
+    content = csv_text("statement", rows).encode()
+    batch = importing.create_batch(kind="statement", file_name="x.csv", stream=io.BytesIO(content))
+    batch = importing.claim(batch.pk)
+    seen = []
+    update = importing.Progress.update
+
+    def watched(self, **kwargs):
+        update(self, **kwargs)
+        seen.append((kwargs["phase"], kwargs["rows"]))
+
+    monkeypatch.setattr(importing.Progress, "update", watched)
+    importing.run_batch(batch=batch, stream=io.BytesIO(content))
+
+    assert ImportBatch.objects.get(pk=batch.pk).status == "refused"
+    phases = [phase for phase, _rows in seen]
+    again = phases.index("reading again, row by row")
+    assert set(phases[1:again]) == {"reading"}
+    assert seen[again] == ("reading again, row by row", 0)
+    assert seen[again + 1][1] > 0
+    assert phases[-1] == "checking"
