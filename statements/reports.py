@@ -16,7 +16,6 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -384,32 +383,20 @@ def csv_filename(run: ReconciliationRun, extension: str) -> str:
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def css_string(text: str) -> str:
-    """``text`` as a CSS string literal, safe inside ``<style>`` (for the page margin boxes)."""
-    escaped = (
-        str(text)
-        .replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("<", "\\3C ")
-        .replace(">", "\\3E ")
-        .replace("\n", " ")
-        .replace("\r", " ")
-    )
-    return f'"{escaped}"'
-
-
 def page_counter_content() -> str:
-    """CSS ``content`` for "Page X of Y" in the current language."""
+    """CSS ``content`` for "Page X of Y" in the current language (our words, strictly escaped)."""
+    from carm_portal import pdf
+
     words = _("Page {page} of {pages}")
     parts: list[str] = []
     rest = words
     while rest:
         start = min((i for i in (rest.find("{page}"), rest.find("{pages}")) if i >= 0), default=-1)
         if start < 0:
-            parts.append(css_string(rest))
+            parts.append(pdf.css_string(rest))
             break
         if start:
-            parts.append(css_string(rest[:start]))
+            parts.append(pdf.css_string(rest[:start]))
         if rest.startswith("{pages}", start):
             parts.append("counter(pages)")
             rest = rest[start + len("{pages}") :]
@@ -420,30 +407,25 @@ def page_counter_content() -> str:
 
 
 def render_html(run: ReconciliationRun) -> str:
+    """The report's HTML. The page margins show the importer, account and title through
+    ``string-set`` from the ``<h1>``'s attributes, so no user text is ever written into CSS."""
     context = report_context(run, with_items=True)
     statement = context["statement"]
-    context["margin"] = {
-        "importer": css_string(context["importer"].legal_name),
-        "account": css_string(
-            _("BN15 %(bn15)s · billing period %(period)s")
-            % {"bn15": statement.program_account.bn15, "period": statement.period_label}
-        ),
-        "title": css_string(
-            _("Reconciliation of the statement of %(date)s")
-            % {"date": statement.statement_date.isoformat()}
-        ),
-        "pages": page_counter_content(),
+    context["running"] = {
+        "account": _("BN15 %(bn15)s · billing period %(period)s")
+        % {"bn15": statement.program_account.bn15, "period": statement.period_label},
+        "title": _("Reconciliation of the statement of %(date)s")
+        % {"date": statement.statement_date.isoformat()},
     }
+    context["page_counter"] = page_counter_content()
     return render_to_string("statements/pdf/reconciliation.html", context)
 
 
 def render_pdf(run: ReconciliationRun) -> bytes:
-    """The PDF report of ``run`` (WeasyPrint; system fonts, no network)."""
-    from weasyprint import HTML  # imported here: it takes a moment and only reports need it
+    """The PDF report of ``run`` (WeasyPrint; system fonts, nothing fetched but our static files)."""
+    from carm_portal import pdf  # imported here: WeasyPrint takes a moment and only reports need it
 
-    html = render_html(run)
-    base_url = str(Path(settings.BASE_DIR) / "static")
-    return HTML(string=html, base_url=base_url).write_pdf()
+    return pdf.render_pdf(render_html(run))
 
 
 def is_large(run: ReconciliationRun) -> bool:
