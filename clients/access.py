@@ -6,7 +6,10 @@ their own importer(s). A user who may not *see* an importer gets a 404 (we do no
 exists); one who may see it but not do the thing asked gets a 403.
 
 Like a proxy in the CCP, broker staff never hold ``VIEW_BANK_ACCOUNT``: full bank account numbers
-are for the importer's BAM alone.
+are for the importer's BAM alone. Separation of duties makes that hold: a broker-staff account never
+holds a membership (``may_hold_membership``, enforced on every save by ``clients.signals``), broker
+and member permissions are never added together, and a new BAM invited by anyone but one of the
+importer's BAMs waits for a BAM's (or the importer contact's) confirmation.
 """
 
 from __future__ import annotations
@@ -167,14 +170,37 @@ def is_importer_user(user: AnyUser) -> bool:
 
 
 def permissions_for(user: AnyUser, importer: Importer | int) -> frozenset[Perm]:
+    """Broker staff act through their groups alone: a membership row (which they may not hold;
+    one left from before the rule, or slipped in by a bulk write) never adds to their rights."""
     importer_id = importer if isinstance(importer, int) else importer.pk
-    perms: frozenset[Perm] = frozenset()
-    for role in broker_roles(user):
-        perms |= _BROKER_PERMS[role]
+    roles = broker_roles(user)
+    if roles:
+        return frozenset().union(*(_BROKER_PERMS[role] for role in roles))
     role = member_roles(user).get(importer_id)
-    if role:
-        perms |= _MEMBER_PERMS[role]
-    return perms
+    return _MEMBER_PERMS[role] if role else frozenset()
+
+
+def is_bam_of(user: AnyUser, importer: Importer | int) -> bool:
+    """Whether ``user`` is one of the importer's BAMs (never broker staff): who confirms a new BAM."""
+    importer_id = importer if isinstance(importer, int) else importer.pk
+    return not is_broker(user) and member_roles(user).get(importer_id) == Membership.Role.BAM
+
+
+BROKER_GROUP_NAMES: tuple[str, ...] = tuple(role.value for role in BrokerRole)
+
+
+def is_broker_account(user: AnyUser) -> bool:
+    """Broker staff by the account's own flags and groups, active or not (unlike ``is_broker``,
+    which is about what a signed-in user may do now): for the rules about who may hold what."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_superuser) or user.groups.filter(name__in=BROKER_GROUP_NAMES).exists()
+
+
+def may_hold_membership(user: AnyUser) -> bool:
+    """A broker-staff account never holds an importer membership: staff see the portfolio through
+    their role, and a membership is how an importer's BAM sees full bank account numbers."""
+    return not is_broker_account(user)
 
 
 def can(user: AnyUser, perm: Perm, importer: Importer | int) -> bool:

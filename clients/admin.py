@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from clients.models import (
@@ -66,10 +67,18 @@ class PortalUserAdmin(SimpleHistoryAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
+    """Read and remove only. A membership comes from an accepted invitation, where a new BAM is
+    confirmed by the importer's BAM or contact: here an admin could make any address (their own
+    included) a BAM, who sees full bank account numbers."""
+
     list_display = ["user", "importer", "role"]
     list_filter = ["role"]
     search_fields = ["user__email", "importer__legal_name"]
     raw_id_fields = ["user", "importer"]
+    readonly_fields = ["user", "importer", "role"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(OnboardingStep)

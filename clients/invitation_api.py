@@ -282,3 +282,42 @@ class InvitationViewSet(ScopedCreateViewSet):
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str | None = None) -> Response:
         return self._change(invitations.revoke)
+
+    def _confirmation(self, *, approve: bool) -> Response:
+        """A BAM's answer about a new BAM: 404 if invisible, 403 unless the user is one of the
+        importer's BAMs (broker staff included), 400 if it no longer waits."""
+        invitation = self.get_object()
+        if not invitations.may_confirm(self.request.user, invitation):
+            raise PermissionDenied(_("Only the importer's BAM may confirm a new BAM."))
+        try:
+            invitations.confirm(invitation, by=self.request.user, approve=approve)
+        except InvitationError as exc:
+            raise _as_validation_error(exc) from None
+        return self._answer(invitation)
+
+    @row_action_schema(
+        "Confirm a new BAM",
+        description=(
+            "A new BAM invited by anyone but one of the importer's BAMs waits for a BAM's "
+            "confirmation (state awaiting_confirmation); confirming sends the invitation link. "
+            "Only the importer's BAMs may confirm (403 for anyone else, broker staff included)."
+        ),
+        request=None,
+        answer=InvitationSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        return self._confirmation(approve=True)
+
+    @row_action_schema(
+        "Decline a new BAM",
+        description=(
+            "The invitation is revoked without any email to the invited address. Only the "
+            "importer's BAMs may decline (403 for anyone else)."
+        ),
+        request=None,
+        answer=InvitationSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        return self._confirmation(approve=False)

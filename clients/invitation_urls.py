@@ -1,5 +1,6 @@
 """URLs of the invitation pages: an importer's invitations (list and invite form), resend, revoke,
-and the one-time accept link that the email carries."""
+the one-time accept link that the email carries, and the confirmation of a new BAM (by a BAM, or
+by the importer's contact through a one-time link)."""
 
 from django.urls import path
 
@@ -12,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/resend/", views.resend, name="resend"),
     path("<int:pk>/revoke/", views.revoke, name="revoke"),
     path("accept/<str:token>/", views.accept, name="accept"),
+    path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("confirm/<str:token>/", views.confirm_by_contact, name="confirm_by_contact"),
 ]

@@ -59,7 +59,13 @@ def importer_invitations(request: HttpRequest, importer_pk: int) -> HttpResponse
             except InvitationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else "email", str(exc))
             else:
-                if invitation.sent_count > 1:
+                if invitations.state(invitation) == State.AWAITING_CONFIRMATION:
+                    msg = _(
+                        "The invitation of %(email)s as BAM waits for the confirmation of the "
+                        "importer's BAM (or, for a first BAM, of its contact address): they were "
+                        "emailed, and the link goes out once they confirm."
+                    )
+                elif invitation.sent_count > 1:
                     msg = _("%(email)s already had an invitation: a new link was sent.")
                 else:
                     msg = _("Invitation sent to %(email)s.")
@@ -178,4 +184,66 @@ def _outcome(
             "agent": invitation.importer.assigned_agent if invitation else None,
         },
         status=status,
+    )
+
+
+# --- Confirming a new BAM ---------------------------------------------------------------------
+
+
+@login_required
+def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """One of the importer's BAMs confirms (or declines) a new BAM invited by someone else.
+
+    Anyone who may see the importer but is not its BAM gets a 403 (broker staff included: the
+    point is that the broker cannot make a BAM on its own); another importer's user a 404.
+    """
+    invitation = access.get_scoped(
+        Invitation.objects.select_related("importer", "invited_by"), request.user, pk
+    )
+    if not invitations.may_confirm(request.user, invitation):
+        raise PermissionDenied(_("Only the importer's BAM may confirm a new BAM."))
+    return _confirmation_page(request, invitation, by=request.user, token="")
+
+
+def confirm_by_contact(request: HttpRequest, token: str) -> HttpResponse:
+    """The importer contact's one-time link: confirm (or decline) the importer's first BAM."""
+    invitation = invitations.find_by_confirm_token(token)
+    if invitation is None:
+        return _outcome(request, None, "unknown", status=404)
+    return _confirmation_page(request, invitation, by=None, token=token)
+
+
+def _confirmation_page(
+    request: HttpRequest, invitation: Invitation, *, by: User | None, token: str
+) -> HttpResponse:
+    current = invitations.state(invitation)
+    if request.method == "POST" and current == State.AWAITING_CONFIRMATION:
+        approve = request.POST.get("decision") == "confirm"
+        try:
+            invitations.confirm(invitation, by=by, token=token, approve=approve)
+        except InvitationError as exc:
+            messages.error(request, str(exc))
+        else:
+            if approve:
+                messages.success(
+                    request,
+                    _("Confirmed: the invitation was sent to %(email)s.")
+                    % {"email": invitation.email},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Declined: %(email)s will not become a BAM.") % {"email": invitation.email},
+                )
+            invitation.refresh_from_db()
+            current = invitations.state(invitation)
+    return render(
+        request,
+        "clients/invitations/confirm.html",
+        {
+            "invitation": invitation,
+            "importer": invitation.importer,
+            "awaiting": current == State.AWAITING_CONFIRMATION,
+            "state_label": State(current).label,
+        },
     )

@@ -6,6 +6,13 @@ the bank account and the CCP delegation, so the broker grants it). The email car
 link; only a SHA-256 hash of its token is stored, so a database leak reveals no usable link.
 
 Lifecycle (``state``): pending -> accepted, or revoked, or expired once ``expires_at`` passes.
+
+A BAM sees full bank account numbers, so whoever must not see them must not be able to make
+themselves (or an address they control) a BAM. A new BAM invited by anyone but one of the
+importer's BAMs is first *awaiting confirmation*: the importer's BAMs are asked to confirm it on a
+page (signed in), or, while the importer has no BAM, its contact address (``Importer.email``) gets
+a one-time confirmation link. Only a confirmation issues the invitation link; a first BAM invited
+at the contact address itself needs none (the link goes to the contact).
 Resending issues a new token and a fresh expiry: the old link stops working at once. Inviting an
 address that already has an open invitation for the importer resends that invitation (with the
 new role and name) rather than creating a second one: the person gets one working link, and the
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -89,6 +97,8 @@ def state(invitation: Invitation, now: datetime | None = None) -> str:
         return State.REVOKED
     if invitation.accepted_at:
         return State.ACCEPTED
+    if invitation.confirmation_required and invitation.confirmed_at is None:
+        return State.AWAITING_CONFIRMATION
     if invitation.expires_at <= (now or timezone.now()):
         return State.EXPIRED
     return State.PENDING
@@ -98,11 +108,13 @@ def state_filter(wanted: str, now: datetime | None = None) -> Q:
     """``state()`` as a query: the invitations that are ``wanted`` at ``now`` (for list filters)."""
     now = now or timezone.now()
     still_open = Q(accepted_at__isnull=True, revoked_at__isnull=True)
+    awaiting = Q(confirmation_required=True, confirmed_at__isnull=True)
     return {
         State.REVOKED: Q(revoked_at__isnull=False),
         State.ACCEPTED: Q(accepted_at__isnull=False, revoked_at__isnull=True),
-        State.EXPIRED: still_open & Q(expires_at__lte=now),
-        State.PENDING: still_open & Q(expires_at__gt=now),
+        State.AWAITING_CONFIRMATION: still_open & awaiting,
+        State.EXPIRED: still_open & ~awaiting & Q(expires_at__lte=now),
+        State.PENDING: still_open & ~awaiting & Q(expires_at__gt=now),
     }[wanted]
 
 
@@ -134,6 +146,40 @@ def allowed_roles(user: AnyUser, importer: Importer) -> list[str]:
 def may_manage(user: AnyUser, invitation: Invitation) -> bool:
     """Resend and revoke follow the same rule as inviting: a BAM handles only the roles it may give."""
     return invitation.role in allowed_roles(user, invitation.importer)
+
+
+def needs_confirmation(*, importer: Importer, role: str, invited_by: AnyUser) -> bool:
+    """A new BAM waits for a confirmation unless one of the importer's BAMs invited them."""
+    return role == Role.BAM and not access.is_bam_of(invited_by, importer)
+
+
+def confirming_bams(importer: Importer) -> list[User]:
+    """The importer's active BAMs, who confirm a new BAM (none: its contact address does)."""
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            importer=importer, role=Role.BAM, user__is_active=True
+        ).select_related("user")
+    ]
+
+
+def may_confirm(user: AnyUser, invitation: Invitation) -> bool:
+    """Who may confirm (or decline) a new BAM on a page: one of the importer's BAMs."""
+    return access.is_bam_of(user, invitation.importer_id)
+
+
+def find_by_confirm_token(token: str) -> Invitation | None:
+    """The invitation an importer contact's confirmation link points to, if still awaiting."""
+    if not token or len(token) > 200:
+        return None
+    invitation = (
+        Invitation.objects.select_related("importer", "invited_by")
+        .filter(confirm_token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None or state(invitation) != State.AWAITING_CONFIRMATION:
+        return None
+    return invitation
 
 
 def is_member(importer: Importer, email: str) -> bool:
@@ -218,6 +264,7 @@ def invite(
             invitation.role = role
             invitation.full_name = full_name.strip() or invitation.full_name
             token = _issue(invitation, now)
+            confirm_with = _ask_confirmation(invitation, invited_by=invited_by)
             invitation.save()
     except IntegrityError:
         # Someone invited the same address at the same moment: theirs stands.
@@ -225,8 +272,95 @@ def invite(
             _("%(email)s was invited a moment ago; refresh the page.") % {"email": email},
             field="email",
         ) from None
-    _send_on_commit(invitation, token)
+    if confirm_with is None:
+        _send_on_commit(invitation, token)
+    else:
+        _send_confirmation_on_commit(invitation, confirm_with)
     return invitation, token
+
+
+def _ask_confirmation(invitation: Invitation, *, invited_by: User) -> ConfirmWith | None:
+    """Set the invitation's confirmation fields; what to send instead of the invitation (None:
+    send the invitation itself). Raises ``InvitationError`` when nobody could confirm."""
+    importer = invitation.importer
+    invitation.confirmed_at = None
+    invitation.confirmed_by = None
+    invitation.confirm_token_hash = ""
+    invitation.confirmation_sent_to = ""
+    invitation.confirmation_required = needs_confirmation(
+        importer=importer, role=invitation.role, invited_by=invited_by
+    )
+    if not invitation.confirmation_required:
+        return None
+    bams = confirming_bams(importer)
+    if bams:
+        return ConfirmWith(bams=bams, token="")
+    contact = (importer.email or "").strip().lower()
+    if not contact:
+        raise InvitationError(
+            _(
+                "%(importer)s has no BAM yet and no general email on record. Its first BAM is "
+                "confirmed through that address: record the importer's email first."
+            )
+            % {"importer": importer.legal_name},
+            field="role",
+        )
+    if contact == invitation.email:
+        invitation.confirmation_required = False  # the invitation goes to the contact itself
+        return None
+    token = new_token()
+    invitation.confirm_token_hash = hash_token(token)
+    invitation.confirmation_sent_to = contact
+    return ConfirmWith(bams=[], token=token)
+
+
+@dataclass(frozen=True)
+class ConfirmWith:
+    """Who is asked to confirm a new BAM: the importer's BAMs, or its contact through ``token``."""
+
+    bams: list[User]
+    token: str
+
+
+def confirm(
+    invitation: Invitation, *, by: AnyUser | None, token: str = "", approve: bool = True
+) -> str:
+    """A BAM (signed in, ``by``) or the importer's contact (``token`` from the link) confirms a new
+    BAM: the invitation link is issued and sent now. ``approve=False`` declines it (revoked).
+    Returns the invitation's raw token ("" when declined)."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update().select_related("importer").get(pk=invitation.pk)
+        )
+        if state(invitation) != State.AWAITING_CONFIRMATION:
+            raise InvitationError(_("This invitation is not waiting for a confirmation."))
+        by_contact = bool(token) and hash_token(token) == invitation.confirm_token_hash
+        if not by_contact and not (by is not None and may_confirm(by, invitation)):
+            raise InvitationError(_("Only the importer's BAM may confirm a new BAM."))
+        user = by if by is not None and by.is_authenticated else None
+        now = timezone.now()
+        invitation.confirm_token_hash = ""
+        if not approve:
+            invitation.revoked_at = now
+            invitation.revoked_by = user
+            invitation.save(update_fields=["confirm_token_hash", "revoked_at", "revoked_by"])
+            return ""
+        invitation.confirmed_at = now
+        invitation.confirmed_by = user
+        raw = _issue(invitation, now)
+        invitation.save(
+            update_fields=[
+                "confirm_token_hash",
+                "confirmed_at",
+                "confirmed_by",
+                "token_hash",
+                "expires_at",
+                "sent_count",
+                "last_sent_at",
+            ]
+        )
+    _send_on_commit(invitation, raw)
+    return raw
 
 
 def resend(invitation: Invitation, *, by: User) -> str:
@@ -241,7 +375,17 @@ def resend(invitation: Invitation, *, by: User) -> str:
         if is_member(invitation.importer, invitation.email):
             raise InvitationError(_("%(email)s is already a member.") % {"email": invitation.email})
         token = _issue(invitation, timezone.now())
-        invitation.save(update_fields=["token_hash", "expires_at", "sent_count", "last_sent_at"])
+        if state(invitation) == State.AWAITING_CONFIRMATION:
+            # Ask again (a new confirmation link for the contact); still no invitation link.
+            confirm_with = _ask_confirmation(invitation, invited_by=invitation.invited_by or by)
+            invitation.save()
+            if confirm_with is not None:
+                _send_confirmation_on_commit(invitation, confirm_with)
+                return token
+        else:
+            invitation.save(
+                update_fields=["token_hash", "expires_at", "sent_count", "last_sent_at"]
+            )
     _send_on_commit(invitation, token)
     return token
 
@@ -276,6 +420,10 @@ def accept(invitation: Invitation, *, user: User, verify_email: bool = True) -> 
         current = state(invitation)
         if current != State.PENDING:
             raise InvitationError(_state_refusal(current))
+        if not access.may_hold_membership(user):
+            raise InvitationError(
+                _("This account belongs to the broker's staff, who cannot join an importer.")
+            )
         if user.email.strip().lower() != invitation.email:
             raise InvitationError(
                 _("This invitation is for %(email)s, not for the account you are signed in with.")
@@ -329,11 +477,15 @@ def _state_word(invitation: Invitation) -> str:
         State.REVOKED: _("revoked"),
         State.EXPIRED: _("expired"),
         State.PENDING: _("pending"),
+        State.AWAITING_CONFIRMATION: _("awaiting confirmation"),
     }[state(invitation)]
 
 
 def _state_refusal(current: str) -> str:
     return {
+        State.AWAITING_CONFIRMATION: _(
+            "This invitation is waiting for the importer's confirmation."
+        ),
         State.ACCEPTED: _("This invitation link was already used."),
         State.REVOKED: _("This invitation was withdrawn."),
         State.EXPIRED: _("This invitation link has expired."),
@@ -392,3 +544,67 @@ def _send_on_commit(invitation: Invitation, token: str) -> None:
     language = translation.get_language() or settings.LANGUAGE_CODE
     # robust: a mail server failure is logged, the invitation stays and can be resent.
     transaction.on_commit(lambda: send_invitation_email(invitation, token, language), robust=True)
+
+
+# --- The confirmation request (a new BAM) ---------------------------------------------------------
+
+
+def confirm_url(token: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("invitations:confirm_by_contact", args=[token])
+
+
+def render_confirmation_email(
+    invitation: Invitation, *, to: str, url: str, language: str
+) -> EmailMultiAlternatives:
+    """Asks ``to`` (a BAM or the importer's contact) to confirm or decline a new BAM."""
+    context = {
+        "invitation": invitation,
+        "importer": invitation.importer,
+        "inviter": invitation.invited_by,
+        "url": url,
+        "broker_name": settings.BROKER_NAME,
+    }
+    with translation.override(language):
+        subject = " ".join(
+            render_to_string("clients/email/bam_confirmation_subject.txt", context).split()
+        )
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("clients/email/bam_confirmation.txt", context),
+            to=[to],
+        )
+        message.attach_alternative(
+            render_to_string("clients/email/bam_confirmation.html", context), "text/html"
+        )
+    return message
+
+
+def _send_confirmation_on_commit(invitation: Invitation, confirm_with: ConfirmWith) -> None:
+    inviter_language = translation.get_language() or settings.LANGUAGE_CODE
+    if confirm_with.token:
+        messages = [
+            render_confirmation_email(
+                invitation,
+                to=invitation.confirmation_sent_to,
+                url=confirm_url(confirm_with.token),
+                language=inviter_language,
+            )
+        ]
+    else:
+        page = settings.SITE_URL.rstrip("/") + reverse("invitations:confirm", args=[invitation.pk])
+        messages = [
+            render_confirmation_email(
+                invitation,
+                to=bam.email,
+                url=page,
+                language=bam.language or settings.LANGUAGE_CODE,
+            )
+            for bam in confirm_with.bams
+        ]
+
+    def send() -> None:
+        for message in messages:
+            message.send()
+
+    # robust: a mail failure is logged; "Resend" asks again.
+    transaction.on_commit(send, robust=True)

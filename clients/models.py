@@ -350,6 +350,7 @@ class Invitation(models.Model):
     """
 
     class State(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
         PENDING = "pending", _("Pending")
         ACCEPTED = "accepted", _("Accepted")
         EXPIRED = "expired", _("Expired")
@@ -383,6 +384,23 @@ class Invitation(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # A new BAM invited by anyone but one of the importer's BAMs waits for a confirmation: by an
+    # existing BAM (signed in), or, for the first BAM, by the importer's contact address (a
+    # one-time link). Until then no invitation link exists anywhere (clients.invitations).
+    confirmation_required = models.BooleanField(default=False, editable=False)
+    confirmation_sent_to = models.EmailField(
+        _("confirmation asked of"), blank=True, help_text=_("The importer's contact address.")
+    )
+    confirm_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

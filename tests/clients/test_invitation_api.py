@@ -184,7 +184,7 @@ def test_a_bam_cannot_touch_a_bam_invitation_but_may_read_it(api_as, personas, a
 
 
 def test_an_agent_invites_and_the_email_goes_out_without_the_token_in_the_answer(
-    api_as, personas, send_now
+    api_as, personas, send_now, django_capture_on_commit_callbacks
 ):
     response = send_now(
         api_as("broker_agent").post,
@@ -203,12 +203,16 @@ def test_an_agent_invites_and_the_email_goes_out_without_the_token_in_the_answer
     invitation = Invitation.objects.get()
     assert body["id"] == invitation.pk
     assert body["email"] == "owner@alpha.example.com"
-    assert (body["role"], body["state"], body["sent_count"]) == ("bam", "pending", 1)
+    # A new BAM invited by the broker waits for the importer's BAM: only they get an email.
+    assert (body["role"], body["state"]) == ("bam", "awaiting_confirmation")
     assert body["invited_by"] == personas.broker_agent.email
     assert body["importer_name"] == "Alpha Imports Inc."
     assert body["can_act"] is True
-    assert len(mail.outbox) == 1
-    message = mail.outbox[0]
+    assert [m.to for m in mail.outbox] == [[personas.bam_a.email]]
+    assert "/accept/" not in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.confirm(invitation, by=personas.bam_a)
+    message = mail.outbox[1]
     assert message.to == ["owner@alpha.example.com"]
     token = re.search(r"/invitations/accept/([\w-]+)/", message.body).group(1)
     assert invitations.find_by_token(token) == invitation
@@ -385,7 +389,14 @@ def _one_of_each_state(personas) -> dict[str, Invitation]:
     invitations.revoke(revoked, by=personas.broker_agent)
     accepted = _invite(personas, email="accepted@alpha.example.com")
     invitations.accept(accepted, user=UserFactory(email=accepted.email))
-    return {"pending": pending, "expired": expired, "revoked": revoked, "accepted": accepted}
+    awaiting = _invite(personas, email="new.bam@alpha.example.com", role="bam")
+    return {
+        "pending": pending,
+        "expired": expired,
+        "revoked": revoked,
+        "accepted": accepted,
+        "awaiting_confirmation": awaiting,
+    }
 
 
 @pytest.mark.parametrize("state", [s.value for s in State])
@@ -397,7 +408,7 @@ def test_the_state_filter_follows_the_clock_and_the_stamps(api_as, personas, sta
     results = response.json()["results"]
     assert [row["id"] for row in results] == [rows[state].pk]
     assert results[0]["state"] == state
-    assert results[0]["can_act"] is (state in ("pending", "expired"))
+    assert results[0]["can_act"] is (state in ("pending", "expired", "awaiting_confirmation"))
 
 
 def test_the_importer_and_email_filters(api_as, personas):
@@ -438,4 +449,4 @@ def test_the_list_is_constant_query(api_as, personas, django_assert_max_num_quer
     with django_assert_max_num_queries(8):
         response = client.get(URL)
 
-    assert response.json()["count"] == 16
+    assert response.json()["count"] == 17  # one of each state, awaiting confirmation included

@@ -26,7 +26,7 @@ NEW_EMAIL = "owner@alpha.example.com"
 PASSWORD = "a-long-and-unusual-passphrase-42"
 
 
-def _invite(personas, *, email=NEW_EMAIL, role=Role.BAM, by=None):
+def _invite(personas, *, email=NEW_EMAIL, role=Role.FINANCE, by=None):
     return invitations.invite(
         importer=personas.importer_a,
         email=email,
@@ -141,11 +141,12 @@ def test_an_agent_invites_through_the_form_and_the_email_goes_out(
     invitation = Invitation.objects.get()
     assert (invitation.email, invitation.role) == (NEW_EMAIL, Role.BAM)
     assert invitation.invited_by == personas.broker_agent
-    assert mail.outbox[0].to == [NEW_EMAIL]
+    # A new BAM waits for the importer's BAM: the email asks bam_a, none goes to the invitee yet.
+    assert [m.to for m in mail.outbox] == [[personas.bam_a.email]]
     page = client.get(url).content.decode()
     assert NEW_EMAIL in page
-    assert "badge--pending" in page
-    assert "Invitation sent to owner@alpha.example.com" in page
+    assert "badge--awaiting_confirmation" in page
+    assert "waits for the confirmation of the importer" in page
 
 
 def test_the_form_keeps_what_was_typed_and_says_what_is_wrong(personas, client_for):
@@ -197,9 +198,9 @@ def test_inviting_a_member_is_refused_on_the_form(personas, client_for):
 def test_inviting_an_open_address_again_says_it_was_resent(personas, client_for):
     url = reverse("invitations:importer", args=[personas.importer_a.pk])
     client = client_for(personas.broker_agent)
-    client.post(url, {"email": NEW_EMAIL, "role": "bam"})
+    client.post(url, {"email": NEW_EMAIL, "role": "finance"})
 
-    response = client.post(url, {"email": NEW_EMAIL, "role": "bam"}, follow=True)
+    response = client.post(url, {"email": NEW_EMAIL, "role": "finance"}, follow=True)
 
     assert Invitation.objects.count() == 1
     assert "already had an invitation" in response.content.decode()
@@ -268,8 +269,12 @@ def test_the_whole_lifecycle_invite_email_signup_membership(
             reverse("invitations:importer", args=[personas.importer_a.pk]),
             {"full_name": "Olive Owner", "email": NEW_EMAIL, "role": "bam"},
         )
+    confirm_page = re.search(r"https?://[^/]+(/invitations/\d+/confirm/)", mail.outbox[0].body)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client_for(personas.bam_a).post(confirm_page, {"decision": "confirm"})
+    assert confirmed.status_code == 200
     client.logout()
-    link = _link_in(mail.outbox[0])
+    link = _link_in(mail.outbox[1])
 
     response = client.get(link)
     assert response.status_code == 302
@@ -297,7 +302,7 @@ def test_the_whole_lifecycle_invite_email_signup_membership(
     invitation = Invitation.objects.get()
     assert invitations.state(invitation) == State.ACCEPTED
     assert invitation.accepted_by == user
-    assert len(mail.outbox) == 1  # no confirmation email: the link proved the address
+    assert len(mail.outbox) == 2  # the BAM's confirmation request and the invitation, no more
     assert INVITATION_SESSION_KEY not in client.session
     assert int(client.session["_auth_user_id"]) == user.pk
     home = client.get("/")
@@ -353,7 +358,9 @@ def test_signup_closes_when_the_invitation_is_revoked_meanwhile(personas, client
 
 
 def test_a_person_with_an_account_accepts_by_signing_in(personas, client):
-    _, token = _invite(personas, email=personas.bam_b.email)  # B's BAM joins importer A too
+    _, token = _invite(personas, email=personas.bam_b.email, role=Role.BAM)  # B's BAM joins A
+    invitation = Invitation.objects.get()
+    token = invitations.confirm(invitation, by=personas.bam_a)  # A's BAM confirms the new BAM
     EmailAddress.objects.create(
         user=personas.bam_b, email=personas.bam_b.email, verified=True, primary=True
     )

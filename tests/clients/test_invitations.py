@@ -30,7 +30,7 @@ def send_now(django_capture_on_commit_callbacks):
     return run
 
 
-def _invite(personas, email="new.person@alpha.example.com", role=Role.BAM, by=None, **kw):
+def _invite(personas, email="new.person@alpha.example.com", role=Role.FINANCE, by=None, **kw):
     return invitations.invite(
         importer=personas.importer_a,
         email=email,
@@ -43,11 +43,11 @@ def _invite(personas, email="new.person@alpha.example.com", role=Role.BAM, by=No
 # --- invite ---------------------------------------------------------------------------------------
 
 
-def test_an_agent_invites_a_bam_and_the_email_carries_the_one_time_link(personas, send_now):
+def test_an_agent_invites_finance_and_the_email_carries_the_one_time_link(personas, send_now):
     invitation, token = send_now(_invite, personas, email="  New.Person@Alpha.example.com ")
 
     assert invitation.email == "new.person@alpha.example.com"
-    assert invitation.role == Role.BAM
+    assert invitation.role == Role.FINANCE
     assert invitation.token_hash == invitations.hash_token(token)
     assert token not in invitation.token_hash
     assert invitation.sent_count == 1
@@ -61,7 +61,7 @@ def test_an_agent_invites_a_bam_and_the_email_carries_the_one_time_link(personas
     assert "Alpha Imports Inc." in message.subject
     assert reverse("invitations:accept", args=[token]) in message.body
     assert reverse("invitations:accept", args=[token]) in message.alternatives[0][0]
-    assert "Business Account Manager" in message.body
+    assert "as Finance" in message.body
     assert personas.broker_agent.email in message.body  # the assigned agent to ask
 
 
@@ -287,7 +287,7 @@ def test_only_the_invited_address_can_accept(personas):
 
 
 def test_an_existing_membership_is_kept_as_it_is(personas):
-    invitation, _ = _invite(personas, role=Role.BAM)
+    invitation, _ = _invite(personas, role=Role.FINANCE)
     user = UserFactory(email=invitation.email)
     Membership.objects.create(user=user, importer=personas.importer_a, role=Role.EMPLOYEE)
 
@@ -352,6 +352,7 @@ def test_state_filter_agrees_with_state(personas):
     for i in range(4):
         invitation, _ = _invite(personas, email=f"s{i}@alpha.example.com", role=Role.EMPLOYEE)
         rows.append(invitation)
+    _invite(personas, email="s4@alpha.example.com", role=Role.BAM)  # awaiting confirmation
     Invitation.objects.filter(pk=rows[1].pk).update(expires_at=timezone.now() - timedelta(days=1))
     invitations.revoke(rows[2], by=personas.broker_agent)
     invitations.accept(rows[3], user=UserFactory(email=rows[3].email))
