@@ -1,8 +1,9 @@
 """What an import answers besides its counts: the bad rows it lists, and the exceptions that end it.
 
-``AlreadyImported`` is for callers (the upload page and API show the earlier batch); ``Refused``,
-``FileProblem`` and ``Retry`` only travel between the importers and ``batches._execute``, which
-turns them into the batch row's outcome.
+``AlreadyImported`` is for callers (the upload page and API show the earlier batch). ``Refused``
+and ``FileProblem`` travel from the importers to ``batches._execute``, which turns them into the
+batch row's outcome; ``Retry`` stays inside an importer (its first pass hands over to the careful
+pass).
 """
 
 from __future__ import annotations
