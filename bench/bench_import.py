@@ -202,7 +202,7 @@ def child_import(kind: str, path: str) -> None:
     import django
 
     django.setup()
-    from statements.importing import import_path
+    from statements.importing.batches import import_path
 
     baseline = current_rss_kb()
     started = time.perf_counter()

@@ -254,7 +254,7 @@ DELEGATION_PENDING_DAYS = env.int("DELEGATION_PENDING_DAYS", default=7)
 DELEGATION_BROKER_NEEDS_PBAM = env.bool("DELEGATION_BROKER_NEEDS_PBAM", default=True)
 # Base URL used in emails sent by background jobs (no request to build links from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
-# --- Statements (statements/importing.py, statements/views.py) ----------------------------------
+# --- Statements (statements/importing/, statements/views.py) -------------------------------------
 # Bad rows listed per refused file (the rest are counted); uploads up to this size are imported
 # during the request, larger ones by a worker on the "heavy" queue; a batch left "running" this long
 # by a worker that died may be claimed again; statements due within this many days are "due soon".

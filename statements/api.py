@@ -34,8 +34,10 @@ from carm_portal.api import (
 )
 from clients.access import Perm
 from clients.api import compact_identifier
-from statements import importing, selectors
+from statements import selectors
 from statements.billing import cbsa_today
+from statements.importing.batches import import_upload
+from statements.importing.problems import AlreadyImported
 from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
 from statements.views import can_import, visible_batches
 
@@ -339,8 +341,8 @@ class ImportBatchViewSet(
         kind = serializer.validated_data["kind"]
         upload = serializer.validated_data["file"]
         try:
-            batch, _queued = importing.import_upload(kind=kind, upload=upload, user=request.user)
-        except importing.AlreadyImported as exc:
+            batch, _queued = import_upload(kind=kind, upload=upload, user=request.user)
+        except AlreadyImported as exc:
             data = self.get_serializer(exc.batch).data
             return Response(data, status=status.HTTP_200_OK)
         return Response(self.get_serializer(batch).data, status=status.HTTP_201_CREATED)

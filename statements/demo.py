@@ -38,7 +38,7 @@ from django.conf import settings
 from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
 from statements import billing, receivers, reconcile
-from statements.importing import Imported, import_stream
+from statements.importing.batches import Imported, import_stream
 from statements.models import (
     COMPONENTS,
     BrokerEntry,

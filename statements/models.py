@@ -2,14 +2,14 @@
 import batches both arrive in.
 
 Models hold fields, constraints and small properties. The billing calendar lives in
-``statements/billing.py``, reading files in ``statements/importing.py``, the page queries in
+``statements/billing.py``, reading files in ``statements/importing/``, the page queries in
 ``statements/selectors.py``.
 
 BULK_FK_NOTE: the tables that take a million rows at a time (statement lines, broker entries,
 reconciliation items) have their foreign keys without a database constraint
 (``db_constraint=False``). PostgreSQL checks a foreign key row by row, which made it most of an
 import's time; the code that writes those rows creates or checks their parents set-wise in the same
-transaction (``statements/importing.py``, ``statements/reconcile.py``), and Django still applies
+transaction (``statements/importing/``, ``statements/reconcile.py``), and Django still applies
 ``on_delete`` when a parent is deleted through the ORM.
 
 Money is ``DecimalField(14, 2)`` in Canadian dollars. A component left blank in a file is stored as

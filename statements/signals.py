@@ -1,4 +1,5 @@
-"""Signals the statements app sends, for the apps built on it (payments keeps its balances)."""
+"""Signals the statements app sends, for the apps built on it (payments keeps its balances) and for
+its own task layer (the importer does not import the tasks that run it)."""
 
 from django.dispatch import Signal
 
@@ -6,3 +7,6 @@ from django.dispatch import Signal
 statements_imported = Signal()
 # Sent inside the import's transaction once an entries file is accepted: ``batch`` (ImportBatch).
 entries_imported = Signal()
+# Sent inside the request's transaction when an upload is kept for a worker: ``batch``
+# (ImportBatch, queued). ``statements.tasks.queue_import`` hands it to the heavy queue on commit.
+upload_queued = Signal()

@@ -1,4 +1,4 @@
-"""Celery tasks of the statements app: thin wrappers over ``statements/importing.py``.
+"""Celery tasks of the statements app: thin wrappers over ``statements/importing/``.
 
 A task whose name starts with ``heavy_`` is routed to the ``heavy`` queue
 (``CELERY_TASK_ROUTES``), so a million-line statement never delays an expiry alert.
@@ -7,17 +7,26 @@ A task whose name starts with ``heavy_`` is routed to the ``heavy`` queue
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import transaction
 
-from statements import importing
+from statements.importing import batches
+from statements.models import ImportBatch
 
 
 @shared_task(acks_late=True)
 def heavy_import_batch(batch_id: int) -> str:
     """Import an uploaded file: claim its batch (once), run it, record the outcome on the row."""
-    batch = importing.claim(batch_id)
+    batch = batches.claim(batch_id)
     if batch is None:  # gone, already done, or being run by another worker
         return ""
-    return importing.run_batch(batch=batch).message
+    return batches.run_batch(batch=batch).message
+
+
+def queue_import(sender: type, batch: ImportBatch, **kwargs: object) -> None:
+    """``upload_queued``'s receiver (connected in ``StatementsConfig.ready``): an upload too large
+    to import during the request goes to ``heavy_import_batch`` once the request commits."""
+    batch_id = batch.pk
+    transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
 
 
 @shared_task(acks_late=True)

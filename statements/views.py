@@ -23,9 +23,11 @@ from carm_portal.history import Source, history_entries
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
-from statements import importing, selectors
+from statements import selectors
 from statements.billing import cbsa_today
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
+from statements.importing.batches import import_upload
+from statements.importing.problems import AlreadyImported
 from statements.models import ImportBatch, Statement, StatementLine
 
 PAGE_SIZE = 50
@@ -217,10 +219,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         kind = form.cleaned_data["kind"]
         upload_file = form.cleaned_data["file"]
         try:
-            batch, queued = importing.import_upload(
-                kind=kind, upload=upload_file, user=request.user
-            )
-        except importing.AlreadyImported as exc:
+            batch, queued = import_upload(kind=kind, upload=upload_file, user=request.user)
+        except AlreadyImported as exc:
             messages.warning(request, str(exc))
             return redirect(exc.batch)
         if queued:

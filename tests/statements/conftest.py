@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from clients.models import ProgramAccount
-from statements.importing import import_stream
+from statements.importing.batches import import_stream
 from statements.models import BrokerEntry, ImportBatch, Statement, StatementLine
 from tests.factories import ImporterFactory, ProgramAccountFactory
 

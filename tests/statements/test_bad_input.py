@@ -7,7 +7,8 @@ import tracemalloc
 
 import pytest
 
-from statements import importing
+from statements.importing import copy_writer
+from statements.importing.batches import import_path, import_stream
 from statements.models import ImportBatch
 from tests.statements.conftest import (
     ACCOUNT_A,
@@ -262,7 +263,7 @@ def test_50_mb_file_with_one_bad_row_at_the_end(kind, unchanged, tmp_path):
     assert path.stat().st_size > 50 * 1024 * 1024
 
     started = time.monotonic()
-    result = importing.import_path(kind=kind, path=path)
+    result = import_path(kind=kind, path=path)
     elapsed = time.monotonic() - started
 
     batch = result.batch
@@ -320,7 +321,7 @@ def test_a_spreadsheet_workbook_is_refused(unchanged):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_memory_does_not_grow_with_the_number_of_rows(kind, accounts, monkeypatch):
-    monkeypatch.setattr(importing, "FLUSH_ROWS", 500)
+    monkeypatch.setattr(copy_writer, "FLUSH_ROWS", 500)
 
     def peak(rows: int, month: int) -> int:
         extra = {"statement_date": f"2025-{month:02d}-25"} if kind == "statement" else {}
@@ -331,9 +332,7 @@ def test_memory_does_not_grow_with_the_number_of_rows(kind, accounts, monkeypatc
         tracemalloc.start()
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
-        result = importing.import_stream(
-            kind=kind, stream=io.BytesIO(content), file_name=f"{rows}.csv"
-        )
+        result = import_stream(kind=kind, stream=io.BytesIO(content), file_name=f"{rows}.csv")
         peak = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
         assert result.batch.status == "accepted"

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from statements.importing import ENTRY_COLUMNS, STATEMENT_COLUMNS
+from statements.importing.columns import ENTRY_COLUMNS, STATEMENT_COLUMNS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "formats.md"
 

@@ -18,9 +18,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from statements import importing
-from statements.importing import EntryImport, StatementImport
-from statements.models import BrokerEntry, ImportBatch, Statement, StatementLine
+from statements.importing import entry_file, statement_file
+from statements.importing.entry_file import EntryImport
+from statements.importing.statement_file import StatementImport
+from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
 from tests.statements.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -45,7 +46,7 @@ BLOCK = 7
 @pytest.fixture
 def passes(monkeypatch):
     """Small blocks, and a record of what each block and pass did."""
-    monkeypatch.setattr(importing, "CHUNK_ROWS", BLOCK)
+    monkeypatch.setattr(statement_file, "CHUNK_ROWS", BLOCK)  # where the passes read it
     seen = {"blocks": [], "row_passes": 0}
     block_taker, read_rows = StatementImport.block_taker, StatementImport._read_rows
 
@@ -91,7 +92,7 @@ def stored() -> dict[str, object]:
             line.transaction_number,
             line.posted_on,
             line.reference,
-            *(getattr(line, name) for name in importing.COMPONENTS),
+            *(getattr(line, name) for name in COMPONENTS),
             line.amount,
         )
         for line in StatementLine.objects.select_related("statement__program_account").order_by(
@@ -357,7 +358,7 @@ def test_a_statement_imported_before_gets_the_row_pass_answer(accounts, passes, 
 
 @pytest.fixture
 def entry_passes(monkeypatch):
-    monkeypatch.setattr(importing, "CHUNK_ROWS", BLOCK)
+    monkeypatch.setattr(entry_file, "CHUNK_ROWS", BLOCK)  # where the passes read it
     seen = {"blocks": [], "staged": 0}
     block_taker, staged = EntryImport.block_taker, EntryImport._staged
 
@@ -390,7 +391,7 @@ def stored_entries() -> list[tuple]:
             entry.release_date,
             entry.accounted_on,
             entry.client_reference,
-            *(getattr(entry, name) for name in importing.COMPONENTS),
+            *(getattr(entry, name) for name in COMPONENTS),
             entry.amount,
         )
         for entry in BrokerEntry.objects.select_related("program_account").order_by("position")

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from clients.access import BrokerRole
-from statements import importing
+from statements.importing import copy_writer
+from statements.importing.batches import import_path
 from statements.models import ImportBatch, Statement, StatementLine
 from tests.factories import UserFactory
 from tests.statements.conftest import (
@@ -26,7 +27,7 @@ D = dt.date
 def test_sample_file_imports_two_statements_with_their_balances(accounts):
     user = UserFactory(roles=[BrokerRole.FINANCE])
 
-    result = importing.import_path(kind="statement", path=SAMPLES / "statement.csv", user=user)
+    result = import_path(kind="statement", path=SAMPLES / "statement.csv", user=user)
 
     batch = result.batch
     assert (batch.status, batch.statement_count, batch.line_count, batch.account_count) == (
@@ -157,7 +158,7 @@ def test_an_unknown_column_is_ignored_with_a_warning(accounts):
 
 
 def test_a_statement_in_many_flushes_is_written_whole(accounts, monkeypatch):
-    monkeypatch.setattr(importing, "FLUSH_ROWS", 3)
+    monkeypatch.setattr(copy_writer, "FLUSH_ROWS", 3)
     rows = [
         statement_row(
             line_type="OPENING_BALANCE",
@@ -186,7 +187,7 @@ def test_a_statement_in_many_flushes_is_written_whole(accounts, monkeypatch):
 
 
 def test_a_bad_row_after_many_written_rows_leaves_nothing(accounts, monkeypatch):
-    monkeypatch.setattr(importing, "FLUSH_ROWS", 3)
+    monkeypatch.setattr(copy_writer, "FLUSH_ROWS", 3)
     rows = [statement_row(transaction_number=f"12345{n:09d}") for n in range(20)]
     rows.append(statement_row(amount="1431.04"))
     before = snapshot()

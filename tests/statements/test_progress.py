@@ -10,7 +10,8 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from carm_portal import progress as progress_module
-from statements import importing
+from statements.importing.batches import claim, create_batch, run_batch
+from statements.importing.progress import Progress
 from statements.models import ImportBatch
 from tests.factories import ImporterFactory, ProgramAccountFactory
 from tests.statements.conftest import ACCOUNT_A, csv_text, statement_row
@@ -27,11 +28,11 @@ def test_the_page_sees_progress_before_the_import_commits(monkeypatch):
     content = csv_text(
         "statement", [statement_row(transaction_number=f"12345{i:09d}") for i in range(10_000)]
     ).encode()
-    batch = importing.create_batch(kind="statement", file_name="x.csv", stream=io.BytesIO(content))
-    batch = importing.claim(batch.pk)
+    batch = create_batch(kind="statement", file_name="x.csv", stream=io.BytesIO(content))
+    batch = claim(batch.pk)
     seen = []
     observer = connections.create_connection(DEFAULT_DB_ALIAS)
-    update = importing.Progress.update
+    update = Progress.update
 
     def watched(self, **kwargs):
         update(self, **kwargs)
@@ -45,9 +46,9 @@ def test_the_page_sees_progress_before_the_import_commits(monkeypatch):
             cursor.execute("SELECT COUNT(*) FROM statements_statementline")
             seen.append(cursor.fetchone())
 
-    monkeypatch.setattr(importing.Progress, "update", watched)
+    monkeypatch.setattr(Progress, "update", watched)
     try:
-        importing.run_batch(batch=batch, stream=io.BytesIO(content))
+        run_batch(batch=batch, stream=io.BytesIO(content))
     finally:
         observer.close()
 
@@ -68,17 +69,17 @@ def test_a_second_reading_says_so_and_starts_the_count_again(monkeypatch):
     rows = [statement_row(transaction_number=f"12345{i:09d}") for i in range(6_000)]
     rows[-1]["amount"] = "1431.04"  # does not sum: found by the block pass, listed row by row
     content = csv_text("statement", rows).encode()
-    batch = importing.create_batch(kind="statement", file_name="x.csv", stream=io.BytesIO(content))
-    batch = importing.claim(batch.pk)
+    batch = create_batch(kind="statement", file_name="x.csv", stream=io.BytesIO(content))
+    batch = claim(batch.pk)
     seen = []
-    update = importing.Progress.update
+    update = Progress.update
 
     def watched(self, **kwargs):
         update(self, **kwargs)
         seen.append((kwargs["phase"], kwargs["rows"]))
 
-    monkeypatch.setattr(importing.Progress, "update", watched)
-    importing.run_batch(batch=batch, stream=io.BytesIO(content))
+    monkeypatch.setattr(Progress, "update", watched)
+    run_batch(batch=batch, stream=io.BytesIO(content))
 
     assert ImportBatch.objects.get(pk=batch.pk).status == "refused"
     phases = [phase for phase, _rows in seen]

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from statements import reconcile
-from statements.importing import import_path
+from statements.importing.batches import import_path
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
 from statements.reconcile import clean_tolerance, current_run, reconcile_statement
 from tests.factories import (

@@ -13,7 +13,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from carm_portal.celery import app
-from statements import importing
+from statements.importing.batches import create_batch
+from statements.importing.problems import AlreadyImported
+from statements.importing.progress import Progress
+from statements.importing.statement_file import StatementImport
 from statements.models import ImportBatch, Statement
 from statements.tasks import heavy_import_batch
 from tests.statements.conftest import SAMPLES, csv_text, statement_row
@@ -22,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def queued_batch(content: bytes, name: str = "june.csv") -> ImportBatch:
-    batch = importing.create_batch(kind="statement", file_name=name, stream=io.BytesIO(content))
+    batch = create_batch(kind="statement", file_name=name, stream=io.BytesIO(content))
     batch.source_file.save(name, ContentFile(content))
     return batch
 
@@ -97,7 +100,7 @@ def test_an_unexpected_error_refuses_the_batch_and_is_raised(accounts, media, mo
     def explode(self):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(importing.StatementImport, "run", explode)
+    monkeypatch.setattr(StatementImport, "run", explode)
 
     with pytest.raises(RuntimeError):
         heavy_import_batch(batch_id=batch.pk)
@@ -112,7 +115,7 @@ def test_the_same_file_cannot_be_queued_twice(accounts, media):
     content = csv_text("statement", [statement_row()]).encode()
     first = queued_batch(content)
 
-    with pytest.raises(importing.AlreadyImported) as raised:
+    with pytest.raises(AlreadyImported) as raised:
         queued_batch(content)
 
     assert raised.value.batch == first
@@ -232,7 +235,7 @@ def test_progress_is_written_from_a_side_connection(db):
     """The reporter writes nothing inside a transaction (the page could not see it anyway)."""
     batch = ImportBatch.objects.create(kind="statement", file_name="x", sha256="1")
 
-    progress = importing.Progress.for_batch(batch)
+    progress = Progress.for_batch(batch)
 
     assert progress.live is False
     progress.update(phase="reading", bytes_read=10, rows=5, force=True)

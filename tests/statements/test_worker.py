@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from statements import importing
+from statements.importing.batches import receive_upload
 from statements.models import ImportBatch, Statement
 from statements.tasks import heavy_import_batch
 from tests.statements.conftest import csv_text, statement_row
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 def test_the_worker_imports_an_uploaded_file(worker_queue, accounts, media):
     rows = [statement_row(transaction_number=f"12345{i:09d}") for i in range(200)]
     upload = SimpleUploadedFile("big.csv", csv_text("statement", rows).encode())
-    batch = importing.receive_upload(kind="statement", upload=upload, user=None)
+    batch = receive_upload(kind="statement", upload=upload, user=None)
 
     heavy_import_batch.apply_async(kwargs={"batch_id": batch.pk}, queue=worker_queue)
 

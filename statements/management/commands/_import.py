@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carm_portal.models import User
-from statements import importing
+from statements.importing.batches import import_path
 from statements.models import ImportBatch
 
 SHOWN_ERRORS = 25
@@ -34,7 +34,7 @@ class ImportCommand(BaseCommand):
             if user is None:
                 raise CommandError(f"No user with the email address {by}.")
         try:
-            result = importing.import_path(kind=self.kind, path=path, user=user)
+            result = import_path(kind=self.kind, path=path, user=user)
         except PermissionError:
             raise CommandError(f"Cannot read {file}: permission denied.") from None
         batch = result.batch
