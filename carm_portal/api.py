@@ -265,7 +265,7 @@ class VisibleRowField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data: object) -> Model:
         row = super().to_internal_value(data)
         if self.perm is not None and not access.can(
-            self.context["request"].user, self.perm, importer_id_of(row, self.importer_field)
+            self.context["request"].user, self.perm, access.importer_id_of(row, self.importer_field)
         ):
             raise PermissionDenied(_("Your role does not allow this for this importer."))
         return row
@@ -286,17 +286,6 @@ class VisibleImporterField(VisibleRowField):
 # --- Permissions and scoping ------------------------------------------------------------------
 
 
-def importer_id_of(obj: Model, importer_field: str) -> int:
-    """The id of the importer that owns ``obj``, following ``importer_field`` ("pk" = itself)."""
-    if importer_field == "pk":
-        return obj.pk
-    *path, last = importer_field.split("__")
-    owner = obj
-    for part in path:
-        owner = getattr(owner, part)
-    return getattr(owner, f"{last}_id")
-
-
 class ImporterPermission(BasePermission):
     """``clients.access`` as a DRF permission; the view is an ``ImporterScopedMixin``.
 
@@ -315,7 +304,7 @@ class ImporterPermission(BasePermission):
         return True
 
     def has_object_permission(self, request: Request, view: APIView, obj: Model) -> bool:
-        importer_id = importer_id_of(obj, view.importer_field)
+        importer_id = access.importer_id_of(obj, view.importer_field)
         return access.can(request.user, view.required_perm(), importer_id)
 
 

@@ -14,9 +14,11 @@ importer's BAMs waits for a BAM's (or the importer contact's) confirmation.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -166,6 +168,39 @@ def is_importer_user(user: AnyUser) -> bool:
     return not is_broker(user) and bool(member_roles(user))
 
 
+def is_broker_agent(user: AnyUser) -> bool:
+    """An agent (who, for instance, is assigned the importers they create)."""
+    return BrokerRole.AGENT in broker_roles(user)
+
+
+# --- Who are the broker's staff? (queries; superusers count as broker admins) ----------------------
+
+
+def broker_staff(
+    *, roles: Iterable[BrokerRole] | None = None, active_only: bool = True
+) -> QuerySet[User]:
+    """The accounts holding any of ``roles`` (default: every broker role), superusers with the
+    admin role, ordered by name: the one query behind every "pick a staff member" list."""
+    wanted = frozenset(roles) if roles is not None else frozenset(BrokerRole)
+    match = Q(groups__name__in=[role.value for role in wanted])
+    if BrokerRole.ADMIN in wanted:
+        match |= Q(is_superuser=True)
+    users = get_user_model().objects.filter(match)
+    if active_only:
+        users = users.filter(is_active=True)
+    return users.distinct().order_by("full_name", "email")
+
+
+def assignable_agents() -> QuerySet[User]:
+    """Who an importer (or a delegation filter) can be assigned to: active agents and admins."""
+    return broker_staff(roles=[BrokerRole.AGENT, BrokerRole.ADMIN])
+
+
+def is_broker_email(email: str) -> bool:
+    """Whether an address belongs to a broker-staff account, active or not (never invited)."""
+    return broker_staff(active_only=False).filter(email__iexact=email.strip()).exists()
+
+
 # --- What may they do? ----------------------------------------------------------------------------
 
 
@@ -178,6 +213,26 @@ def permissions_for(user: AnyUser, importer: Importer | int) -> frozenset[Perm]:
         return frozenset().union(*(_BROKER_PERMS[role] for role in roles))
     role = member_roles(user).get(importer_id)
     return _MEMBER_PERMS[role] if role else frozenset()
+
+
+# What an importer's BAM may hand out; broker staff holding INVITE may give any role. A BAM does not
+# invite BAMs: that role carries the bank account and the CCP delegation, so the broker grants it
+# (and the importer's BAM, or its contact, confirms it: clients.invitations).
+_BAM_MAY_INVITE: tuple[str, ...] = (Membership.Role.FINANCE, Membership.Role.EMPLOYEE)
+
+
+def invitable_roles(user: AnyUser, importer: Importer | int) -> list[str]:
+    """The membership roles ``user`` may invite people to on ``importer`` (empty: may not invite)."""
+    if not can(user, Perm.INVITE, importer):
+        return []
+    if is_broker(user):
+        return list(Membership.Role.values)
+    return list(_BAM_MAY_INVITE)
+
+
+def is_bam_role(role: str) -> bool:
+    """Whether a membership role (of a membership or an invitation) is the BAM's."""
+    return role == Membership.Role.BAM
 
 
 def is_bam_of(user: AnyUser, importer: Importer | int) -> bool:
@@ -205,6 +260,37 @@ def may_hold_membership(user: AnyUser) -> bool:
 
 def can(user: AnyUser, perm: Perm, importer: Importer | int) -> bool:
     return perm in permissions_for(user, importer)
+
+
+def holds_anywhere(user: AnyUser, perm: Perm) -> bool:
+    """Whether the user holds ``perm`` on at least one importer (nav links, cross-importer lists
+    such as "all my statements"); from the cached roles, no query beyond them."""
+    if is_broker(user):
+        return any(perm in _BROKER_PERMS[role] for role in broker_roles(user))
+    return any(perm in _MEMBER_PERMS[role] for role in member_roles(user).values())
+
+
+def members_holding(perm: Perm, importer_ids: Iterable[int]) -> QuerySet[Membership]:
+    """The active memberships on ``importer_ids`` whose role grants ``perm`` (who is told)."""
+    roles = [role for role, perms in _MEMBER_PERMS.items() if perm in perms]
+    return Membership.objects.filter(
+        importer_id__in=list(importer_ids), role__in=roles, user__is_active=True
+    )
+
+
+def bams_of(importer_ids: Iterable[int]) -> QuerySet[Membership]:
+    """The importers' active BAMs: who confirms a new BAM, is told of bank-number reveals and
+    receives delegation alerts."""
+    return Membership.objects.filter(
+        importer_id__in=list(importer_ids), role=Membership.Role.BAM, user__is_active=True
+    ).select_related("user")
+
+
+def finance_members(importer_ids: Iterable[int]) -> QuerySet[Membership]:
+    """The importers' active finance members (role finance, not BAMs): payment alerts' readers."""
+    return Membership.objects.filter(
+        importer_id__in=list(importer_ids), role=Membership.Role.FINANCE, user__is_active=True
+    )
 
 
 def can_global(user: AnyUser, perm: GlobalPerm) -> bool:
@@ -241,6 +327,27 @@ def scope_for(
         )
     ids = [i for i, role in member_roles(user).items() if perm in _MEMBER_PERMS[role]]
     return queryset.filter(**{f"{importer_field}__in": ids}) if ids else queryset.none()
+
+
+def uploads_visible_to(queryset: QuerySet[M], user: AnyUser, *, by_field: str) -> QuerySet[M]:
+    """Uploads (import batches): broker staff see every one, anyone else only their own
+    (``by_field`` names the uploader). A batch is not one importer's: a file may name several."""
+    if is_broker(user):
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(**{by_field: user})
+
+
+def importer_id_of(obj: Model, importer_field: str) -> int:
+    """The id of the importer that owns ``obj``, following ``importer_field`` ("pk" = itself)."""
+    if importer_field == "pk":
+        return int(obj.pk)
+    *path, last = importer_field.split("__")
+    owner = obj
+    for part in path:
+        owner = getattr(owner, part)
+    return int(getattr(owner, f"{last}_id"))
 
 
 def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
@@ -285,9 +392,5 @@ def get_scoped(
         obj = scope(queryset, user, importer_field=importer_field).get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404(_("Not found.")) from None
-    *path, last = importer_field.split("__")
-    owner = obj
-    for part in path:
-        owner = getattr(owner, part)
-    require(user, perm, getattr(owner, f"{last}_id"))
+    require(user, perm, importer_id_of(obj, importer_field))
     return obj

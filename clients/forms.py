@@ -32,18 +32,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def broker_agents() -> QuerySet[User]:
-    """The people an importer can be assigned to: active broker agents and admins."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            groups__name__in=[access.BrokerRole.AGENT, access.BrokerRole.ADMIN],
-        )
-        .distinct()
-        .order_by("full_name", "email")
-    )
-
-
 def _person_label(user: User) -> str:
     return f"{user.full_name} ({user.email})" if user.full_name else user.email
 
@@ -105,7 +93,7 @@ class ImporterForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         agent = self.fields["assigned_agent"]
-        agent.queryset = broker_agents()
+        agent.queryset = access.assignable_agents()
         agent.label_from_instance = _person_label
         agent.empty_label = _("Not assigned")
         self.fields["client_group"].empty_label = _("No group")
@@ -362,7 +350,7 @@ class ImporterFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         if access.is_broker(user):
-            self.fields["agent"].queryset = broker_agents()
+            self.fields["agent"].queryset = access.assignable_agents()
             self.fields["agent"].label_from_instance = _person_label
         else:  # an importer's people see their own importer(s) only: no portfolio filters
             del self.fields["agent"]

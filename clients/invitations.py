@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -39,7 +38,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients import access
-from clients.access import Perm
 from clients.models import Importer, Invitation, Membership, PortalUser
 
 if TYPE_CHECKING:
@@ -49,10 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 State = Invitation.State
-Role = Membership.Role
-
-# What an importer's BAM may hand out; broker staff holding INVITE may give any role.
-BAM_MAY_INVITE: tuple[str, ...] = (Role.FINANCE, Role.EMPLOYEE)
 
 
 class InvitationError(Exception):
@@ -136,11 +130,7 @@ def find_by_token(token: str) -> Invitation | None:
 
 def allowed_roles(user: AnyUser, importer: Importer) -> list[str]:
     """The membership roles ``user`` may invite people to on ``importer`` (empty: may not invite)."""
-    if not access.can(user, Perm.INVITE, importer):
-        return []
-    if access.is_broker(user):
-        return list(Role.values)
-    return list(BAM_MAY_INVITE)
+    return access.invitable_roles(user, importer)
 
 
 def may_manage(user: AnyUser, invitation: Invitation) -> bool:
@@ -150,17 +140,12 @@ def may_manage(user: AnyUser, invitation: Invitation) -> bool:
 
 def needs_confirmation(*, importer: Importer, role: str, invited_by: AnyUser) -> bool:
     """A new BAM waits for a confirmation unless one of the importer's BAMs invited them."""
-    return role == Role.BAM and not access.is_bam_of(invited_by, importer)
+    return access.is_bam_role(role) and not access.is_bam_of(invited_by, importer)
 
 
 def confirming_bams(importer: Importer) -> list[User]:
     """The importer's active BAMs, who confirm a new BAM (none: its contact address does)."""
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            importer=importer, role=Role.BAM, user__is_active=True
-        ).select_related("user")
-    ]
+    return [m.user for m in access.bams_of([importer.pk])]
 
 
 def may_confirm(user: AnyUser, invitation: Invitation) -> bool:
@@ -184,16 +169,6 @@ def find_by_confirm_token(token: str) -> Invitation | None:
 
 def is_member(importer: Importer, email: str) -> bool:
     return Membership.objects.filter(importer=importer, user__email__iexact=email).exists()
-
-
-def _is_broker_staff(email: str) -> bool:
-    return (
-        get_user_model()
-        .objects.filter(
-            email__iexact=email, groups__name__in=[role.value for role in access.BrokerRole]
-        )
-        .exists()
-    )
 
 
 # --- Changing ------------------------------------------------------------------------------------
@@ -228,7 +203,7 @@ def invite(
         raise InvitationError(
             _("You may not invite people with this role for this importer."), field="role"
         )
-    if _is_broker_staff(email):
+    if access.is_broker_email(email):
         raise InvitationError(
             _("%(email)s belongs to the broker's staff, who see every importer already.")
             % {"email": email},
@@ -508,7 +483,7 @@ def render_invitation_email(
         "invitation": invitation,
         "importer": importer,
         "role_label": invitation.get_role_display(),
-        "is_bam": invitation.role == Role.BAM,
+        "is_bam": access.is_bam_role(invitation.role),
         "inviter": invitation.invited_by,
         "agent": importer.assigned_agent,
         "url": accept_url(token),

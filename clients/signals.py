@@ -63,7 +63,12 @@ def membership_saving(
 @receiver(pre_save, sender=get_user_model())
 def user_saving(sender: type, instance: Any, raw: bool = False, **kwargs: object) -> None:
     """A superuser counts as broker admin: an importer's member may not become one."""
-    if not raw and instance.is_superuser and instance.pk and instance.memberships.exists():
+    if (
+        not raw
+        and instance.pk
+        and access.is_broker_account(instance)
+        and instance.memberships.exists()
+    ):
         _refuse_broker_membership(instance)
 
 

@@ -222,7 +222,7 @@ def importer_list(request: HttpRequest) -> HttpResponse:
 def importer_create(request: HttpRequest) -> HttpResponse:
     access.require_global(request.user, GlobalPerm.CREATE_IMPORTER)
     initial = {}
-    if access.BrokerRole.AGENT in access.broker_roles(request.user):
+    if access.is_broker_agent(request.user):
         initial["assigned_agent"] = request.user.pk
     form = ImporterForm(request.POST if request.method == "POST" else None, initial=initial)
     if form.is_bound and form.is_valid():

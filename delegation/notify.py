@@ -30,7 +30,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from carm_portal.user_language import languages_by_email
-from clients.models import Importer, Membership, PortalUser
+from clients import access
+from clients.models import Importer, PortalUser
 from delegation.models import AlertDelivery, AlertDigest, DelegationAlert
 from delegation.rules import kind_label
 
@@ -48,9 +49,9 @@ def recipients_for(importer_ids: Iterable[int]) -> dict[int, set[str]]:
         importer_id__in=importer_ids, ccp_role=PortalUser.CcpRole.BAM
     ).values_list("importer_id", "email"):
         recipients[importer_id].add(email.lower())
-    for importer_id, email in Membership.objects.filter(
-        importer_id__in=importer_ids, role=Membership.Role.BAM, user__is_active=True
-    ).values_list("importer_id", "user__email"):
+    for importer_id, email in access.bams_of(importer_ids).values_list(
+        "importer_id", "user__email"
+    ):
         recipients[importer_id].add(email.lower())
     for importer_id, email in Importer.objects.filter(
         pk__in=importer_ids, assigned_agent__is_active=True

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carm_portal.history import Source, history_entries
-from carm_portal.models import User
 from clients import access
 from clients.access import Perm
 from delegation.checks import load_facts
@@ -61,12 +60,6 @@ def _label_alerts(alerts: list[DelegationAlert]) -> list[DelegationAlert]:
     for alert in alerts:
         alert.label = kind_label(alert.kind)
     return alerts
-
-
-def _agents() -> QuerySet[User]:
-    return User.objects.filter(
-        groups__name__in=[access.BrokerRole.AGENT, access.BrokerRole.ADMIN], is_active=True
-    ).distinct()
 
 
 def filter_delegations(
@@ -114,7 +107,9 @@ def filter_delegations(
 def delegation_list(request: HttpRequest) -> HttpResponse:
     today = cbsa_today()
     is_broker = access.is_broker(request.user)
-    form = DelegationFilterForm(request.GET or None, agents=_agents() if is_broker else None)
+    form = DelegationFilterForm(
+        request.GET or None, agents=access.assignable_agents() if is_broker else None
+    )
     queryset = access.scope(Delegation.objects.all(), request.user).select_related(
         "importer", "importer__assigned_agent"
     )

@@ -25,7 +25,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from carm_portal.user_language import by_language
-from clients.models import Importer, Membership
+from clients import access
+from clients.models import Importer
 from delegation.notify import recipients_for as delegation_recipients
 from payments.models import PaymentAlert
 from payments.rules import kind_label
@@ -40,9 +41,9 @@ def recipients_for(importer_ids: Iterable[int]) -> dict[int, set[str]]:
     """importer id -> emails: its BAMs, its assigned agent, its finance people."""
     importer_ids = list(importer_ids)
     recipients = delegation_recipients(importer_ids)
-    for importer_id, email in Membership.objects.filter(
-        importer_id__in=importer_ids, role=Membership.Role.FINANCE, user__is_active=True
-    ).values_list("importer_id", "user__email"):
+    for importer_id, email in access.finance_members(importer_ids).values_list(
+        "importer_id", "user__email"
+    ):
         recipients[importer_id].add(email.lower())
     return recipients
 

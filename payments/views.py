@@ -79,9 +79,7 @@ WORKLISTS = {
 
 def require_finance(user: object) -> None:
     """Lists across importers: broker staff, or importer people with the finance view somewhere."""
-    if not access.scope_for(
-        Importer.objects.all(), user, Perm.VIEW_FINANCE, importer_field="pk"
-    ).exists():
+    if not access.holds_anywhere(user, Perm.VIEW_FINANCE):
         raise PermissionDenied(
             _("Payments are for the broker's staff and the importer's finance people.")
         )

@@ -17,24 +17,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
-from clients.access import BrokerRole
+from clients.access import broker_staff
 from statements.models import ReconciliationItem
 from statements.reports import EXCEPTION_CODES, STATUS_NAMES
 from statements.workflow import COMMENT_MAX_LENGTH
 
 Resolution = ReconciliationItem.Resolution
-
-
-def broker_staff() -> QuerySet[User]:
-    """The people exceptions can be assigned to: active broker staff."""
-    return (
-        User.objects.filter(
-            Q(groups__name__in=[role.value for role in BrokerRole]) | Q(is_superuser=True),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("full_name", "email")
-    )
 
 
 class StaffChoiceField(forms.ModelChoiceField):

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -41,9 +42,7 @@ IMPORTER_FIELD = "program_account__importer"
 
 def can_import(user: object) -> bool:
     """Someone who may manage the statements of at least one importer (the broker's staff)."""
-    return access.scope_for(
-        Importer.objects.all(), user, Perm.MANAGE_STATEMENTS, importer_field="pk"
-    ).exists()
+    return access.holds_anywhere(user, Perm.MANAGE_STATEMENTS)
 
 
 def _require_import(user: object) -> None:
@@ -51,12 +50,11 @@ def _require_import(user: object) -> None:
         raise PermissionDenied(_("Importing statements is for the broker's staff."))
 
 
-def visible_batches(user: object):
+def visible_batches(user: object) -> QuerySet[ImportBatch]:
     """Broker staff see every batch; anyone else only the batches they sent themselves."""
-    batches = ImportBatch.objects.select_related("uploaded_by")
-    if access.is_broker(user):
-        return batches
-    return batches.filter(uploaded_by=user) if user.is_authenticated else batches.none()
+    return access.uploads_visible_to(
+        ImportBatch.objects.select_related("uploaded_by"), user, by_field="uploaded_by"
+    )
 
 
 def _get_batch(user: object, pk: int) -> ImportBatch:
@@ -117,9 +115,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     statements = access.scope_for(
         Statement.objects.all(), request.user, Perm.VIEW_FINANCE, importer_field=IMPORTER_FIELD
     )
-    if not access.is_broker(request.user) and not any(
-        access.can(request.user, Perm.VIEW_FINANCE, i) for i in access.member_roles(request.user)
-    ):
+    if not access.holds_anywhere(request.user, Perm.VIEW_FINANCE):
         raise PermissionDenied(_("Your role does not show statements."))
     return _statement_list(request, statements, importer=None)
 

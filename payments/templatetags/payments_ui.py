@@ -55,9 +55,7 @@ def payments_visible(context: template.Context) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False
-    if access.is_broker(user):
-        return True
-    return any(access.can(user, Perm.VIEW_FINANCE, pk) for pk in access.member_roles(user))
+    return access.holds_anywhere(user, Perm.VIEW_FINANCE)
 
 
 @register.inclusion_tag("payments/_importer_panel.html", takes_context=True)
