@@ -388,3 +388,21 @@ def test_nothing_but_reveals_reads_a_number_for_a_person():
     assert len(sources) > 100
     assert reveal_users == {"payments/crypto.py", "payments/reveals.py"}
     assert decrypt_users == {"payments/crypto.py", "payments/records.py"}
+
+
+def test_the_admin_shows_the_audit_read_only(personas, bank_a, client_for):
+    reveals.reveal(bank_account=bank_a, user=personas.bam_a, channel=reveals.Channel.PAGE)
+    entry = BankAccountReveal.objects.get()
+    admin = UserFactory(email="root@broker.example.com", is_staff=True, is_superuser=True)
+    client = client_for(admin)
+
+    listing = client.get("/admin/payments/bankaccountreveal/")
+    detail = client.get(f"/admin/payments/bankaccountreveal/{entry.pk}/change/")
+
+    assert listing.status_code == 200
+    assert "bam@alpha.example.com" in listing.content.decode()
+    assert detail.status_code == 200
+    assert 'name="_save"' not in detail.content.decode()  # view only
+    assert client.get("/admin/payments/bankaccountreveal/add/").status_code == 403
+    assert client.get(f"/admin/payments/bankaccountreveal/{entry.pk}/delete/").status_code == 403
+    assert NUMBER not in listing.content.decode() + detail.content.decode()
