@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from payments.models import (
     BankAccount,
+    BankAccountReveal,
     FinancialSecurity,
     InterestRate,
     Payment,
@@ -66,6 +67,26 @@ class BankAccountAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # the number is entered, encrypted, by the importer's BAM on the portal
+
+
+@admin.register(BankAccountReveal)
+class BankAccountRevealAdmin(admin.ModelAdmin):
+    """The reveal audit, read only: nobody adds, edits or deletes a row here."""
+
+    list_display = ["revealed_at", "bank_account", "user_email", "channel", "ip"]
+    list_filter = ["channel"]
+    search_fields = ["user_email", "bank_account__importer__legal_name"]
+    list_select_related = ["bank_account"]
+    date_hierarchy = "revealed_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(PaymentAlert)

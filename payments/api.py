@@ -9,9 +9,10 @@ accounts, scoped by ``clients.access`` like the pages.
   for its account today.
 * ``/api/v1/payment-alerts/``: what the daily checks found, read only.
 * ``/api/v1/interest-rates/``: the dated rate table; broker staff read it, a broker admin adds.
-* ``/api/v1/bank-accounts/``: masked numbers for whoever sees the importer's finances; the full
-  ``account_number`` only for the importer's BAM (null for everyone else, broker staff included).
-  Only the BAM may add one.
+* ``/api/v1/bank-accounts/``: masked numbers for whoever sees the importer's finances; a list or
+  a get never carries the full number. ``POST /{id}/reveal/`` answers it to the importer's BAM
+  only, through ``payments.reveals.reveal`` (audited, the other BAMs told by email, never
+  cached). Only the BAM may add one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -43,6 +44,7 @@ from carm_portal.api import (
     VisibleRowField,
     crud_schema,
     django_error_detail,
+    error_responses,
     id_filter,
     open_alerts_filter,
     row_action_schema,
@@ -50,7 +52,7 @@ from carm_portal.api import (
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import ProgramAccount
-from payments import crypto
+from payments import reveals
 from payments.allocation import AllocationError, allocate_payment, preview
 from payments.models import (
     BankAccount,
@@ -647,9 +649,9 @@ class BankAccountSerializer(serializers.ModelSerializer):
     account_number = serializers.CharField(
         max_length=20,
         allow_null=True,
+        write_only=True,
         help_text=_(
-            "Write: 5 to 12 digits. Read: the full number for the importer's BAMs only, null for "
-            "everyone else."
+            "5 to 12 digits, written only: a list or a get never shows it (see the reveal action)."
         ),
     )
     account_number_masked = serializers.CharField(source="masked_number", read_only=True)
@@ -673,16 +675,6 @@ class BankAccountSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
-
-    def to_representation(self, instance: BankAccount) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        user = self.context["request"].user
-        data["account_number"] = (
-            crypto.reveal_account_number(instance)
-            if access.can(user, Perm.VIEW_BANK_ACCOUNT, instance.importer_id)
-            else None
-        )
-        return data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user = self.context["request"].user
@@ -708,6 +700,12 @@ class BankAccountSerializer(serializers.ModelSerializer):
         )
 
 
+class BankAccountNumberSerializer(serializers.Serializer):
+    account_number = serializers.CharField(
+        read_only=True, help_text=_("The full account number, digits only.")
+    )
+
+
 class BankAccountFilter(django_filters.FilterSet):
     importer = id_filter("importer_id", _("Importer id"))
     status = django_filters.ChoiceFilter(choices=BankAccount.Status.choices)
@@ -722,7 +720,7 @@ class BankAccountFilter(django_filters.FilterSet):
     tag="payments",
     one="a PAD bank account",
     many="PAD bank accounts",
-    list_description="Masked numbers; the full number only for the importer's BAMs.",
+    list_description="Masked numbers only; the importer's BAMs ask for a full one with reveal.",
     create_verb="Add",
     create_description="The importer's BAM only; the number is stored encrypted.",
 )
@@ -735,3 +733,27 @@ class BankAccountViewSet(ScopedCreateViewSet):
     importer_field = "importer"
     read_perm = Perm.VIEW_FINANCE
     write_perm = Perm.VIEW_BANK_ACCOUNT
+    action_perms = {"reveal": Perm.VIEW_BANK_ACCOUNT}
+
+    @extend_schema(
+        summary="Show a PAD bank account's full number",
+        description=(
+            "The importer's Business Account Managers only. Each call is recorded (who, when, "
+            "from which address) and the importer's other BAMs are told by email; the answer is "
+            "never cached."
+        ),
+        request=None,
+        responses={200: BankAccountNumberSerializer, **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], serializer_class=BankAccountNumberSerializer)
+    def reveal(self, request: Request, pk: str | None = None) -> Response:
+        account = self.get_object()  # 404 for another importer's, 403 without the permission
+        number = reveals.reveal(
+            bank_account=account,
+            user=request.user,
+            channel=reveals.Channel.API,
+            ip=reveals.client_ip(request),
+        )
+        response = Response({"account_number": number})
+        response["Cache-Control"] = "no-store"
+        return response

@@ -5,7 +5,7 @@ refuse to start without them there). With several keys the first encrypts and al
 (``MultiFernet``), so a key is rotated by adding the new one first and re-encrypting with
 ``rotate_tokens`` (``manage.py rotate_bank_keys``).
 
-Nothing here decides who may read a number: callers check ``Perm.VIEW_BANK_ACCOUNT`` first.
+Nothing here decides who may read a number: ``payments.reveals.reveal`` does, and records it.
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def rotate_token(token: str) -> str:
 
 
 def reveal_account_number(bank_account: object) -> str:
-    """The full account number of a ``BankAccount`` (check ``Perm.VIEW_BANK_ACCOUNT`` first)."""
+    """The full account number of a ``BankAccount``. Call ``payments.reveals.reveal`` instead: it
+    checks ``Perm.VIEW_BANK_ACCOUNT`` and audits; it is the only caller (a test greps for it)."""
     return decrypt(bank_account.account_number_encrypted)
 
 

@@ -12,6 +12,8 @@
   (``payments/interest.py``).
 * ``BankAccount`` — a pre-authorized debit account, its number encrypted at rest
   (``payments/crypto.py``) and shown in full to the importer's BAM only.
+* ``BankAccountReveal`` — each time a full number was shown, to whom and how (the audit that
+  ``payments/reveals.py`` writes and emails the importer's other BAMs about).
 * ``PaymentAlert`` — one finding of the daily checks, raised once per key (``payments/checks.py``).
 
 Money is ``DecimalField(14, 2)``, Canadian dollars, compared in cents (``carm_portal/money.py``).
@@ -82,7 +84,7 @@ class BankAccount(models.Model):
 
     The account number is stored only as a Fernet token (``account_number_encrypted``); the last
     digits are kept apart for the masked display. Read the number with
-    ``payments.crypto.reveal_account_number`` after checking ``Perm.VIEW_BANK_ACCOUNT``.
+    ``payments.reveals.reveal``, which checks ``Perm.VIEW_BANK_ACCOUNT`` and audits the reveal.
     """
 
     class Status(models.TextChoices):
@@ -132,6 +134,45 @@ class BankAccount(models.Model):
     @property
     def masked_number(self) -> str:
         return f"•••• {self.account_last_digits}"
+
+
+class BankAccountReveal(models.Model):
+    """One showing of a full bank account number: who, when, how (``payments/reveals.py``).
+
+    Written in the same transaction as the decryption it records, so a number is never shown
+    without its row. Rows are never changed or deleted by the portal (no admin change or delete);
+    the revealer's address is copied so the row still says who if the account is removed.
+    """
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("On the bank account page")
+        API = "api", _("Through the API")
+
+    bank_account = models.ForeignKey(
+        BankAccount,
+        on_delete=models.PROTECT,
+        related_name="reveals",
+        verbose_name=_("bank account (PAD)"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revealed by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    user_email = models.EmailField(_("revealed by (address)"))
+    revealed_at = models.DateTimeField(_("revealed at"))
+    channel = models.CharField(_("how"), max_length=4, choices=Channel.choices)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-revealed_at", "-id"]
+        verbose_name = _("bank account number reveal")
+        indexes = [models.Index(fields=["bank_account", "-revealed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.bank_account_id} · {self.user_email} · {self.revealed_at.isoformat()}"
 
 
 class Payment(models.Model):

@@ -26,7 +26,7 @@ from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer
 from delegation.api import SEVERITY_RANK
-from payments import crypto
+from payments import reveals
 from payments.allocation import AllocationError, allocate_payment
 from payments.forms import (
     MANUAL,
@@ -695,9 +695,16 @@ def bank_account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def bank_account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """The full number, for the importer's BAM (a POST, never cached)."""
-    account = _get_bank_account(request, pk, Perm.VIEW_BANK_ACCOUNT)
-    return _bank_account_page(request, account, full_number=crypto.reveal_account_number(account))
+    """The full number, for the importer's BAM (a POST, never cached): ``reveals.reveal`` checks
+    the permission (403), records the reveal and tells the importer's other BAMs."""
+    account = _get_bank_account(request, pk, Perm.VIEW)  # 404 for another importer's account
+    number = reveals.reveal(
+        bank_account=account,
+        user=request.user,
+        channel=reveals.Channel.PAGE,
+        ip=reveals.client_ip(request),
+    )
+    return _bank_account_page(request, account, full_number=number)
 
 
 def _bank_account_page(
@@ -724,6 +731,10 @@ def _bank_account_page(
             "history_lead": _(
                 "Every change to this bank account (the number itself is never shown here)."
             ),
+            # Who was shown the full number, when and how: for everyone who sees the account,
+            # broker staff included (they see that it happened, never the number).
+            "reveal_log": reveals.reveal_log(account),
+            "reveal_log_length": reveals.LOG_LENGTH,
         },
     )
     response["Cache-Control"] = "no-store"

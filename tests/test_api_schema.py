@@ -147,6 +147,13 @@ WRITE = {"200", "400", "401", "403", "404"}
         ("/api/v1/financial-securities/{id}/", "patch", "Change a financial security", WRITE),
         ("/api/v1/payment-alerts/", "get", "List payment and security alerts", LIST),
         ("/api/v1/bank-accounts/{id}/", "get", "Get a PAD bank account", ROW),
+        # No body, so no 400: the answer is the number, or a refusal.
+        (
+            "/api/v1/bank-accounts/{id}/reveal/",
+            "post",
+            "Show a PAD bank account's full number",
+            ROW,
+        ),
         # No filters on the rate table, so no 400 for its list.
         ("/api/v1/interest-rates/", "get", "List interest rates", {"200", "401", "403"}),
         ("/api/v1/interest-rates/", "post", "Add an interest rate", CREATE),
@@ -343,3 +350,18 @@ def test_an_action_documents_its_own_query_not_its_views(schema):
         "exceptions",
         "open",
     }
+
+
+def test_bank_account_reads_carry_no_full_number_and_reveal_is_documented(schema):
+    """account_number is written only (absent from every read); the reveal answers it alone."""
+    account = schema["components"]["schemas"]["BankAccount"]["properties"]
+    reveal = schema["paths"]["/api/v1/bank-accounts/{id}/reveal/"]
+
+    assert account["account_number"]["writeOnly"] is True
+    assert set(reveal) - {"parameters"} == {"post"}
+    assert "requestBody" not in reveal["post"]
+    answer = reveal["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/BankAccountNumber"}
+    number = schema["components"]["schemas"]["BankAccountNumber"]
+    assert number["required"] == ["account_number"]
+    assert number["properties"]["account_number"]["readOnly"] is True

@@ -217,6 +217,7 @@ ROUTES: dict[str, Route] = {
     "financial-security-detail": Route(FinancialSecurity, {"pk": "pk"}),
     "interest-rate-detail": Route(InterestRate, {"pk": "pk"}),
     "bank-account-detail": Route(BankAccount, {"pk": "pk"}),
+    "bank-account-reveal": Route(BankAccount, {"pk": "pk"}),
 }
 
 # Patterns with arguments that name no object an importer owns, and why.
