@@ -33,7 +33,6 @@ from django.utils.translation import gettext as _
 from carm_portal.user_language import languages_by_email
 from clients import access
 from clients.access import Perm
-from clients.models import Membership
 from payments import crypto
 from payments.models import BankAccount, BankAccountReveal
 
@@ -98,11 +97,7 @@ def recipients(entry: BankAccountReveal) -> list[str]:
     return sorted(
         {
             email.lower()
-            for email in Membership.objects.filter(
-                importer_id=entry.bank_account.importer_id,
-                role=Membership.Role.BAM,
-                user__is_active=True,
-            )
+            for email in access.bams_of([entry.bank_account.importer_id])
             .exclude(user_id=entry.user_id)
             .exclude(user__email__iexact=entry.user_email)
             .values_list("user__email", flat=True)
