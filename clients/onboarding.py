@@ -23,11 +23,11 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from carm_portal import stored_text as later
 from carm_portal.bulk import snapshot_history, update_rows
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from delegation.rules import DelegationFacts
 from payments.rules import SecurityFacts
-from statements.billing import cbsa_today
 
 Step = OnboardingStep.Step
 Status = OnboardingStep.Status

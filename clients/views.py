@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.history import HistoryEntry, Source, history_entries
 from clients import access
 from clients.access import GlobalPerm, Perm
@@ -33,7 +34,6 @@ from clients.forms import (
 from clients.home import importer_homes
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived, set_step_status
-from statements.billing import cbsa_today
 
 PAGE_SIZE = 50
 DASHBOARD_ROWS = 10

@@ -40,6 +40,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from carm_portal.calendar import cbsa_today
 from clients import access
 from clients import wizard_steps as steps
 from clients.access import Perm
@@ -52,7 +53,6 @@ from clients.wizard_forms import (
     check_bn9,
     parse_accounts,
 )
-from statements.billing import cbsa_today
 
 # --- Storage: the wizard row --------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from carm_portal.calendar import add_business_days, previous_business_day
 from carm_portal.models import User
 from carm_portal.money import ZERO
 from clients.models import Importer, ProgramAccount
@@ -28,7 +29,6 @@ from payments.checks import run_payment_checks, run_security_checks
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
 from payments.records import record_payment, save_bank_account
 from payments.rules import Thresholds, expected_posting
-from statements.billing import add_business_days, previous_business_day
 from statements.models import Statement
 
 DEMO_TAG = "Demo"

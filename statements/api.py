@@ -32,10 +32,10 @@ from carm_portal.api import (
     error_responses,
     id_filter,
 )
+from carm_portal.calendar import cbsa_today
 from clients.access import Perm
 from clients.api import compact_identifier
 from statements import importing, selectors
-from statements.billing import cbsa_today
 from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
 from statements.views import can_import, visible_batches
 
