@@ -1,8 +1,8 @@
 """Demo securities, interest rates, payments and a PAD bank account for ``seed_demo``.
 
-Per onboarding stage of ``clients/demo.py``: the securities that make step 1 what the stage says
-(cash deposit posted first, a bond awaiting the surety, bonds in force…), on every active RM
-account. The three importers with demo statements (``statements/demo.py``) get the cases the
+Per onboarding stage of ``carm_portal/demo/seed.py``: the securities that make step 1 what the
+stage says (cash deposit posted first, a bond awaiting the surety, bonds in force…), on every active
+RM account. The three importers with demo statements (``statements/demo.py``) get the cases the
 payment pages exist for: the first pays its latest statement by pre-authorized debit from its
 bank account; the second short-pays its latest by credit card (it stays overdue once due) and
 holds a bond expiring within 60 days; the third has part of its latest paid by the broker and a
