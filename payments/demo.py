@@ -24,9 +24,9 @@ from carm_portal.calendar import add_business_days, previous_business_day
 from carm_portal.models import User
 from carm_portal.money import ZERO
 from clients.models import Importer, ProgramAccount
-from payments.balances import sync_posted_payments
 from payments.checks import run_payment_checks, run_security_checks
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
+from payments.posted_payments import sync_posted_payments
 from payments.records import record_payment, save_bank_account
 from payments.rules import Thresholds, expected_posting
 from statements.models import Statement

@@ -20,8 +20,9 @@ from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
 from payments import crypto
 from payments.allocation import AllocationError, Plan, allocate_payment, lock_account
-from payments.balances import refresh_balances, sync_posted_payments
+from payments.balances import refresh_balances
 from payments.models import BankAccount, FinancialSecurity, Payment
+from payments.posted_payments import sync_posted_payments
 
 
 @transaction.atomic
