@@ -2005,7 +2005,7 @@ def import_upload(
             raise AlreadyImported(result.batch)
         return result.batch, False
     batch = receive_upload(kind=kind, upload=upload, user=user)
-    from statements.tasks import heavy_import_batch
+    from statements.enqueue import heavy_import_batch
 
     batch_id = batch.pk
     transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
