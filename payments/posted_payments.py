@@ -1,4 +1,4 @@
-"""Payments CBSA shows on statements: ``sync_posted_payments`` reads the PAYMENT lines of statements.
+"""The payments CBSA shows on statements: ``sync_posted_payments`` reads their PAYMENT lines.
 
 A line matching a payment recorded here (same account and amount, paid on or before it was posted,
 preferably the same reference) marks that payment cleared and posted; a line matching none is a
