@@ -281,7 +281,7 @@ RECONCILIATION_STALE_SECONDS = env.int(
     "RECONCILIATION_STALE_SECONDS", default=STATEMENTS_IMPORT_STALE_SECONDS
 )
 
-# --- Invitations and the onboarding wizard (clients/invitations.py, clients/wizard.py) -----------
+# --- Invitations and the onboarding wizard (clients/invitations.py, carm_portal/onboarding_wizard/)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=14)
 
 # --- Payments (payments/*) ----------------------------------------------------------------------

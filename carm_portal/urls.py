@@ -5,16 +5,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from carm_portal import user_language
-from clients import views as client_views
+from carm_portal.importer_home import views as importer_home
 
 urlpatterns = [
-    path("", client_views.home, name="home"),
+    path("", importer_home.home, name="home"),
     path("clients/", include("clients.urls")),
     path("delegations/", include("delegation.urls")),
     path("statements/", include("statements.urls")),
     path("payments/", include("payments.urls")),
     path("invitations/", include("clients.invitation_urls")),
-    path("onboarding/", include("clients.wizard_urls")),
+    path("onboarding/", include("carm_portal.onboarding_wizard.urls")),
     path("accounts/", include("allauth.urls")),
     # Django's set_language, also saving a signed-in user's choice (carm_portal/user_language.py).
     path("i18n/setlang/", user_language.set_language, name="set_language"),

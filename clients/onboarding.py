@@ -1,20 +1,22 @@
 """The CARM onboarding checklist: the seven preparedness steps, derived from data where we can.
 
-Steps the importer's records prove (1 financial security, from the securities of
-``payments``; 2 BAMs, 3 CCP profiles, 4 business information, 6 employee access; 7 broker
-delegation, from ``delegation``) are derived here every time those records change; the step
-nobody can observe from here (5 registration) is confirmed by a person. A person may also mark any step *blocked*, with a note,
-which wins over the derivation until it is cleared: a broker must be able to say "waiting on
-the surety" even when the data looks fine.
+Steps the importer's records prove are derived every time those records change: 2 BAMs, 3 CCP
+profiles, 4 business information and 6 employee access here, from the clients' own records; 1
+financial security and 7 broker delegation by the apps that own those records (``payments``,
+``delegation``), which register their deriver with ``register_deriver`` in their
+``AppConfig.ready`` — clients sits below them and never imports them. The step nobody can observe
+(5 registration) is confirmed by a person. A person may also mark any step *blocked*, with a note,
+which wins over the derivation until it is cleared: a broker must be able to say "waiting on the
+surety" even when the data looks fine.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -25,9 +27,6 @@ from carm_portal import stored_text as later
 from carm_portal.bulk import snapshot_history, update_rows
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
-from delegation.rules import DelegationFacts
-from payments.rules import SecurityFacts
-from statements.billing import cbsa_today
 
 Step = OnboardingStep.Step
 Status = OnboardingStep.Status
@@ -128,202 +127,34 @@ def _employee_access(importer: Importer, people: list[PortalUser]) -> Derivation
     )
 
 
-def derive_broker_delegation(
-    delegations: Iterable[DelegationFacts], active_accounts: Collection[int], today: dt.date
-) -> Derivation:
-    """Step 7 follows the delegation records: done only when the broker can really act today.
-
-    Takes plain facts (``delegation.rules.DelegationFacts``) so the daily delegation sweep, which
-    already holds them for every importer, re-derives step 7 without loading anything again.
-    """
-    by_status: dict[str, list[DelegationFacts]] = {}
-    for d in delegations:
-        by_status.setdefault(d.status, []).append(d)
-    active = by_status.get("active", [])
-    usable = [
-        d
-        for d in active
-        if d.expiry_date is not None
-        and d.expiry_date >= today
-        and (d.relationship == "BMR" or set(active_accounts) <= d.account_ids)
-    ]
-    if usable:
-        best = max(usable, key=lambda d: d.expiry_date)
-        return Derivation(
-            Status.DONE,
-            later.gettext(
-                "%(relationship)s with %(authority)s, valid until %(day)s.",
-                {
-                    "relationship": best.relationship,
-                    "authority": best.authority,
-                    "day": later.date(best.expiry_date, iso=True),
-                },
-            ),
-        )
-    if any(d.expiry_date is None for d in active):
-        return Derivation(
-            Status.BLOCKED,
-            later.gettext(
-                "Approved with a blank expiry date: the broker cannot access the account until the BAM enters one."
-            ),
-        )
-    if active and all(d.expiry_date >= today for d in active):
-        return Derivation(
-            Status.IN_PROGRESS,
-            later.gettext(
-                "The delegation does not cover every active RM account; ask the BAM to widen it."
-            ),
-        )
-    if by_status.get("requested") or by_status.get("pending"):
-        return Derivation(
-            Status.IN_PROGRESS,
-            later.gettext("Request sent; waiting for the importer's BAM to approve it in the CCP."),
-        )
-    if by_status.get("expired") or active:
-        return Derivation(
-            Status.IN_PROGRESS,
-            later.gettext("The delegation expired; the importer must grant access again."),
-        )
-    return Derivation(
-        Status.NOT_STARTED, later.gettext("No delegation to the broker on record yet.")
-    )
-
-
-def _broker_delegation(importer: Importer) -> Derivation:
-    """Step 7 from the importer's prefetched delegations."""
-    facts = [
-        DelegationFacts(
-            id=d.pk,
-            importer_id=importer.pk,
-            relationship=d.relationship,
-            authority=d.authority,
-            status=d.status,
-            expiry_date=d.expiry_date,
-            requested_on=d.requested_on,
-            account_ids=frozenset(a.pk for a in d.program_accounts.all()),
-        )
-        for d in importer.delegations.all()
-    ]
-    accounts = {
-        a.pk for a in importer.program_accounts.all() if a.status == ProgramAccount.Status.ACTIVE
-    }
-    return derive_broker_delegation(facts, accounts, cbsa_today())
-
-
-def derive_financial_security(
-    securities: Iterable[SecurityFacts], active_accounts: dict[int, str], today: dt.date
-) -> Derivation:
-    """Step 1 follows the security records: done when every active RM account has a bond or a
-    cash deposit in force today (whether it is *enough* is the daily security check's finding).
-
-    Takes plain facts (``payments.rules.SecurityFacts``; ``active_accounts`` is id -> BN15).
-    """
-    securities = list(securities)
-    in_force = [s for s in securities if s.in_force(today)]
-    covered = {s.program_account_id for s in in_force}
-    uncovered = [
-        bn15
-        for pk, bn15 in sorted(active_accounts.items(), key=lambda a: a[1])
-        if pk not in covered
-    ]
-    if in_force and not uncovered:
-        if len(in_force) == 1:
-            s = in_force[0]
-            if s.kind == "surety_bond":
-                what = later.gettext(
-                    "Surety bond %(number)s of %(amount)s with %(surety)s",
-                    {
-                        "number": s.bond_number or "—",
-                        "amount": later.money(s.amount),
-                        "surety": s.surety_company or "—",
-                    },
-                )
-            else:
-                what = later.gettext(
-                    "Cash deposit of %(amount)s", {"amount": later.money(s.amount)}
-                )
-            if s.expiry_date:
-                until = later.gettext(
-                    "in force until %(day)s.", {"day": later.date(s.expiry_date, iso=True)}
-                )
-            else:
-                until = later.gettext("in force.")
-            return Derivation(Status.DONE, later.concat(what, until, sep=", "))
-        return Derivation(
-            Status.DONE,
-            later.gettext(
-                "Security in force on every RM account (%(n)d records).", {"n": len(in_force)}
-            ),
-        )
-    pending = [s for s in securities if s.status == "pending"]
-    if pending:
-        return Derivation(
-            Status.IN_PROGRESS,
-            later.gettext(
-                "Security submitted (%(what)s); waiting for CBSA to accept it.",
-                {"what": pending[0].surety_company or later.gettext("cash deposit")},
-            ),
-        )
-    if in_force:
-        return Derivation(
-            Status.IN_PROGRESS,
-            later.gettext(
-                "No security in force yet on %(accounts)s.", {"accounts": ", ".join(uncovered)}
-            ),
-        )
-    ended = [
-        s
-        for s in securities
-        if s.expiry_date
-        and (s.status == "expired" or (s.status == "active" and s.expiry_date < today))
-    ]
-    if ended:
-        last = max(s.expiry_date for s in ended)
-        return Derivation(
-            Status.IN_PROGRESS,
-            later.gettext(
-                "The security expired on %(day)s: post a new bond or cash deposit.",
-                {"day": later.date(last, iso=True)},
-            ),
-        )
-    return Derivation(
-        Status.NOT_STARTED, later.gettext("No surety bond or cash deposit recorded yet.")
-    )
-
-
-def _financial_security(importer: Importer) -> Derivation:
-    """Step 1 from the importer's prefetched program accounts and their securities."""
-    accounts = list(importer.program_accounts.all())
-    facts = [
-        SecurityFacts(
-            id=s.pk,
-            program_account_id=s.program_account_id,
-            kind=s.kind,
-            amount=s.amount,
-            status=s.status,
-            effective_date=s.effective_date,
-            expiry_date=s.expiry_date,
-            surety_company=s.surety_company,
-            bond_number=s.bond_number,
-        )
-        for account in accounts
-        for s in account.securities.all()
-    ]
-    active = {a.pk: a.bn15 for a in accounts if a.status == ProgramAccount.Status.ACTIVE}
-    return derive_financial_security(facts, active, cbsa_today())
-
+Deriver = Callable[[Importer], Derivation]
 
 # Derivers take the importer with its related rows prefetched (see ``_with_checklist_data``).
-DERIVERS: dict[int, Callable[[Importer], Derivation]] = {
-    Step.FINANCIAL_SECURITY: _financial_security,
+# The clients' own steps are here; the others arrive through ``register_deriver``.
+DERIVERS: dict[int, Deriver] = {
     Step.BAMS: lambda imp: _bams(imp, list(imp.portal_users.all())),
     Step.CCP_PROFILES: lambda imp: _profiles(imp, list(imp.portal_users.all())),
     Step.BUSINESS_INFORMATION: lambda imp: _business_information(
         imp, list(imp.program_accounts.all())
     ),
     Step.EMPLOYEE_ACCESS: lambda imp: _employee_access(imp, list(imp.portal_users.all())),
-    Step.BROKER_DELEGATION: _broker_delegation,
 }
+# What the registered derivers read, prefetched with the checklist (``Importer`` lookups).
+_PREFETCH: dict[int, tuple[str, ...]] = {}
+
+
+def register_deriver(step: int, deriver: Deriver, *, prefetch: tuple[str, ...] = ()) -> None:
+    """Let the app that owns a step's records derive it (called from its ``AppConfig.ready``).
+
+    ``deriver`` receives the importer with the checklist's rows and ``prefetch`` (lookups from
+    ``Importer``, e.g. ``"delegations__program_accounts"``) prefetched. Registering the same
+    deriver again is harmless; a second deriver for one step is a configuration error.
+    """
+    if DERIVERS.get(step, deriver) is not deriver:
+        raise ImproperlyConfigured(f"Onboarding step {step} already has a deriver.")
+    DERIVERS[step] = deriver
+    _PREFETCH[step] = tuple(prefetch)
+
 
 MANUAL_SUMMARY = {
     Step.REGISTRATION: later.gettext(
@@ -363,8 +194,7 @@ def _with_checklist_data(importers: Iterable[Importer] | None = None):
         Prefetch("portal_users", queryset=PortalUser.objects.order_by("id")),
         Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("id")),
         Prefetch("onboarding_steps", queryset=OnboardingStep.objects.order_by("step")),
-        "delegations__program_accounts",
-        "program_accounts__securities",
+        *(lookup for step in sorted(_PREFETCH) for lookup in _PREFETCH[step]),
     )
     if importers is not None:
         qs = qs.filter(pk__in=[i.pk for i in importers])

@@ -1,5 +1,5 @@
-"""Pages of the clients app: the home page (broker dashboard or importer home), the importer list,
-detail and forms. Thin function views; every one asks ``clients.access`` what the user may do.
+"""Pages of the clients app: the broker dashboard (the home page of broker staff), the importer
+list, detail and forms. Thin function views; every one asks ``clients.access`` what the user may do.
 
 List pages run in a constant number of queries: progress is annotated in SQL and the checklist rows
 behind the progress bars come in one prefetch.
@@ -30,10 +30,8 @@ from clients.forms import (
     ProgramAccountForm,
     StepForm,
 )
-from clients.home import importer_homes
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived, set_step_status
-from statements.billing import cbsa_today
 
 PAGE_SIZE = 50
 DASHBOARD_ROWS = 10
@@ -82,17 +80,7 @@ def _checklist(importer: Importer) -> list[OnboardingStep]:
     ]
 
 
-# --- Home: broker dashboard, importer home, or "no access yet" ------------------------------------
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if access.can_global(user, GlobalPerm.VIEW_PORTFOLIO):
-        return _dashboard(request)
-    if access.member_roles(user):
-        return _importer_home(request)
-    return render(request, "clients/no_access.html")
+# --- Broker dashboard (the home page "/" for broker staff; carm_portal/importer_home/views.py) ---
 
 
 @dataclass
@@ -121,7 +109,8 @@ class StepBar:
             x += width
 
 
-def _dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The broker staff's home: onboarding across their visible importers, and their clients."""
     user = request.user
     importers = access.visible_importers(user)
 
@@ -179,13 +168,6 @@ def _dashboard(request: HttpRequest) -> HttpResponse:
             "can_create": access.can_global(user, GlobalPerm.CREATE_IMPORTER),
         },
     )
-
-
-def _importer_home(request: HttpRequest) -> HttpResponse:
-    """The importer's people's home: onboarding progress, what needs them, statements, reports,
-    payments and people, per importer they belong to (``clients.home`` reads it all)."""
-    homes = importer_homes(user=request.user, today=cbsa_today())
-    return render(request, "clients/importer_home.html", {"cards": homes})
 
 
 # --- Importer list --------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from carm_portal.api import (
     open_alerts_filter,
     value_after_write,
 )
+from carm_portal.calendar import cbsa_today
 from clients import access
 from clients.access import Perm
 from clients.models import ProgramAccount
@@ -51,7 +52,6 @@ from delegation.models import Delegation, DelegationAlert
 from delegation.records import record_delegation
 from delegation.rules import KIND_LABELS, Kind, kind_family, kind_label
 from delegation.validation import validate_delegation
-from statements.billing import cbsa_today
 
 MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
 

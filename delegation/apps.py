@@ -7,4 +7,12 @@ class DelegationConfig(AppConfig):
     verbose_name = _("Delegation")
 
     def ready(self) -> None:
-        from delegation import signals  # noqa: F401  (step 7 of the checklist follows delegations)
+        from clients.models import OnboardingStep
+        from clients.onboarding import register_deriver
+        from delegation import checklist, signals  # noqa: F401  (signals: step 7 follows delegations)
+
+        register_deriver(
+            OnboardingStep.Step.BROKER_DELEGATION,
+            checklist.broker_delegation,
+            prefetch=checklist.PREFETCH,
+        )

@@ -26,7 +26,8 @@ from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import chunks, snapshot_history
 from clients.models import Importer, OnboardingStep, ProgramAccount
-from clients.onboarding import apply_derivations, derive_broker_delegation
+from clients.onboarding import apply_derivations
+from delegation.checklist import derive_broker_delegation
 from delegation.models import AlertDelivery, Delegation, DelegationAlert
 from delegation.rules import (
     DelegationFacts,

@@ -32,8 +32,8 @@ class Spec:
 
 A, P, R, X, V, J = "active", "pending", "requested", "expired", "revoked", "rejected"
 
-# Per onboarding stage of clients/demo.py: one list of delegations per importer of that stage,
-# taken in turn. Stages not listed have not reached step 7 yet.
+# Per onboarding stage of carm_portal/demo/seed.py: one list of delegations per importer of that
+# stage, taken in turn. Stages not listed have not reached step 7 yet.
 BY_STAGE: dict[str, list[list[Spec]]] = {
     "registered": [
         [Spec(P, 12, note="Importer registered but has not approved our request.")],

@@ -10,12 +10,12 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from clients.models import Importer
 from delegation.models import Delegation, RenewalRequest
 from delegation.rules import Kind, kind_label
 from delegation.validation import validate_delegation
-from statements.billing import cbsa_today
 
 
 class DateInput(forms.DateInput):

@@ -13,12 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from clients.models import ProgramAccount
 from delegation.checks import run_delegation_checks
 from delegation.forms import DelegationForm
 from delegation.models import Delegation, RenewalRequest
-from statements.billing import cbsa_today
 
 
 class RenewalError(ValueError):

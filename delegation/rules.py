@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carm_portal import stored_text as later
-from statements.billing import previous_business_day
+from carm_portal.calendar import previous_business_day
 
 ACTIVE = "active"
 OPEN = ("requested", "pending")

@@ -7,9 +7,9 @@ import datetime as dt
 from celery import shared_task
 from django.db import transaction
 
+from carm_portal.calendar import cbsa_today
 from delegation.checks import run_delegation_checks
 from delegation.notify import build_digests, send_digest
-from statements.billing import cbsa_today
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

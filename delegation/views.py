@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from clients import access
 from clients.access import Perm
@@ -43,7 +44,6 @@ from delegation.records import (
     save_delegation,
 )
 from delegation.rules import Kind, Thresholds, evaluate_importer, kind_family, kind_label
-from statements.billing import cbsa_today
 
 PAGE_SIZE = 50
 

@@ -30,10 +30,9 @@ from django.utils.translation import gettext as _
 from carm_portal.models import User
 from carm_portal.money import ZERO, format_money, from_cents, sum_cents
 from clients.models import ProgramAccount
+from payments.balances import NOT_BILLED, refresh_balances
 from payments.models import Payment, PaymentAllocation
 from statements.models import Statement, StatementLine
-
-NOT_BILLED = (StatementLine.LineType.OPENING_BALANCE, StatementLine.LineType.PAYMENT)
 
 
 class AllocationError(ValueError):
@@ -274,7 +273,6 @@ def allocate_payment(
 ) -> Plan:
     """Apply ``payment`` by CBSA's rule (or ``manual``: statement id -> amount), replacing any
     earlier allocation of it; returns the plan written. Refreshes the statements' balances."""
-    from payments.balances import refresh_balances
 
     lock_account(payment.program_account_id)
     payment.refresh_from_db(fields=["status", "amount", "method"])  # as it is now, under the lock

@@ -49,6 +49,7 @@ from carm_portal.api import (
     open_alerts_filter,
     row_action_schema,
 )
+from carm_portal.calendar import cbsa_today
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import ProgramAccount
@@ -66,7 +67,6 @@ from payments.records import record_payment, save_bank_account, save_security, s
 from payments.rules import KIND_LABELS, Kind, kind_label
 from payments.selectors import account_securities, posting_expected, unapplied
 from payments.validation import validate_bank_account, validate_payment, validate_security
-from statements.billing import cbsa_today
 
 MAX_ALLOCATIONS = 500
 

@@ -7,4 +7,12 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from payments import signals  # noqa: F401  (step 1 of the checklist follows securities)
+        from clients.models import OnboardingStep
+        from clients.onboarding import register_deriver
+        from payments import checklist, signals  # noqa: F401  (signals: step 1 follows securities)
+
+        register_deriver(
+            OnboardingStep.Step.FINANCIAL_SECURITY,
+            checklist.financial_security,
+            prefetch=checklist.PREFETCH,
+        )

@@ -30,9 +30,11 @@ from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import snapshot_history
 from clients.models import Importer, OnboardingStep, ProgramAccount
-from clients.onboarding import apply_derivations, derive_financial_security
-from payments.balances import refresh_balances, stale_statement_ids, sync_posted_payments
+from clients.onboarding import apply_derivations
+from payments.balances import refresh_balances, stale_statement_ids
+from payments.checklist import derive_financial_security
 from payments.models import FinancialSecurity, Payment, PaymentAlert, StatementBalance
+from payments.posted_payments import sync_posted_payments
 from payments.rules import (
     PAYMENT_KINDS,
     SECURITY_KINDS,

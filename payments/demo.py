@@ -1,8 +1,8 @@
 """Demo securities, interest rates, payments and a PAD bank account for ``seed_demo``.
 
-Per onboarding stage of ``clients/demo.py``: the securities that make step 1 what the stage says
-(cash deposit posted first, a bond awaiting the surety, bonds in force…), on every active RM
-account. The three importers with demo statements (``statements/demo.py``) get the cases the
+Per onboarding stage of ``carm_portal/demo/seed.py``: the securities that make step 1 what the
+stage says (cash deposit posted first, a bond awaiting the surety, bonds in force…), on every active
+RM account. The three importers with demo statements (``statements/demo.py``) get the cases the
 payment pages exist for: the first pays its latest statement by pre-authorized debit from its
 bank account; the second short-pays its latest by credit card (it stays overdue once due) and
 holds a bond expiring within 60 days; the third has part of its latest paid by the broker and a
@@ -20,15 +20,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from carm_portal.calendar import add_business_days, previous_business_day
 from carm_portal.models import User
 from carm_portal.money import ZERO
 from clients.models import Importer, ProgramAccount
-from payments.balances import sync_posted_payments
 from payments.checks import run_payment_checks, run_security_checks
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
+from payments.posted_payments import sync_posted_payments
 from payments.records import record_payment, save_bank_account
 from payments.rules import Thresholds, expected_posting
-from statements.billing import add_business_days, previous_business_day
 from statements.models import Statement
 
 DEMO_TAG = "Demo"

@@ -15,13 +15,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.money import format_money
 from clients.models import Importer
 from delegation.forms import DateInput
 from payments.allocation import AllocationError, OpenStatement, Plan, open_statements_for, preview
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
 from payments.validation import validate_bank_account, validate_payment, validate_security
-from statements.billing import cbsa_today
 
 AUTO, MANUAL = "auto", "manual"
 ALLOCATION_CHOICES = [

@@ -15,13 +15,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
 from payments import crypto
 from payments.allocation import AllocationError, Plan, allocate_payment, lock_account
-from payments.balances import refresh_balances, sync_posted_payments
+from payments.balances import refresh_balances
 from payments.models import BankAccount, FinancialSecurity, Payment
-from statements.billing import cbsa_today
+from payments.posted_payments import sync_posted_payments
 
 
 @transaction.atomic

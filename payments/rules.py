@@ -27,8 +27,8 @@ from fractions import Fraction
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from carm_portal import stored_text as later
+from carm_portal.calendar import add_business_days, add_weekdays
 from carm_portal.money import ZERO, ceil_cents
-from statements.billing import add_business_days, add_weekdays
 
 SURETY_BOND = "surety_bond"
 CASH_DEPOSIT = "cash_deposit"

@@ -1,10 +1,10 @@
 """How much financial security CBSA requires per RM program account, and whether it is posted.
 
-The rule (shared/domain.md, issue 6): the highest monthly total owed (GST included) over the 12
-months before the date — the largest sum of the charge lines (CAD, adjustment, interest, penalty
-and miscellaneous; payments and credits excluded) of one statement issued in that window — times
-50 % for a surety bond or 100 % for a cash deposit, rounded up to the cent, at least $5,000 and at
-most $10,000,000. An account with no statement in the window needs the minimum.
+CBSA's rule for CARM financial security (issue 6): the highest monthly total owed (GST included)
+over the 12 months before the date — the largest sum of the charge lines (CAD, adjustment,
+interest, penalty and miscellaneous; payments and credits excluded) of one statement issued in that
+window — times 50 % for a surety bond or 100 % for a cash deposit, rounded up to the cent, at
+least $5,000 and at most $10,000,000. An account with no statement in the window needs the minimum.
 
 The window is the 12 months before ``on_date``: statements issued from the same day a year
 earlier (included) up to ``on_date`` (excluded).

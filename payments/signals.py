@@ -9,8 +9,9 @@ from django.dispatch import receiver
 
 from clients.models import Importer
 from clients.onboarding import refresh_checklists
-from payments.balances import refresh_balances, stale_statement_ids, sync_posted_payments
+from payments.balances import refresh_balances, stale_statement_ids
 from payments.models import FinancialSecurity
+from payments.posted_payments import sync_posted_payments
 from statements.models import ImportBatch
 from statements.signals import statements_imported
 

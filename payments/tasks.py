@@ -7,9 +7,9 @@ import datetime as dt
 from celery import shared_task
 from django.db import transaction
 
+from carm_portal.calendar import cbsa_today
 from payments.checks import run_payment_checks, run_security_checks
 from payments.notify import importers_to_notify, notify_importer
-from statements.billing import cbsa_today
 
 
 def _day(today: str | None) -> dt.date:

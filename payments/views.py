@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.money import ZERO, cents
 from clients import access
@@ -65,7 +66,6 @@ from payments.selectors import (
     unapplied,
     with_allocated,
 )
-from statements.billing import cbsa_today
 
 PAGE_SIZE = 50
 PAYMENT_IMPORTER = "importer"

@@ -32,10 +32,10 @@ from carm_portal.api import (
     error_responses,
     id_filter,
 )
+from carm_portal.calendar import cbsa_today
 from clients.access import Perm
 from clients.api import compact_identifier
 from statements import selectors
-from statements.billing import cbsa_today
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
 from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine

@@ -7,10 +7,4 @@ class StatementsConfig(AppConfig):
     verbose_name = _("Statements")
 
     def ready(self) -> None:
-        from statements import (
-            receivers,  # noqa: F401 (connects the after-import reconciliation)
-            tasks,
-        )
-        from statements.signals import upload_queued
-
-        upload_queued.connect(tasks.queue_import, dispatch_uid="queue_uploaded_import")
+        from statements import receivers  # noqa: F401 (connects the after-import reconciliation)

@@ -1,27 +1,19 @@
-"""CBSA's billing calendar: billing periods, statement dates, due dates and business days.
+"""CBSA's billing calendar for statements: billing periods, statement dates and due dates.
 
-Two different day counts, on purpose (see shared/domain.md):
+Built on the project calendar (``carm_portal/calendar.py``: Eastern dates, weekdays, business days
+and federal holidays). Two different day counts, on purpose:
 
 * the SOA **payment due date** is 10 *weekdays* after the 17th, holidays included — CBSA counts
   weekdays there, so a holiday inside the window does not push the date;
-* everything else that speaks of "business days" (a CAD is due 5 business days after release,
-  reminders, "processed in N business days") uses the federal government calendar of the
-  ``holidays`` package, with observed dates (Boxing Day on a Saturday is observed on Monday).
-
-All dates here are Eastern business dates (``America/Toronto``); callers convert instants with
-``cbsa_today()`` rather than ``date.today()``, which is the server's calendar.
+* a CAD's due date counts *business days* (5 after release), which skip federal holidays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
-import holidays
-from django.conf import settings
-from django.utils import timezone
+from carm_portal.calendar import add_business_days, add_weekdays
 
 PERIOD_START_DAY = 18
 PERIOD_END_DAY = 17
@@ -57,12 +49,6 @@ def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def cbsa_today(now: dt.datetime | None = None) -> dt.date:
-    """Today's date in Eastern time, whatever the server's time zone."""
-    now = now or timezone.now()
-    return now.astimezone(ZoneInfo(settings.CBSA_TIME_ZONE)).date()
-
-
 def billing_period(day: dt.date) -> BillingPeriod:
     """The billing period that contains ``day``."""
     if day.day >= PERIOD_START_DAY:
@@ -93,72 +79,9 @@ def soa_issue_date(period: BillingPeriod) -> dt.date:
     return period.end.replace(day=SOA_ISSUE_DAY)
 
 
-def add_weekdays(day: dt.date, count: int) -> dt.date:
-    """``count`` weekdays (Monday–Friday) after ``day``; holidays count as weekdays."""
-    result = day
-    step = 1 if count >= 0 else -1
-    remaining = abs(count)
-    while remaining:
-        result += dt.timedelta(days=step)
-        if result.weekday() < 5:
-            remaining -= 1
-    return result
-
-
 def payment_due_date(period: BillingPeriod) -> dt.date:
     """10 weekdays after the period's 17th, holidays included (CBSA's rule for the SOA)."""
     return add_weekdays(period.end, DUE_WEEKDAYS_AFTER_PERIOD_END)
-
-
-@lru_cache(maxsize=1)
-def _federal_holidays() -> holidays.HolidayBase:
-    return holidays.Canada(categories=("public", "government"), observed=True)
-
-
-def holiday_name(day: dt.date) -> str | None:
-    return _federal_holidays().get(day)
-
-
-def is_business_day(day: dt.date) -> bool:
-    """Monday to Friday and not a federal government holiday (observed dates included)."""
-    return day.weekday() < 5 and day not in _federal_holidays()
-
-
-def add_business_days(day: dt.date, count: int) -> dt.date:
-    """``count`` business days after ``day`` (before it when negative)."""
-    result = day
-    step = 1 if count >= 0 else -1
-    remaining = abs(count)
-    while remaining:
-        result += dt.timedelta(days=step)
-        if is_business_day(result):
-            remaining -= 1
-    return result
-
-
-def previous_business_day(day: dt.date) -> dt.date:
-    """``day`` itself if it is a business day, else the last business day before it."""
-    while not is_business_day(day):
-        day -= dt.timedelta(days=1)
-    return day
-
-
-def next_business_day(day: dt.date) -> dt.date:
-    """``day`` itself if it is a business day, else the first business day after it."""
-    while not is_business_day(day):
-        day += dt.timedelta(days=1)
-    return day
-
-
-def business_days_between(start: dt.date, end: dt.date) -> int:
-    """Business days after ``start`` up to and including ``end`` (negative if ``end`` is earlier)."""
-    if end < start:
-        return -business_days_between(end, start)
-    return sum(
-        1
-        for offset in range(1, (end - start).days + 1)
-        if is_business_day(start + dt.timedelta(offset))
-    )
 
 
 def cad_due_date(release_date: dt.date) -> dt.date:

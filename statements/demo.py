@@ -1,5 +1,5 @@
 """Demo statements and broker entries for ``seed_demo``: a few months of a few importers, with the
-differences reconciliation exists to explain (``shared/domain.md``).
+differences reconciliation exists to explain (missing, unexpected, mismatched and duplicate lines).
 
 Everything goes through the real importers: for each importer and month the demo writes the CSV
 files CBSA and the broker's system would produce and imports them. Each file's content depends only
@@ -35,6 +35,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from carm_portal.calendar import add_business_days, previous_business_day
 from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
 from statements import billing, receivers, reconcile
@@ -165,13 +166,13 @@ def plan_month(account: str, period: billing.BillingPeriod) -> Month:
                 number=f"{asec}{serial}{n:03d}",
                 version=1,
                 released=released,
-                accounted=billing.add_business_days(released, rng.randint(1, 4)),
+                accounted=add_business_days(released, rng.randint(1, 4)),
                 reference=f"F-{period.end:%y}-{rng.randint(1000, 9999)}",
                 components={k: v for k, v in parts.items() if v},
             )
         )
     for cad in month.entries:
-        month.lines.append(_line(cad, posted=billing.add_business_days(cad.accounted, 1)))
+        month.lines.append(_line(cad, posted=add_business_days(cad.accounted, 1)))
     return month
 
 
@@ -238,7 +239,7 @@ def add_differences(month: Month, role: int) -> None:
         changed = {**second.components, "gst": second.components["gst"] + Decimal("0.27")}
         month.lines[2] = _line(
             Cad(second.number, 1, second.released, second.accounted, "", changed),
-            posted=billing.add_business_days(second.accounted, 1),
+            posted=add_business_days(second.accounted, 1),
         )
 
 
@@ -347,7 +348,7 @@ def _seed_statements(
         previous = _month(account, billing.billing_period(periods[0].start - dt.timedelta(1)), role)
         for period in periods:
             month = _month(account, period, role)
-            paid_on = billing.previous_business_day(previous.period.due_date - dt.timedelta(2))
+            paid_on = previous_business_day(previous.period.due_date - dt.timedelta(2))
             stamp = f"{account}-{period.statement_date.isoformat()}"
             _import("entries", entries_csv(month), f"entries-{stamp}.csv", by, result)
             _import(

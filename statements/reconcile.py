@@ -273,7 +273,7 @@ def start_reconciliations(
 
 
 def _enqueue(run_ids: list[int], task_id: str) -> None:
-    from statements.tasks import heavy_reconcile_runs, heavy_reconcile_statement
+    from statements.enqueue import heavy_reconcile_runs, heavy_reconcile_statement
 
     if len(run_ids) == 1:
         heavy_reconcile_statement.apply_async(kwargs={"run_id": run_ids[0]}, task_id=task_id)

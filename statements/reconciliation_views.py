@@ -35,12 +35,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.money import ZERO
 from clients import access
 from clients.access import GlobalPerm, Perm
 from statements import charts, reports, workflow
-from statements.billing import cbsa_today
 from statements.models import (
     COMPONENT_LABELS,
     COMPONENTS,

@@ -7,6 +7,3 @@ from django.dispatch import Signal
 statements_imported = Signal()
 # Sent inside the import's transaction once an entries file is accepted: ``batch`` (ImportBatch).
 entries_imported = Signal()
-# Sent inside the request's transaction when an upload is kept for a worker: ``batch``
-# (ImportBatch, queued). ``statements.tasks.queue_import`` hands it to the heavy queue on commit.
-upload_queued = Signal()

@@ -1,4 +1,8 @@
-"""Celery tasks of the statements app: thin wrappers over ``statements/importing/``.
+"""Celery tasks of the statements app: thin wrappers over ``statements/importing/`` (imports),
+``statements/reconcile.py`` (reconciliation runs) and ``statements/reports.py`` (stored PDFs).
+
+The domain modules queue these tasks by name (``statements/enqueue.py``) rather than importing
+this module, so the imports go one way: tasks -> domain.
 
 A task whose name starts with ``heavy_`` is routed to the ``heavy`` queue
 (``CELERY_TASK_ROUTES``), so a million-line statement never delays an expiry alert.
@@ -7,10 +11,10 @@ A task whose name starts with ``heavy_`` is routed to the ``heavy`` queue
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
+from django.db import InterfaceError, OperationalError
 
+from statements import reconcile, reports
 from statements.importing import batches
-from statements.models import ImportBatch
 
 
 @shared_task(acks_late=True)
@@ -22,20 +26,11 @@ def heavy_import_batch(batch_id: int) -> str:
     return batches.run_batch(batch=batch).message
 
 
-def queue_import(sender: type, batch: ImportBatch, **kwargs: object) -> None:
-    """``upload_queued``'s receiver (connected in ``StatementsConfig.ready``): an upload too large
-    to import during the request goes to ``heavy_import_batch`` once the request commits."""
-    batch_id = batch.pk
-    transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
-
-
 @shared_task(acks_late=True)
 def heavy_render_reconciliation_pdf(run_id: int) -> str:
     """Render a large reconciliation report and store it on its run (claimed once; see
     ``statements.reports.render_stored_pdf``). Returns the stored file's name, or "" if there was
     nothing to do."""
-    from statements import reports
-
     return reports.render_stored_pdf(run_id=run_id)
 
 
@@ -63,10 +58,6 @@ def _reconcile(task, run_ids: list[int]) -> str:
     (``acks_late`` after a worker died) does no harm. A run left ``running`` by a killed worker can
     be claimed again once ``RECONCILIATION_STALE_SECONDS`` have passed.
     """
-    from django.db import InterfaceError, OperationalError
-
-    from statements import reconcile
-
     runs = reconcile.claim(run_ids)
     if not runs:
         return ""

@@ -20,12 +20,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from statements import selectors
-from statements.billing import cbsa_today
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported

@@ -39,6 +39,7 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from carm_portal.models import User
+from carm_portal.onboarding_wizard.steps import STEPS
 from clients.models import (
     Importer,
     Invitation,
@@ -47,7 +48,6 @@ from clients.models import (
     PortalUser,
     ProgramAccount,
 )
-from clients.wizard_steps import STEPS
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
 from statements.models import (

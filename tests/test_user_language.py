@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from carm_portal.models import User
+from carm_portal.onboarding_wizard import steps as wizard_steps
 from carm_portal.user_language import by_language, languages_by_email
-from clients import invitations, wizard_steps
+from clients import invitations
 from clients.models import Importer, Membership, OnboardingWizard
 from payments.checks import run_payment_checks
 from payments.notify import notify_all

@@ -12,13 +12,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from carm_portal.calendar import cbsa_today
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from delegation.rules import kind_label
-from statements.billing import cbsa_today
 
 register = template.Library()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import template
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.money import format_money, format_money_whole
 from clients import access
 from clients.access import Perm
@@ -26,7 +27,6 @@ from payments.selectors import (
     unapplied,
     with_allocated,
 )
-from statements.billing import cbsa_today
 from statements.models import Statement
 
 register = template.Library()

@@ -4,8 +4,8 @@ outcome on its ``ImportBatch`` row.
 Entry points: ``create_batch`` (hash + batch row), ``run_batch`` (claim + import, as the Celery
 task and the upload page do), ``import_path`` / ``import_stream`` (both, for the management
 commands, the demo and small uploads), ``import_upload`` (the upload page and API: now if small,
-else queued). Queueing is announced with the ``upload_queued`` signal, which ``statements.tasks``
-answers (connected in ``StatementsConfig.ready``): this module does not import the tasks.
+else queued). A queued upload goes to the heavy worker on commit through ``statements.enqueue``
+(the task by its registered name): this module does not import the tasks.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from statements.enqueue import heavy_import_batch
 from statements.importing.base import Import, Outcome
 from statements.importing.columns import COLUMNS
 from statements.importing.entry_file import EntryImport
@@ -35,7 +36,7 @@ from statements.importing.problems import AlreadyImported, FileProblem, Refused
 from statements.importing.reading import hash_stream
 from statements.importing.statement_file import StatementImport
 from statements.models import ImportBatch
-from statements.signals import entries_imported, statements_imported, upload_queued
+from statements.signals import entries_imported, statements_imported
 
 if TYPE_CHECKING:
     from carm_portal.models import User
@@ -105,7 +106,8 @@ def import_upload(
             raise AlreadyImported(result.batch)
         return result.batch, False
     batch = receive_upload(kind=kind, upload=upload, user=user)
-    upload_queued.send(sender=ImportBatch, batch=batch)  # statements.tasks queues it on commit
+    batch_id = batch.pk
+    transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
     return batch, True
 
 

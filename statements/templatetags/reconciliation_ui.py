@@ -11,11 +11,11 @@ from typing import Any
 
 from django import template
 
+from carm_portal.calendar import cbsa_today
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from statements import charts, reports
-from statements.billing import cbsa_today
 from statements.models import ReconciliationRun, Statement
 
 register = template.Library()

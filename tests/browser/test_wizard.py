@@ -16,12 +16,12 @@ from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from carm_portal.calendar import cbsa_today
 from clients.access import BrokerRole
 from clients.invitations import invite
 from clients.models import Importer, Membership, OnboardingStep, OnboardingWizard
 from delegation.models import Delegation
 from payments.models import FinancialSecurity
-from statements.billing import cbsa_today
 from tests.browser.helpers import BROWSER_MARKS, shoot
 from tests.factories import (
     DEFAULT_PASSWORD,

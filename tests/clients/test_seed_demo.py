@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
 
+from carm_portal.demo.seed import DEMO_PASSWORD
 from carm_portal.models import User
 from clients import onboarding
 from clients.access import BrokerRole, visible_importers
-from clients.demo import DEMO_PASSWORD
 from clients.models import (
     ClientGroup,
     Importer,

@@ -17,10 +17,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from carm_portal.calendar import cbsa_today
+from carm_portal.onboarding_wizard.steps import SLUGS
 from clients.models import Membership, OnboardingStep, OnboardingWizard, PortalUser
-from clients.wizard_steps import SLUGS
 from delegation.models import Delegation
-from statements.billing import cbsa_today
 from tests.factories import MembershipFactory, PortalUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,8 @@ from django.core import mail
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from clients import wizard_steps as steps
-from clients.models import OnboardingStep, OnboardingWizard, PortalUser
-from clients.wizard_forms import (
+from carm_portal.onboarding_wizard import steps
+from carm_portal.onboarding_wizard.forms import (
     EXPIRY_EXPLANATION,
     BamsForm,
     BrokerAccessForm,
@@ -25,6 +24,7 @@ from clients.wizard_forms import (
     RegistrationForm,
     SecurityForm,
 )
+from clients.models import OnboardingStep, OnboardingWizard, PortalUser
 from delegation.models import Delegation
 from payments.models import FinancialSecurity
 from tests.factories import (

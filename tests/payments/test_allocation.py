@@ -12,8 +12,9 @@ from payments.allocation import (
     plan_default,
     plan_manual,
 )
-from payments.balances import refresh_balances, sync_posted_payments
+from payments.balances import refresh_balances
 from payments.models import Payment, PaymentAllocation, StatementBalance
+from payments.posted_payments import sync_posted_payments
 from payments.records import record_payment, set_payment_status
 from tests.factories import ProgramAccountFactory
 from tests.payments.conftest import D, make_statement

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from payments.balances import sync_posted_payments
 from payments.models import Payment, PaymentAllocation, StatementBalance
+from payments.posted_payments import sync_posted_payments
 from statements.models import Statement
 from tests.factories import ProgramAccountFactory
 from tests.payments.conftest import D, make_statement

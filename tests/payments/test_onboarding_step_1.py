@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from clients.models import OnboardingStep, ProgramAccount
-from clients.onboarding import derive_financial_security, is_derived, set_step_status
+from clients.onboarding import is_derived, set_step_status
+from payments.checklist import derive_financial_security
 from payments.rules import SecurityFacts
 from tests.factories import (
     FinancialSecurityFactory,

@@ -2,18 +2,20 @@ import datetime as dt
 
 import pytest
 
-from statements.billing import (
-    BillingPeriod,
+from carm_portal.calendar import (
     add_business_days,
     add_weekdays,
-    billing_period,
     business_days_between,
-    cad_due_date,
     cbsa_today,
     is_business_day,
     next_business_day,
-    payment_due_date,
     previous_business_day,
+)
+from statements.billing import (
+    BillingPeriod,
+    billing_period,
+    cad_due_date,
+    payment_due_date,
     soa_issue_date,
     statement_period,
 )

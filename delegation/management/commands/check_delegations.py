@@ -4,9 +4,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from carm_portal.calendar import cbsa_today
 from delegation.checks import run_delegation_checks
 from delegation.notify import send_digests
-from statements.billing import cbsa_today
 
 
 def parse_day(value: str) -> dt.date:

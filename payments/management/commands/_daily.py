@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
 
+from carm_portal.calendar import cbsa_today
 from delegation.management.commands.check_delegations import parse_day
 from payments.checks import CheckResult
 from payments.notify import notify_all
-from statements.billing import cbsa_today
 
 
 class DailyCheckCommand(BaseCommand):

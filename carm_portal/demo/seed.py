@@ -25,6 +25,7 @@ from django.contrib.auth.models import Group
 from django.db import models, transaction
 from stdnum import luhn
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from clients import onboarding
 from clients.access import BrokerRole
@@ -40,7 +41,6 @@ from clients.validators import normalize_phone, normalize_postal_code
 from delegation.demo import seed_delegations
 from delegation.models import Delegation, DelegationAlert
 from payments.demo import seed_payments
-from statements.billing import cbsa_today
 from statements.demo import seed_statements
 
 DEMO_PASSWORD = "demo-carm-2026"  # noqa: S105  (DEV ONLY, printed by the command on purpose)

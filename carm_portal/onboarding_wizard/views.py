@@ -5,7 +5,7 @@ the progress must survive a logout and a change of device: every submission stor
 answers in the database (``data[slug]``: what was typed, whether it was valid, and what applying
 it produced), valid or not, and remembers the step (``current_step``). So:
 
-* "Save and continue" applies a valid step at once (``wizard_steps``), then moves to the next
+* "Save and continue" applies a valid step at once (``steps``), then moves to the next
   unfinished step; an invalid one re-shows the page with what was typed and its errors, and keeps
   the draft for next time;
 * "Save and finish later" keeps the answers (applying them when valid) and leaves;
@@ -40,11 +40,9 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clients import access
-from clients import wizard_steps as steps
-from clients.access import Perm
-from clients.models import Importer, OnboardingWizard
-from clients.wizard_forms import (
+from carm_portal.calendar import cbsa_today
+from carm_portal.onboarding_wizard import steps
+from carm_portal.onboarding_wizard.forms import (
     FORMS,
     PeopleForm,
     WizardForm,
@@ -52,7 +50,9 @@ from clients.wizard_forms import (
     check_bn9,
     parse_accounts,
 )
-from statements.billing import cbsa_today
+from clients import access
+from clients.access import Perm
+from clients.models import Importer, OnboardingWizard
 
 # --- Storage: the wizard row --------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """The onboarding wizard's domain: its seven steps and what each step's answers do to the records.
 
-The wizard (``clients/wizard.py``) walks an importer's people through the seven CARM preparedness
-steps of ``shared/domain.md``. Each step's answers are *applied* the moment the step is submitted
-valid, through the same functions and rules the broker's own pages use (securities through
+The wizard (``views.py``) walks an importer's people through the seven CARM preparedness steps
+(``clients.models.OnboardingStep.Step``). Each step's answers are *applied* the moment the step is
+submitted valid, through the same functions and rules the broker's own pages use (securities through
 ``payments.records``, delegations through ``delegation.validation`` and ``delegation.records``,
 checklist confirmations through ``clients.onboarding.set_step_status``), so the checklist reflects
 them at once and nothing waits for "finish". Finishing re-derives the checklist, stamps the wizard

@@ -3,7 +3,7 @@ and the small live-validation endpoint the business-information step calls throu
 
 from django.urls import path
 
-from clients import wizard
+from carm_portal.onboarding_wizard import views as wizard
 
 app_name = "onboarding"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clients.demo import DemoSummary, seed_demo
+from carm_portal.demo.seed import DemoSummary, seed_demo
 
 
 class Command(BaseCommand):
