@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from carm_portal import csv_cells
 from carm_portal.money import ZERO, from_cents, sum_cents
 from statements.models import COMPONENTS, ReconciliationItem, ReconciliationRun
 
@@ -338,8 +339,9 @@ class _Line:
 
 
 def csv_lines(run: ReconciliationRun) -> Iterator[str]:
-    """The export as text lines (CRLF-terminated, RFC 4180), for a streaming response."""
-    writer = csv.writer(_Line())
+    """The export as text lines (CRLF-terminated, RFC 4180), for a streaming response; text that
+    a spreadsheet would run as a formula is written as text (``carm_portal.csv_cells``)."""
+    writer = csv_cells.writer(_Line())
     for row in csv_rows(run):
         yield writer.writerow(row)
 
@@ -363,7 +365,7 @@ def read_csv(file: IO[str] | Iterable[str]) -> list[dict[str, Any]]:
         raise ValueError(_("Not a reconciliation export: the header differs."))
     rows = []
     for values in reader:
-        row = dict(zip(CSV_COLUMNS, values, strict=True))
+        row = dict(zip(CSV_COLUMNS, [csv_cells.unescape(v) for v in values], strict=True))
         for name in ("statement_amount", "entry_amount", "difference"):
             row[name] = Decimal(row[name]) if row[name] else None
         comps = row["components_differing"]

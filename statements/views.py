@@ -8,8 +8,6 @@ broker's staff); an importer's people see their own statements, never the batche
 
 from __future__ import annotations
 
-import csv
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from carm_portal import csv_cells
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from clients import access
@@ -265,7 +264,7 @@ def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _get_batch(request.user, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-errors.csv"'
-    writer = csv.writer(response)
+    writer = csv_cells.writer(response)  # an uploaded value may be a formula: written as text
     writer.writerow(["row", "column", "value", "reason"])
     for error in batch.errors:
         writer.writerow([error["row"] or "", error["column"], error["value"], error["reason"]])
