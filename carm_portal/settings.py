@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "carm_portal.nul_guard.NulGuardMiddleware",  # before CSRF: a NUL is a 400 whatever it is
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "carm_portal.user_language.SavedLanguageMiddleware",  # after auth: reads request.user
