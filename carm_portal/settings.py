@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "formtools",
     "simple_history",
+    "csp",
     "carm_portal",
     "clients",
     "delegation",
@@ -71,9 +72,28 @@ INSTALLED_APPS = [
     "payments",
 ]
 
+# Content-Security-Policy: no inline script or style anywhere (templates load our own files only;
+# the API docs use drf-spectacular's split view, whose script is a file), nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "carm_portal.headers.SecurityHeadersMiddleware",  # after WhiteNoise: dynamic responses only
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
