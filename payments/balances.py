@@ -35,6 +35,7 @@ from payments.allocation import NOT_BILLED, open_statements_for, plan_default, t
 from payments.models import Payment, PaymentAllocation, StatementBalance
 from payments.security import CHARGE_TYPES
 from statements.models import Statement, StatementLine
+from statements.reconciliation.status import refresh_statement_status
 
 MATCH_WINDOW_DAYS = 60  # a posted payment matches a recorded one paid at most this long before
 
@@ -163,7 +164,7 @@ def sync_paid_status(statement_ids: Collection[int], *, now: dt.datetime) -> tup
     * ``open`` or ``reconciled`` -> ``paid`` when paid in full (``paid_in_full``): our cleared
       payments and those in transit cover what it billed, as the worklists count it;
     * ``paid`` -> ``open`` when it no longer is: an allocation removed or moved, a payment
-      returned. Payments own ``paid``; the reconciliation engine (``statements/reconcile.py``)
+      returned. Payments own ``paid``; the reconciliation (``statements/reconciliation/status.py``)
       owns ``open`` <-> ``reconciled`` and never touches ``paid``, so a reopened statement is
       handed straight to ``refresh_statement_status``, which makes it ``reconciled`` again when
       its current run is clean (rather than leaving it ``open`` until its next run).
@@ -202,8 +203,6 @@ def sync_paid_status(statement_ids: Collection[int], *, now: dt.datetime) -> tup
             )
         counts.append(changed)
     if counts[1]:
-        from statements.reconcile import refresh_statement_status
-
         refresh_statement_status(
             statements.filter(status=Statement.Status.OPEN, updated_at=now).values_list(
                 "pk", flat=True

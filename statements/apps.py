@@ -11,6 +11,9 @@ class StatementsConfig(AppConfig):
             receivers,  # noqa: F401 (connects the after-import reconciliation)
             tasks,
         )
-        from statements.signals import upload_queued
+        from statements.signals import reconciliations_queued, upload_queued
 
         upload_queued.connect(tasks.queue_import, dispatch_uid="queue_uploaded_import")
+        reconciliations_queued.connect(
+            tasks.send_queued_reconciliations, dispatch_uid="send_queued_reconciliations"
+        )

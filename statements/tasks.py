@@ -7,10 +7,11 @@ A task whose name starts with ``heavy_`` is routed to the ``heavy`` queue
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from statements.importing import batches
 from statements.models import ImportBatch
+from statements.reconciliation import runs as reconciliation_runs
 
 
 @shared_task(acks_late=True)
@@ -39,9 +40,20 @@ def heavy_render_reconciliation_pdf(run_id: int) -> str:
     return reports.render_stored_pdf(run_id=run_id)
 
 
-# --- Reconciliation (statements/reconcile.py) ------------------------------------------------------
+# --- Reconciliation (statements/reconciliation/) -------------------------------------------------
 
 RECONCILE_MAX_RETRIES = 3
+
+
+def send_queued_reconciliations(
+    sender: type, run_ids: list[int], task_id: str, **kwargs: object
+) -> None:
+    """``reconciliations_queued``'s receiver (connected in ``StatementsConfig.ready``): runs were
+    queued and committed; one task for them, under the id their rows record."""
+    if len(run_ids) == 1:
+        heavy_reconcile_statement.apply_async(kwargs={"run_id": run_ids[0]}, task_id=task_id)
+    else:
+        heavy_reconcile_runs.apply_async(kwargs={"run_ids": run_ids}, task_id=task_id)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=RECONCILE_MAX_RETRIES)
@@ -63,21 +75,17 @@ def _reconcile(task, run_ids: list[int]) -> str:
     (``acks_late`` after a worker died) does no harm. A run left ``running`` by a killed worker can
     be claimed again once ``RECONCILIATION_STALE_SECONDS`` have passed.
     """
-    from django.db import InterfaceError, OperationalError
-
-    from statements import reconcile
-
-    runs = reconcile.claim(run_ids)
+    runs = reconciliation_runs.claim(run_ids)
     if not runs:
         return ""
     claimed = [run.pk for run in runs]
     try:
-        reconcile.run_claimed(claimed)
-    except reconcile.ReconciliationError as exc:
+        reconciliation_runs.run_claimed(claimed)
+    except reconciliation_runs.ReconciliationError as exc:
         if isinstance(exc.__cause__, OperationalError | InterfaceError) and (
             task.request.retries < task.max_retries
         ):
-            reconcile.requeue(claimed)
+            reconciliation_runs.requeue(claimed)
             raise task.retry(exc=exc, countdown=10 * 2**task.request.retries) from exc
         raise
     return f"{len(claimed)} reconciled"

@@ -1,0 +1,210 @@
+"""The set-based engine: every item of a group of runs written by one ``INSERT … SELECT``.
+
+A run is a fixed number of SQL statements whatever the number of lines: one ``INSERT … SELECT``
+writes every item (window functions number duplicates and positions), with the carry-over of the
+previous run's work (``rules``); ``outcome`` then adds up and records. The SQL text is the same on
+SQLite and PostgreSQL except the pieces ``dialect`` gives. Measured in ``bench/bench_reconcile.py``.
+
+The raw SQL (``# noqa: S608``) builds only identifiers from the models' own table and column names
+and the component list; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+
+from clients.models import ProgramAccount
+from statements.models import (
+    COMPONENTS,
+    BrokerEntry,
+    ReconciliationItem,
+    ReconciliationRun,
+    Statement,
+    StatementLine,
+)
+from statements.reconciliation.dialect import Dialect, for_connection
+from statements.reconciliation.rules import FLAGGED_TYPES, MATCHABLE_TYPES, POSTED_TYPES, Code
+
+Run = ReconciliationRun
+
+
+def insert_items(run_ids: list[int], *, now: dt.datetime) -> list[tuple] | None:
+    """Write every item of the runs, with the carry-over, in one statement (and one query for the
+    ids of the runs that are current until this one commits).
+
+    Answers the counts and totals by run and status when the database gives them from the same
+    statement (PostgreSQL), else None: ``outcome.summaries`` then reads them.
+    """
+    db = for_connection()
+    asecs = [str(a) for a in settings.BROKER_ASECS]
+    previous = list(
+        Run.objects.filter(
+            statement_id__in=Run.objects.filter(pk__in=run_ids).values("statement_id"),
+            is_current=True,
+        ).values_list("pk", flat=True)
+    )
+    # Parameters in textual order: the run ids (scope), the ASECs (in the status CASE, written
+    # once), the first-seen instant of new findings, the previous runs.
+    params: list[Any] = [
+        *run_ids,
+        *asecs,
+        db.connection.ops.adapt_datetimefield_value(now),
+        *previous,
+    ]
+    sql = items_sql(db, len(asecs), len(run_ids), len(previous))
+    return db.insert_items(sql, params)
+
+
+def items_sql(db: Dialect, asec_count: int, run_count: int, previous_count: int) -> str:
+    """One ``INSERT … SELECT`` writing every item of the runs in ``run_ids`` (a parameter list).
+
+    CTEs, in order: ``scope`` (each run with its statement, account, importer, period, tolerance
+    and the statement's current run before this one, whose items carry over); ``latest`` (the
+    highest version of each transaction of those accounts); ``lines`` (CAD/adjustment lines,
+    with how often their transaction number occurs on the statement and which occurrence each
+    is); ``compared`` (each such line beside its entry: equal, within tolerance); ``found`` (the
+    union of matchable lines, lines posted by CBSA and entries missing on the statement). The
+    final SELECT numbers the items of each run in a stable order (status, as the export lists
+    them; file row; the missing entries by transaction number) and joins the previous run's item
+    of the same key.
+    """
+    comps = COMPONENTS
+    run_placeholders = ", ".join(["%s"] * run_count)
+    line_t, entry_t = db.table(StatementLine), db.table(BrokerEntry)
+    run_t, stmt_t = db.table(Run), db.table(Statement)
+    acct_t, item_t = db.table(ProgramAccount), db.table(ReconciliationItem)
+    previous_join = db.previous_items_join(item_t, previous_count)
+    # Items are numbered by status, in the order of the status table of docs/formats.md (the
+    # export's order), then by row in the file, then missing entries by transaction number.
+    rank = "CASE f.status " + " ".join(f"WHEN '{c}' THEN {n}" for n, c in enumerate(Code.values))
+    rank += " END"
+    matchable = ", ".join(f"'{t}'" for t in MATCHABLE_TYPES)
+    posted = ", ".join(f"'{t}'" for t in POSTED_TYPES)
+    flagged = ", ".join(f"'{t}'" for t in FLAGGED_TYPES)
+    ours = (
+        f"SUBSTR(c.transaction_number, 1, 5) IN ({', '.join(['%s'] * asec_count)})"
+        if asec_count
+        else "FALSE"
+    )
+    equal = " AND ".join(f"{db.cents(f'l.{n}')} = {db.cents(f'e.{n}')}" for n in (*comps, "amount"))
+    within = " AND ".join(
+        f"ABS({db.cents(f'l.{n}')} - {db.cents(f'e.{n}')}) <= {db.cents('l.tolerance')}"
+        for n in (*comps, "amount")
+    )
+    status = (
+        f"CASE WHEN c.same_count > 1 THEN '{Code.DUPLICATE}' "
+        f"WHEN c.entry_id IS NULL THEN CASE WHEN {ours} THEN '{Code.UNEXPECTED_ON_STATEMENT}' "
+        f"ELSE '{Code.OTHER_BROKER}' END "
+        f"WHEN c.is_equal THEN '{Code.MATCHED}' "
+        f"WHEN c.is_within THEN '{Code.MATCHED_WITHIN_TOLERANCE}' "
+        f"ELSE '{Code.AMOUNT_MISMATCH}' END"
+    )
+    key = (
+        "CASE WHEN c.same_count > 1 THEN 'txn:' || c.transaction_number || '#' || "
+        "CAST(c.nth AS TEXT) ELSE 'txn:' || c.transaction_number END"
+    )
+    line_cols = ", ".join(f"l.{n}" for n in comps)
+    entry_cols = ", ".join(f"e.{n} AS e_{n}" for n in comps)
+    same = (
+        f"(p.id IS NOT NULL AND p.status = f.status AND "
+        f"{db.cents('p.difference')} = {db.cents('f.difference')} AND "
+        f"{db.json_equal('p.components_differing', 'f.components_differing')})"
+    )
+    not_exception = (
+        f"f.status IN ('{Code.MATCHED}', '{Code.MATCHED_WITHIN_TOLERANCE}') "
+        f"OR (f.status = '{Code.POSTED_BY_CBSA}' AND NOT f.flagged)"
+    )
+    return f"""
+WITH scope AS (
+    SELECT r.id AS run_id, r.statement_id, r.tolerance, s.program_account_id, a.importer_id,
+           s.period_start, s.period_end, prev.id AS prev_run_id
+    FROM {run_t} r
+    JOIN {stmt_t} s ON s.id = r.statement_id
+    JOIN {acct_t} a ON a.id = s.program_account_id
+    LEFT JOIN {run_t} prev ON prev.statement_id = r.statement_id AND prev.is_current
+    WHERE r.id IN ({run_placeholders})
+),
+latest AS (
+    SELECT * FROM (
+        SELECT e.id, e.program_account_id, e.transaction_number, e.version, e.accounted_on,
+               e.amount, {", ".join(f"e.{n}" for n in comps)},
+               ROW_NUMBER() OVER (PARTITION BY e.program_account_id, e.transaction_number
+                                  ORDER BY e.version DESC) AS newest
+        FROM {entry_t} e
+        WHERE e.program_account_id IN (SELECT program_account_id FROM scope)
+    ) ranked
+    WHERE ranked.newest = 1
+),
+lines AS (
+    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.program_account_id, sc.tolerance,
+           sc.prev_run_id, l.id AS line_id, l.position AS line_position, l.line_type,
+           l.transaction_number, l.amount, {line_cols},
+           COUNT(*) OVER (PARTITION BY l.statement_id, l.transaction_number) AS same_count,
+           ROW_NUMBER() OVER (PARTITION BY l.statement_id, l.transaction_number
+                              ORDER BY l.position) AS nth
+    FROM scope sc
+    JOIN {line_t} l ON l.statement_id = sc.statement_id
+    WHERE l.line_type IN ({matchable})
+),
+compared AS (
+    SELECT l.*, e.id AS entry_id, e.version AS entry_version, e.amount AS e_amount, {entry_cols},
+           {equal} AS is_equal, {within} AS is_within
+    FROM lines l
+    LEFT JOIN latest e ON e.program_account_id = l.program_account_id
+                      AND e.transaction_number = l.transaction_number
+),
+found AS (
+    SELECT c.run_id, c.statement_id, c.importer_id, c.prev_run_id, 0 AS grp,
+           c.line_position AS ord, c.transaction_number, {status} AS status, FALSE AS flagged,
+           {key} AS item_key, c.line_type, c.line_id, c.entry_id, c.entry_version,
+           c.amount AS statement_amount, c.e_amount AS entry_amount,
+           {db.difference("c.amount", "c.e_amount")} AS difference,
+           CASE WHEN c.entry_id IS NULL OR c.is_equal THEN {db.empty_json()}
+                ELSE {db.json_differing("c", "c")} END AS components_differing
+    FROM compared c
+    UNION ALL
+    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.prev_run_id, 0, l.position,
+           l.transaction_number, '{Code.POSTED_BY_CBSA}', l.line_type IN ({flagged}),
+           'line:' || CAST(l.position AS TEXT), l.line_type, l.id, NULL, NULL, l.amount, NULL,
+           {db.difference("l.amount", "NULL")}, {db.empty_json()}
+    FROM scope sc
+    JOIN {line_t} l ON l.statement_id = sc.statement_id
+    WHERE l.line_type IN ({posted})
+    UNION ALL
+    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.prev_run_id, 1, 0,
+           e.transaction_number, '{Code.MISSING_ON_STATEMENT}', FALSE,
+           'entry:' || e.transaction_number, 'CAD', NULL, e.id, e.version, NULL, e.amount,
+           {db.difference("NULL", "e.amount")}, {db.empty_json()}
+    FROM scope sc
+    JOIN latest e ON e.program_account_id = sc.program_account_id
+                 AND e.accounted_on BETWEEN sc.period_start AND sc.period_end
+    WHERE NOT EXISTS (
+        SELECT 1 FROM lines l
+        WHERE l.statement_id = sc.statement_id AND l.transaction_number = e.transaction_number
+    )
+)
+INSERT INTO {item_t} (
+    run_id, statement_id, importer_id, position, status, is_exception, flagged, key,
+    transaction_number, line_type, statement_line_id, entry_id, entry_version,
+    statement_amount, entry_amount, difference, components_differing,
+    resolution, note, assigned_to_id, resolved_by_id, resolved_at, first_seen_at, reopened
+)
+SELECT f.run_id, f.statement_id, f.importer_id,
+       ROW_NUMBER() OVER (PARTITION BY f.run_id ORDER BY {rank}, f.grp, f.ord, f.transaction_number),
+       f.status, NOT ({not_exception}), f.flagged, f.item_key, f.transaction_number, f.line_type,
+       f.line_id, f.entry_id, f.entry_version, f.statement_amount, f.entry_amount, f.difference,
+       f.components_differing,
+       CASE WHEN {same} THEN p.resolution ELSE '' END,
+       COALESCE(p.note, ''),
+       p.assigned_to_id,
+       CASE WHEN {same} THEN p.resolved_by_id END,
+       CASE WHEN {same} THEN p.resolved_at END,
+       COALESCE(p.first_seen_at, %s),
+       CASE WHEN p.id IS NULL THEN FALSE WHEN {same} THEN p.reopened
+            ELSE p.resolution <> '' AND NOT ({not_exception}) END
+FROM found f
+{previous_join}
+"""  # noqa: S608
