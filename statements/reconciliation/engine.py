@@ -31,9 +31,15 @@ from statements.reconciliation.rules import FLAGGED_TYPES, MATCHABLE_TYPES, POST
 Run = ReconciliationRun
 
 
+# The working set of a group, staged in temporary tables (dropped when the transaction ends, and
+# explicitly once the items are written: a test's transaction may hold several runs).
+LATEST, LINES = "reconcile_latest", "reconcile_lines"
+
+
 def insert_items(run_ids: list[int], *, now: dt.datetime) -> list[tuple] | None:
-    """Write every item of the runs, with the carry-over, in one statement (and one query for the
-    ids of the runs that are current until this one commits).
+    """Write every item of the runs, with the carry-over: two staging statements, one
+    ``INSERT … SELECT`` (and one query for the ids of the runs that are current until this one
+    commits).
 
     Answers the counts and totals by run and status when the database gives them from the same
     statement (PostgreSQL), else None: ``outcome.summaries`` then reads them.
@@ -46,6 +52,7 @@ def insert_items(run_ids: list[int], *, now: dt.datetime) -> list[tuple] | None:
             is_current=True,
         ).values_list("pk", flat=True)
     )
+    stage(db, run_ids)
     # Parameters in textual order: the run ids (scope), the ASECs (in the status CASE, written
     # once), the first-seen instant of new findings, the previous runs.
     params: list[Any] = [
@@ -54,11 +61,81 @@ def insert_items(run_ids: list[int], *, now: dt.datetime) -> list[tuple] | None:
         db.connection.ops.adapt_datetimefield_value(now),
         *previous,
     ]
-    sql = items_sql(db, len(asecs), len(run_ids), len(previous))
-    return db.insert_items(sql, params)
+    returned = db.insert_items(items_sql(db, len(run_ids), len(asecs), len(previous)), params)
+    with db.connection.cursor() as cursor:
+        for statement in db.drop_staged((LINES, LATEST)):
+            cursor.execute(statement)
+    return returned
 
 
-def items_sql(db: Dialect, asec_count: int, run_count: int, previous_count: int) -> str:
+def scope_sql(db: Dialect, run_count: int) -> str:
+    """``scope``: each run (``run_count`` ids as parameters) with its statement, account,
+    importer, period, tolerance and the statement's current run before this one (whose items
+    carry over). A handful of rows, read by primary key: the planner counts them right."""
+    run_t, stmt_t, acct_t = db.table(Run), db.table(Statement), db.table(ProgramAccount)
+    return f"""WITH scope AS (
+    SELECT r.id AS run_id, r.statement_id, r.tolerance, s.program_account_id, a.importer_id,
+           s.period_start, s.period_end, prev.id AS prev_run_id
+    FROM {run_t} r
+    JOIN {stmt_t} s ON s.id = r.statement_id
+    JOIN {acct_t} a ON a.id = s.program_account_id
+    LEFT JOIN {run_t} prev ON prev.statement_id = r.statement_id AND prev.is_current
+    WHERE r.id IN ({", ".join(["%s"] * run_count)})
+)"""  # noqa: S608
+
+
+def stage(db: Dialect, run_ids: list[int]) -> None:
+    """The two large sets the items are made of, in temporary tables described to the planner.
+
+    ``reconcile_latest``: the highest version of each transaction of the runs' accounts.
+    ``reconcile_lines``: the CAD/adjustment lines of the runs' statements, with how often their
+    transaction number occurs on the statement and which occurrence each is. Each is read through
+    an index or in one pass, and once written, its size and the distinct values of its keys are
+    known (``Dialect.describe_staged``): the joins of ``items_sql`` are planned on real figures,
+    as hash joins, instead of on the guess of ~10 rows that made them nested loops (issue 14).
+    """
+    comps = COMPONENTS
+    line_t, entry_t = db.table(StatementLine), db.table(BrokerEntry)
+    matchable = ", ".join(f"'{t}'" for t in MATCHABLE_TYPES)
+    items = ", ".join(f"'{t}'" for t in (*MATCHABLE_TYPES, *POSTED_TYPES))
+    scope = scope_sql(db, len(run_ids))
+    latest = f"""{scope}
+    SELECT id, program_account_id, transaction_number, version, accounted_on, amount,
+           {", ".join(comps)}
+    FROM (
+        SELECT e.id, e.program_account_id, e.transaction_number, e.version, e.accounted_on,
+               e.amount, {", ".join(f"e.{n}" for n in comps)},
+               ROW_NUMBER() OVER (PARTITION BY e.program_account_id, e.transaction_number
+                                  ORDER BY e.version DESC) AS newest
+        FROM {entry_t} e
+        WHERE e.program_account_id IN (SELECT program_account_id FROM scope)
+    ) ranked
+    WHERE ranked.newest = 1"""  # noqa: S608
+    lines = f"""{scope}
+    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.program_account_id, sc.tolerance,
+           sc.prev_run_id, l.id AS line_id, l.position AS line_position, l.line_type,
+           l.transaction_number, l.amount, {", ".join(f"l.{n}" for n in comps)},
+           l.line_type IN ({matchable}) AS matchable,
+           COUNT(*) OVER same AS same_count,
+           ROW_NUMBER() OVER (same ORDER BY l.position) AS nth
+    FROM scope sc
+    JOIN {line_t} l ON l.statement_id = sc.statement_id
+    WHERE l.line_type IN ({items})
+    WINDOW same AS (PARTITION BY l.statement_id, l.transaction_number,
+                                 l.line_type IN ({matchable}))"""  # noqa: S608
+    with db.connection.cursor() as cursor:
+        cursor.execute(db.create_staged(LATEST, latest), run_ids)
+        cursor.execute(db.create_staged(LINES, lines), run_ids)
+        for statement in db.describe_staged(
+            {
+                LATEST: ("program_account_id", "transaction_number", "accounted_on"),
+                LINES: ("statement_id", "transaction_number", "matchable"),
+            }
+        ):
+            cursor.execute(statement)
+
+
+def items_sql(db: Dialect, run_count: int, asec_count: int, previous_count: int) -> str:
     """One ``INSERT … SELECT`` writing every item of the runs in ``run_ids`` (a parameter list).
 
     CTEs, in order: ``scope`` (each run with its statement, account, importer, period, tolerance
@@ -72,17 +149,12 @@ def items_sql(db: Dialect, asec_count: int, run_count: int, previous_count: int)
     of the same key.
     """
     comps = COMPONENTS
-    run_placeholders = ", ".join(["%s"] * run_count)
-    line_t, entry_t = db.table(StatementLine), db.table(BrokerEntry)
-    run_t, stmt_t = db.table(Run), db.table(Statement)
-    acct_t, item_t = db.table(ProgramAccount), db.table(ReconciliationItem)
+    item_t = db.table(ReconciliationItem)
     previous_join = db.previous_items_join(item_t, previous_count)
     # Items are numbered by status, in the order of the status table of docs/formats.md (the
     # export's order), then by row in the file, then missing entries by transaction number.
     rank = "CASE f.status " + " ".join(f"WHEN '{c}' THEN {n}" for n, c in enumerate(Code.values))
     rank += " END"
-    matchable = ", ".join(f"'{t}'" for t in MATCHABLE_TYPES)
-    posted = ", ".join(f"'{t}'" for t in POSTED_TYPES)
     flagged = ", ".join(f"'{t}'" for t in FLAGGED_TYPES)
     ours = (
         f"SUBSTR(c.transaction_number, 1, 5) IN ({', '.join(['%s'] * asec_count)})"
@@ -106,7 +178,6 @@ def items_sql(db: Dialect, asec_count: int, run_count: int, previous_count: int)
         "CASE WHEN c.same_count > 1 THEN 'txn:' || c.transaction_number || '#' || "
         "CAST(c.nth AS TEXT) ELSE 'txn:' || c.transaction_number END"
     )
-    line_cols = ", ".join(f"l.{n}" for n in comps)
     entry_cols = ", ".join(f"e.{n} AS e_{n}" for n in comps)
     same = (
         f"(p.id IS NOT NULL AND p.status = f.status AND "
@@ -118,43 +189,14 @@ def items_sql(db: Dialect, asec_count: int, run_count: int, previous_count: int)
         f"OR (f.status = '{Code.POSTED_BY_CBSA}' AND NOT f.flagged)"
     )
     return f"""
-WITH scope AS (
-    SELECT r.id AS run_id, r.statement_id, r.tolerance, s.program_account_id, a.importer_id,
-           s.period_start, s.period_end, prev.id AS prev_run_id
-    FROM {run_t} r
-    JOIN {stmt_t} s ON s.id = r.statement_id
-    JOIN {acct_t} a ON a.id = s.program_account_id
-    LEFT JOIN {run_t} prev ON prev.statement_id = r.statement_id AND prev.is_current
-    WHERE r.id IN ({run_placeholders})
-),
-latest AS (
-    SELECT * FROM (
-        SELECT e.id, e.program_account_id, e.transaction_number, e.version, e.accounted_on,
-               e.amount, {", ".join(f"e.{n}" for n in comps)},
-               ROW_NUMBER() OVER (PARTITION BY e.program_account_id, e.transaction_number
-                                  ORDER BY e.version DESC) AS newest
-        FROM {entry_t} e
-        WHERE e.program_account_id IN (SELECT program_account_id FROM scope)
-    ) ranked
-    WHERE ranked.newest = 1
-),
-lines AS (
-    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.program_account_id, sc.tolerance,
-           sc.prev_run_id, l.id AS line_id, l.position AS line_position, l.line_type,
-           l.transaction_number, l.amount, {line_cols},
-           COUNT(*) OVER (PARTITION BY l.statement_id, l.transaction_number) AS same_count,
-           ROW_NUMBER() OVER (PARTITION BY l.statement_id, l.transaction_number
-                              ORDER BY l.position) AS nth
-    FROM scope sc
-    JOIN {line_t} l ON l.statement_id = sc.statement_id
-    WHERE l.line_type IN ({matchable})
-),
+{scope_sql(db, run_count)},
 compared AS (
     SELECT l.*, e.id AS entry_id, e.version AS entry_version, e.amount AS e_amount, {entry_cols},
            {equal} AS is_equal, {within} AS is_within
-    FROM lines l
-    LEFT JOIN latest e ON e.program_account_id = l.program_account_id
+    FROM {LINES} l
+    LEFT JOIN {LATEST} e ON e.program_account_id = l.program_account_id
                       AND e.transaction_number = l.transaction_number
+    WHERE l.matchable
 ),
 found AS (
     SELECT c.run_id, c.statement_id, c.importer_id, c.prev_run_id, 0 AS grp,
@@ -166,24 +208,24 @@ found AS (
                 ELSE {db.json_differing("c", "c")} END AS components_differing
     FROM compared c
     UNION ALL
-    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.prev_run_id, 0, l.position,
+    SELECT l.run_id, l.statement_id, l.importer_id, l.prev_run_id, 0, l.line_position,
            l.transaction_number, '{Code.POSTED_BY_CBSA}', l.line_type IN ({flagged}),
-           'line:' || CAST(l.position AS TEXT), l.line_type, l.id, NULL, NULL, l.amount, NULL,
-           {db.difference("l.amount", "NULL")}, {db.empty_json()}
-    FROM scope sc
-    JOIN {line_t} l ON l.statement_id = sc.statement_id
-    WHERE l.line_type IN ({posted})
+           'line:' || CAST(l.line_position AS TEXT), l.line_type, l.line_id, NULL, NULL,
+           l.amount, NULL, {db.difference("l.amount", "NULL")}, {db.empty_json()}
+    FROM {LINES} l
+    WHERE NOT l.matchable
     UNION ALL
     SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.prev_run_id, 1, 0,
            e.transaction_number, '{Code.MISSING_ON_STATEMENT}', FALSE,
            'entry:' || e.transaction_number, 'CAD', NULL, e.id, e.version, NULL, e.amount,
            {db.difference("NULL", "e.amount")}, {db.empty_json()}
     FROM scope sc
-    JOIN latest e ON e.program_account_id = sc.program_account_id
+    JOIN {LATEST} e ON e.program_account_id = sc.program_account_id
                  AND e.accounted_on BETWEEN sc.period_start AND sc.period_end
     WHERE NOT EXISTS (
-        SELECT 1 FROM lines l
+        SELECT 1 FROM {LINES} l
         WHERE l.statement_id = sc.statement_id AND l.transaction_number = e.transaction_number
+              AND l.matchable
     )
 )
 INSERT INTO {item_t} (
