@@ -33,7 +33,10 @@ Run = ReconciliationRun
 
 # The working set of a group, staged in temporary tables (dropped when the transaction ends, and
 # explicitly once the items are written: a test's transaction may hold several runs).
-LATEST, LINES = "reconcile_latest", "reconcile_lines"
+LATEST, WORK = "reconcile_latest", "reconcile_work"
+# The rows of ``reconcile_work``: a CAD/adjustment line, a line posted by CBSA, an entry accounted
+# in the statement's period (missing if no line of the statement has its transaction number).
+LINE, POSTED, CANDIDATE = 1, 2, 3
 
 
 def insert_items(run_ids: list[int], *, now: dt.datetime) -> list[tuple] | None:
@@ -53,17 +56,16 @@ def insert_items(run_ids: list[int], *, now: dt.datetime) -> list[tuple] | None:
         ).values_list("pk", flat=True)
     )
     stage(db, run_ids)
-    # Parameters in textual order: the run ids (scope), the ASECs (in the status CASE, written
-    # once), the first-seen instant of new findings, the previous runs.
+    # Parameters in textual order: the ASECs (in the status CASE, written once), the first-seen
+    # instant of new findings, the previous runs.
     params: list[Any] = [
-        *run_ids,
         *asecs,
         db.connection.ops.adapt_datetimefield_value(now),
         *previous,
     ]
-    returned = db.insert_items(items_sql(db, len(run_ids), len(asecs), len(previous)), params)
+    returned = db.insert_items(items_sql(db, len(asecs), len(previous)), params)
     with db.connection.cursor() as cursor:
-        for statement in db.drop_staged((LINES, LATEST)):
+        for statement in db.drop_staged((WORK, LATEST)):
             cursor.execute(statement)
     return returned
 
@@ -111,31 +113,45 @@ def stage(db: Dialect, run_ids: list[int]) -> None:
         WHERE e.program_account_id IN (SELECT program_account_id FROM scope)
     ) ranked
     WHERE ranked.newest = 1"""  # noqa: S608
-    lines = f"""{scope}
-    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.program_account_id, sc.tolerance,
-           sc.prev_run_id, l.id AS line_id, l.position AS line_position, l.line_type,
-           l.transaction_number, l.amount, {", ".join(f"l.{n}" for n in comps)},
-           l.line_type IN ({matchable}) AS matchable,
-           COUNT(*) OVER same AS same_count,
-           ROW_NUMBER() OVER (same ORDER BY l.position) AS nth
-    FROM scope sc
-    JOIN {line_t} l ON l.statement_id = sc.statement_id
-    WHERE l.line_type IN ({items})
-    WINDOW same AS (PARTITION BY l.statement_id, l.transaction_number,
-                                 l.line_type IN ({matchable}))"""  # noqa: S608
+    line_components = ", ".join(f"l.{n}" for n in comps)
+    no_components = ", ".join(f"NULL AS {n}" for n in comps)
+    work = f"""{scope}
+    SELECT u.*,
+           SUM(CASE WHEN u.kind = {LINE} THEN 1 ELSE 0 END)
+               OVER (PARTITION BY u.statement_id, u.transaction_number) AS same_count,
+           ROW_NUMBER() OVER (PARTITION BY u.statement_id, u.transaction_number, u.kind
+                              ORDER BY u.line_position) AS nth
+    FROM (
+        SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.program_account_id, sc.tolerance,
+               sc.prev_run_id,
+               CASE WHEN l.line_type IN ({matchable}) THEN {LINE} ELSE {POSTED} END AS kind,
+               l.id AS line_id, l.position AS line_position, l.line_type, l.transaction_number,
+               l.amount, {line_components},
+               CAST(NULL AS BIGINT) AS candidate_id, CAST(NULL AS INTEGER) AS candidate_version
+        FROM scope sc
+        JOIN {line_t} l ON l.statement_id = sc.statement_id
+        WHERE l.line_type IN ({items})
+        UNION ALL
+        SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.program_account_id, sc.tolerance,
+               sc.prev_run_id, {CANDIDATE}, NULL, 0, 'CAD', e.transaction_number, e.amount,
+               {no_components}, e.id, e.version
+        FROM scope sc
+        JOIN {LATEST} e ON e.program_account_id = sc.program_account_id
+                       AND e.accounted_on BETWEEN sc.period_start AND sc.period_end
+    ) u"""  # noqa: S608
     with db.connection.cursor() as cursor:
         cursor.execute(db.create_staged(LATEST, latest), run_ids)
-        cursor.execute(db.create_staged(LINES, lines), run_ids)
+        cursor.execute(db.create_staged(WORK, work), run_ids)
         for statement in db.describe_staged(
             {
-                LATEST: ("program_account_id", "transaction_number", "accounted_on"),
-                LINES: ("statement_id", "transaction_number", "matchable"),
+                LATEST: ("program_account_id", "transaction_number"),
+                WORK: ("statement_id", "transaction_number", "kind", "same_count"),
             }
         ):
             cursor.execute(statement)
 
 
-def items_sql(db: Dialect, run_count: int, asec_count: int, previous_count: int) -> str:
+def items_sql(db: Dialect, asec_count: int, previous_count: int) -> str:
     """One ``INSERT … SELECT`` writing every item of the runs in ``run_ids`` (a parameter list).
 
     CTEs, in order: ``scope`` (each run with its statement, account, importer, period, tolerance
@@ -189,14 +205,13 @@ def items_sql(db: Dialect, run_count: int, asec_count: int, previous_count: int)
         f"OR (f.status = '{Code.POSTED_BY_CBSA}' AND NOT f.flagged)"
     )
     return f"""
-{scope_sql(db, run_count)},
-compared AS (
+WITH compared AS (
     SELECT l.*, e.id AS entry_id, e.version AS entry_version, e.amount AS e_amount, {entry_cols},
            {equal} AS is_equal, {within} AS is_within
-    FROM {LINES} l
+    FROM {WORK} l
     LEFT JOIN {LATEST} e ON e.program_account_id = l.program_account_id
                       AND e.transaction_number = l.transaction_number
-    WHERE l.matchable
+    WHERE l.kind = {LINE}
 ),
 found AS (
     SELECT c.run_id, c.statement_id, c.importer_id, c.prev_run_id, 0 AS grp,
@@ -212,21 +227,15 @@ found AS (
            l.transaction_number, '{Code.POSTED_BY_CBSA}', l.line_type IN ({flagged}),
            'line:' || CAST(l.line_position AS TEXT), l.line_type, l.line_id, NULL, NULL,
            l.amount, NULL, {db.difference("l.amount", "NULL")}, {db.empty_json()}
-    FROM {LINES} l
-    WHERE NOT l.matchable
+    FROM {WORK} l
+    WHERE l.kind = {POSTED}
     UNION ALL
-    SELECT sc.run_id, sc.statement_id, sc.importer_id, sc.prev_run_id, 1, 0,
-           e.transaction_number, '{Code.MISSING_ON_STATEMENT}', FALSE,
-           'entry:' || e.transaction_number, 'CAD', NULL, e.id, e.version, NULL, e.amount,
-           {db.difference("NULL", "e.amount")}, {db.empty_json()}
-    FROM scope sc
-    JOIN {LATEST} e ON e.program_account_id = sc.program_account_id
-                 AND e.accounted_on BETWEEN sc.period_start AND sc.period_end
-    WHERE NOT EXISTS (
-        SELECT 1 FROM {LINES} l
-        WHERE l.statement_id = sc.statement_id AND l.transaction_number = e.transaction_number
-              AND l.matchable
-    )
+    SELECT w.run_id, w.statement_id, w.importer_id, w.prev_run_id, 1, 0,
+           w.transaction_number, '{Code.MISSING_ON_STATEMENT}', FALSE,
+           'entry:' || w.transaction_number, 'CAD', NULL, w.candidate_id, w.candidate_version,
+           NULL, w.amount, {db.difference("NULL", "w.amount")}, {db.empty_json()}
+    FROM {WORK} w
+    WHERE w.kind = {CANDIDATE} AND w.same_count = 0
 )
 INSERT INTO {item_t} (
     run_id, statement_id, importer_id, position, status, is_exception, flagged, key,
