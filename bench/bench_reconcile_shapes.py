@@ -10,7 +10,7 @@ For each shape, a statement file and an entries file in the ``docs/formats.md`` 
 account per statement) are written first, then measured, each in a fresh child process (its own
 peak resident memory, ``VmHWM``):
 
-* **project**: the files imported by ``statements.importing.import_path`` (entries, then the
+* **project**: the files imported by ``statements.importing.batches.import_path`` (entries, then the
   statement file: hash, validation, ``COPY``, payments' matching), then what ``manage.py
   reconcile --all-pending`` does (``pending_statements`` → ``reconcile_statements``): items,
   summaries, balance checks, statuses, all stored;
@@ -198,7 +198,7 @@ def child_project(soa: str, entries: str) -> dict:
 
     django.setup()
     from statements import receivers
-    from statements.importing import import_path
+    from statements.importing.batches import import_path
     from statements.models import ReconciliationRun
     from statements.reconciliation.runs import reconcile_statements
     from statements.reconciliation.selectors import pending_statements
