@@ -12,7 +12,9 @@
   whatever the statistics say), a plain join on SQLite;
 * the transaction's settings (no JIT, sort memory) on PostgreSQL;
 * the summary: on PostgreSQL the items ``INSERT`` answers the counts and totals itself
-  (``RETURNING`` grouped in a CTE); elsewhere ``outcome.summaries`` reads them back.
+  (``RETURNING`` grouped in a CTE); elsewhere ``outcome.summaries`` reads them back;
+* the engine's staged working set: temporary tables dropped at commit and ``ANALYZE``d on
+  PostgreSQL; plain temporary tables on SQLite, whose planner indexes them on the fly.
 
 Every method returns SQL text built from identifiers and literals the engine passes; values
 travel as bound parameters.

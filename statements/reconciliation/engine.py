@@ -1,12 +1,41 @@
-"""The set-based engine: every item of a group of runs written by one ``INSERT … SELECT``.
+"""The set-based engine: every item of a group of runs written by a fixed number of SQL statements,
+at a cost linear in the group's lines and entries whatever the statements' sizes.
 
-A run is a fixed number of SQL statements whatever the number of lines: one ``INSERT … SELECT``
-writes every item (window functions number duplicates and positions), with the carry-over of the
-previous run's work (``rules``); ``outcome`` then adds up and records. The SQL text is the same on
-SQLite and PostgreSQL except the pieces ``dialect`` gives. Measured in ``bench/bench_reconcile.py``.
+**Shape.** Two staging statements, one ``INSERT … SELECT``:
 
-The raw SQL (``# noqa: S608``) builds only identifiers from the models' own table and column names
-and the component list; every value is a bound parameter.
+1. ``reconcile_latest`` (temporary table): the highest version of each transaction of the runs'
+   accounts (a window over the accounts' entries, read through the account).
+2. ``reconcile_work`` (temporary table): one row per line of the runs' statements (a CAD or
+   adjustment, ``LINE``; a line posted by CBSA, ``POSTED``) and one per entry of
+   ``reconcile_latest`` accounted in a statement's period (``CANDIDATE``), with two windows over
+   (statement, transaction number), computed by one sort: how many CAD/adjustment lines the
+   statement has for that number (``same_count``: duplicates for a line, *missing on statement*
+   for a candidate when it is 0) and which occurrence a line is (``nth``).
+3. Both tables are described to the planner (``Dialect.describe_staged``: ``ANALYZE`` of their
+   keys on PostgreSQL), then one ``INSERT … SELECT`` compares each line with its entry (one hash
+   join on account and transaction number), adds the posted lines and the missing entries (plain
+   filters of ``reconcile_work``: no join at all), numbers the items of each run and carries the
+   previous run's work over (``rules``); on PostgreSQL it also answers the summary.
+
+**Why this shape** (issue 14). The previous engine was one statement of CTEs. Right after an import
+nothing is analysed, and the planner guessed its CTEs at ~10 rows: "missing on statement" (an
+anti-join of the period's entries against the statement's lines) ran as a nested loop, quadratic
+in a statement's size: 5.4 s for 10,000 lines, 139 s for 40,000; even ``ANALYZE`` of the tables
+left 71 s, because a join filter on a date range is still guessed at one row. Measured with
+``EXPLAIN ANALYZE`` on one 10,000-line statement of a 1,000,000-line table: the anti-join over an
+analysed temporary table still became a ``Nested Loop Anti Join`` (outer guessed 1 row, 9,697
+actual; 19 s), which is why missing entries are now found by the window of step 2 instead of a
+join. What remains are joins between sets whose sizes the planner reads from ``ANALYZE`` (hash
+joins), lookups through an index (a statement's lines, an account's entries, the previous run's
+items), sorts and filters: nothing whose cost can grow with the square of a statement. A rerun of
+one 10,000-line statement in a table of a million lines takes ~0.6 s; the growth from 250,000 to
+1,000,000 lines in one statement is ~4x (``bench/bench_reconcile_shapes.py``).
+``SET enable_nestloop = off`` alone would have hidden the symptom while still trusting the
+guesses, and would also have penalised the index lookups a rerun of one statement relies on.
+
+The SQL text is the same on SQLite and PostgreSQL except the pieces ``dialect`` gives. The raw SQL
+(``# noqa: S608``) builds only identifiers from the models' own table and column names and the
+component list; every value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -87,15 +116,11 @@ def scope_sql(db: Dialect, run_count: int) -> str:
 
 
 def stage(db: Dialect, run_ids: list[int]) -> None:
-    """The two large sets the items are made of, in temporary tables described to the planner.
-
-    ``reconcile_latest``: the highest version of each transaction of the runs' accounts.
-    ``reconcile_lines``: the CAD/adjustment lines of the runs' statements, with how often their
-    transaction number occurs on the statement and which occurrence each is. Each is read through
-    an index or in one pass, and once written, its size and the distinct values of its keys are
-    known (``Dialect.describe_staged``): the joins of ``items_sql`` are planned on real figures,
-    as hash joins, instead of on the guess of ~10 rows that made them nested loops (issue 14).
-    """
+    """Steps 1-3 of the module docstring: ``reconcile_latest`` and ``reconcile_work`` written and
+    described to the planner. Their inputs are read through the run ids (primary key), the
+    statements' lines (by statement) and the accounts' entries (by account), so the planner can
+    only choose between an index and one pass; their sizes and the distinct values of their keys
+    are then known to the ``INSERT`` that reads them."""
     comps = COMPONENTS
     line_t, entry_t = db.table(StatementLine), db.table(BrokerEntry)
     matchable = ", ".join(f"'{t}'" for t in MATCHABLE_TYPES)
@@ -152,17 +177,13 @@ def stage(db: Dialect, run_ids: list[int]) -> None:
 
 
 def items_sql(db: Dialect, asec_count: int, previous_count: int) -> str:
-    """One ``INSERT … SELECT`` writing every item of the runs in ``run_ids`` (a parameter list).
+    """One ``INSERT … SELECT`` writing every item of the staged runs.
 
-    CTEs, in order: ``scope`` (each run with its statement, account, importer, period, tolerance
-    and the statement's current run before this one, whose items carry over); ``latest`` (the
-    highest version of each transaction of those accounts); ``lines`` (CAD/adjustment lines,
-    with how often their transaction number occurs on the statement and which occurrence each
-    is); ``compared`` (each such line beside its entry: equal, within tolerance); ``found`` (the
-    union of matchable lines, lines posted by CBSA and entries missing on the statement). The
-    final SELECT numbers the items of each run in a stable order (status, as the export lists
-    them; file row; the missing entries by transaction number) and joins the previous run's item
-    of the same key.
+    CTEs: ``compared`` (each CAD/adjustment line beside its entry: equal, within tolerance);
+    ``found`` (the union of those lines, the lines posted by CBSA and the candidates no line of
+    their statement charges: missing on statement). The final SELECT numbers the items of each
+    run in a stable order (status, as the export lists them; file row; the missing entries by
+    transaction number) and joins the previous run's item of the same key.
     """
     comps = COMPONENTS
     item_t = db.table(ReconciliationItem)
