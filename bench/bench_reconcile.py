@@ -15,7 +15,7 @@ by 0.27), 2 entries missing from the statement; the rest match, 1 in 20 against 
 
 Measured, each in a fresh child process (its own peak resident memory, ``VmHWM``):
 
-* **engine, full run**: ``reconcile.reconcile_statements`` over every statement: runs created,
+* **engine, full run**: ``reconciliation.runs.reconcile_statements`` over every statement: runs created,
   items written (1,020,000 rows), summaries, balance checks, statuses; results persisted;
 * **engine, rerun**: the same again, carrying resolutions over from the first run's items;
 * **engine, one statement**: ``reconcile_statement`` on single statements (mean of 20): the
@@ -200,21 +200,21 @@ def child_engine(mode: str) -> dict:
     django.setup()
     from django.db.models import Count
 
-    from statements import reconcile
     from statements.models import ReconciliationItem, ReconciliationRun, Statement
+    from statements.reconciliation.runs import reconcile_statement, reconcile_statements
 
     if mode == "one":
         ids = list(Statement.objects.order_by("pk").values_list("pk", flat=True)[:20])
         started = time.perf_counter()
         for pk in ids:
-            reconcile.reconcile_statement(statement=Statement.objects.get(pk=pk))
+            reconcile_statement(statement=Statement.objects.get(pk=pk))
         return {"seconds": (time.perf_counter() - started) / len(ids), "peak_mb": peak_mb()}
     if mode == "rerun":  # people resolved some exceptions; the rerun must keep that work
         ReconciliationItem.objects.filter(run__is_current=True, status="amount_mismatch").update(
             resolution="explained", note="GST rounding at the border"
         )
     started = time.perf_counter()
-    runs = reconcile.reconcile_statements(Statement.objects.all())
+    runs = reconcile_statements(Statement.objects.all())
     seconds = time.perf_counter() - started
     current = ReconciliationItem.objects.filter(run__is_current=True)
     counts = dict(current.values_list("status").annotate(n=Count("pk")).order_by())

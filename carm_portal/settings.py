@@ -287,7 +287,7 @@ STATEMENTS_UPLOAD_MAX_BYTES = env.int("STATEMENTS_UPLOAD_MAX_BYTES", default=500
 STATEMENTS_IMPORT_STALE_SECONDS = env.int("STATEMENTS_IMPORT_STALE_SECONDS", default=3600)
 STATEMENTS_DUE_SOON_DAYS = env.int("STATEMENTS_DUE_SOON_DAYS", default=7)
 
-# --- Reconciliation (statements/reconcile.py, statements/reports.py) ----------------------------
+# --- Reconciliation (statements/reconciliation/, statements/reports.py) -----------------------
 # A line differing from its entry by no more than the tolerance is "matched within tolerance"; an
 # exception may be written off only up to the limit; reports with more items than PDF_INLINE_ITEMS
 # are rendered by a worker and downloaded when ready; imports start a reconciliation by themselves.

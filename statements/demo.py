@@ -17,7 +17,7 @@ What the data holds, every month, by importer (in the order given):
 One more file, with the usual spreadsheet mistakes, is refused on purpose: its batch page shows
 the error table.
 
-Every demo statement is then reconciled in this process (``statements/reconcile.py``), so the
+Every demo statement is then reconciled in this process (``statements/reconciliation/``), so the
 reconciliation pages have runs to show without a worker; the imports queue nothing themselves.
 A rerun reconciles only what is pending (a new month's statement).
 
@@ -38,7 +38,7 @@ from django.conf import settings
 from carm_portal.calendar import add_business_days, previous_business_day
 from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
-from statements import billing, receivers, reconcile
+from statements import billing, receivers
 from statements.importing.batches import Imported, import_stream
 from statements.models import (
     COMPONENTS,
@@ -47,6 +47,8 @@ from statements.models import (
     ReconciliationRun,
     Statement,
 )
+from statements.reconciliation.runs import reconcile_statements
+from statements.reconciliation.selectors import pending_statements
 
 MONTHS = 3
 OTHER_ASECS = ("54321", "67890", "24680")
@@ -368,13 +370,9 @@ def _seed_statements(
             _import("entries", entries_csv(current), name, by, result)
     if accounts:
         _refused_example(accounts[0], by, result)
-    pending = reconcile.pending_statements(
-        Statement.objects.filter(program_account__bn15__in=accounts)
-    )
+    pending = pending_statements(Statement.objects.filter(program_account__bn15__in=accounts))
     result.reconciled = len(
-        reconcile.reconcile_statements(
-            pending, run_by=by, trigger=ReconciliationRun.Trigger.COMMAND
-        )
+        reconcile_statements(pending, run_by=by, trigger=ReconciliationRun.Trigger.COMMAND)
     )
     result.paid = _mark_paid(accounts, latest=dates[-1], unpaid_role_account=accounts[1:2])
     statements = Statement.objects.filter(program_account__bn15__in=accounts)

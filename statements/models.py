@@ -9,8 +9,8 @@ BULK_FK_NOTE: the tables that take a million rows at a time (statement lines, br
 reconciliation items) have their foreign keys without a database constraint
 (``db_constraint=False``). PostgreSQL checks a foreign key row by row, which made it most of an
 import's time; the code that writes those rows creates or checks their parents set-wise in the same
-transaction (``statements/importing/``, ``statements/reconcile.py``), and Django still applies
-``on_delete`` when a parent is deleted through the ORM.
+transaction (``statements/importing/``, ``statements/reconciliation/engine.py``), and Django
+still applies ``on_delete`` when a parent is deleted through the ORM.
 
 Money is ``DecimalField(14, 2)`` in Canadian dollars. A component left blank in a file is stored as
 0, so sums and comparisons never meet a NULL.

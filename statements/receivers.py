@@ -1,7 +1,7 @@
 """Reconciling automatically after an import (``RECONCILIATION_AFTER_IMPORT``).
 
 Both receivers run inside the import's transaction and only *queue* runs, handed to the ``heavy``
-queue once the import commits (``reconcile.start_reconciliations``): an import never waits for a
+queue once the import commits (``reconciliation.runs.start_reconciliations``): an import never waits for a
 reconciliation, and a refused import queues nothing.
 """
 
@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.dispatch import receiver
 
-from statements import reconcile
 from statements.models import BrokerEntry, ImportBatch, ReconciliationRun, Statement, StatementLine
+from statements.reconciliation.rules import MATCHABLE_TYPES
+from statements.reconciliation.runs import start_reconciliations
 from statements.signals import entries_imported, statements_imported
 
 _state = threading.local()
@@ -41,7 +42,7 @@ def _enabled() -> bool:
 def reconcile_imported_statements(sender: type, batch: ImportBatch, **kwargs: object) -> None:
     """A statement file was accepted: reconcile each of its statements."""
     if _enabled():
-        reconcile.start_reconciliations(
+        start_reconciliations(
             Statement.objects.filter(source_batch=batch),
             run_by=batch.uploaded_by,
             trigger=ReconciliationRun.Trigger.IMPORT,
@@ -52,7 +53,7 @@ def reconcile_imported_statements(sender: type, batch: ImportBatch, **kwargs: ob
 def reconcile_after_entries(sender: type, batch: ImportBatch, **kwargs: object) -> None:
     """An entries file was accepted: rerun the reconciled statements it may change."""
     if _enabled():
-        reconcile.start_reconciliations(
+        start_reconciliations(
             touched_statements(batch),
             run_by=batch.uploaded_by,
             trigger=ReconciliationRun.Trigger.IMPORT,
@@ -73,7 +74,7 @@ def touched_statements(batch: ImportBatch) -> QuerySet[Statement]:
     )
     charged = StatementLine.objects.filter(
         statement=OuterRef("pk"),
-        line_type__in=reconcile.MATCHABLE_TYPES,
+        line_type__in=MATCHABLE_TYPES,
         transaction_number__in=brought.filter(
             program_account=OuterRef(OuterRef("program_account"))
         ).values("transaction_number"),

@@ -33,6 +33,8 @@ from carm_portal.api import (
 from clients.access import Perm
 from statements import reports
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
+from statements.reconciliation.runs import start_reconciliation
+from statements.reconciliation.selectors import live_run
 
 IMPORTER_FIELD = "statement__program_account__importer"
 
@@ -242,8 +244,6 @@ class ReconciliationRunViewSet(ScopedCreateViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)  # VisibleStatementField: 400, 403
         statement = serializer.validated_data["statement"]
-        from statements.reconcile import live_run, start_reconciliation
-
         existing = live_run(statement)
         run = existing or start_reconciliation(
             statement=statement, run_by=request.user, trigger=ReconciliationRun.Trigger.API

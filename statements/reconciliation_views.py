@@ -51,6 +51,8 @@ from statements.models import (
     Statement,
     StatementLine,
 )
+from statements.reconciliation.runs import start_reconciliation
+from statements.reconciliation.selectors import live_run
 from statements.reconciliation_forms import (
     AssignForm,
     BulkForm,
@@ -108,8 +110,6 @@ def permissions(request: HttpRequest, statement: Statement) -> dict[str, bool]:
 def reconcile(request: HttpRequest, statement_pk: int) -> HttpResponse:
     """Queue a reconciliation of the statement (a worker runs it; the run page follows it)."""
     statement = get_statement(request, statement_pk, Perm.MANAGE_STATEMENTS)
-    from statements.reconcile import live_run, start_reconciliation  # the engine
-
     live = live_run(statement)  # queued, or running and not left behind by a dead worker
     if live is not None:
         messages.info(request, _("A reconciliation of this statement is already under way."))

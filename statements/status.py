@@ -2,7 +2,7 @@
 
 Two parties decide a statement's status, each for its own states:
 
-* reconciliation (``statements/reconcile.py``) moves ``open`` <-> ``reconciled`` from the current
+* reconciliation (``statements/reconciliation/status.py``) moves ``open`` <-> ``reconciled`` from the current
   run, and never touches ``paid``;
 * payments decide which statements are paid in full (from their balances) and call ``set_paid``,
   which moves ``open``/``reconciled`` -> ``paid`` and ``paid`` -> ``open``. A reopened statement
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from carm_portal.bulk import snapshot_history
 from statements.models import Statement
-from statements.reconcile import refresh_statement_status
+from statements.reconciliation.status import refresh_statement_status
 
 
 def set_paid(*, statement_ids: Collection[int], paid: Q, now: dt.datetime) -> tuple[int, int]:

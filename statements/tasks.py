@@ -1,5 +1,5 @@
 """Celery tasks of the statements app: thin wrappers over ``statements/importing/`` (imports),
-``statements/reconcile.py`` (reconciliation runs) and ``statements/reports.py`` (stored PDFs).
+``statements/reconciliation/`` (reconciliation runs) and ``statements/reports.py`` (stored PDFs).
 
 The domain modules queue these tasks by name (``statements/enqueue.py``) rather than importing
 this module, so the imports go one way: tasks -> domain.
@@ -13,8 +13,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from statements import reconcile, reports
+from statements import reports
 from statements.importing import batches
+from statements.reconciliation import runs as reconciliation_runs
 
 
 @shared_task(acks_late=True)
@@ -34,7 +35,7 @@ def heavy_render_reconciliation_pdf(run_id: int) -> str:
     return reports.render_stored_pdf(run_id=run_id)
 
 
-# --- Reconciliation (statements/reconcile.py) ------------------------------------------------------
+# --- Reconciliation (statements/reconciliation/) -------------------------------------------------
 
 RECONCILE_MAX_RETRIES = 3
 
@@ -58,17 +59,17 @@ def _reconcile(task, run_ids: list[int]) -> str:
     (``acks_late`` after a worker died) does no harm. A run left ``running`` by a killed worker can
     be claimed again once ``RECONCILIATION_STALE_SECONDS`` have passed.
     """
-    runs = reconcile.claim(run_ids)
+    runs = reconciliation_runs.claim(run_ids)
     if not runs:
         return ""
     claimed = [run.pk for run in runs]
     try:
-        reconcile.run_claimed(claimed)
-    except reconcile.ReconciliationError as exc:
+        reconciliation_runs.run_claimed(claimed)
+    except reconciliation_runs.ReconciliationError as exc:
         if isinstance(exc.__cause__, OperationalError | InterfaceError) and (
             task.request.retries < task.max_retries
         ):
-            reconcile.requeue(claimed)
+            reconciliation_runs.requeue(claimed)
             raise task.retry(exc=exc, countdown=10 * 2**task.request.retries) from exc
         raise
     return f"{len(claimed)} reconciled"

@@ -5,7 +5,7 @@ checks the rules that hold whatever the caller, and raises ``WorkflowError`` wit
 person can act on:
 
 - only an item of its statement's *current* run can be worked: an older run is a snapshot, and a
-  rerun carries the work over (``statements/reconcile.py``), so a change there would be lost;
+  rerun carries the work over (``statements/reconciliation/``), so a change there would be lost;
 - a matched item is not an exception, so there is nothing to resolve;
 - ``explained`` and ``written_off`` need a note (an auditor asks "why?");
 - ``written_off`` is refused above ``RECONCILIATION_WRITE_OFF_LIMIT``: larger differences are

@@ -257,7 +257,7 @@ class ReconciliationItemFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n + 1)
     status = "amount_mismatch"
     flagged = False
-    # as statements/reconcile.py: all but matches and the unflagged posted_by_cbsa lines
+    # as statements/reconciliation/rules.py: all but matches and the unflagged posted_by_cbsa lines
     is_exception = factory.LazyAttribute(
         lambda o: (
             o.status not in ("matched", "matched_within_tolerance")

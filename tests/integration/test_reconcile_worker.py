@@ -9,8 +9,9 @@ import time
 
 import pytest
 
-from statements import reconcile
 from statements.models import ReconciliationRun, Statement
+from statements.reconciliation import runs
+from statements.reconciliation.runs import start_reconciliation, start_reconciliations
 from statements.tasks import heavy_reconcile_runs, heavy_reconcile_statement
 from tests.statements.test_reconcile import E, L, build, txn
 from tests.worker import wait_for
@@ -27,8 +28,8 @@ def _statement() -> Statement:
 
 def test_the_worker_reconciles_a_queued_statement(worker_queue, monkeypatch):
     statement = _statement()
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
-    run = reconcile.start_reconciliation(statement=statement, run_by=None)
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: None)
+    run = start_reconciliation(statement=statement, run_by=None)
 
     heavy_reconcile_statement.apply_async(kwargs={"run_id": run.pk}, queue=worker_queue)
 
@@ -40,8 +41,8 @@ def test_the_worker_reconciles_a_queued_statement(worker_queue, monkeypatch):
 
 def test_a_message_delivered_twice_reconciles_once(worker_queue, monkeypatch):
     statement = _statement()
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
-    run = reconcile.start_reconciliation(statement=statement, run_by=None)
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: None)
+    run = start_reconciliation(statement=statement, run_by=None)
 
     heavy_reconcile_statement.apply_async(kwargs={"run_id": run.pk}, queue=worker_queue)
     heavy_reconcile_statement.apply_async(kwargs={"run_id": run.pk}, queue=worker_queue)
@@ -54,12 +55,12 @@ def test_a_message_delivered_twice_reconciles_once(worker_queue, monkeypatch):
 
 def test_the_worker_reconciles_a_group_after_an_import(worker_queue, monkeypatch):
     statements = [_statement() for _ in range(3)]
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
-    runs = reconcile.start_reconciliations(
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: None)
+    queued = start_reconciliations(
         Statement.objects.filter(pk__in=[s.pk for s in statements]), trigger="import"
     )
 
-    heavy_reconcile_runs.apply_async(kwargs={"run_ids": [r.pk for r in runs]}, queue=worker_queue)
+    heavy_reconcile_runs.apply_async(kwargs={"run_ids": [r.pk for r in queued]}, queue=worker_queue)
 
     assert wait_for(
         lambda: ReconciliationRun.objects.filter(status="succeeded", is_current=True).count() == 3

@@ -42,7 +42,7 @@ SAMPLE = [
 
 
 def _key(status: str, txn: str, position: int) -> str:
-    """The keys of statements/reconcile.py."""
+    """The keys of statements/reconciliation/rules.py."""
     if status == "missing_on_statement":
         return f"entry:{txn}"
     if status == "duplicate":

@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from statements import reconcile
 from statements.importing.batches import import_path
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
-from statements.reconcile import clean_tolerance, current_run, reconcile_statement
+from statements.reconciliation import status
+from statements.reconciliation.rules import clean_tolerance
+from statements.reconciliation.runs import reconcile_statement
+from statements.reconciliation.selectors import current_run
 from tests.factories import (
     BrokerEntryFactory,
     ProgramAccountFactory,
@@ -563,11 +565,11 @@ def test_query_count_does_not_grow_with_lines(django_assert_num_queries):
 
 def test_the_summary_equals_a_recount_of_the_items():
     """PostgreSQL sums the items as it writes them; the recount reads them back."""
-    from statements.reconcile import _summaries
+    from statements.reconciliation.outcome import summaries
 
     lines, entries, _tolerance, _expected = CASES["everything at once, by status, then by row"]
     run = reconcile_statement(statement=build(lines, entries))
-    assert run.summary == _summaries([run.pk])[run.pk]
+    assert run.summary == summaries([run.pk])[run.pk]
     assert sum(v["count"] for v in run.summary.values()) == run.item_count == 6
 
 
@@ -581,7 +583,7 @@ def test_a_statement_paid_meanwhile_stays_paid():
     paid = StatementFactory(status=Statement.Status.PAID)
     open_ = StatementFactory(status=Statement.Status.OPEN)
 
-    changed = reconcile._apply_statement_status(
+    changed = status.apply_statement_status(
         {Statement.Status.RECONCILED: [paid.pk, open_.pk]}, now=timezone.now()
     )
 

@@ -8,8 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from statements import reconcile
 from statements.models import BrokerEntry, ReconciliationRun, Statement
+from statements.reconciliation import outcome, runs
+from statements.reconciliation.runs import reconcile_statement, reconcile_statements
+from statements.reconciliation.selectors import current_items, current_run, pending_statements
 from tests.statements.conftest import SAMPLES, csv_text, entry_row, run_import
 from tests.statements.test_reconcile import E, L, build, txn
 
@@ -26,7 +28,7 @@ def call(*args: str) -> tuple[str, str]:
 def test_reconcile_one_statement():
     statement = build([L("CAD", txn(1), "10.00"), L("CAD", txn(2), "1.00")], [E(txn(1), "10.00")])
     out, _err = call("--statement", str(statement.pk))
-    run = reconcile.current_run(statement)
+    run = current_run(statement)
     assert run.trigger == "command" and run.item_count == 2
     assert f"Statement {statement.pk} ({statement.program_account.bn15}), run #{run.pk}" in out
     assert "Matched: 1" in out and "Unexpected on statement: 1" in out
@@ -37,7 +39,7 @@ def test_reconcile_with_a_tolerance():
     statement = build([L("CAD", txn(1), "10.02")], [E(txn(1), "10.00")])
     out, _err = call("--statement", str(statement.pk), "--tolerance", "0.02")
     assert "Matched within tolerance: 1" in out
-    assert reconcile.current_run(statement).tolerance == Decimal("0.02")
+    assert current_run(statement).tolerance == Decimal("0.02")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +68,7 @@ def test_all_pending():
     fresh = build([L("CAD", txn(2), "2.00")], [])
     paid = build([L("CAD", txn(3), "3.00")], [])
     Statement.objects.filter(pk=paid.pk).update(status=Statement.Status.PAID)
-    reconcile.reconcile_statement(statement=done)
+    reconcile_statement(statement=done)
 
     out, _err = call("--all-pending")
     assert f"Statement {fresh.pk} " in out and f"Statement {paid.pk} " in out
@@ -80,15 +82,15 @@ def test_all_pending():
 def test_entries_imported_after_the_run_make_a_statement_pending(accounts, settings):
     settings.RECONCILIATION_AFTER_IMPORT = False
     run_import("statement", (SAMPLES / "statement.csv").read_bytes())
-    reconcile.reconcile_statements(Statement.objects.all())
-    assert not reconcile.pending_statements().exists()
+    reconcile_statements(Statement.objects.all())
+    assert not pending_statements().exists()
     run_import("entries", (SAMPLES / "entries.csv").read_bytes())
-    assert reconcile.pending_statements().count() == 2
+    assert pending_statements().count() == 2
 
 
 def test_enqueue_queues_runs_for_the_workers(django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append(ids))
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: sent.append(ids))
     statement = build([], [])
     with django_capture_on_commit_callbacks(execute=True):
         out, _err = call("--statement", str(statement.pk), "--enqueue")
@@ -99,7 +101,7 @@ def test_enqueue_queues_runs_for_the_workers(django_capture_on_commit_callbacks,
 
 def test_a_failed_run_exits_non_zero(monkeypatch):
     statement = build([], [])
-    monkeypatch.setattr(reconcile, "_balances", lambda ids: 1 / 0)
+    monkeypatch.setattr(outcome, "balances", lambda ids: 1 / 0)
     with pytest.raises(CommandError, match="1 of 1 reconciliation"):
         call("--statement", str(statement.pk))
 
@@ -112,13 +114,13 @@ def test_importing_a_statement_file_queues_its_reconciliations(
 ):
     settings.RECONCILIATION_AFTER_IMPORT = True
     sent = []
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append(ids))
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: sent.append(ids))
     with django_capture_on_commit_callbacks(execute=True):
         result = run_import("statement", (SAMPLES / "statement.csv").read_bytes())
-    runs = list(Run.objects.order_by("statement_id"))
-    assert [r.statement.source_batch_id for r in runs] == [result.batch.pk] * 2
-    assert {(r.status, r.trigger) for r in runs} == {("queued", "import")}
-    assert sent == [[r.pk for r in runs]]
+    queued = list(Run.objects.order_by("statement_id"))
+    assert [r.statement.source_batch_id for r in queued] == [result.batch.pk] * 2
+    assert {(r.status, r.trigger) for r in queued} == {("queued", "import")}
+    assert sent == [[r.pk for r in queued]]
 
 
 def test_the_queued_runs_complete_through_the_task(
@@ -154,10 +156,10 @@ def test_entries_rerun_the_reconciled_statements_they_touch(
 ):
     settings.RECONCILIATION_AFTER_IMPORT = False
     run_import("statement", (SAMPLES / "statement.csv").read_bytes())
-    reconcile.reconcile_statements(Statement.objects.all())
+    reconcile_statements(Statement.objects.all())
     settings.RECONCILIATION_AFTER_IMPORT = True
     sent = []
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append(ids))
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: sent.append(ids))
 
     # An amendment accepted after the period (it is compared all the same) and an entry of the
     # next period: only the first statement is touched, through its line.
@@ -178,9 +180,9 @@ def test_entries_in_a_statement_period_rerun_it(
     settings.RECONCILIATION_AFTER_IMPORT = False
     run_import("statement", (SAMPLES / "statement.csv").read_bytes())
     statement = Statement.objects.get(program_account__bn15="876543216RM0001")
-    reconcile.reconcile_statement(statement=statement)
+    reconcile_statement(statement=statement)
     settings.RECONCILIATION_AFTER_IMPORT = True
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: None)
     row = entry_row(
         account_number="876543216RM0001",
         transaction_number="12345000000777",
@@ -211,7 +213,7 @@ def test_the_demo_reconciles_its_statements(settings):
     assert result.reconciled == statements.count() == 9
     assert Run.objects.filter(is_current=True, status="succeeded").count() == 9
     assert not Run.objects.filter(trigger="import").exists()  # the imports queued nothing
-    found = set(reconcile.current_items().values_list("status", flat=True).distinct())
+    found = set(current_items().values_list("status", flat=True).distinct())
     assert {"matched", "other_broker", "duplicate", "amount_mismatch", "posted_by_cbsa"} <= found
     assert "missing_on_statement" in found
 
@@ -229,13 +231,13 @@ def test_pending_follows_entries_of_the_statement_account_only():
 
     ImportBatchFactory.create_batch(3)  # ids of batches and statements differ
     a, b = build([L("CAD", txn(1), "1.00")], []), build([L("CAD", txn(2), "1.00")], [])
-    reconcile.reconcile_statements(Statement.objects.all())
+    reconcile_statements(Statement.objects.all())
     later = timezone.now() + dt.timedelta(minutes=1)
     batch = ImportBatchFactory(kind="entries", status="accepted", finished_at=later)
     BrokerEntryFactory(program_account=b.program_account, source_batch=batch)
-    assert list(reconcile.pending_statements()) == [b]
+    assert list(pending_statements()) == [b]
     earlier = ImportBatchFactory(
         kind="entries", status="accepted", finished_at=later - dt.timedelta(hours=1)
     )
     BrokerEntryFactory(program_account=a.program_account, source_batch=earlier)
-    assert list(reconcile.pending_statements()) == [b]
+    assert list(pending_statements()) == [b]

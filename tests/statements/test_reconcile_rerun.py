@@ -13,8 +13,18 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from statements import reconcile
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
+from statements.reconciliation import engine, outcome, runs
+from statements.reconciliation.runs import (
+    ReconciliationError,
+    claim,
+    reconcile_statement,
+    reconcile_statements,
+    run_claimed,
+    start_reconciliation,
+)
+from statements.reconciliation.selectors import current_run, live_run, open_exceptions
+from statements.reconciliation.status import refresh_statement_status
 from tests.factories import BrokerEntryFactory, UserFactory
 from tests.statements.test_reconcile import COMPARED, E, L, build, txn
 
@@ -49,7 +59,7 @@ def _resolve(run, key, **values):
 @pytest.mark.django_db
 def test_rerun_keeps_resolutions_notes_and_assignments_of_unchanged_items():
     statement = _statement()
-    first = reconcile.reconcile_statement(statement=statement)
+    first = reconcile_statement(statement=statement)
     finance, agent = UserFactory(), UserFactory()
     resolved_at = timezone.now() - dt.timedelta(days=1)
     _resolve(
@@ -63,7 +73,7 @@ def test_rerun_keeps_resolutions_notes_and_assignments_of_unchanged_items():
     )
     _resolve(first, "line:5", assigned_to=agent, note="ask about the interest")
 
-    second = reconcile.reconcile_statement(statement=statement)
+    second = reconcile_statement(statement=statement)
 
     kept = second.items.get(key=f"txn:{txn(1)}")
     assert (kept.resolution, kept.note, kept.assigned_to, kept.resolved_by, kept.resolved_at) == (
@@ -89,7 +99,7 @@ def test_rerun_keeps_resolutions_notes_and_assignments_of_unchanged_items():
 @pytest.mark.django_db
 def test_rerun_reopens_items_whose_difference_changed():
     statement = _statement()
-    first = reconcile.reconcile_statement(statement=statement)
+    first = reconcile_statement(statement=statement)
     agent = UserFactory()
     _resolve(
         first,
@@ -108,7 +118,7 @@ def test_rerun_reopens_items_whose_difference_changed():
         customs_duties=D("9.99"),
     )
 
-    second = reconcile.reconcile_statement(statement=statement)
+    second = reconcile_statement(statement=statement)
 
     item = second.items.get(key=f"txn:{txn(1)}")
     assert (item.status, item.difference) == (Code.AMOUNT_MISMATCH, D("0.02"))
@@ -122,14 +132,14 @@ def test_rerun_reopens_items_whose_difference_changed():
     assert item.first_seen_at == first.items.get(key=f"txn:{txn(1)}").first_seen_at
     assert item.is_open
 
-    third = reconcile.reconcile_statement(statement=statement)  # still reopened, still open
+    third = reconcile_statement(statement=statement)  # still reopened, still open
     assert third.items.get(key=f"txn:{txn(1)}").reopened is True
 
 
 @pytest.mark.django_db
 def test_a_resolved_item_that_now_matches_is_not_reopened():
     statement = _statement()
-    first = reconcile.reconcile_statement(statement=statement)
+    first = reconcile_statement(statement=statement)
     _resolve(first, f"txn:{txn(2)}", resolution="followed_up")
     BrokerEntryFactory(
         program_account=statement.program_account,
@@ -137,7 +147,7 @@ def test_a_resolved_item_that_now_matches_is_not_reopened():
         amount=D("20.00"),
         customs_duties=D("20.00"),
     )
-    item = reconcile.reconcile_statement(statement=statement).items.get(key=f"txn:{txn(2)}")
+    item = reconcile_statement(statement=statement).items.get(key=f"txn:{txn(2)}")
     assert (item.status, item.resolution, item.reopened, item.is_exception) == (
         Code.MATCHED,
         "",
@@ -149,11 +159,11 @@ def test_a_resolved_item_that_now_matches_is_not_reopened():
 @pytest.mark.django_db
 def test_new_findings_are_first_seen_by_their_run():
     statement = _statement()
-    first = reconcile.reconcile_statement(statement=statement)
+    first = reconcile_statement(statement=statement)
     BrokerEntryFactory(
         program_account=statement.program_account, transaction_number=txn(9), amount=D("5.00")
     )
-    second = reconcile.reconcile_statement(statement=statement)
+    second = reconcile_statement(statement=statement)
     missing = second.items.get(key=f"entry:{txn(9)}")
     assert missing.status == Code.MISSING_ON_STATEMENT
     assert missing.first_seen_at > first.items.get(key=f"txn:{txn(1)}").first_seen_at
@@ -162,7 +172,7 @@ def test_new_findings_are_first_seen_by_their_run():
 @pytest.mark.django_db
 def test_a_run_killed_midway_leaves_the_previous_run_intact(monkeypatch):
     statement = _statement()
-    first = reconcile.reconcile_statement(statement=statement)
+    first = reconcile_statement(statement=statement)
     _resolve(first, f"txn:{txn(1)}", resolution="explained")
     before = list(first.items.order_by("position").values(*COMPARED, "resolution"))
     status_before = Statement.objects.get(pk=statement.pk).status
@@ -170,9 +180,9 @@ def test_a_run_killed_midway_leaves_the_previous_run_intact(monkeypatch):
     def boom(statement_ids):
         raise RuntimeError("worker lost")
 
-    monkeypatch.setattr(reconcile, "_balances", boom)  # after the items were written
-    with pytest.raises(reconcile.ReconciliationError):
-        reconcile.reconcile_statement(statement=statement)
+    monkeypatch.setattr(outcome, "balances", boom)  # after the items were written
+    with pytest.raises(ReconciliationError):
+        reconcile_statement(statement=statement)
     monkeypatch.undo()
 
     failed = Run.objects.exclude(pk=first.pk).get()
@@ -184,16 +194,16 @@ def test_a_run_killed_midway_leaves_the_previous_run_intact(monkeypatch):
     assert Statement.objects.get(pk=statement.pk).status == status_before
     assert ReconciliationItem.objects.count() == len(before)
 
-    third = reconcile.reconcile_statement(statement=statement)
+    third = reconcile_statement(statement=statement)
     assert third.is_current and third.items.get(key=f"txn:{txn(1)}").resolution == "explained"
-    assert reconcile.current_run(statement) == third
+    assert current_run(statement) == third
 
 
 @pytest.mark.django_db
 def test_reconcile_statements_runs_many_and_a_failed_chunk_spares_the_others(monkeypatch):
     statements = [_statement() for _ in range(5)]
     calls = {"n": 0}
-    real = reconcile._insert_items
+    real = engine.insert_items
 
     def second_chunk_fails(run_ids, *, now):
         calls["n"] += 1
@@ -201,11 +211,11 @@ def test_reconcile_statements_runs_many_and_a_failed_chunk_spares_the_others(mon
             raise RuntimeError("disk full")
         return real(run_ids, now=now)
 
-    monkeypatch.setattr(reconcile, "_insert_items", second_chunk_fails)
-    runs = reconcile.reconcile_statements(Statement.objects.all(), chunk_size=2)
-    assert [r.status for r in runs] == ["succeeded"] * 2 + ["failed"] * 2 + ["succeeded"]
-    assert [r.item_count for r in runs] == [4, 4, 0, 0, 4]
-    assert [reconcile.current_run(s) is not None for s in statements] == [
+    monkeypatch.setattr(engine, "insert_items", second_chunk_fails)
+    made = reconcile_statements(Statement.objects.all(), chunk_size=2)
+    assert [r.status for r in made] == ["succeeded"] * 2 + ["failed"] * 2 + ["succeeded"]
+    assert [r.item_count for r in made] == [4, 4, 0, 0, 4]
+    assert [current_run(s) is not None for s in statements] == [
         True,
         True,
         False,
@@ -217,8 +227,8 @@ def test_reconcile_statements_runs_many_and_a_failed_chunk_spares_the_others(mon
 @pytest.mark.django_db
 def test_many_statements_in_one_pass_equal_one_at_a_time():
     statements = [_statement() for _ in range(3)]
-    together = reconcile.reconcile_statements(Statement.objects.all())
-    alone = [reconcile.reconcile_statement(statement=s) for s in statements]
+    together = reconcile_statements(Statement.objects.all())
+    alone = [reconcile_statement(statement=s) for s in statements]
     for a, b in zip(together, alone, strict=True):
         assert list(a.items.values(*COMPARED)) == list(b.items.values(*COMPARED))
         assert (a.summary, a.balance_ok) == (b.summary, b.balance_ok)
@@ -233,18 +243,18 @@ def test_start_reconciliation_queues_once_and_enqueues_on_commit(
 ):
     statement = _statement()
     sent = []
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: sent.append((ids, tid)))
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: sent.append((ids, tid)))
     with django_capture_on_commit_callbacks(execute=True):
-        run = reconcile.start_reconciliation(statement=statement, run_by=None)
-        again = reconcile.start_reconciliation(statement=statement, run_by=None)
+        run = start_reconciliation(statement=statement, run_by=None)
+        again = start_reconciliation(statement=statement, run_by=None)
     assert run == again and (run.status, run.trigger) == ("queued", "page")
     assert sent == [([run.pk], run.task_id)]
-    assert reconcile.live_run(statement) == run
+    assert live_run(statement) == run
 
 
 @pytest.mark.django_db
 def test_a_stale_running_run_does_not_block_and_can_be_claimed(settings, monkeypatch):
-    monkeypatch.setattr(reconcile, "_enqueue", lambda ids, tid: None)
+    monkeypatch.setattr(runs, "_enqueue", lambda ids, tid: None)
     statement = _statement()
     stuck = Run.objects.create(
         statement=statement,
@@ -252,13 +262,13 @@ def test_a_stale_running_run_does_not_block_and_can_be_claimed(settings, monkeyp
         started_at=timezone.now() - dt.timedelta(hours=2),
     )
     settings.RECONCILIATION_STALE_SECONDS = 3600
-    fresh = reconcile.start_reconciliation(statement=statement)
+    fresh = start_reconciliation(statement=statement)
     assert fresh != stuck and fresh.status == "queued"
 
-    claimed = reconcile.claim([stuck.pk, fresh.pk])
+    claimed = claim([stuck.pk, fresh.pk])
     assert [r.pk for r in claimed] == [stuck.pk, fresh.pk]
-    assert reconcile.claim([fresh.pk]) == []  # already taken
-    reconcile.run_claimed([fresh.pk])
+    assert claim([fresh.pk]) == []  # already taken
+    run_claimed([fresh.pk])
     fresh.refresh_from_db()
     assert fresh.status == "succeeded" and fresh.is_current
 
@@ -281,8 +291,8 @@ def test_a_failing_task_marks_its_run_failed(monkeypatch):
 
     statement = _statement()
     run = Run.objects.create(statement=statement, status="queued")
-    monkeypatch.setattr(reconcile, "_balances", lambda ids: 1 / 0)
-    with pytest.raises(reconcile.ReconciliationError):
+    monkeypatch.setattr(outcome, "balances", lambda ids: 1 / 0)
+    with pytest.raises(ReconciliationError):
         heavy_reconcile_statement.run(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "ZeroDivisionError" in run.error
@@ -295,7 +305,7 @@ def test_a_failing_task_marks_its_run_failed(monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_of_one_statement_at_once_serialize(monkeypatch):
     statement = _statement()
-    real = reconcile._insert_items
+    real = engine.insert_items
     inside = threading.Event()
 
     def slow_insert(run_ids, *, now):
@@ -304,12 +314,12 @@ def test_two_runs_of_one_statement_at_once_serialize(monkeypatch):
         time.sleep(0.5)  # hold the lock while the other run arrives
         return count
 
-    monkeypatch.setattr(reconcile, "_insert_items", slow_insert)
+    monkeypatch.setattr(engine, "insert_items", slow_insert)
     results, errors = [], []
 
     def work():
         try:
-            results.append(reconcile.reconcile_statement(statement=statement))
+            results.append(reconcile_statement(statement=statement))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -328,7 +338,7 @@ def test_two_runs_of_one_statement_at_once_serialize(monkeypatch):
         assert run.items.count() == 4
         assert run.items.values("key").distinct().count() == 4
     later = max(results, key=lambda r: r.finished_at)
-    assert reconcile.current_run(statement) == later
+    assert current_run(statement) == later
 
 
 @postgres_only
@@ -336,7 +346,7 @@ def test_two_runs_of_one_statement_at_once_serialize(monkeypatch):
 def test_progress_is_visible_while_the_run_works(monkeypatch):
     statement = _statement()
     seen = []
-    real = reconcile._balances
+    real = outcome.balances
 
     def look(statement_ids):
         other = connections.create_connection("default")
@@ -352,8 +362,8 @@ def test_progress_is_visible_while_the_run_works(monkeypatch):
             other.close()
         return real(statement_ids)
 
-    monkeypatch.setattr(reconcile, "_balances", look)
-    run = reconcile.reconcile_statement(statement=statement)
+    monkeypatch.setattr(outcome, "balances", look)
+    run = reconcile_statement(statement=statement)
     assert seen == [("running", "adding up", 70)]
     assert (run.phase, run.percent) == ("", 100)
 
@@ -367,7 +377,7 @@ def test_the_task_retries_after_a_transient_database_error(monkeypatch):
 
     statement = _statement()
     run = Run.objects.create(statement=statement, status="queued")
-    real, calls = reconcile._insert_items, []
+    real, calls = engine.insert_items, []
 
     def flaky(run_ids, *, now):
         calls.append(1)
@@ -375,7 +385,7 @@ def test_the_task_retries_after_a_transient_database_error(monkeypatch):
             raise OperationalError("server closed the connection unexpectedly")
         return real(run_ids, now=now)
 
-    monkeypatch.setattr(reconcile, "_insert_items", flaky)
+    monkeypatch.setattr(engine, "insert_items", flaky)
     with pytest.raises(Retry):
         heavy_reconcile_statement.apply(kwargs={"run_id": run.pk})
     run.refresh_from_db()
@@ -391,7 +401,7 @@ def test_two_runs_of_one_statement_in_one_group_the_newer_wins():
     statement = _statement()
     older = Run.objects.create(statement=statement, status="queued")
     newer = Run.objects.create(statement=statement, status="queued")
-    reconcile.run_claimed([r.pk for r in reconcile.claim([older.pk, newer.pk])])
+    run_claimed([r.pk for r in claim([older.pk, newer.pk])])
     older.refresh_from_db()
     newer.refresh_from_db()
     assert (older.status, older.is_current, older.items.count()) == ("failed", False, 0)
@@ -403,9 +413,9 @@ def test_two_runs_of_one_statement_in_one_group_the_newer_wins():
 def test_a_run_already_finished_is_left_alone_by_a_late_second_worker():
     statement = _statement()
     run = Run.objects.create(statement=statement, status="running", started_at=timezone.now())
-    reconcile.run_claimed([run.pk])
+    run_claimed([run.pk])
     items = list(run.items.values(*COMPARED))
-    reconcile.run_claimed([run.pk])  # a stale reclaim of a run that in fact completed
+    run_claimed([run.pk])  # a stale reclaim of a run that in fact completed
     run.refresh_from_db()
     assert (run.status, run.is_current, list(run.items.values(*COMPARED))) == (
         "succeeded",
@@ -417,16 +427,16 @@ def test_a_run_already_finished_is_left_alone_by_a_late_second_worker():
 @pytest.mark.django_db
 def test_resolving_every_exception_lets_the_statement_be_reconciled():
     statement = build([L("CAD", txn(1), "10.01")], [E(txn(1), "10.00")])
-    run = reconcile.reconcile_statement(statement=statement)
+    run = reconcile_statement(statement=statement)
     statement.refresh_from_db()
     assert statement.status == Statement.Status.OPEN
     run.items.update(resolution="written_off")
-    assert reconcile.refresh_statement_status([statement]) == 1
+    assert refresh_statement_status([statement]) == 1
     statement.refresh_from_db()
     assert statement.status == Statement.Status.RECONCILED
-    assert reconcile.open_exceptions().count() == 0
+    assert open_exceptions().count() == 0
     run.items.update(resolution="")
-    assert list(reconcile.open_exceptions()) == list(run.items.all())
-    reconcile.refresh_statement_status([statement.pk])
+    assert list(open_exceptions()) == list(run.items.all())
+    refresh_statement_status([statement.pk])
     statement.refresh_from_db()
     assert statement.status == Statement.Status.OPEN

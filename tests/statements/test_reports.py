@@ -359,7 +359,7 @@ def test_items_are_counted(run):
 
 def test_the_export_of_the_reconciled_samples_reads_as_formats_md_shows(accounts, settings):
     from statements.models import Statement
-    from statements.reconcile import reconcile_statement
+    from statements.reconciliation.runs import reconcile_statement
     from tests.statements.conftest import ACCOUNT_A, SAMPLES, run_import
 
     settings.BROKER_ASECS = ["12345"]

@@ -2,7 +2,7 @@
 
 Runs the reconciliation in the foreground (the same domain functions the worker calls) and prints
 one line per statement: counts by status and the balance check. ``--enqueue`` queues the runs
-for the ``heavy`` workers instead. "Pending" is defined by ``reconcile.pending_statements``:
+for the ``heavy`` workers instead. "Pending" is defined by ``reconciliation.selectors.pending_statements``:
 no current run yet, or entries imported since the current run started.
 """
 
@@ -11,8 +11,11 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carm_portal.models import User
-from statements import reconcile
 from statements.models import ReconciliationRun, Statement
+from statements.reconciliation.descriptions import describe
+from statements.reconciliation.rules import clean_tolerance
+from statements.reconciliation.runs import reconcile_statements, start_reconciliations
+from statements.reconciliation.selectors import pending_statements
 
 
 class Command(BaseCommand):
@@ -39,28 +42,26 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         try:
-            tolerance = reconcile.clean_tolerance(options["tolerance"])
+            tolerance = clean_tolerance(options["tolerance"])
         except ValueError as exc:
             raise CommandError(f"--tolerance {options['tolerance']}: {exc}") from None
         user = self._user(options["by"])
         if options["statement"] is not None:
             statements = Statement.objects.filter(pk=self._statement_id(options["statement"]))
         else:
-            statements = reconcile.pending_statements()
+            statements = pending_statements()
         count = statements.count()
         if not count:
             self.stdout.write("No statement is pending reconciliation.")
             return
         trigger = ReconciliationRun.Trigger.COMMAND
         if options["enqueue"]:
-            runs = reconcile.start_reconciliations(
+            runs = start_reconciliations(
                 statements, run_by=user, trigger=trigger, tolerance=tolerance
             )
             self.stdout.write(f"Queued {len(runs)} reconciliation(s) for the workers.")
             return
-        runs = reconcile.reconcile_statements(
-            statements, run_by=user, trigger=trigger, tolerance=tolerance
-        )
+        runs = reconcile_statements(statements, run_by=user, trigger=trigger, tolerance=tolerance)
         labels = dict(
             Statement.objects.filter(pk__in=[r.statement_id for r in runs])
             .select_related("program_account")
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         for run in runs:
             line = (
                 f"Statement {run.statement_id} ({labels.get(run.statement_id, '?')}), "
-                f"run #{run.pk}: {reconcile.describe(run)}"
+                f"run #{run.pk}: {describe(run)}"
             )
             if run.status == ReconciliationRun.Status.SUCCEEDED:
                 self.stdout.write(self.style.SUCCESS(line))

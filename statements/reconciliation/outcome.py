@@ -1,0 +1,170 @@
+"""A run's outcome: the counts and totals by status (its ``summary``), the balance check, and the
+run row moved to ``succeeded`` and current, for a whole group of runs at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q
+
+from carm_portal.bulk import update_rows
+from carm_portal.money import ZERO, from_cents, sum_cents, to_money
+from statements.models import ReconciliationItem, ReconciliationRun, StatementLine
+from statements.reconciliation.rules import OPENING, Code
+from statements.selectors import BalanceCheck
+
+Run = ReconciliationRun
+
+
+@dataclass
+class Balance:
+    """A statement's lines (other than the opening balance) and opening-balance lines, summed."""
+
+    lines: Decimal
+    opening_lines: Decimal
+
+
+def summaries(run_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Counts and totals by status code, for each run, in one ``GROUP BY``."""
+    rows = (
+        ReconciliationItem.objects.filter(run_id__in=run_ids)
+        .values("run_id", "status")
+        .annotate(
+            n=Count("pk"),
+            exceptions=Count("pk", filter=Q(is_exception=True)),
+            open=Count("pk", filter=Q(is_exception=True, resolution="")),
+            flagged_n=Count("pk", filter=Q(flagged=True)),
+            statement_cents=sum_cents("statement_amount"),
+            entry_cents=sum_cents("entry_amount"),
+            difference_cents=sum_cents("difference"),
+        )
+        .order_by()
+    )
+    return summaries_from(
+        run_ids,
+        [
+            (
+                row["run_id"],
+                row["status"],
+                row["n"],
+                row["exceptions"],
+                row["open"],
+                row["flagged_n"],
+                from_cents(row["statement_cents"]),
+                from_cents(row["entry_cents"]),
+                from_cents(row["difference_cents"]),
+            )
+            for row in rows
+        ],
+    )
+
+
+def summaries_from(run_ids: list[int], rows: Iterable[tuple]) -> dict[int, dict[str, dict]]:
+    """The ``summary`` JSON of each run from rows of (run, status, count, exceptions, open,
+    flagged, statement total, entry total, difference total)."""
+    summaries: dict[int, dict[str, dict[str, Any]]] = {pk: {} for pk in run_ids}
+    for run_id, status, n, exceptions, still_open, flagged, stated, entered, diff in rows:
+        statement_amount, entry_amount = to_money(stated), to_money(entered)
+        summaries[run_id][status] = {
+            "count": n,
+            # What is at stake: the line's amount, or the entry's where there is no line.
+            "amount": str(
+                entry_amount if status == Code.MISSING_ON_STATEMENT else statement_amount
+            ),
+            "statement_amount": str(statement_amount),
+            "entry_amount": str(entry_amount),
+            "difference": str(to_money(diff)),
+            "exceptions": exceptions,
+            "open": still_open,
+            "flagged": flagged,
+        }
+    return summaries
+
+
+def balances(statement_ids: list[int]) -> dict[int, Balance]:
+    """Each statement's lines (other than the opening balance) and opening-balance lines, summed
+    in cents, in one ``GROUP BY``: the figures of ``selectors.BalanceCheck``."""
+    rows = (
+        StatementLine.objects.filter(statement_id__in=statement_ids)
+        .values("statement_id")
+        .annotate(
+            lines=sum_cents("amount", filter=~Q(line_type=OPENING)),
+            opening=sum_cents("amount", filter=Q(line_type=OPENING)),
+        )
+        .order_by()
+    )
+    balances = {pk: Balance(ZERO, ZERO) for pk in statement_ids}
+    for row in rows:
+        balances[row["statement_id"]] = Balance(
+            from_cents(row["lines"]), from_cents(row["opening"])
+        )
+    return balances
+
+
+def finish_runs(
+    run_ids: list[int],
+    summaries: dict[int, dict[str, dict[str, Any]]],
+    balances: dict[int, Balance],
+    *,
+    now: dt.datetime,
+) -> dict[int, bool]:
+    """Move ``is_current`` to the new runs and record their outcome (one ``executemany``, values
+    per run sent together). Answers, per statement, whether it is now clean: balance checks out
+    and no open exception."""
+    runs = list(Run.objects.filter(pk__in=run_ids).select_related("statement"))
+    statement_ids = [run.statement_id for run in runs]
+    Run.objects.filter(statement_id__in=statement_ids, is_current=True).exclude(
+        pk__in=run_ids
+    ).update(is_current=False)
+    rows = []
+    clean: dict[int, bool] = {}
+    for run in runs:
+        summary = summaries[run.pk]
+        balance = balances[run.statement_id]
+        check = BalanceCheck(
+            opening=run.statement.opening_balance,
+            lines=balance.lines,
+            closing=run.statement.closing_balance,
+            opening_matches=balance.opening_lines == run.statement.opening_balance,
+        )
+        clean[run.statement_id] = check.ok and not any(v["open"] for v in summary.values())
+        rows.append(
+            (
+                Run.Status.SUCCEEDED,
+                True,
+                connection.ops.adapt_json_value(summary, None),
+                sum(s["count"] for s in summary.values()),
+                sum(s["exceptions"] for s in summary.values()),
+                check.lines,
+                check.computed,
+                check.difference,
+                check.ok,
+                "",
+                100,
+                "",
+                now,
+                run.pk,
+            )
+        )
+    columns = [
+        "status",
+        "is_current",
+        "summary",
+        "item_count",
+        "exception_count",
+        "line_total",
+        "computed_closing",
+        "balance_difference",
+        "balance_ok",
+        "phase",
+        "percent",
+        "error",
+        "finished_at",
+    ]
+    update_rows(Run, columns, rows)
+    return clean

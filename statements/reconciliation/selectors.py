@@ -1,0 +1,86 @@
+"""Reading reconciliations: the current run, a live run, current items, open exceptions, the
+statements pending a run, and when a running run counts as abandoned. The pages, the worklist, the
+API, the command and ``runs`` read through these."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from statements.models import ImportBatch, ReconciliationItem, ReconciliationRun, Statement
+
+Run = ReconciliationRun
+
+
+def current_run(statement: Statement | int) -> ReconciliationRun | None:
+    """The statement's current run (the latest that succeeded), or None."""
+    statement_id = statement if isinstance(statement, int) else statement.pk
+    return Run.objects.filter(statement_id=statement_id, is_current=True).first()
+
+
+def live_run(statement: Statement | int) -> ReconciliationRun | None:
+    """A run of the statement waiting for or in the hands of a worker (not stale), or None."""
+    statement_id = statement if isinstance(statement, int) else statement.pk
+    return (
+        Run.objects.filter(statement_id=statement_id)
+        .filter(live_q())
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def current_items(items: QuerySet[ReconciliationItem] | None = None) -> QuerySet:
+    """Items of current runs only (what pages, worklist and reports show)."""
+    items = ReconciliationItem.objects.all() if items is None else items
+    return items.filter(run__is_current=True)
+
+
+def open_exceptions(items: QuerySet[ReconciliationItem] | None = None) -> QuerySet:
+    """Exceptions of current runs nobody has resolved yet (the worklist), oldest first.
+
+    Scope ``items`` with ``clients.access`` first (``importer`` is denormalised on the item).
+    """
+    return (
+        current_items(items)
+        .filter(is_exception=True, resolution="")
+        .order_by("first_seen_at", "statement_id", "position")
+    )
+
+
+def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySet[Statement]:
+    """Statements a reconciliation should (re)visit: ``manage.py reconcile --all-pending``.
+
+    Pending means: no current run (never reconciled, or every run failed), or an entries file
+    accepted after the current run started brought an entry of the statement's program account
+    (a new version, a new CAD: the comparison may have changed). Statement lines never change
+    once imported, so they need no such test. Paid statements are included: what was paid may
+    still have been wrong, and a run never changes a paid statement's status.
+    """
+    statements = Statement.objects.all() if statements is None else statements
+    current = Run.objects.filter(statement=OuterRef("pk"), is_current=True)
+    newer_entries = ImportBatch.objects.filter(
+        kind=ImportBatch.Kind.ENTRIES,
+        status=ImportBatch.Status.ACCEPTED,
+        finished_at__gt=Subquery(
+            Run.objects.filter(statement=OuterRef(OuterRef("pk")), is_current=True).values(
+                "started_at"
+            )[:1]
+        ),
+        entries__program_account=OuterRef("program_account"),
+    )
+    return statements.filter(~Exists(current) | Exists(newer_entries)).order_by("pk")
+
+
+def stale_before() -> dt.datetime:
+    """Runs left ``running`` since before this instant belong to a worker that died."""
+    return timezone.now() - dt.timedelta(seconds=settings.RECONCILIATION_STALE_SECONDS)
+
+
+def live_q() -> Q:
+    """Runs waiting for a worker, or in the hands of one that is still alive."""
+    return Q(status=Run.Status.QUEUED) | Q(
+        status=Run.Status.RUNNING, started_at__gte=stale_before()
+    )
