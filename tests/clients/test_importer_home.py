@@ -29,7 +29,6 @@ from tests.factories import (
     PaymentFactory,
     PortalUserFactory,
     StatementFactory,
-    UserFactory,
 )
 
 HOME = reverse("home")
@@ -149,9 +148,7 @@ def seed(importer, *, statements: int = 3, alerts: int = 1, people: int = 2, tag
 
 @pytest.fixture
 def finance_a(personas):
-    user = UserFactory(email="finance@alpha.example.com", full_name="Fiona Finance")
-    MembershipFactory(user=user, importer=personas.importer_a, role=Membership.Role.FINANCE)
-    return user
+    return personas.finance_a
 
 
 @pytest.fixture
@@ -550,8 +547,7 @@ def test_the_page_runs_the_same_queries_for_3_or_30_statements_alerts_and_people
 ):
     user = personas.all()[who]
     seed(personas.importer_a, statements=3, alerts=3, people=3)
-    small = count_queries(client, user)
-    MembershipFactory(importer=personas.importer_a, role=Membership.Role.EMPLOYEE)
+    small = count_queries(client, user)  # importer A's three members: BAM, finance, employee
 
     seed(personas.importer_b, statements=30, alerts=30, people=30, tag="Bravo")
     account_a = account_of(personas.importer_a)

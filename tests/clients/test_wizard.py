@@ -17,11 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from clients.models import Membership, OnboardingStep, OnboardingWizard, PortalUser
+from clients.models import OnboardingStep, OnboardingWizard, PortalUser
 from clients.wizard_steps import SLUGS
 from delegation.models import Delegation
 from statements.billing import cbsa_today
-from tests.factories import MembershipFactory, PortalUserFactory, UserFactory
+from tests.factories import PortalUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -507,9 +507,7 @@ def test_a_good_statement_is_kept_when_other_answers_are_refused(
 
 
 def test_a_finance_member_may_not_onboard(personas, client_for):
-    finance = UserFactory(email="finance@alpha.example.com")
-    MembershipFactory(user=finance, importer=personas.importer_a, role=Membership.Role.FINANCE)
-    client = client_for(finance)
+    client = client_for(personas.finance_a)
     for url in [
         reverse("onboarding:wizard", args=[personas.importer_a.pk]),
         step_url(personas.importer_a, "security"),
