@@ -7,6 +7,7 @@ import pytest
 from delegation.checks import run_delegation_checks
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from tests.factories import DelegationFactory, ImporterFactory, ProgramAccountFactory
+from tests.kit import PERSONAS
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 23)
@@ -33,13 +34,13 @@ def renewal_a(delegation_a, personas):
     )
 
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 VIEW = dict.fromkeys(PERSONAS, 200) | {"bam_b": 404}
 MANAGE = {
     "broker_admin": 200,
     "broker_agent": 200,
     "broker_finance": 403,
     "bam_a": 403,
+    "finance_a": 403,
     "employee_a": 403,
     "bam_b": 404,
 }

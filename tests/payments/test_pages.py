@@ -14,7 +14,8 @@ from tests.factories import (
     PaymentFactory,
     ProgramAccountFactory,
 )
-from tests.payments.conftest import PERSONAS, D, make_statement
+from tests.kit import PERSONAS
+from tests.payments.conftest import D, make_statement
 
 pytestmark = pytest.mark.django_db
 

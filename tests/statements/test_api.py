@@ -15,25 +15,15 @@ from tests.factories import (
     StatementFactory,
     StatementLineFactory,
 )
+from tests.kit import PERSONAS
 from tests.statements.conftest import ACCOUNT_A, csv_text, statement_row
 
 pytestmark = pytest.mark.django_db
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 
 
 @pytest.fixture(autouse=True)
 def _today(time_machine):
     time_machine.move_to(dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC))
-
-
-@pytest.fixture
-def api_as(personas):
-    def sign_in(persona: str) -> APIClient:
-        client = APIClient()
-        client.force_login(personas.all()[persona])
-        return client
-
-    return sign_in
 
 
 @pytest.fixture
@@ -63,6 +53,7 @@ LIST_IDS = {
     "broker_agent": {"statement", "other"},
     "broker_finance": {"statement", "other"},
     "bam_a": {"statement"},
+    "finance_a": {"statement"},
     "employee_a": set(),
     "bam_b": {"other"},
 }

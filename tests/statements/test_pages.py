@@ -14,6 +14,7 @@ from tests.factories import (
     StatementFactory,
     StatementLineFactory,
 )
+from tests.kit import PERSONAS
 from tests.statements.conftest import ACCOUNT_A, SAMPLES, csv_text, statement_row
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,6 @@ def batch(personas):
     )
 
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 BROKER = {"broker_admin", "broker_agent", "broker_finance"}
 FINANCE_A = dict.fromkeys(PERSONAS, 200) | {"employee_a": 403, "bam_b": 404}
 LIST = dict.fromkeys(PERSONAS, 200) | {"employee_a": 403}
