@@ -121,8 +121,10 @@ def test_the_panel_and_buttons_follow_the_persona(personas, client_for, run):
     agent_page = client_for(personas.broker_agent).get(statement_url).content.decode()
     bam_page = client_for(personas.bam_a).get(statement_url).content.decode()
     finance_page = client_for(personas.broker_finance).get(statement_url).content.decode()
+    finance_a_page = client_for(personas.finance_a).get(statement_url).content.decode()
 
     assert "Amounts by status" in agent_page
     assert (reconcile_url in agent_page, pdf_url in agent_page) == (True, False)
     assert (reconcile_url in bam_page, pdf_url in bam_page) == (False, True)
     assert (reconcile_url in finance_page, pdf_url in finance_page) == (True, True)
+    assert (reconcile_url in finance_a_page, pdf_url in finance_a_page) == (False, True)
