@@ -212,7 +212,7 @@ def test_upload_of_a_bad_file_answers_its_errors(api_as, account_a):
     }
 
 
-@pytest.mark.parametrize("persona", ["bam_a", "employee_a"])
+@pytest.mark.parametrize("persona", ["bam_a", "finance_a", "employee_a"])
 def test_importer_people_cannot_upload(api_as, account_a, persona):
     response = api_as(persona).post(
         "/api/v1/import-batches/", {"kind": "statement", "file": upload()}
