@@ -690,6 +690,7 @@ def test_lists_run_a_constant_number_of_queries(
     with django_assert_max_num_queries(queries):
         response = client.get(url)
 
+    assert response.status_code == 200
     assert (
         response.json()["count"]
         == {

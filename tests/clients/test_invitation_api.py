@@ -415,4 +415,5 @@ def test_the_list_is_constant_query(api_as, personas, django_assert_max_num_quer
     with django_assert_max_num_queries(8):
         response = client.get(URL)
 
+    assert response.status_code == 200
     assert response.json()["count"] == 16

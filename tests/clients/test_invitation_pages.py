@@ -219,7 +219,9 @@ def test_the_list_shows_each_state_in_constant_queries(
     with django_assert_max_num_queries(8):
         response = client.get(url)
 
+    assert response.status_code == 200
     body = response.content.decode()
+    assert [i for i in range(20) if f"p{i}@alpha.example.com" in body] == list(range(20))
     for state in ("pending", "expired", "revoked", "accepted"):
         assert f"badge--{state}" in body
     assert body.count(">Send again<") == 10  # pending and expired ones only
