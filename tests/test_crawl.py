@@ -149,6 +149,7 @@ ROUTES: dict[str, Route] = {
     "invitations:importer": _importer("importer_pk"),
     "invitations:resend": Route(Invitation, {"pk": "pk"}),
     "invitations:revoke": Route(Invitation, {"pk": "pk"}),
+    "invitations:confirm": Route(Invitation, {"pk": "pk"}),
     "onboarding:wizard": _importer("importer_pk"),
     "onboarding:done": _importer("importer_pk"),
     "onboarding:statement": _importer("importer_pk"),
@@ -202,6 +203,8 @@ ROUTES: dict[str, Route] = {
     "invitation-detail": Route(Invitation, {"pk": "pk"}),
     "invitation-resend": Route(Invitation, {"pk": "pk"}),
     "invitation-revoke": Route(Invitation, {"pk": "pk"}),
+    "invitation-confirm": Route(Invitation, {"pk": "pk"}),
+    "invitation-decline": Route(Invitation, {"pk": "pk"}),
     "delegation-detail": Route(Delegation, {"pk": "pk"}),
     "delegation-alert-detail": Route(DelegationAlert, {"pk": "pk"}),
     "statement-detail": Route(Statement, {"pk": "pk"}),
@@ -223,6 +226,7 @@ ROUTES: dict[str, Route] = {
 # Patterns with arguments that name no object an importer owns, and why.
 NOT_OBJECT_URLS = {
     "invitations:accept": "a one-time secret token; knowing it is the permission",
+    "invitations:confirm_by_contact": "a one-time secret token sent to the importer's contact",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists

@@ -41,6 +41,12 @@ EXPECTED_ON_A = {
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.ONBOARD,
     },
+    "finance_a": {
+        Perm.VIEW,
+        Perm.VIEW_FINANCE,
+        Perm.MANAGE_PAYMENTS,
+        Perm.DOWNLOAD_RECONCILIATION,
+    },
     "employee_a": {Perm.VIEW},
     "bam_b": set(),
 }
@@ -59,6 +65,7 @@ def test_permissions_on_importer_a(personas, persona):
         ("broker_agent", {"Alpha Imports Inc.", "Bravo Trading Ltd."}),
         ("broker_finance", {"Alpha Imports Inc.", "Bravo Trading Ltd."}),
         ("bam_a", {"Alpha Imports Inc."}),
+        ("finance_a", {"Alpha Imports Inc."}),
         ("employee_a", {"Alpha Imports Inc."}),
         ("bam_b", {"Bravo Trading Ltd."}),
     ],
@@ -107,6 +114,8 @@ def test_scope_for_keeps_only_importers_where_the_role_holds_the_permission(pers
 
     assert finance_importers(personas.employee_a, Perm.VIEW_FINANCE) == []
     assert finance_importers(personas.bam_a, Perm.VIEW_FINANCE) == [personas.importer_a]
+    assert finance_importers(personas.finance_a, Perm.VIEW_FINANCE) == [personas.importer_a]
+    assert finance_importers(personas.finance_a, Perm.MANAGE_STATEMENTS) == []
     assert finance_importers(personas.broker_agent, Perm.MANAGE_PAYMENTS) == []
 
 
@@ -128,6 +137,7 @@ def test_get_scoped_follows_the_importer_path(personas):
         ("broker_agent", {GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.CREATE_IMPORTER}),
         ("broker_finance", {GlobalPerm.VIEW_PORTFOLIO}),
         ("bam_a", set()),
+        ("finance_a", set()),
         ("employee_a", set()),
         ("bam_b", set()),
     ],
@@ -156,5 +166,5 @@ def test_roles_are_read_once_per_user_object(personas, django_assert_num_queries
     user = personas.bam_a
     access.forget(user)
     with django_assert_num_queries(2):  # groups, memberships
-        for _ in range(5):
-            access.can(user, Perm.VIEW, personas.importer_a)
+        answers = [access.can(user, Perm.VIEW, personas.importer_a) for _ in range(5)]
+    assert answers == [True] * 5

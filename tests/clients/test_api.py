@@ -15,10 +15,10 @@ from carm_portal.api import exception_handler, unique_as_field_error
 from clients.api import ImporterSerializer
 from clients.models import Importer, Membership, ProgramAccount
 from tests.factories import ImporterFactory, ProgramAccountFactory, UserFactory, bn9_for
+from tests.kit import persona_cases
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 IMPORTERS = "/api/v1/importers/"
 ACCOUNTS = "/api/v1/program-accounts/"
 
@@ -47,42 +47,17 @@ def account_payload(owner: Importer, **overrides: object) -> dict[str, object]:
     return {"importer": owner.pk, "bn15": f"{owner.bn9}RM9001", "name": "Quebec", **overrides}
 
 
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def api_as(api, personas):
-    """``api_as("bam_a")`` is the API client signed in (session) as that persona."""
-
-    def sign_in(persona: str) -> APIClient:
-        api.force_login(personas.all()[persona])
-        return api
-
-    return sign_in
-
-
-def table(rows: dict[str, tuple[int, ...]]) -> list[tuple[str, str, int]]:
-    """A persona table (one column per persona, in ``PERSONAS`` order) as parametrize rows."""
-    return [
-        (action, persona, status)
-        for action, statuses in rows.items()
-        for persona, status in zip(PERSONAS, statuses, strict=True)
-    ]
-
-
 # --- Importers: who may do what -------------------------------------------------------------
 
-IMPORTER_ACCESS = table(
+IMPORTER_ACCESS = persona_cases(
     {
-        #                 admin agent finance bam_a employee_a bam_b
-        "list": (200, 200, 200, 200, 200, 200),
-        "retrieve": (200, 200, 200, 200, 200, 404),
-        "create": (201, 201, 403, 403, 403, 403),
-        "partial_update": (200, 200, 403, 403, 403, 404),
-        "update": (200, 200, 403, 403, 403, 404),
-        "destroy": (405, 405, 405, 405, 405, 405),
+        #                 admin agent finance bam_a finance_a employee_a bam_b
+        "list": (200, 200, 200, 200, 200, 200, 200),
+        "retrieve": (200, 200, 200, 200, 200, 200, 404),
+        "create": (201, 201, 403, 403, 403, 403, 403),
+        "partial_update": (200, 200, 403, 403, 403, 403, 404),
+        "update": (200, 200, 403, 403, 403, 403, 404),
+        "destroy": (405, 405, 405, 405, 405, 405, 405),
     }
 )
 
@@ -122,6 +97,7 @@ def test_importer_endpoints_answer_each_persona(api_as, personas, action, person
         ("broker_agent", {"importer_a", "importer_b"}),
         ("broker_finance", {"importer_a", "importer_b"}),
         ("bam_a", {"importer_a"}),
+        ("finance_a", {"importer_a"}),
         ("employee_a", {"importer_a"}),
         ("bam_b", {"importer_b"}),
     ],
@@ -445,15 +421,15 @@ def test_malformed_json_on_update_is_400(api_as, personas):
 
 # --- Program accounts: who may do what ------------------------------------------------------
 
-ACCOUNT_ACCESS = table(
+ACCOUNT_ACCESS = persona_cases(
     {
-        #                 admin agent finance bam_a employee_a bam_b
-        "list": (200, 200, 200, 200, 200, 200),
-        "retrieve": (200, 200, 200, 200, 200, 404),
-        "create": (201, 201, 403, 403, 403, 400),
-        "partial_update": (200, 200, 403, 403, 403, 404),
-        "update": (200, 200, 403, 403, 403, 404),
-        "destroy": (405, 405, 405, 405, 405, 405),
+        #                 admin agent finance bam_a finance_a employee_a bam_b
+        "list": (200, 200, 200, 200, 200, 200, 200),
+        "retrieve": (200, 200, 200, 200, 200, 200, 404),
+        "create": (201, 201, 403, 403, 403, 403, 400),
+        "partial_update": (200, 200, 403, 403, 403, 403, 404),
+        "update": (200, 200, 403, 403, 403, 403, 404),
+        "destroy": (405, 405, 405, 405, 405, 405, 405),
     }
 )
 
@@ -491,6 +467,7 @@ def test_program_account_endpoints_answer_each_persona(api_as, personas, action,
         ("broker_agent", {"importer_a", "importer_b"}),
         ("broker_finance", {"importer_a", "importer_b"}),
         ("bam_a", {"importer_a"}),
+        ("finance_a", {"importer_a"}),
         ("employee_a", {"importer_a"}),
         ("bam_b", {"importer_b"}),
     ],
@@ -713,6 +690,7 @@ def test_lists_run_a_constant_number_of_queries(
     with django_assert_max_num_queries(queries):
         response = client.get(url)
 
+    assert response.status_code == 200
     assert (
         response.json()["count"]
         == {

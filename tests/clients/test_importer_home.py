@@ -29,7 +29,6 @@ from tests.factories import (
     PaymentFactory,
     PortalUserFactory,
     StatementFactory,
-    UserFactory,
 )
 
 HOME = reverse("home")
@@ -148,13 +147,6 @@ def seed(importer, *, statements: int = 3, alerts: int = 1, people: int = 2, tag
 
 
 @pytest.fixture
-def finance_a(personas):
-    user = UserFactory(email="finance@alpha.example.com", full_name="Fiona Finance")
-    MembershipFactory(user=user, importer=personas.importer_a, role=Membership.Role.FINANCE)
-    return user
-
-
-@pytest.fixture
 def seeded(personas):
     """A with its data; B with distinctive data that must never show on A's people's pages."""
     a = seed(personas.importer_a, tag="Alpha")
@@ -246,8 +238,8 @@ def test_a_finished_wizard_offers_review_even_while_the_broker_checks_steps(pers
 
 
 @pytest.mark.parametrize("who", ["employee_a", "finance_a"])
-def test_only_the_bam_gets_the_onboarding_button(personas, client, finance_a, who):
-    user = finance_a if who == "finance_a" else personas.employee_a
+def test_only_the_bam_gets_the_onboarding_button(personas, client, who):
+    user = personas.all()[who]
 
     html = page(client, user)
 
@@ -345,10 +337,8 @@ def test_many_alerts_show_the_first_ten_and_say_how_many_more(personas, client):
 # --- Statements, reconciliation reports, payments ----------------------------------------------
 
 
-def test_finance_sees_the_latest_statements_with_balances_and_due_badges(
-    personas, client, finance_a, seeded
-):
-    html = page(client, finance_a)
+def test_finance_sees_the_latest_statements_with_balances_and_due_badges(personas, client, seeded):
+    html = page(client, personas.finance_a)
 
     section = html.split('id="statements-title-')[1].split("</section>")[0]
     text = text_of(section)
@@ -390,15 +380,13 @@ def test_only_the_five_latest_statements_are_listed(personas, client):
     assert "2026-05-25" not in section
 
 
-def test_reports_list_current_runs_with_open_exceptions_and_downloads(
-    personas, client, finance_a, seeded
-):
+def test_reports_list_current_runs_with_open_exceptions_and_downloads(personas, client, seeded):
     a_statements, _b = seeded
     latest = a_statements[0]
     run = ReconciliationRun.objects.get(statement=latest, is_current=True)
     ReconciliationRun.objects.create(statement=latest, status="failed")  # never shown
 
-    html = page(client, finance_a)
+    html = page(client, personas.finance_a)
 
     section = html.split('id="reports-title-')[1].split("</section>")[0]
     text = text_of(section)
@@ -470,8 +458,8 @@ def test_people_lists_members_and_ccp_users_and_the_bam_may_invite(personas, cli
 
 
 @pytest.mark.parametrize("who", ["employee_a", "finance_a"])
-def test_only_those_who_may_invite_see_the_invite_link(personas, client, finance_a, who):
-    user = finance_a if who == "finance_a" else personas.employee_a
+def test_only_those_who_may_invite_see_the_invite_link(personas, client, who):
+    user = personas.all()[who]
 
     html = page(client, user)
 
@@ -490,8 +478,8 @@ def test_people_say_so_when_there_is_nobody_in_the_ccp(personas, client):
 
 
 @pytest.mark.parametrize("who", ["bam_a", "employee_a", "finance_a"])
-def test_nothing_of_another_importer_ever_appears(personas, client, finance_a, seeded, who):
-    user = finance_a if who == "finance_a" else personas.all()[who]
+def test_nothing_of_another_importer_ever_appears(personas, client, seeded, who):
+    user = personas.all()[who]
 
     html = page(client, user)
 
@@ -550,8 +538,7 @@ def test_the_page_runs_the_same_queries_for_3_or_30_statements_alerts_and_people
 ):
     user = personas.all()[who]
     seed(personas.importer_a, statements=3, alerts=3, people=3)
-    small = count_queries(client, user)
-    MembershipFactory(importer=personas.importer_a, role=Membership.Role.EMPLOYEE)
+    small = count_queries(client, user)  # importer A's three members: BAM, finance, employee
 
     seed(personas.importer_b, statements=30, alerts=30, people=30, tag="Bravo")
     account_a = account_of(personas.importer_a)
@@ -589,10 +576,8 @@ def test_the_nav_leads_a_bam_of_one_importer_to_its_wizard(personas, client):
 
 
 @pytest.mark.parametrize("who", ["employee_a", "finance_a"])
-def test_the_nav_has_no_onboarding_link_for_those_who_may_not_onboard(
-    personas, client, finance_a, who
-):
-    user = finance_a if who == "finance_a" else personas.employee_a
+def test_the_nav_has_no_onboarding_link_for_those_who_may_not_onboard(personas, client, who):
+    user = personas.all()[who]
 
     nav = nav_of(page(client, user))
 

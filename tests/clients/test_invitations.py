@@ -93,7 +93,7 @@ def test_a_bam_invites_finance_and_employee_but_not_another_bam(personas):
         _invite(personas, role=Role.BAM, by=personas.bam_a)
 
 
-@pytest.mark.parametrize("who", ["employee_a", "broker_finance", "bam_b"])
+@pytest.mark.parametrize("who", ["finance_a", "employee_a", "broker_finance", "bam_b"])
 def test_people_without_the_invite_permission_on_the_importer_cannot_invite(personas, who):
     with pytest.raises(InvitationError):
         _invite(personas, role=Role.EMPLOYEE, by=getattr(personas, who))
@@ -106,6 +106,7 @@ def test_allowed_roles_per_persona(personas):
     assert invitations.allowed_roles(personas.broker_admin, a) == list(Role.values)
     assert invitations.allowed_roles(personas.broker_agent, a) == list(Role.values)
     assert invitations.allowed_roles(personas.bam_a, a) == [Role.FINANCE, Role.EMPLOYEE]
+    assert invitations.allowed_roles(personas.finance_a, a) == []
     assert invitations.allowed_roles(personas.employee_a, a) == []
     assert invitations.allowed_roles(personas.broker_finance, a) == []
     assert invitations.allowed_roles(personas.bam_b, a) == []

@@ -1,4 +1,4 @@
-"""Who gets what on every clients page: the six personas of style.md against importer A.
+"""Who gets what on every clients page: the personas of the test kit against importer A.
 
 200/302 = allowed, 403 = may see importer A but not do this, 404 = may not see importer A at all.
 """
@@ -10,35 +10,31 @@ from django.urls import reverse
 
 from clients.models import PortalUser
 from tests.factories import PortalUserFactory
+from tests.kit import persona_cases
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
-
-# url name, method, expected status per persona (in the order of PERSONAS).
+# url name, method, expected status per persona (in the order of tests.kit.PERSONAS):
+#   broker admin, agent, finance; importer A's BAM, finance member, employee; importer B's BAM.
 # A POST with no data re-shows the form (200) when allowed; the step POST redirects (302).
 TABLE = [
-    ("home", "get", (200, 200, 200, 200, 200, 200)),
-    ("clients:importer_list", "get", (200, 200, 200, 200, 200, 200)),
-    ("clients:importer_create", "get", (200, 200, 403, 403, 403, 403)),
-    ("clients:importer_create", "post", (200, 200, 403, 403, 403, 403)),
-    ("clients:importer_detail", "get", (200, 200, 200, 200, 200, 404)),
-    ("clients:importer_edit", "get", (200, 200, 403, 403, 403, 404)),
-    ("clients:importer_edit", "post", (200, 200, 403, 403, 403, 404)),
-    ("clients:account_create", "get", (200, 200, 403, 403, 403, 404)),
-    ("clients:account_create", "post", (200, 200, 403, 403, 403, 404)),
-    ("clients:account_edit", "get", (200, 200, 403, 403, 403, 404)),
-    ("clients:account_edit", "post", (200, 200, 403, 403, 403, 404)),
-    ("clients:person_create", "get", (200, 200, 403, 200, 403, 404)),
-    ("clients:person_create", "post", (200, 200, 403, 200, 403, 404)),
-    ("clients:person_edit", "get", (200, 200, 403, 200, 403, 404)),
-    ("clients:person_edit", "post", (200, 200, 403, 200, 403, 404)),
-    ("clients:step_update", "post", (302, 302, 403, 403, 403, 404)),
+    ("home", "get", (200, 200, 200, 200, 200, 200, 200)),
+    ("clients:importer_list", "get", (200, 200, 200, 200, 200, 200, 200)),
+    ("clients:importer_create", "get", (200, 200, 403, 403, 403, 403, 403)),
+    ("clients:importer_create", "post", (200, 200, 403, 403, 403, 403, 403)),
+    ("clients:importer_detail", "get", (200, 200, 200, 200, 200, 200, 404)),
+    ("clients:importer_edit", "get", (200, 200, 403, 403, 403, 403, 404)),
+    ("clients:importer_edit", "post", (200, 200, 403, 403, 403, 403, 404)),
+    ("clients:account_create", "get", (200, 200, 403, 403, 403, 403, 404)),
+    ("clients:account_create", "post", (200, 200, 403, 403, 403, 403, 404)),
+    ("clients:account_edit", "get", (200, 200, 403, 403, 403, 403, 404)),
+    ("clients:account_edit", "post", (200, 200, 403, 403, 403, 403, 404)),
+    ("clients:person_create", "get", (200, 200, 403, 200, 403, 403, 404)),
+    ("clients:person_create", "post", (200, 200, 403, 200, 403, 403, 404)),
+    ("clients:person_edit", "get", (200, 200, 403, 200, 403, 403, 404)),
+    ("clients:person_edit", "post", (200, 200, 403, 200, 403, 403, 404)),
+    ("clients:step_update", "post", (302, 302, 403, 403, 403, 403, 404)),
 ]
 
-CASES = [
-    pytest.param(name, method, persona, expected[i], id=f"{name}-{method}-{persona}")
-    for name, method, expected in TABLE
-    for i, persona in enumerate(PERSONAS)
-]
+CASES = persona_cases(TABLE)
 
 
 def _url(name: str, personas) -> str:

@@ -11,11 +11,11 @@ from clients.models import Importer, Membership
 from delegation.checks import run_delegation_checks
 from delegation.models import Delegation, DelegationAlert
 from tests.factories import DelegationFactory, ImporterFactory, ProgramAccountFactory
+from tests.kit import persona_cases
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 23)
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 DELEGATIONS = "/api/v1/delegations/"
 ALERTS = "/api/v1/delegation-alerts/"
 
@@ -33,22 +33,6 @@ BLANK_EXPIRY = (
 @pytest.fixture(autouse=True)
 def _today(time_machine):
     time_machine.move_to(dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC))
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def api_as(api, personas):
-    """``api_as("bam_a")`` is the API client signed in (session) as that persona."""
-
-    def sign_in(persona: str) -> APIClient:
-        api.force_login(personas.all()[persona])
-        return api
-
-    return sign_in
 
 
 @pytest.fixture
@@ -81,15 +65,6 @@ def payload(owner: Importer, /, **overrides: object) -> dict[str, object]:
     return {key: value for key, value in data.items() if value != "omit"}
 
 
-def table(rows: dict[str, tuple[int, ...]]) -> list[tuple[str, str, int]]:
-    """A persona table (one column per persona, in ``PERSONAS`` order) as parametrize rows."""
-    return [
-        (action, persona, status)
-        for action, statuses in rows.items()
-        for persona, status in zip(PERSONAS, statuses, strict=True)
-    ]
-
-
 def ids(response) -> list[int]:
     assert response.status_code == 200, response.content
     return [row["id"] for row in response.json()["results"]]
@@ -97,15 +72,15 @@ def ids(response) -> list[int]:
 
 # --- Delegations: who may do what -----------------------------------------------------------
 
-DELEGATION_ACCESS = table(
+DELEGATION_ACCESS = persona_cases(
     {
-        #                 admin agent finance bam_a employee_a bam_b
-        "list": (200, 200, 200, 200, 200, 200),
-        "retrieve": (200, 200, 200, 200, 200, 404),
-        "create": (201, 201, 403, 403, 403, 400),
-        "partial_update": (200, 200, 403, 403, 403, 404),
-        "update": (200, 200, 403, 403, 403, 404),
-        "destroy": (405, 405, 405, 405, 405, 405),
+        #                 admin agent finance bam_a finance_a employee_a bam_b
+        "list": (200, 200, 200, 200, 200, 200, 200),
+        "retrieve": (200, 200, 200, 200, 200, 200, 404),
+        "create": (201, 201, 403, 403, 403, 403, 400),
+        "partial_update": (200, 200, 403, 403, 403, 403, 404),
+        "update": (200, 200, 403, 403, 403, 403, 404),
+        "destroy": (405, 405, 405, 405, 405, 405, 405),
     }
 )
 
@@ -142,6 +117,7 @@ def test_delegation_endpoints_answer_each_persona(api_as, delegation_a, action, 
         ("broker_agent", {"a", "b"}),
         ("broker_finance", {"a", "b"}),
         ("bam_a", {"a"}),
+        ("finance_a", {"a"}),
         ("employee_a", {"a"}),
         ("bam_b", {"b"}),
     ],
@@ -633,15 +609,15 @@ def test_bad_delegation_filters_are_400(api_as, query):
 
 # --- Alerts ---------------------------------------------------------------------------------
 
-ALERT_ACCESS = table(
+ALERT_ACCESS = persona_cases(
     {
-        #                 admin agent finance bam_a employee_a bam_b
-        "list": (200, 200, 200, 200, 200, 200),
-        "retrieve": (200, 200, 200, 200, 200, 404),
-        "create": (405, 405, 405, 405, 405, 405),
-        "partial_update": (405, 405, 405, 405, 405, 405),
-        "update": (405, 405, 405, 405, 405, 405),
-        "destroy": (405, 405, 405, 405, 405, 405),
+        #                 admin agent finance bam_a finance_a employee_a bam_b
+        "list": (200, 200, 200, 200, 200, 200, 200),
+        "retrieve": (200, 200, 200, 200, 200, 200, 404),
+        "create": (405, 405, 405, 405, 405, 405, 405),
+        "partial_update": (405, 405, 405, 405, 405, 405, 405),
+        "update": (405, 405, 405, 405, 405, 405, 405),
+        "destroy": (405, 405, 405, 405, 405, 405, 405),
     }
 )
 
@@ -674,6 +650,7 @@ def test_alert_endpoints_answer_each_persona(api_as, alert_a, action, persona, e
     [
         ("broker_admin", {"a", "b"}),
         ("broker_finance", {"a", "b"}),
+        ("finance_a", {"a"}),
         ("employee_a", {"a"}),
         ("bam_b", {"b"}),
     ],

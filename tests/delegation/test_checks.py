@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+from collections import Counter
 
 import pytest
 from django.core import mail
@@ -145,6 +146,10 @@ def test_crash_midway_leaves_nothing_and_the_rerun_completes(importer, monkeypat
     assert (result.raised, result.marked_expired) == (1, 1)
 
 
+def alert_kinds() -> dict[str, int]:
+    return dict(Counter(DelegationAlert.objects.values_list("kind", flat=True)))
+
+
 def test_sweep_runs_in_constant_queries(django_assert_max_num_queries):
     def make(n: int) -> None:
         for _ in range(n):
@@ -157,11 +162,15 @@ def test_sweep_runs_in_constant_queries(django_assert_max_num_queries):
     make(2)
     with django_assert_max_num_queries(30) as small:
         run_delegation_checks(today=TODAY)
+    assert alert_kinds() == {"expires_within_7": 2, "pmr_missing_account": 2}
+    assert Delegation.objects.filter(status="expired").count() == 2
     make(20)
     DelegationAlert.objects.all().delete()
     Delegation.objects.filter(status="expired").update(status="active")
     with django_assert_max_num_queries(30) as large:
         run_delegation_checks(today=TODAY)
+    assert alert_kinds() == {"expires_within_7": 22, "pmr_missing_account": 22}
+    assert Delegation.objects.filter(status="expired").count() == 22
     # Ten times the rows: the same statements, a few more only where SQLite splits a big INSERT.
     assert len(large.captured_queries) <= len(small.captured_queries) + 6
 

@@ -7,6 +7,7 @@ import pytest
 from delegation.checks import run_delegation_checks
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from tests.factories import DelegationFactory, ImporterFactory, ProgramAccountFactory
+from tests.kit import PERSONAS
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 23)
@@ -33,13 +34,13 @@ def renewal_a(delegation_a, personas):
     )
 
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 VIEW = dict.fromkeys(PERSONAS, 200) | {"bam_b": 404}
 MANAGE = {
     "broker_admin": 200,
     "broker_agent": 200,
     "broker_finance": 403,
     "bam_a": 403,
+    "finance_a": 403,
     "employee_a": 403,
     "bam_b": 404,
 }
@@ -107,9 +108,11 @@ def test_list_filters(personas, client_for):
 
 def test_list_runs_in_constant_queries(personas, client_for, django_assert_max_num_queries):
     client = client_for(personas.broker_agent)
-    DelegationFactory(importer=personas.importer_a)
+    first = DelegationFactory(importer=personas.importer_a)
     with django_assert_max_num_queries(12) as one:
-        client.get("/delegations/")
+        response = client.get("/delegations/")
+    assert response.status_code == 200
+    assert [d.pk for d in response.context["delegations"]] == [first.pk]
     for _ in range(25):
         imp = ImporterFactory()
         account = ProgramAccountFactory(importer=imp)
@@ -117,7 +120,10 @@ def test_list_runs_in_constant_queries(personas, client_for, django_assert_max_n
         d.program_accounts.add(account)
     run_delegation_checks(today=TODAY)
     with django_assert_max_num_queries(12) as many:
-        client.get("/delegations/")
+        response = client.get("/delegations/")
+    assert response.status_code == 200
+    assert len(response.context["delegations"]) == 26
+    assert first.pk in {d.pk for d in response.context["delegations"]}
     assert len(many.captured_queries) == len(one.captured_queries)
 
 

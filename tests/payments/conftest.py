@@ -12,7 +12,6 @@ from statements.models import Statement
 from tests.factories import StatementFactory, StatementLineFactory
 
 TODAY = dt.date(2026, 11, 23)  # a Monday
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from payments import crypto
 from payments.models import BankAccount, Payment
 from payments.records import save_bank_account
 from tests.factories import PaymentFactory
-from tests.payments.conftest import PERSONAS
+from tests.kit import PERSONAS
 from tests.payments.test_bank_accounts import raw_rows
 
 pytestmark = pytest.mark.django_db
@@ -55,8 +55,11 @@ def form_data(**changes: str) -> dict[str, str]:
 # --- Who may change what -------------------------------------------------------------------------
 
 # As adding an account or revealing its number: broker staff see the importer but may never see
-# the number, so a 403; the importer's employee a 403; another importer's BAM a 404.
-CHANGE = dict.fromkeys(("broker_admin", "broker_agent", "broker_finance", "employee_a"), 403)
+# the number, so a 403; the importer's finance member and employee a 403; another importer's BAM
+# a 404.
+CHANGE = dict.fromkeys(
+    ("broker_admin", "broker_agent", "broker_finance", "finance_a", "employee_a"), 403
+)
 CHANGE |= {"bam_a": 200, "bam_b": 404}
 
 

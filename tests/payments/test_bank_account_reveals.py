@@ -55,17 +55,15 @@ def bank_a(personas):
 
 @pytest.fixture
 def people(personas):
-    """Importer A's other people: two more BAMs (one French), its finance member, a BAM whose
-    account is disabled; ``personas`` adds its employee, B's BAM and the broker staff."""
+    """Importer A's other people: two more BAMs (one French) and a BAM whose account is disabled;
+    ``personas`` has its finance member, its employee, B's BAM and the broker staff."""
     french = UserFactory(email="bam.fr@alpha.example.com", full_name="Élise Roy", language="fr")
     english = UserFactory(email="bam.en@alpha.example.com", full_name="Ed Park", language="en")
-    finance = UserFactory(email="finance@alpha.example.com")
     gone = UserFactory(email="gone@alpha.example.com", is_active=False)
     MembershipFactory(user=french, importer=personas.importer_a, role=Membership.Role.BAM)
     MembershipFactory(user=english, importer=personas.importer_a, role=Membership.Role.BAM)
-    MembershipFactory(user=finance, importer=personas.importer_a, role=Membership.Role.FINANCE)
     MembershipFactory(user=gone, importer=personas.importer_a, role=Membership.Role.BAM)
-    return {"bam_fr": french, "bam_en": english, "finance_a": finance}
+    return {"bam_fr": french, "bam_en": english, "finance_a": personas.finance_a}
 
 
 def page_reveal(client, account):

@@ -6,12 +6,11 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
-from rest_framework.test import APIClient
 
 from payments import crypto
 from payments.models import BankAccount
 from payments.records import save_bank_account
-from tests.payments.conftest import PERSONAS
+from tests.kit import PERSONAS
 from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +98,11 @@ def test_production_refuses_to_start_without_a_key():
 # --- Who sees what -------------------------------------------------------------------------------
 
 PAGE = {"broker_admin": 200, "broker_agent": 200, "broker_finance": 200, "bam_a": 200}
+PAGE |= {"finance_a": 200}
 PAGE |= {"employee_a": 403, "bam_b": 404}
-REVEAL = dict.fromkeys(("broker_admin", "broker_agent", "broker_finance", "employee_a"), 403)
+REVEAL = dict.fromkeys(
+    ("broker_admin", "broker_agent", "broker_finance", "finance_a", "employee_a"), 403
+)
 REVEAL |= {"bam_a": 200, "bam_b": 404}
 CREATE = REVEAL
 
@@ -175,11 +177,10 @@ API_DETAIL = PAGE
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_the_api_lists_and_gets_masked_numbers_only(personas, bank_a, persona):
+def test_the_api_lists_and_gets_masked_numbers_only(api_as, bank_a, persona):
     """Even the BAM's list and get hold no full number: a GET is no silent mass reveal (the
     number comes from POST /reveal/, audited: test_bank_account_reveals.py)."""
-    api = APIClient()
-    api.force_login(personas.all()[persona])
+    api = api_as(persona)
 
     listing = api.get("/api/v1/bank-accounts/")
     detail = api.get(f"/api/v1/bank-accounts/{bank_a.pk}/")
@@ -203,13 +204,13 @@ def test_the_api_lists_and_gets_masked_numbers_only(personas, bank_a, persona):
         ("bam_a", 201),
         ("broker_admin", 403),
         ("broker_finance", 403),
+        ("finance_a", 403),
         ("employee_a", 403),
         ("bam_b", 400),
     ],
 )
-def test_only_the_bam_adds_an_account_by_api(personas, persona, expected):
-    api = APIClient()
-    api.force_login(personas.all()[persona])
+def test_only_the_bam_adds_an_account_by_api(api_as, personas, persona, expected):
+    api = api_as(persona)
 
     response = api.post(
         "/api/v1/bank-accounts/",

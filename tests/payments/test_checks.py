@@ -10,17 +10,15 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from clients.models import Importer, Membership, OnboardingStep
+from clients.models import Importer, OnboardingStep
 from payments.checks import run_payment_checks, run_security_checks
 from payments.models import FinancialSecurity, Payment, PaymentAlert
 from payments.notify import notify_all, notify_importer
 from payments.records import record_payment, set_payment_status
 from tests.factories import (
     FinancialSecurityFactory,
-    MembershipFactory,
     PortalUserFactory,
     ProgramAccountFactory,
-    UserFactory,
 )
 from tests.payments.conftest import D, make_statement
 
@@ -164,13 +162,11 @@ def test_each_check_resolves_only_its_own_alerts(account, statement):
 
 @pytest.fixture
 def recipients(personas):
-    finance = UserFactory(email="payer@alpha.example.com")
-    MembershipFactory(user=finance, importer=personas.importer_a, role=Membership.Role.FINANCE)
     PortalUserFactory(importer=personas.importer_a, email="Payments.BAM@alpha.example.com")
     return [
         "agent@broker.example.com",
         "bam@alpha.example.com",
-        "payer@alpha.example.com",
+        "finance@alpha.example.com",  # personas.finance_a
         "payments.bam@alpha.example.com",
     ]
 

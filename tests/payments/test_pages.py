@@ -14,7 +14,8 @@ from tests.factories import (
     PaymentFactory,
     ProgramAccountFactory,
 )
-from tests.payments.conftest import PERSONAS, D, make_statement
+from tests.kit import PERSONAS
+from tests.payments.conftest import D, make_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -124,14 +125,18 @@ def test_the_payment_list_runs_in_constant_queries(
     personas, client_for, django_assert_max_num_queries
 ):
     client = client_for(personas.broker_finance)
-    PaymentFactory(program_account=personas.importer_a.program_accounts.get())
+    first = PaymentFactory(program_account=personas.importer_a.program_accounts.get())
     with django_assert_max_num_queries(12) as one:
-        client.get("/payments/")
+        response = client.get("/payments/")
+    assert response.status_code == 200
+    assert [p.pk for p in response.context["payments"]] == [first.pk]
     for _ in range(15):
         account = ProgramAccountFactory(importer=ImporterFactory())
         PaymentFactory(program_account=account, method="pad")
     with django_assert_max_num_queries(12) as many:
-        client.get("/payments/")
+        response = client.get("/payments/")
+    assert response.status_code == 200
+    assert len(response.context["payments"]) == 16
     assert len(many.captured_queries) == len(one.captured_queries)
 
 
@@ -139,15 +144,19 @@ def test_the_security_list_runs_in_constant_queries(
     personas, client_for, django_assert_max_num_queries
 ):
     client = client_for(personas.broker_finance)
-    FinancialSecurityFactory(program_account=personas.importer_a.program_accounts.get())
+    first = FinancialSecurityFactory(program_account=personas.importer_a.program_accounts.get())
     with django_assert_max_num_queries(14) as one:
-        client.get("/payments/security/")
+        response = client.get("/payments/security/")
+    assert response.status_code == 200
+    assert [s.pk for s in response.context["securities"]] == [first.pk]
     for _ in range(15):
         account = ProgramAccountFactory(importer=ImporterFactory())
         make_statement(account, dt.date(2026, 9, 25), "20000.00")
         FinancialSecurityFactory(program_account=account, kind="cash_deposit", surety_company="")
     with django_assert_max_num_queries(14) as many:
         response = client.get("/payments/security/")
+    assert response.status_code == 200
+    assert len(response.context["securities"]) == 16
     assert len(many.captured_queries) == len(one.captured_queries)
     cash = [s for s in response.context["securities"] if s.kind == "cash_deposit"]
     assert {(s.required, s.account_state) for s in cash} == {(D("20000.00"), "insufficient")}
@@ -170,10 +179,13 @@ def test_the_worklists_run_in_constant_queries(
 
     add(1)
     with django_assert_max_num_queries(12) as one:
-        client.get(f"/payments/worklist/?list={tab}")
+        response = client.get(f"/payments/worklist/?list={tab}")
+    assert response.status_code == 200
+    assert len(response.context["items"]) == 1
     add(12)
     with django_assert_max_num_queries(12) as many:
         response = client.get(f"/payments/worklist/?list={tab}")
+    assert response.status_code == 200
     assert len(many.captured_queries) == len(one.captured_queries)
     assert len(response.context["items"]) == 13
 

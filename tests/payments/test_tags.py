@@ -10,7 +10,8 @@ from django.test import RequestFactory
 from payments.models import InterestRate, Payment
 from payments.records import record_payment, set_payment_status
 from tests.factories import FinancialSecurityFactory
-from tests.payments.conftest import PERSONAS, D, make_statement
+from tests.kit import PERSONAS
+from tests.payments.conftest import D, make_statement
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ def account(personas):
 def check(account, amount, *, method="credit_card", paid_on=dt.date(2026, 11, 20), **kw):
     kw.setdefault("manual", False)
     kw.setdefault("bank_account", None)
-    validate_payment(
+    return validate_payment(
         importer=account.importer,
         program_account=account,
         amount=D(amount),
@@ -32,15 +32,21 @@ def check(account, amount, *, method="credit_card", paid_on=dt.date(2026, 11, 20
     )
 
 
+def room(account, paid_on=dt.date(2026, 11, 20)) -> tuple:
+    return credit_card_room(program_account=account, paid_on=paid_on)
+
+
 def test_up_to_4999_99_per_cycle_is_accepted(account):
-    check(account, "4999.99")
+    assert room(account) == (D("0.00"), D("4999.99"))
+    assert check(account, "4999.99") is None  # accepted: a refusal raises ValidationError
     PaymentFactory(
         program_account=account,
         method="credit_card",
         amount=D("4999.98"),
         paid_on=dt.date(2026, 11, 18),
     )
-    check(account, "0.01")
+    assert room(account) == (D("4999.98"), D("0.01"))
+    assert check(account, "0.01") is None
 
 
 def test_one_cent_over_the_cycle_limit_is_refused(account):
@@ -80,7 +86,8 @@ def test_the_limit_is_per_program_account_and_ignores_returned_and_other_methods
     )
     PaymentFactory(program_account=account, method="debit_card", amount=D("9000.00"))
 
-    check(account, "4999.99")
+    assert room(account) == (D("0.00"), D("4999.99"))
+    assert check(account, "4999.99") is None  # accepted: a refusal raises ValidationError
 
 
 def test_every_rule_broken_is_named_at_once(account, personas):

@@ -4,6 +4,7 @@ transaction version, one line per position, one live batch per file."""
 import pytest
 from django.db import IntegrityError, transaction
 
+from statements.models import ImportBatch
 from tests.factories import (
     BrokerEntryFactory,
     ImportBatchFactory,
@@ -64,3 +65,11 @@ def test_refused_batches_of_the_same_file_may_repeat():
     ImportBatchFactory(sha256="b" * 64, status="refused")
     ImportBatchFactory(sha256="b" * 64, status="accepted")
     ImportBatchFactory(sha256="b" * 64, status="accepted", kind="entries")
+
+    batches = ImportBatch.objects.filter(sha256="b" * 64).order_by("pk")
+    assert list(batches.values_list("kind", "status")) == [
+        ("statement", "refused"),
+        ("statement", "refused"),
+        ("statement", "accepted"),
+        ("entries", "accepted"),
+    ]

@@ -14,6 +14,7 @@ from tests.factories import (
     StatementFactory,
     StatementLineFactory,
 )
+from tests.kit import PERSONAS
 from tests.statements.conftest import ACCOUNT_A, SAMPLES, csv_text, statement_row
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,6 @@ def batch(personas):
     )
 
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 BROKER = {"broker_admin", "broker_agent", "broker_finance"}
 FINANCE_A = dict.fromkeys(PERSONAS, 200) | {"employee_a": 403, "bam_b": 404}
 LIST = dict.fromkeys(PERSONAS, 200) | {"employee_a": 403}
@@ -197,9 +197,11 @@ def test_lists_run_in_constant_queries(personas, client_for, django_assert_max_n
     client = client_for(personas.broker_agent)
     account = personas.importer_a.program_accounts.get()
     path = url.format(i=personas.importer_a.pk)
-    StatementFactory(program_account=account, statement_date=dt.date(2025, 1, 25))
+    first = StatementFactory(program_account=account, statement_date=dt.date(2025, 1, 25))
     with django_assert_max_num_queries(12) as one:
-        client.get(path)
+        response = client.get(path)
+    assert response.status_code == 200
+    assert [s.pk for s in response.context["statements"]] == [first.pk]
     for month in range(2, 13):
         StatementFactory(program_account=account, statement_date=dt.date(2025, month, 25))
     for _ in range(10):
@@ -207,6 +209,7 @@ def test_lists_run_in_constant_queries(personas, client_for, django_assert_max_n
         StatementFactory(program_account=other, statement_date=dt.date(2025, 3, 25))
     with django_assert_max_num_queries(12) as many:
         response = client.get(path)
+    assert response.status_code == 200
     assert len(response.context["statements"]) == 22
     assert len(many.captured_queries) == len(one.captured_queries)
 
@@ -253,11 +256,14 @@ def test_detail_filters_and_paginates_lines_in_constant_queries(
 ):
     client = client_for(personas.broker_agent)
     with django_assert_max_num_queries(20) as few:
-        client.get(f"/statements/{statement_a.pk}/")
+        response = client.get(f"/statements/{statement_a.pk}/")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == statement_a.lines.count()
     for position in range(4, 254):
         StatementLineFactory(statement=statement_a, position=position, amount=Decimal("1.00"))
     with django_assert_max_num_queries(20) as many:
         response = client.get(f"/statements/{statement_a.pk}/?type=CAD&page=2")
+    assert response.status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
     page = response.context["page"]
     assert (page.number, page.paginator.count, len(response.context["lines"])) == (2, 251, 100)

@@ -12,32 +12,28 @@ import pytest
 from django.urls import reverse
 
 from statements.models import ReconciliationRun
+from tests.kit import persona_cases
 from tests.statements.reconciliation_fixtures import reconciled_statement
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 
-# url name, method, expected status per persona (in the order of PERSONAS).
+# url name, method, expected status per persona (in the order of tests.kit.PERSONAS).
 TABLE = [
-    ("statements:reconciliation", "get", (200, 200, 200, 200, 403, 404)),
-    ("statements:reconciliation_current", "get", (302, 302, 302, 302, 403, 404)),
-    ("statements:reconciliation_progress", "get", (302, 302, 302, 302, 403, 404)),
-    ("statements:reconciliation_progress", "htmx", (200, 200, 200, 200, 403, 404)),
-    ("statements:reconciliation_pdf", "get", (200, 403, 200, 200, 403, 404)),
-    ("statements:reconciliation_csv", "get", (200, 403, 200, 200, 403, 404)),
-    ("statements:reconciliation_item", "get", (200, 200, 200, 200, 403, 404)),
-    ("statements:reconciliation_item", "post", (302, 302, 302, 403, 403, 404)),
-    ("statements:reconcile", "post", (302, 302, 302, 403, 403, 404)),
-    ("statements:worklist", "get", (200, 200, 200, 403, 403, 403)),
-    ("statements:detail", "get", (200, 200, 200, 200, 403, 404)),  # with its panel
+    ("statements:reconciliation", "get", (200, 200, 200, 200, 200, 403, 404)),
+    ("statements:reconciliation_current", "get", (302, 302, 302, 302, 302, 403, 404)),
+    ("statements:reconciliation_progress", "get", (302, 302, 302, 302, 302, 403, 404)),
+    ("statements:reconciliation_progress", "htmx", (200, 200, 200, 200, 200, 403, 404)),
+    ("statements:reconciliation_pdf", "get", (200, 403, 200, 200, 200, 403, 404)),
+    ("statements:reconciliation_csv", "get", (200, 403, 200, 200, 200, 403, 404)),
+    ("statements:reconciliation_item", "get", (200, 200, 200, 200, 200, 403, 404)),
+    ("statements:reconciliation_item", "post", (302, 302, 302, 403, 403, 403, 404)),
+    ("statements:reconcile", "post", (302, 302, 302, 403, 403, 403, 404)),
+    ("statements:worklist", "get", (200, 200, 200, 403, 403, 403, 403)),
+    ("statements:detail", "get", (200, 200, 200, 200, 200, 403, 404)),  # with its panel
 ]
 
-CASES = [
-    pytest.param(name, method, persona, expected[i], id=f"{name}-{method}-{persona}")
-    for name, method, expected in TABLE
-    for i, persona in enumerate(PERSONAS)
-]
+CASES = persona_cases(TABLE)
 
 
 @pytest.fixture
@@ -125,8 +121,10 @@ def test_the_panel_and_buttons_follow_the_persona(personas, client_for, run):
     agent_page = client_for(personas.broker_agent).get(statement_url).content.decode()
     bam_page = client_for(personas.bam_a).get(statement_url).content.decode()
     finance_page = client_for(personas.broker_finance).get(statement_url).content.decode()
+    finance_a_page = client_for(personas.finance_a).get(statement_url).content.decode()
 
     assert "Amounts by status" in agent_page
     assert (reconcile_url in agent_page, pdf_url in agent_page) == (True, False)
     assert (reconcile_url in bam_page, pdf_url in bam_page) == (False, True)
     assert (reconcile_url in finance_page, pdf_url in finance_page) == (True, True)
+    assert (reconcile_url in finance_a_page, pdf_url in finance_a_page) == (False, True)

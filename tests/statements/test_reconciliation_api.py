@@ -10,7 +10,6 @@ from tests.statements.reconciliation_fixtures import reconciled_statement
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["broker_admin", "broker_agent", "broker_finance", "bam_a", "employee_a", "bam_b"]
 RUNS = "/api/v1/reconciliation-runs/"
 
 
@@ -26,6 +25,7 @@ def run(personas):
         ("broker_agent", 1, 200, 200),
         ("broker_finance", 1, 200, 200),
         ("bam_a", 1, 200, 200),
+        ("finance_a", 1, 200, 200),
         ("employee_a", 0, 403, 403),
         ("bam_b", 0, 404, 404),
     ],
@@ -90,6 +90,7 @@ def test_the_list_filters_by_statement_and_current(personas, client_for, run):
         ("broker_agent", 202),
         ("broker_finance", 202),
         ("bam_a", 403),
+        ("finance_a", 403),
         ("employee_a", 403),
         ("bam_b", 400),
     ],
