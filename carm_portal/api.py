@@ -30,7 +30,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
@@ -53,9 +53,14 @@ from clients.access import GlobalPerm, Perm
 from clients.models import Importer
 
 if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
     from rest_framework.request import Request
     from rest_framework.response import Response
     from rest_framework.views import APIView
+
+    _GenericViewBase = GenericAPIView  # the mixin is only ever mixed into a generic view
+else:
+    _GenericViewBase = object
 
 # Largest primary key a BigAutoField holds: a larger id in a body is a 400, not a database error.
 MAX_PK = 2**63 - 1
@@ -136,7 +141,10 @@ def value_after_write(
         return attrs[name]
     if serializer.instance is not None:
         return getattr(serializer.instance, name)
-    return serializer.Meta.model._meta.get_field(name).get_default()
+    model: type[Model] = serializer.Meta.model
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, Field)  # a serializer writes the model's own columns
+    return model_field.get_default()
 
 
 # A model serializer whose unique ``unique_field`` stays a 400 when two writes race. The field's
@@ -150,7 +158,8 @@ class RaceSafeUniqueSerializer(serializers.ModelSerializer):
 
     def _taken(self, value: object) -> bool:
         """Whether another row holds ``value`` (asked after the failed save rolled back)."""
-        others = self.Meta.model._default_manager.filter(**{self.unique_field: value})
+        model: type[Model] = self.Meta.model
+        others = model._default_manager.filter(**{self.unique_field: value})
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         return others.exists()
@@ -185,7 +194,7 @@ class NormalizedCharField(serializers.CharField):
         self.normalizer = normalizer
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: object) -> str:
+    def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         try:
             return self.normalizer(value)
@@ -304,11 +313,12 @@ class ImporterPermission(BasePermission):
         return True
 
     def has_object_permission(self, request: Request, view: APIView, obj: Model) -> bool:
+        assert isinstance(view, ImporterScopedMixin)  # the only views that install this permission
         importer_id = access.importer_id_of(obj, view.importer_field)
         return access.can(request.user, view.required_perm(), importer_id)
 
 
-class ImporterScopedMixin:
+class ImporterScopedMixin(_GenericViewBase):
     """Scope a DRF view over importer-owned rows through ``clients.access``.
 
     - list: only rows of importers on which the user holds ``read_perm``;
@@ -488,7 +498,8 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> bool | None:
+    # The ignore repeats django-stubs' own on NullBooleanField.to_python (BooleanField's -> bool).
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if value in (True, "true", "True", "1"):
