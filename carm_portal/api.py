@@ -53,6 +53,7 @@ from clients.access import GlobalPerm, Perm
 from clients.models import Importer
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
     from rest_framework.generics import GenericAPIView
     from rest_framework.request import Request
     from rest_framework.response import Response
@@ -95,7 +96,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 @contextmanager
-def unique_as_field_error(field: str, message: str, *, taken: Callable[[], bool]) -> Iterator[None]:
+def unique_as_field_error(
+    field: str, message: StrOrPromise, *, taken: Callable[[], bool]
+) -> Iterator[None]:
     """Turn a unique-constraint violation on ``field`` into a 400 field error.
 
     Serializers check uniqueness before saving (``UniqueValidator``), but two requests can pass
@@ -154,7 +157,7 @@ def value_after_write(
 # publish a base class's docstring as the description of each subclass without one.
 class RaceSafeUniqueSerializer(serializers.ModelSerializer):
     unique_field: str
-    unique_message: str
+    unique_message: StrOrPromise
 
     def _taken(self, value: object) -> bool:
         """Whether another row holds ``value`` (asked after the failed save rolled back)."""
@@ -480,7 +483,7 @@ def row_action_schema(
 # --- Filters ----------------------------------------------------------------------------------
 
 
-def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+def id_filter(field_name: str, label: StrOrPromise) -> django_filters.NumberFilter:
     """A row id: a whole number a primary key can hold (a larger one is a 400, not a 500).
 
     By id, not a ModelChoiceFilter: an invisible importer looks exactly like an unknown one (an
