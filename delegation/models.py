@@ -97,6 +97,9 @@ class Delegation(models.Model):
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
 
+    # Not a column: set on the delegations of the alerts panel (delegation/templatetags).
+    days: int | None
+
     class Meta:
         ordering = ["expiry_date", "id"]
         verbose_name = _("delegation")
@@ -151,6 +154,10 @@ class DelegationAlert(models.Model):
     history = HistoricalRecords()
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not columns: set on alerts shown on a page or in a digest email, for the templates.
+    label: str
+    url: str
 
     class Meta:
         ordering = ["resolved_at", "-raised_at", "id"]

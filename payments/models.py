@@ -22,6 +22,7 @@ Money is ``DecimalField(14, 2)``, Canadian dollars, compared in cents (``carm_po
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -268,6 +269,9 @@ class Payment(models.Model):
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
 
+    # Not a column: set on the rows of payment lists (payments/selectors.py unapplied()).
+    unapplied: Decimal
+
     class Meta:
         ordering = ["-paid_on", "-id"]
         verbose_name = _("payment")
@@ -423,6 +427,11 @@ class FinancialSecurity(models.Model):
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
 
+    # Not columns: set on the rows of the securities page (payments/selectors.security_rows).
+    required: Decimal
+    account_state: str
+    days_left: int | None
+
     class Meta:
         ordering = ["program_account_id", "-effective_date", "-id"]
         verbose_name = _("financial security")
@@ -507,6 +516,10 @@ class PaymentAlert(models.Model):
     history = HistoricalRecords(excluded_fields=["claimed_at"])
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not columns: set on alerts shown on a page or in a digest email, for the templates.
+    label: str
+    url: str
 
     class Meta:
         ordering = ["resolved_at", "-raised_at", "id"]
