@@ -60,7 +60,8 @@ class EntryImport(Import):
             savepoint = transaction.savepoint()
             try:
                 outcome = self._direct()
-            except (Retry, IntegrityError, connection.Database.IntegrityError):
+            # The stubs omit DatabaseWrapper.Database (each backend's DB-API module).
+            except (Retry, IntegrityError, connection.Database.IntegrityError):  # type: ignore[attr-defined]
                 # (COPY reports a unique violation as psycopg's own IntegrityError)
                 transaction.savepoint_rollback(savepoint)
                 self._start_again()
