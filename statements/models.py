@@ -590,6 +590,9 @@ class ReconciliationItem(models.Model):
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
 
+    # Not a column: set on the items of a report (statements/reports.py) for its templates.
+    components_text: str
+
     class Meta:
         ordering = ["run_id", "position"]
         verbose_name = _("reconciliation item")

@@ -245,6 +245,7 @@ class ReconciliationRunViewSet(ScopedCreateViewSet):
         from statements.reconcile import live_run, start_reconciliation
 
         existing = live_run(statement)
+        assert request.user.is_authenticated  # ScopedCreateViewSet: IsAuthenticated comes first
         run = existing or start_reconciliation(
             statement=statement, run_by=request.user, trigger=ReconciliationRun.Trigger.API
         )
