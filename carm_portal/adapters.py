@@ -133,8 +133,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if invitation is not None and commit:
             # allauth creates the verified address right after this (the stash below).
             invitations.accept(invitation, user=user, verify_email=False)
-            # A stash on this request for is_email_verified (which reads it with getattr).
-            request._carm_accepted_invitation_email = invitation.email  # type: ignore[attr-defined]
+            request._carm_accepted_invitation_email = invitation.email  # type: ignore[attr-defined]  # a stash on this request for is_email_verified
             self.stash_verified_email(request, invitation.email)
             request.session.pop(INVITATION_SESSION_KEY, None)
             welcome(request, invitation)

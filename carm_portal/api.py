@@ -501,8 +501,7 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    # The ignore repeats django-stubs' own on NullBooleanField.to_python (BooleanField's -> bool).
-    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]  # as django-stubs' own NullBooleanField.to_python
         if value in (None, ""):
             return None
         if value in (True, "true", "True", "1"):

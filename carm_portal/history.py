@@ -122,8 +122,7 @@ def history_entries(
             wanted[source.model].append(record.previous_id)
     previous_records: dict[tuple[type[Model], int], Any] = {}
     for model, ids in wanted.items():
-        # django-simple-history (untyped) adds `history` to the model class when it is prepared.
-        for old in model.history.model.objects.filter(history_id__in=ids):  # type: ignore[attr-defined]
+        for old in model.history.model.objects.filter(history_id__in=ids):  # type: ignore[attr-defined]  # simple-history (untyped) adds .history to the model
             previous_records[(model, old.history_id)] = old
 
     deltas: list[tuple[Source, Any, list]] = []

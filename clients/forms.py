@@ -95,8 +95,7 @@ class ImporterForm(forms.ModelForm):
         agent = self.fields["assigned_agent"]
         assert isinstance(agent, forms.ModelChoiceField)  # the model's foreign key's form field
         agent.queryset = access.assignable_agents()
-        # Django's documented per-field override of a method; mypy only allows it on the class.
-        agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
+        agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
         agent.empty_label = _("Not assigned")
         group = self.fields["client_group"]
         assert isinstance(group, forms.ModelChoiceField)  # the model's foreign key's form field
@@ -365,8 +364,7 @@ class ImporterFilterForm(forms.Form):
             agent = self.fields["agent"]
             assert isinstance(agent, forms.ModelChoiceField)  # declared above as one
             agent.queryset = access.assignable_agents()
-            # Django's documented per-field override of a method; mypy only allows it on the class.
-            agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
+            agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
         else:  # an importer's people see their own importer(s) only: no portfolio filters
             del self.fields["agent"]
             del self.fields["mine"]

@@ -68,8 +68,7 @@ class InvitationStateField(NamedChoiceField):
             **kwargs,
         )
 
-    # source="*": DRF hands over the whole invitation, not the choice value the stubs expect.
-    def to_representation(self, value: Invitation) -> str:  # type: ignore[override]
+    def to_representation(self, value: Invitation) -> str:  # type: ignore[override]  # source="*": DRF passes the whole invitation
         now: datetime | None = self.context.get("now")
         return invitations.state(value, now)
 

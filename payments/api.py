@@ -113,8 +113,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 class AllocationRequestSerializer(serializers.Serializer):
     """How to apply a payment: by hand (``allocations``) or, when absent, by CBSA's rule."""
 
-    # With many=True, DRF hands max_length to the ListSerializer; the stubs omit those arguments.
-    allocations = AllocationSerializer(  # type: ignore[call-arg]
+    allocations = AllocationSerializer(  # type: ignore[call-arg]  # many=True hands max_length to the ListSerializer
         many=True,
         required=False,
         max_length=MAX_ALLOCATIONS,
@@ -146,12 +145,10 @@ class PaymentSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("pending (in transit, the default) or cleared when recording."),
     )
-    # The serializer metaclass moves declared fields out of the class: Field.source is not shadowed.
-    source = NamedChoiceField(  # type: ignore[assignment]
+    source = NamedChoiceField(  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
         enum_name="PaymentSource", choices=Payment.Source.choices, read_only=True
     )
-    # With many=True, DRF hands max_length to the ListSerializer; the stubs omit those arguments.
-    allocations = AllocationSerializer(  # type: ignore[call-arg]
+    allocations = AllocationSerializer(  # type: ignore[call-arg]  # many=True hands max_length to the ListSerializer
         many=True,
         required=False,
         max_length=MAX_ALLOCATIONS,
@@ -525,8 +522,7 @@ class FinancialSecurityViewSet(ScopedCrudViewSet):
 
 
 class PaymentAlertSerializer(serializers.ModelSerializer):
-    # The serializer metaclass moves declared fields out of the class: Field.label is not shadowed.
-    label = serializers.SerializerMethodField()  # type: ignore[assignment]
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
     kind = NamedChoiceField(
         enum_name="PaymentAlertKind",
         choices=[(k.value, KIND_LABELS[k]) for k in Kind],

@@ -103,8 +103,7 @@ def recipients(entry: BankAccountReveal) -> list[str]:
         {
             email.lower()
             for email in access.bams_of([entry.bank_account.importer_id])
-            # A deleted user leaves None: Django reads "= None" as IS NULL; the stubs refuse None.
-            .exclude(user_id=entry.user_id)  # type: ignore[misc]
+            .exclude(user_id=entry.user_id)  # type: ignore[misc]  # None (a deleted user) is IS NULL to Django
             .exclude(user__email__iexact=entry.user_email)
             .values_list("user__email", flat=True)
         }

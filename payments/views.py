@@ -141,8 +141,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     payments = with_allocated(payments).order_by("-paid_on", "-id")
     if form.is_valid() and form.cleaned_data.get("unapplied"):
         payments = payments.exclude(status=Payment.Status.RETURNED).filter(
-            # with_allocated() annotates allocated_cents, which the stubs' plugin cannot see.
-            allocated_cents__lt=cents("amount")  # type: ignore[misc]
+            allocated_cents__lt=cents("amount")  # type: ignore[misc]  # annotated by with_allocated()
         )
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)

@@ -136,8 +136,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
         enum_name="ImportStatus", choices=ImportBatch.Status.choices, read_only=True
     )
     file = serializers.FileField(write_only=True, help_text=_("The CSV file (UTF-8)."))
-    # The serializer metaclass moves declared fields out of the class: .errors is not shadowed.
-    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
     unknown_accounts = UnknownAccountSerializer(many=True, read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
     percent = serializers.IntegerField(read_only=True)
