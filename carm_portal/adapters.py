@@ -27,10 +27,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
-    from django.contrib.auth.base_user import AbstractBaseUser
     from django.forms import BaseForm
     from django.http import HttpResponse
 
+    from carm_portal.models import User
     from clients.models import Invitation
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def welcome(request: HttpRequest, invitation: Invitation) -> None:
     )
 
 
-def accept_session_invitation(request: HttpRequest, user: AbstractBaseUser) -> Invitation | None:
+def accept_session_invitation(request: HttpRequest, user: User) -> Invitation | None:
     """Accept the invitation this browser opened if it is for ``user``'s address; else None.
 
     For the sign-in of an existing account (``pre_login``). A session invitation for another
@@ -119,10 +119,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(
         self,
         request: HttpRequest,
-        user: AbstractBaseUser,
+        user: User,
         form: BaseForm,
         commit: bool = True,
-    ) -> AbstractBaseUser:
+    ) -> User:
         """Create the user and accept their invitation (ATOMIC_REQUESTS: both or neither)."""
         from clients import invitations
 
@@ -133,15 +133,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if invitation is not None and commit:
             # allauth creates the verified address right after this (the stash below).
             invitations.accept(invitation, user=user, verify_email=False)
-            request._carm_accepted_invitation_email = invitation.email
+            request._carm_accepted_invitation_email = invitation.email  # type: ignore[attr-defined]  # a stash on this request for is_email_verified
             self.stash_verified_email(request, invitation.email)
             request.session.pop(INVITATION_SESSION_KEY, None)
             welcome(request, invitation)
         return user
 
-    def pre_login(
-        self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any
-    ) -> HttpResponse | None:
+    def pre_login(self, request: HttpRequest, user: User, **kwargs: Any) -> HttpResponse | None:
         """After the password is checked, before allauth's stages (email verification among them):
         an existing account signing in from an invitation link accepts it here."""
         response = super().pre_login(request, user, **kwargs)

@@ -16,6 +16,7 @@ class StaffUserChangeForm(UserChangeForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # BaseForm.clean returns self.cleaned_data
         groups = cleaned.get("groups") or []
         to_broker = cleaned.get("is_superuser") or any(g.name in BROKER_GROUP_NAMES for g in groups)
         if to_broker and self.instance.pk and self.instance.memberships.exists():

@@ -43,6 +43,7 @@ def record_alerts(
     values of a new alert in ``columns`` order. ``reopen_values`` are extra fields reset when a
     resolved alert comes back (e.g. its notification stamps, so it is news again).
     """
+    objects = model._default_manager  # the alert models' only manager, ``objects``
     known = {
         (importer_id, key): (pk, resolved_at is None)
         for pk, importer_id, key, resolved_at in existing.values_list(
@@ -60,15 +61,15 @@ def record_alerts(
         ),
     )
     if recorded.raised:
-        snapshot_history(model.objects.filter(raised_at=now), history_type="+", when=now)
+        snapshot_history(objects.filter(raised_at=now), history_type="+", when=now)
 
     recorded.reopened = [pk for k, (pk, is_open) in known.items() if k in wanted and not is_open]
     for chunk in chunks(recorded.reopened):
-        model.objects.filter(pk__in=chunk).update(
+        objects.filter(pk__in=chunk).update(
             resolved_at=None, resolution="", raised_on=today, **(reopen_values or {})
         )
         snapshot_history(
-            model.objects.filter(pk__in=chunk), history_type="~", when=now, reason="Reopened"
+            objects.filter(pk__in=chunk), history_type="~", when=now, reason="Reopened"
         )
 
     to_resolve = [pk for k, (pk, is_open) in known.items() if k not in wanted and is_open]
@@ -80,7 +81,7 @@ def record_alerts(
             model, ["resolved_at", "resolution"], ((now, resolution, pk) for pk in to_resolve)
         )
         snapshot_history(
-            model.objects.filter(resolved_at=now), history_type="~", when=now, reason="Resolved"
+            objects.filter(resolved_at=now), history_type="~", when=now, reason="Resolved"
         )
     recorded.resolved = len(to_resolve)
     return recorded

@@ -30,7 +30,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
@@ -53,9 +53,15 @@ from clients.access import GlobalPerm, Perm
 from clients.models import Importer
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+    from rest_framework.generics import GenericAPIView
     from rest_framework.request import Request
     from rest_framework.response import Response
     from rest_framework.views import APIView
+
+    _GenericViewBase = GenericAPIView  # the mixin is only ever mixed into a generic view
+else:
+    _GenericViewBase = object
 
 # Largest primary key a BigAutoField holds: a larger id in a body is a 400, not a database error.
 MAX_PK = 2**63 - 1
@@ -90,7 +96,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 @contextmanager
-def unique_as_field_error(field: str, message: str, *, taken: Callable[[], bool]) -> Iterator[None]:
+def unique_as_field_error(
+    field: str, message: StrOrPromise, *, taken: Callable[[], bool]
+) -> Iterator[None]:
     """Turn a unique-constraint violation on ``field`` into a 400 field error.
 
     Serializers check uniqueness before saving (``UniqueValidator``), but two requests can pass
@@ -136,7 +144,10 @@ def value_after_write(
         return attrs[name]
     if serializer.instance is not None:
         return getattr(serializer.instance, name)
-    return serializer.Meta.model._meta.get_field(name).get_default()
+    model: type[Model] = serializer.Meta.model
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, Field)  # a serializer writes the model's own columns
+    return model_field.get_default()
 
 
 # A model serializer whose unique ``unique_field`` stays a 400 when two writes race. The field's
@@ -146,11 +157,12 @@ def value_after_write(
 # publish a base class's docstring as the description of each subclass without one.
 class RaceSafeUniqueSerializer(serializers.ModelSerializer):
     unique_field: str
-    unique_message: str
+    unique_message: StrOrPromise
 
     def _taken(self, value: object) -> bool:
         """Whether another row holds ``value`` (asked after the failed save rolled back)."""
-        others = self.Meta.model._default_manager.filter(**{self.unique_field: value})
+        model: type[Model] = self.Meta.model
+        others = model._default_manager.filter(**{self.unique_field: value})
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         return others.exists()
@@ -185,7 +197,7 @@ class NormalizedCharField(serializers.CharField):
         self.normalizer = normalizer
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data: object) -> str:
+    def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         try:
             return self.normalizer(value)
@@ -304,11 +316,12 @@ class ImporterPermission(BasePermission):
         return True
 
     def has_object_permission(self, request: Request, view: APIView, obj: Model) -> bool:
+        assert isinstance(view, ImporterScopedMixin)  # the only views that install this permission
         importer_id = access.importer_id_of(obj, view.importer_field)
         return access.can(request.user, view.required_perm(), importer_id)
 
 
-class ImporterScopedMixin:
+class ImporterScopedMixin(_GenericViewBase):
     """Scope a DRF view over importer-owned rows through ``clients.access``.
 
     - list: only rows of importers on which the user holds ``read_perm``;
@@ -470,7 +483,7 @@ def row_action_schema(
 # --- Filters ----------------------------------------------------------------------------------
 
 
-def id_filter(field_name: str, label: str) -> django_filters.NumberFilter:
+def id_filter(field_name: str, label: StrOrPromise) -> django_filters.NumberFilter:
     """A row id: a whole number a primary key can hold (a larger one is a 400, not a 500).
 
     By id, not a ModelChoiceFilter: an invisible importer looks exactly like an unknown one (an
@@ -488,7 +501,7 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]  # as django-stubs' own NullBooleanField.to_python
         if value in (None, ""):
             return None
         if value in (True, "true", "True", "1"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import connection
 from django.db.models import Model, QuerySet
@@ -17,7 +18,7 @@ from django.db.models import Model, QuerySet
 SQLITE_CHUNK = 500  # rows per INSERT: SQLite allows 999 (older) to 32,766 bound values
 
 
-def _adapt(row: Sequence[object]) -> tuple[object, ...]:
+def _adapt(row: Sequence[Any]) -> tuple[Any, ...]:
     """Values as the ORM would store them (SQLite keeps datetimes as naive UTC text)."""
     ops = connection.ops
     return tuple(
@@ -30,7 +31,7 @@ def _adapt(row: Sequence[object]) -> tuple[object, ...]:
     )
 
 
-def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order, database column names) into ``model``'s table."""
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -44,7 +45,7 @@ def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequenc
             return count
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f"INSERT INTO {table} ({cols}) VALUES ({placeholders})"  # noqa: S608
-        batch: list[Sequence[object]] = []
+        batch: list[Sequence[Any]] = []
         for row in rows:
             batch.append(_adapt(row))
             if len(batch) == SQLITE_CHUNK:
@@ -57,9 +58,7 @@ def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequenc
     return count
 
 
-def update_rows(
-    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[object]]
-) -> int:
+def update_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """``UPDATE … SET columns WHERE pk`` for each row (values in ``columns`` order, then the pk).
 
     One ``executemany``: psycopg 3 pipelines it on PostgreSQL, so thousands of rows with

@@ -9,12 +9,21 @@ model, and one query per model that changed foreign keys point at.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import ForeignKey, ManyToManyField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Field,
+    ForeignKey,
+    ManyToManyField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -40,11 +49,25 @@ class Source:
     subject: Callable[[Any], str]
 
 
+def _field(model: type[Model], name: str) -> Field:
+    """A field a history record stores: always a concrete field, never a reverse relation."""
+    model_field = model._meta.get_field(name)
+    assert isinstance(model_field, Field)  # a record's diff names only the model's own columns
+    return model_field
+
+
+def _target(model_field: ForeignKey | ManyToManyField) -> type[Model]:
+    """The model a relation points at."""
+    target = model_field.related_model
+    assert not isinstance(target, str)  # Django resolved a "self" when the model was prepared
+    return target
+
+
 def display(model: type[Model], name: str, value: Any, related: dict) -> str:
     """A history value as a person reads it: choice labels, names for foreign keys, dates."""
     if value is None or value == "":
         return "—"
-    model_field = model._meta.get_field(name)
+    model_field = _field(model, name)
     if isinstance(model_field, ForeignKey):
         return str(related.get((model_field.related_model, value), f"#{value}"))
     if isinstance(model_field, ManyToManyField):
@@ -63,12 +86,14 @@ def display(model: type[Model], name: str, value: Any, related: dict) -> str:
 
 def _m2m_ids(model: type[Model], name: str, value: Any) -> list[Any]:
     """simple-history gives m2m changes as lists of through-row dicts: the target ids."""
-    target = model._meta.get_field(name).m2m_reverse_field_name()
+    m2m_field = model._meta.get_field(name)
+    assert isinstance(m2m_field, ManyToManyField)  # only called for a many-to-many field
+    target = m2m_field.m2m_reverse_field_name()
     return [row[target] if isinstance(row, dict) else row for row in value or []]
 
 
 def history_entries(
-    sources: Sequence[Source], *, hidden: set[str] = frozenset(), limit: int = 20
+    sources: Sequence[Source], *, hidden: Set[str] = frozenset(), limit: int = 20
 ) -> list[HistoryEntry]:
     hidden = set(hidden) | ALWAYS_HIDDEN
     latest: list[tuple[Source, Any]] = []
@@ -97,7 +122,7 @@ def history_entries(
             wanted[source.model].append(record.previous_id)
     previous_records: dict[tuple[type[Model], int], Any] = {}
     for model, ids in wanted.items():
-        for old in model.history.model.objects.filter(history_id__in=ids):
+        for old in model.history.model.objects.filter(history_id__in=ids):  # type: ignore[attr-defined]  # simple-history (untyped) adds .history to the model
             previous_records[(model, old.history_id)] = old
 
     deltas: list[tuple[Source, Any, list]] = []
@@ -111,14 +136,14 @@ def history_entries(
             for change in diff:
                 if change.field in hidden:
                     continue
-                model_field = model._meta.get_field(change.field)
+                model_field = _field(model, change.field)
                 before, after = change.old, change.new
                 if isinstance(model_field, ManyToManyField):
                     before = _m2m_ids(model, change.field, before)
                     after = _m2m_ids(model, change.field, after)
-                    related_ids[model_field.related_model].update(before, after)
+                    related_ids[_target(model_field)].update(before, after)
                 elif isinstance(model_field, ForeignKey):
-                    related_ids[model_field.related_model].update(
+                    related_ids[_target(model_field)].update(
                         v for v in (before, after) if v is not None
                     )
                 changes.append((change.field, before, after))
@@ -129,8 +154,8 @@ def history_entries(
             break
 
     related: dict[tuple[type[Model], Any], Model] = {}
-    for related_model, ids in related_ids.items():
-        for obj in related_model._default_manager.filter(pk__in=ids):
+    for related_model, pks in related_ids.items():
+        for obj in related_model._default_manager.filter(pk__in=pks):
             related[(related_model, obj.pk)] = obj
 
     actions = {"+": _("created"), "~": _("changed"), "-": _("deleted")}
@@ -143,7 +168,7 @@ def history_entries(
             reason=record.history_change_reason or "",
             changes=[
                 (
-                    str(source.model._meta.get_field(name).verbose_name),
+                    str(_field(source.model, name).verbose_name),
                     display(source.model, name, before, related),
                     display(source.model, name, after, related),
                 )

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-_CENTS = DecimalField(max_digits=20, decimal_places=0)
+_CENTS: DecimalField = DecimalField(max_digits=20, decimal_places=0)
 
 
 def cents(field: str) -> Round:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +33,9 @@ class SideWriter:
         self.every = EVERY_SECONDS if every is None else every
         self.live = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.last = 0.0
-        self._connection = None
+        self._connection: BaseDatabaseWrapper | None = None
 
-    def write(self, sql: str, params: Sequence[object], *, force: bool = False) -> None:
+    def write(self, sql: str, params: Sequence[Any], *, force: bool = False) -> None:
         if not self.live:
             return
         now = time.monotonic()

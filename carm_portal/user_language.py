@@ -69,7 +69,7 @@ class SavedLanguageMiddleware:
         if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             user = getattr(request, "user", None)
             language = _valid(getattr(user, "language", "")) if user is not None else ""
-            if language and user.is_authenticated:
+            if language and user is not None and user.is_authenticated:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         return self.get_response(request)
@@ -80,7 +80,7 @@ def remember_language_at_login(
     sender: object, request: HttpRequest | None, user: User, **kwargs: object
 ) -> None:
     """A user with no saved language who picked one on the sign-in page keeps it."""
-    if request is None or getattr(user, "language", "x"):
+    if request is None or user.language:
         return
     language = _valid(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
     if language:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -138,7 +138,7 @@ def broker_roles(user: AnyUser) -> frozenset[BrokerRole]:
         cached = frozenset(r for r in BrokerRole if r.value in names)
         if user.is_superuser:
             cached |= {BrokerRole.ADMIN}
-        user._carm_broker_roles = cached
+        user._carm_broker_roles = cached  # type: ignore[attr-defined]  # per-request cache, see forget()
     return cached
 
 
@@ -149,7 +149,7 @@ def member_roles(user: AnyUser) -> dict[int, str]:
     cached = getattr(user, "_carm_member_roles", None)
     if cached is None:
         cached = dict(user.memberships.values_list("importer_id", "role"))
-        user._carm_member_roles = cached
+        user._carm_member_roles = cached  # type: ignore[attr-defined]  # per-request cache, see forget()
     return cached
 
 
@@ -358,7 +358,7 @@ def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
 # --- Guards for views -----------------------------------------------------------------------------
 
 
-def get_importer(user: AnyUser, pk: object, perm: Perm = Perm.VIEW) -> Importer:
+def get_importer(user: AnyUser, pk: Any, perm: Perm = Perm.VIEW) -> Importer:
     """The importer ``pk`` if the user may see it (else 404) and holds ``perm`` on it (else 403)."""
     try:
         importer = visible_importers(user).get(pk=pk)
@@ -390,7 +390,7 @@ def get_scoped(
     """One row of an importer-owned model: 404 if its importer is invisible, 403 without ``perm``."""
     try:
         obj = scope(queryset, user, importer_field=importer_field).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):  # .get() raises the model's DoesNotExist
         raise Http404(_("Not found.")) from None
     require(user, perm, importer_id_of(obj, importer_field))
     return obj

@@ -7,7 +7,7 @@ Every identifier goes through ``clients/validators.py`` so that what is stored i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -93,10 +93,13 @@ class ImporterForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         agent = self.fields["assigned_agent"]
+        assert isinstance(agent, forms.ModelChoiceField)  # the model's foreign key's form field
         agent.queryset = access.assignable_agents()
-        agent.label_from_instance = _person_label
+        agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
         agent.empty_label = _("Not assigned")
-        self.fields["client_group"].empty_label = _("No group")
+        group = self.fields["client_group"]
+        assert isinstance(group, forms.ModelChoiceField)  # the model's foreign key's form field
+        group.empty_label = _("No group")
         self.fields["mailing_same_as_legal"].help_text = _(
             "Untick to enter a separate mailing address below."
         )
@@ -110,6 +113,7 @@ class ImporterForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         try:
             self.cleaned_data = check_importer(data, instance=self.instance)
         except ValidationError as exc:
@@ -169,10 +173,12 @@ class PortalUserForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.importer = importer
         account = self.fields["program_account"]
+        assert isinstance(account, forms.ModelChoiceField)  # the model's foreign key's form field
         account.queryset = ProgramAccount.objects.filter(importer=importer).order_by("bn15")
         account.empty_label = _("None")
         account.help_text = _("A PAM manages one program account: choose it here.")
-        self.fields["sign_in_method"].choices = [
+        # self.fields maps names to Field: the stubs cannot know this one is a ChoiceField.
+        cast(forms.ChoiceField, self.fields["sign_in_method"]).choices = [
             ("", _("Not known yet")),
             *PortalUser.SignInMethod.choices,
         ]
@@ -193,6 +199,7 @@ class PortalUserForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         role = data.get("ccp_role")
         if role == PortalUser.CcpRole.PAM:
             if not data.get("program_account") and "program_account" not in self.errors:
@@ -243,6 +250,7 @@ class StepForm(forms.Form):
         self.step = step
         self.derived = is_derived(step)
         status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)  # declared above as one
         # Accept every status so a refused one gets a clear message, offer only the valid ones.
         status.choices = [("", _("Follow the records")), *Status.choices]
         status.widget.choices = DERIVED_CHOICES if self.derived else MANUAL_CHOICES
@@ -252,7 +260,9 @@ class StepForm(forms.Form):
     @classmethod
     def for_row(cls, row: OnboardingStep) -> StepForm:
         if is_derived(row.step):
-            initial = {"status": Status.BLOCKED if row.manual_status == Status.BLOCKED else ""}
+            initial: dict[str, object] = {
+                "status": Status.BLOCKED if row.manual_status == Status.BLOCKED else ""
+            }
         else:
             initial = {
                 "status": row.manual_status or Status.NOT_STARTED,
@@ -284,6 +294,7 @@ class StepForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         status = data.get("status")
         if status == Status.BLOCKED and not data.get("note", "").strip():
             self.add_error("note", ValidationError(_("Say what the step is waiting for.")))
@@ -350,8 +361,10 @@ class ImporterFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         if access.is_broker(user):
-            self.fields["agent"].queryset = access.assignable_agents()
-            self.fields["agent"].label_from_instance = _person_label
+            agent = self.fields["agent"]
+            assert isinstance(agent, forms.ModelChoiceField)  # declared above as one
+            agent.queryset = access.assignable_agents()
+            agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
         else:  # an importer's people see their own importer(s) only: no portfolio filters
             del self.fields["agent"]
             del self.fields["mine"]

@@ -6,14 +6,17 @@ The rules themselves (role allowed, not already a member, resend instead of dupl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Membership
 
-ROLE_HELP = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+ROLE_HELP: dict[str, StrOrPromise] = {
     Membership.Role.BAM: _(
         "Manages the business's CARM setup, people, payments and bank account; grants the broker "
         "its delegation."
@@ -38,8 +41,11 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: Any, roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        labels = dict(Membership.Role.choices)
-        self.fields["role"].choices = [(role, labels[role]) for role in roles]
+        labels: dict[str, StrOrPromise] = dict(Membership.Role.choices)
+        # self.fields maps names to Field: the stubs cannot know "role" is the ChoiceField above.
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
+            (role, labels[role]) for role in roles
+        ]
         # What each offered role may do, listed under the form (too long for a help text).
         self.role_help = [(labels[role], ROLE_HELP[role]) for role in roles]
         if roles and not self.is_bound:

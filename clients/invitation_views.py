@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carm_portal.adapters import INVITATION_SESSION_KEY, welcome
+from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.models import User
 from clients import access, invitations
 from clients.access import Perm
@@ -41,7 +42,7 @@ def _invitation_for(request: HttpRequest, pk: int) -> Invitation:
 
 
 @login_required
-def importer_invitations(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def importer_invitations(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     """GET: the importer's invitations and the invite form; POST: invite (or resend if open)."""
     importer = access.get_importer(request.user, importer_pk, Perm.INVITE)
     roles = invitations.allowed_roles(request.user, importer)
@@ -103,7 +104,7 @@ def _render_list(request: HttpRequest, importer: Importer, form: InvitationForm)
 
 @login_required
 @require_POST
-def resend(request: HttpRequest, pk: int) -> HttpResponse:
+def resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = _invitation_for(request, pk)
     try:
         invitations.resend(invitation, by=request.user)
@@ -118,7 +119,7 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = _invitation_for(request, pk)
     try:
         invitations.revoke(invitation, by=request.user)
@@ -191,7 +192,7 @@ def _outcome(
 
 
 @login_required
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One of the importer's BAMs confirms (or declines) a new BAM invited by someone else.
 
     Anyone who may see the importer but is not its BAM gets a 403 (broker staff included: the

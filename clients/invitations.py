@@ -85,7 +85,7 @@ def accept_url(token: str) -> str:
 # --- Reading ------------------------------------------------------------------------------------
 
 
-def state(invitation: Invitation, now: datetime | None = None) -> str:
+def state(invitation: Invitation, now: datetime | None = None) -> State:
     """Where the invitation stands; revoked and accepted win over the clock."""
     if invitation.revoked_at:
         return State.REVOKED
@@ -103,13 +103,14 @@ def state_filter(wanted: str, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     still_open = Q(accepted_at__isnull=True, revoked_at__isnull=True)
     awaiting = Q(confirmation_required=True, confirmed_at__isnull=True)
-    return {
+    by_state: dict[str, Q] = {
         State.REVOKED: Q(revoked_at__isnull=False),
         State.ACCEPTED: Q(accepted_at__isnull=False, revoked_at__isnull=True),
         State.AWAITING_CONFIRMATION: still_open & awaiting,
         State.EXPIRED: still_open & ~awaiting & Q(expires_at__lte=now),
         State.PENDING: still_open & ~awaiting & Q(expires_at__gt=now),
-    }[wanted]
+    }
+    return by_state[wanted]
 
 
 def is_open(invitation: Invitation) -> bool:
@@ -456,7 +457,7 @@ def _state_word(invitation: Invitation) -> str:
     }[state(invitation)]
 
 
-def _state_refusal(current: str) -> str:
+def _state_refusal(current: State) -> str:
     return {
         State.AWAITING_CONFIRMATION: _(
             "This invitation is waiting for the importer's confirmation."

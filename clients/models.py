@@ -6,6 +6,8 @@ Models hold fields, constraints and small properties; the rules live in ``client
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -14,6 +16,9 @@ from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
 from clients.validators import normalize_bn9, normalize_bn15, validate_bn9, validate_bn15
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Province(models.TextChoices):
@@ -117,7 +122,7 @@ class Importer(models.Model):
     def __str__(self) -> str:
         return self.operating_name or self.legal_name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.bn9 = normalize_bn9(self.bn9)
         super().save(*args, **kwargs)
 
@@ -171,7 +176,7 @@ class ProgramAccount(models.Model):
     def __str__(self) -> str:
         return self.bn15
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.bn15 = normalize_bn15(self.bn15)
         super().save(*args, **kwargs)
 
@@ -265,7 +270,7 @@ class PortalUser(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.ccp_role})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
@@ -409,6 +414,13 @@ class Invitation(models.Model):
 
     history = HistoricalRecords()
 
+    # Not columns: set on the rows of the invitation list (clients/invitation_views.py) and on
+    # the login page's invitation (clients/templatetags/invitation_ui.py) for their templates.
+    state: str
+    state_label: StrOrPromise
+    can_act: bool
+    has_account: bool
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("invitation")
@@ -423,7 +435,7 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} → {self.importer} ({self.get_role_display()})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 

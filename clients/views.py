@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carm_portal.history import HistoryEntry, Source, history_entries
+from carm_portal.http import AuthenticatedHttpRequest
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.forms import (
@@ -32,6 +33,9 @@ from clients.forms import (
 )
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived, set_step_status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 50
 DASHBOARD_ROWS = 10
@@ -88,7 +92,7 @@ class StepBar:
     """One row of the dashboard chart: how many importers are at each status of one step."""
 
     step: int
-    label: str
+    label: StrOrPromise
     done: int = 0
     in_progress: int = 0
     blocked: int = 0
@@ -174,7 +178,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def importer_list(request: HttpRequest) -> HttpResponse:
+def importer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = ImporterFilterForm(request.GET, user=user)
     importers = form.filter_queryset(access.visible_importers(user))
@@ -287,7 +291,7 @@ def _render_detail(
 
 @login_required
 @require_POST
-def step_update(request: HttpRequest, pk: int, step: int) -> HttpResponse:
+def step_update(request: AuthenticatedHttpRequest, pk: int, step: int) -> HttpResponse:
     importer = access.get_importer(request.user, pk, Perm.MANAGE_CLIENT)
     if step not in STEPS.values:
         raise Http404(_("No such step."))

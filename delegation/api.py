@@ -95,7 +95,7 @@ class AlertSerializer(serializers.ModelSerializer):
     family = serializers.SerializerMethodField(
         help_text=_("The kind without its threshold: expires_within_14 is expires_within.")
     )
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
     severity = alert_severity(read_only=True)
     is_open = serializers.BooleanField(read_only=True)
 

@@ -55,7 +55,9 @@ class DelegationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.importer = importer
         self.today = today or cbsa_today()
-        self.fields["program_accounts"].queryset = importer.program_accounts.order_by("bn15")
+        accounts = self.fields["program_accounts"]
+        assert isinstance(accounts, forms.ModelMultipleChoiceField)  # the model's many-to-many
+        accounts.queryset = importer.program_accounts.order_by("bn15")
         self.fields["program_accounts"].help_text = _(
             "For a PMR, the accounts the importer selected. A BMR covers every account, including "
             "accounts added later."
@@ -67,6 +69,7 @@ class DelegationForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         try:
             values = validate_delegation(
                 importer=self.importer,
@@ -159,7 +162,9 @@ class DelegationFilterForm(forms.Form):
         if agents is None:
             del self.fields["agent"]
         else:
-            self.fields["agent"].queryset = agents
+            agent = self.fields["agent"]
+            assert isinstance(agent, forms.ModelChoiceField)  # declared above as one
+            agent.queryset = agents
 
     @property
     def is_filtered(self) -> bool:

@@ -12,6 +12,7 @@ The rules live in ``delegation/rules.py``; the daily sweep that turns findings i
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,11 @@ from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
 from clients.models import Importer, ProgramAccount
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from carm_portal.models import User
 
 
 class Delegation(models.Model):
@@ -88,6 +94,11 @@ class Delegation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(m2m_fields=[program_accounts])
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not a column: set on the delegations of the alerts panel (delegation/templatetags).
+    days: int | None
 
     class Meta:
         ordering = ["expiry_date", "id"]
@@ -141,6 +152,12 @@ class DelegationAlert(models.Model):
     resolution = models.CharField(_("resolution"), max_length=200, blank=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not columns: set on alerts shown on a page or in a digest email, for the templates.
+    label: str
+    url: str
 
     class Meta:
         ordering = ["resolved_at", "-raised_at", "id"]
@@ -193,6 +210,8 @@ class RenewalRequest(models.Model):
     )
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -136,7 +136,7 @@ def _render_digest(digest: AlertDigest) -> EmailMultiAlternatives:
         alert.label = kind_label(alert.kind)
         path = (
             alert.delegation.get_absolute_url()
-            if alert.delegation_id
+            if alert.delegation is not None  # select_related above: no query
             else reverse("clients:importer_detail", args=[alert.importer_id])
         )
         alert.url = settings.SITE_URL.rstrip("/") + path

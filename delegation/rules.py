@@ -15,12 +15,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carm_portal import stored_text as later
 from carm_portal.calendar import previous_business_day
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ACTIVE = "active"
 OPEN = ("requested", "pending")
@@ -46,7 +50,7 @@ class Kind(StrEnum):
     LIMITED = "limited_relationship"
 
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, StrOrPromise] = {
     Kind.NO_DELEGATION: gettext_lazy("No delegation"),
     Kind.PENDING_TOO_LONG: gettext_lazy("Request not approved"),
     Kind.BLANK_EXPIRY: gettext_lazy("Blank expiry date"),
@@ -235,12 +239,14 @@ def finding_parts(f: Finding) -> later.Parts:
             "with a blank expiry date. Ask the importer's BAM to enter one."
         )
     if family == Kind.EXPIRED:
+        assert f.expiry_date is not None  # only a dated delegation expires
         return later.gettext(
             "Expired on %(day)s: the broker can no longer file or pay for this importer. Ask the "
             "importer's BAM to grant access again with a new expiry date.",
             {"day": later.date(f.expiry_date)},
         )
     if family == Kind.EXPIRES_SOON:
+        assert f.expiry_date is not None  # only a dated delegation expires
         (left,) = f.details
         return later.ngettext(
             "Expires on %(day)s (%(left)d day left). Ask the importer's BAM to extend it in the "

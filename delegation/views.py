@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
+from carm_portal.http import AuthenticatedHttpRequest
 from clients import access
 from clients.access import Perm
 from delegation.checks import load_facts
@@ -218,7 +219,7 @@ def delegation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def delegation_create(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def delegation_create(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     importer = access.get_importer(request.user, importer_pk, Perm.MANAGE_DELEGATION)
     form = DelegationForm(
         request.POST or None,
@@ -237,7 +238,7 @@ def delegation_create(request: HttpRequest, importer_pk: int) -> HttpResponse:
 
 
 @login_required
-def delegation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def delegation_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     delegation = access.get_scoped(
         Delegation.objects.select_related("importer"), request.user, pk, Perm.MANAGE_DELEGATION
     )
@@ -260,7 +261,7 @@ def delegation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def renewal_request(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_request(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     delegation = access.get_scoped(
         Delegation.objects.select_related("importer"), request.user, pk, Perm.MANAGE_DELEGATION
     )
@@ -282,7 +283,7 @@ def renewal_request(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))  # ErrorList items are str at runtime
     return redirect(delegation)
 
 
@@ -298,7 +299,7 @@ def _renewal(request: HttpRequest, pk: int, perm: Perm) -> RenewalRequest:
 
 @login_required
 @require_POST
-def renewal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     renewal = _renewal(request, pk, Perm.CONFIRM_DELEGATION)
     form = RenewalConfirmForm(request.POST)
     if form.is_valid():
@@ -315,8 +316,8 @@ def renewal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
-    return redirect(request.POST.get("next") if _safe_next(request) else renewal.delegation)
+                messages.error(request, str(error))  # ErrorList items are str at runtime
+    return redirect(request.POST["next"] if _safe_next(request) else renewal.delegation)
 
 
 def _safe_next(request: HttpRequest) -> bool:
@@ -330,7 +331,7 @@ def _safe_next(request: HttpRequest) -> bool:
 
 @login_required
 @require_POST
-def renewal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def renewal_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     renewal = _renewal(request, pk, Perm.MANAGE_DELEGATION)
     try:
         cancel_renewal(renewal=renewal, by=request.user)

@@ -23,7 +23,7 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch
+from django.db.models import Field, Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -113,7 +113,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 class AllocationRequestSerializer(serializers.Serializer):
     """How to apply a payment: by hand (``allocations``) or, when absent, by CBSA's rule."""
 
-    allocations = AllocationSerializer(
+    allocations = AllocationSerializer(  # type: ignore[call-arg]  # many=True hands max_length to the ListSerializer
         many=True,
         required=False,
         max_length=MAX_ALLOCATIONS,
@@ -145,10 +145,10 @@ class PaymentSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("pending (in transit, the default) or cleared when recording."),
     )
-    source = NamedChoiceField(
+    source = NamedChoiceField(  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
         enum_name="PaymentSource", choices=Payment.Source.choices, read_only=True
     )
-    allocations = AllocationSerializer(
+    allocations = AllocationSerializer(  # type: ignore[call-arg]  # many=True hands max_length to the ListSerializer
         many=True,
         required=False,
         max_length=MAX_ALLOCATIONS,
@@ -198,7 +198,9 @@ class PaymentSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None and "bank_account" in fields:
-            fields["bank_account"].queryset = access.scope(BankAccount.objects.all(), request.user)
+            bank_account = fields["bank_account"]
+            assert isinstance(bank_account, serializers.RelatedField)  # the model's foreign key
+            bank_account.queryset = access.scope(BankAccount.objects.all(), request.user)
         return fields
 
     def get_unapplied(self, payment: Payment) -> Decimal:
@@ -336,6 +338,7 @@ class PaymentViewSet(ScopedCreateViewSet):
         payment = self.get_object()
         data = PaymentStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        assert request.user.is_authenticated  # ScopedCreateViewSet: IsAuthenticated comes first
         try:
             set_payment_status(
                 payment=payment,
@@ -358,6 +361,7 @@ class PaymentViewSet(ScopedCreateViewSet):
         payment = self.get_object()
         data = AllocationRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        assert request.user.is_authenticated  # ScopedCreateViewSet: IsAuthenticated comes first
         try:
             allocate_payment(
                 payment=payment,
@@ -430,7 +434,9 @@ class FinancialSecuritySerializer(serializers.ModelSerializer):
                 return attrs[name]
             if instance is not None:
                 return getattr(instance, name)
-            return FinancialSecurity._meta.get_field(name).get_default()
+            model_field = FinancialSecurity._meta.get_field(name)
+            assert isinstance(model_field, Field)  # one of the security's own columns
+            return model_field.get_default()
 
         account = value("program_account")
         if instance is not None and account.pk != instance.program_account_id:
@@ -516,7 +522,7 @@ class FinancialSecurityViewSet(ScopedCrudViewSet):
 
 
 class PaymentAlertSerializer(serializers.ModelSerializer):
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
     kind = NamedChoiceField(
         enum_name="PaymentAlertKind",
         choices=[(k.value, KIND_LABELS[k]) for k in Kind],

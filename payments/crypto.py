@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from payments.models import BankAccount
 
 ACCOUNT_NUMBER = re.compile(r"^\d{5,12}$")
 
@@ -70,13 +74,13 @@ def rotate_token(token: str) -> str:
         raise UnreadableToken("No configured key opens this bank account number.") from None
 
 
-def reveal_account_number(bank_account: object) -> str:
+def reveal_account_number(bank_account: BankAccount) -> str:
     """The full account number of a ``BankAccount``. Call ``payments.reveals.reveal`` instead: it
     checks ``Perm.VIEW_BANK_ACCOUNT`` and audits; it is the only caller (a test greps for it)."""
     return decrypt(bank_account.account_number_encrypted)
 
 
-def set_account_number(bank_account: object, plain: str) -> None:
+def set_account_number(bank_account: BankAccount, plain: str) -> None:
     """Store ``plain`` (normalised) encrypted on the ``BankAccount``, with its last digits."""
     digits = normalize_account_number(plain)
     bank_account.account_number_encrypted = encrypt(digits)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -23,6 +23,15 @@ from payments.allocation import AllocationError, OpenStatement, Plan, open_state
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
 from payments.validation import validate_bank_account, validate_payment, validate_security
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from clients.models import ProgramAccount
+
+    _FormBase = forms.Form  # the mixin is only ever mixed into a form
+else:
+    _FormBase = object
+
 AUTO, MANUAL = "auto", "manual"
 ALLOCATION_CHOICES = [
     (AUTO, _("CBSA's rule: oldest overdue statement first, then the oldest due")),
@@ -33,7 +42,7 @@ RECORDABLE_METHODS = [
 ]
 
 
-def money_field(label: str, **kwargs: Any) -> forms.DecimalField:
+def money_field(label: StrOrPromise, **kwargs: Any) -> forms.DecimalField:
     kwargs.setdefault("min_value", Decimal("0.01"))
     return forms.DecimalField(
         label=label,
@@ -58,7 +67,7 @@ def _statement_label(statement: OpenStatement, bn15: str, *, again: bool = False
     }
 
 
-class ManualAmountsMixin:
+class ManualAmountsMixin(_FormBase):
     """One optional amount field per statement still owing (``alloc_<statement id>``)."""
 
     def add_statement_fields(
@@ -97,7 +106,9 @@ class ManualAmountsMixin:
 
 
 class PaymentForm(ManualAmountsMixin, forms.Form):
-    program_account = forms.ModelChoiceField(label=_("Program account (BN15)"), queryset=None)
+    program_account: forms.ModelChoiceField[ProgramAccount] = forms.ModelChoiceField(
+        label=_("Program account (BN15)"), queryset=None
+    )
     amount = money_field(_("Amount (CAD)"))
     method = forms.ChoiceField(label=_("Method"), choices=RECORDABLE_METHODS)
     paid_on = forms.DateField(
@@ -122,7 +133,7 @@ class PaymentForm(ManualAmountsMixin, forms.Form):
         initial=Payment.Status.PENDING,
         help_text=_("Electronic payments take 2–3 business days to post, cheques 5–10."),
     )
-    bank_account = forms.ModelChoiceField(
+    bank_account: forms.ModelChoiceField[BankAccount] = forms.ModelChoiceField(
         label=_("Bank account (pre-authorized debit)"), queryset=None, required=False
     )
     notes = forms.CharField(
@@ -138,18 +149,20 @@ class PaymentForm(ManualAmountsMixin, forms.Form):
         self.today = today or cbsa_today()
         self.plan: Plan | None = None
         accounts = list(importer.program_accounts.order_by("bn15"))
-        self.fields["program_account"].queryset = importer.program_accounts.order_by("bn15")
+        account_field, bank_field = self.fields["program_account"], self.fields["bank_account"]
+        assert isinstance(account_field, forms.ModelChoiceField)  # declared above as one
+        assert isinstance(bank_field, forms.ModelChoiceField)  # declared above as one
+        account_field.queryset = importer.program_accounts.order_by("bn15")
         if len(accounts) == 1:
             self.fields["program_account"].initial = accounts[0].pk
-        self.fields["bank_account"].queryset = importer.bank_accounts.filter(
-            status=BankAccount.Status.ACTIVE
-        )
+        bank_field.queryset = importer.bank_accounts.filter(status=BankAccount.Status.ACTIVE)
         self.fields["paid_on"].initial = self.today
         opens = open_statements_for([a.pk for a in accounts])
         self.add_statement_fields(opens, {a.pk: a.bn15 for a in accounts})
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         manual = data.get("allocation") == MANUAL
         account = data.get("program_account")
         try:
@@ -207,6 +220,7 @@ class AllocationForm(ManualAmountsMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         if data.get("allocation") == MANUAL:
             data["manual"] = self.manual_amounts(self.payment.program_account_id)
             if not data["manual"] and not self.errors:
@@ -232,7 +246,11 @@ class PaymentStatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         if payment is not None and payment.status == Payment.Status.CLEARED:
             field = self.fields["status"]
-            field.choices = [c for c in field.choices if c[0] == Payment.Status.RETURNED]
+            assert isinstance(field, forms.ChoiceField)  # declared above as one
+            # Read back, a ChoiceField's choices are the list it was given; the stubs type the
+            # property with everything its setter accepts.
+            choices = cast("list[tuple[str, str]]", field.choices)
+            field.choices = [c for c in choices if c[0] == Payment.Status.RETURNED]
 
 
 class SecurityForm(forms.ModelForm):
@@ -258,11 +276,14 @@ class SecurityForm(forms.ModelForm):
     def __init__(self, *args: Any, importer: Importer, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.importer = importer
-        self.fields["program_account"].queryset = importer.program_accounts.order_by("bn15")
+        account = self.fields["program_account"]
+        assert isinstance(account, forms.ModelChoiceField)  # the model's foreign key's form field
+        account.queryset = importer.program_accounts.order_by("bn15")
         self.fields["program_account"].help_text = _("Security is posted per RM program account.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         try:
             cleaned = validate_security(
                 program_account=data.get("program_account"),
@@ -339,6 +360,7 @@ class BankAccountForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         number = data.get("account_number") or ""
         try:
             cleaned = validate_bank_account(

@@ -22,6 +22,8 @@ Money is ``DecimalField(14, 2)``, Canadian dollars, compared in cents (``carm_po
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -33,8 +35,13 @@ from carm_portal import stored_text
 from clients.models import Importer, ProgramAccount
 from statements.models import Statement, StatementLine
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def money(verbose_name: str, **kwargs: object) -> models.DecimalField:
+    from carm_portal.models import User
+
+
+def money(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 
 
@@ -64,6 +71,8 @@ class InterestRate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
 
     class Meta:
         ordering = ["-effective_from"]
@@ -119,6 +128,8 @@ class BankAccount(models.Model):
 
     # The token is left out of the audit trail: the history shows the last digits changing.
     history = HistoricalRecords(excluded_fields=["account_number_encrypted"])
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
 
     class Meta:
         ordering = ["importer_id", "label", "id"]
@@ -255,6 +266,11 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not a column: set on the rows of payment lists (payments/selectors.py unapplied()).
+    unapplied: Decimal
 
     class Meta:
         ordering = ["-paid_on", "-id"]
@@ -308,6 +324,8 @@ class PaymentAllocation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
 
     class Meta:
         ordering = ["payment_id", "statement__due_date", "id"]
@@ -406,6 +424,13 @@ class FinancialSecurity(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not columns: set on the rows of the securities page (payments/selectors.security_rows).
+    required: Decimal
+    account_state: str
+    days_left: int | None
 
     class Meta:
         ordering = ["program_account_id", "-effective_date", "-id"]
@@ -489,6 +514,12 @@ class PaymentAlert(models.Model):
     notified_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 
     history = HistoricalRecords(excluded_fields=["claimed_at"])
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not columns: set on alerts shown on a page or in a digest email, for the templates.
+    label: str
+    url: str
 
     class Meta:
         ordering = ["resolved_at", "-raised_at", "id"]

@@ -65,7 +65,7 @@ def record_payment(
     return payment, plan
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     Payment.Status.PENDING: {Payment.Status.CLEARED, Payment.Status.RETURNED},
     Payment.Status.CLEARED: {Payment.Status.RETURNED},
     Payment.Status.RETURNED: set(),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -35,6 +36,9 @@ from clients import access
 from clients.access import Perm
 from payments import crypto
 from payments.models import BankAccount, BankAccountReveal
+
+if TYPE_CHECKING:
+    from clients.access import AnyUser
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ def client_ip(request: HttpRequest) -> str | None:
         return None
 
 
-def reveal(*, bank_account: BankAccount, user: object, channel: str, ip: str | None = None) -> str:
+def reveal(*, bank_account: BankAccount, user: AnyUser, channel: str, ip: str | None = None) -> str:
     """The full account number of ``bank_account`` for ``user``, recorded and told to the BAMs.
 
     Raises ``PermissionDenied`` (nothing written, nothing sent) unless ``user`` holds
@@ -65,6 +69,7 @@ def reveal(*, bank_account: BankAccount, user: object, channel: str, ip: str | N
         raise ValueError(f"Unknown reveal channel {channel!r}.")
     if not access.can(user, Perm.VIEW_BANK_ACCOUNT, bank_account.importer_id):
         raise PermissionDenied(_("Only the importer's Business Account Managers see this number."))
+    assert user.is_authenticated  # access.can grants nothing to an anonymous user
     with transaction.atomic():
         entry = BankAccountReveal.objects.create(
             bank_account=bank_account,
@@ -98,7 +103,7 @@ def recipients(entry: BankAccountReveal) -> list[str]:
         {
             email.lower()
             for email in access.bams_of([entry.bank_account.importer_id])
-            .exclude(user_id=entry.user_id)
+            .exclude(user_id=entry.user_id)  # type: ignore[misc]  # None (a deleted user) is IS NULL to Django
             .exclude(user__email__iexact=entry.user_email)
             .values_list("user__email", flat=True)
         }

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -377,7 +378,7 @@ def security_findings(
     annual review (``review``) found, while its top-up window is open.
     """
 
-    def finding(kind: Kind, severity: Severity, key: str, **kwargs: object) -> Finding:
+    def finding(kind: Kind, severity: Severity, key: str, **kwargs: Any) -> Finding:
         return Finding(
             kind=kind,
             severity=severity,
@@ -468,7 +469,8 @@ def security_findings(
 KIND_NAMES = {SURETY_BOND: gettext_noop("surety bond"), CASH_DEPOSIT: gettext_noop("cash deposit")}
 
 
-def _day(value: dt.date) -> later.Parts:
+def _day(value: dt.date | None) -> later.Parts:
+    assert value is not None  # called only for the kinds whose findings carry their deadline
     return later.date(value, iso=True)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,13 +23,14 @@ from django.views.decorators.http import require_POST
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
+from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.money import ZERO, cents
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer
 from delegation.api import SEVERITY_RANK
 from payments import reveals
-from payments.allocation import AllocationError, allocate_payment
+from payments.allocation import AllocationError, Plan, allocate_payment
 from payments.forms import (
     MANUAL,
     AllocationForm,
@@ -67,6 +69,11 @@ from payments.selectors import (
     with_allocated,
 )
 
+if TYPE_CHECKING:
+    from django import forms
+
+    from clients.access import AnyUser
+
 PAGE_SIZE = 50
 PAYMENT_IMPORTER = "importer"
 SECURITY_IMPORTER = "program_account__importer"
@@ -77,7 +84,7 @@ WORKLISTS = {
 }
 
 
-def require_finance(user: object) -> None:
+def require_finance(user: AnyUser) -> None:
     """Lists across importers: broker staff, or importer people with the finance view somewhere."""
     if not access.holds_anywhere(user, Perm.VIEW_FINANCE):
         raise PermissionDenied(
@@ -92,7 +99,7 @@ def _label(alerts: list[PaymentAlert]) -> list[PaymentAlert]:
 
 
 def _importer_filter(
-    form: object, queryset: QuerySet, field: str, user: object
+    form: forms.Form, queryset: QuerySet, field: str, user: AnyUser
 ) -> tuple[QuerySet, Importer | None]:
     """``?importer=<id>``: rows of that importer, named only if the user may see it."""
     importer_id = form.cleaned_data.get("importer") if form.is_valid() else None
@@ -134,7 +141,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     payments = with_allocated(payments).order_by("-paid_on", "-id")
     if form.is_valid() and form.cleaned_data.get("unapplied"):
         payments = payments.exclude(status=Payment.Status.RETURNED).filter(
-            allocated_cents__lt=cents("amount")
+            allocated_cents__lt=cents("amount")  # type: ignore[misc]  # annotated by with_allocated()
         )
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -148,7 +155,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def payment_create(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def payment_create(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     importer = access.get_importer(request.user, importer_pk, Perm.MANAGE_PAYMENTS)
     form = PaymentForm(request.POST or None, importer=importer)
     if request.method == "POST" and form.is_valid() and request.POST.get("action") == "record":
@@ -186,7 +193,7 @@ def payment_create(request: HttpRequest, importer_pk: int) -> HttpResponse:
     )
 
 
-def _plan_rows(form: PaymentForm, plan: object) -> list[dict]:
+def _plan_rows(form: PaymentForm, plan: Plan | None) -> list[dict]:
     if plan is None:
         return []
     rows = []
@@ -289,7 +296,7 @@ def payment_detail(
 
 @login_required
 @require_POST
-def payment_status(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     payment = _get_payment(request, pk, Perm.MANAGE_PAYMENTS)
     form = PaymentStatusForm(request.POST, payment=payment)
     if not form.is_valid():
@@ -310,7 +317,7 @@ def payment_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def payment_allocate(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_allocate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     payment = _get_payment(request, pk, Perm.MANAGE_PAYMENTS)
     form = AllocationForm(request.POST, payment=payment)
     if not form.is_valid():
@@ -385,7 +392,7 @@ def security_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def security_create(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def security_create(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     importer = access.get_importer(request.user, importer_pk, Perm.MANAGE_PAYMENTS)
     form = SecurityForm(
         request.POST or None,
@@ -456,7 +463,7 @@ def security_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def security_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def security_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     security = _get_security(request, pk, Perm.MANAGE_PAYMENTS)
     importer = security.program_account.importer
     form = SecurityForm(request.POST or None, instance=security, importer=importer)
@@ -496,6 +503,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     overdue = owing.filter(statement__due_date__lt=today)
     problems = PaymentAlert.objects.filter(resolved_at=None, kind__in=list(SECURITY_KINDS))
     counts = {"due": due.count(), "overdue": overdue.count(), "security": problems.count()}
+    rows: QuerySet[PaymentAlert] | QuerySet[StatementBalance]
     if tab == "security":
         rows = problems.select_related("importer", "program_account", "security").order_by(
             SEVERITY_RANK, "deadline", "importer__legal_name", "id"
@@ -577,7 +585,7 @@ def bank_account_list(request: HttpRequest, importer_pk: int) -> HttpResponse:
 
 
 @login_required
-def bank_account_create(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def bank_account_create(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     """The importer's BAM only: whoever types the number sees it, so never broker staff."""
     importer = access.get_importer(request.user, importer_pk, Perm.VIEW_BANK_ACCOUNT)
     access.require(request.user, Perm.MANAGE_PAYMENTS, importer)
@@ -613,14 +621,14 @@ def _get_managed_bank_account(request: HttpRequest, pk: int) -> BankAccount:
     return account
 
 
-def _can_manage_bank_accounts(user: object, importer_id: int) -> bool:
+def _can_manage_bank_accounts(user: AnyUser, importer_id: int) -> bool:
     return access.can(user, Perm.VIEW_BANK_ACCOUNT, importer_id) and access.can(
         user, Perm.MANAGE_PAYMENTS, importer_id
     )
 
 
 @login_required
-def bank_account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def bank_account_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The importer's BAM corrects an account; the number is typed again only to change it."""
     account = _get_managed_bank_account(request, pk)
     # The form works on a copy, so the page's headings keep the saved values while it is wrong.
@@ -643,16 +651,16 @@ def bank_account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def bank_account_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def bank_account_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _bank_account_status(request, pk, BankAccount.Status.INACTIVE)
 
 
 @login_required
-def bank_account_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def bank_account_reactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _bank_account_status(request, pk, BankAccount.Status.ACTIVE)
 
 
-def _bank_account_status(request: HttpRequest, pk: int, status: str) -> HttpResponse:
+def _bank_account_status(request: AuthenticatedHttpRequest, pk: int, status: str) -> HttpResponse:
     """A confirmation page (GET) saying what changes, then the change (POST)."""
     account = _get_managed_bank_account(request, pk)
     deactivating = status == BankAccount.Status.INACTIVE

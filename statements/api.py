@@ -136,7 +136,7 @@ class ImportBatchSerializer(serializers.ModelSerializer):
         enum_name="ImportStatus", choices=ImportBatch.Status.choices, read_only=True
     )
     file = serializers.FileField(write_only=True, help_text=_("The CSV file (UTF-8)."))
-    errors = ImportErrorSerializer(many=True, read_only=True)
+    errors = ImportErrorSerializer(many=True, read_only=True)  # type: ignore[assignment]  # a declared field: the metaclass moves it out of the class
     unknown_accounts = UnknownAccountSerializer(many=True, read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
     percent = serializers.IntegerField(read_only=True)
@@ -340,6 +340,7 @@ class ImportBatchViewSet(
         serializer.is_valid(raise_exception=True)
         kind = serializer.validated_data["kind"]
         upload = serializer.validated_data["file"]
+        assert request.user.is_authenticated  # permission_classes: IsAuthenticated
         try:
             batch, _queued = import_upload(kind=kind, upload=upload, user=request.user)
         except AlreadyImported as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -12,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from statements import billing
 from statements.models import ImportBatch, Statement, StatementLine
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class UploadForm(forms.Form):
@@ -45,8 +48,8 @@ class UploadForm(forms.Form):
         return upload
 
 
-def period_choices(dates: list[dt.date]) -> list[tuple[str, str]]:
-    choices = [("", _("Any period"))]
+def period_choices(dates: list[dt.date]) -> list[tuple[str, StrOrPromise]]:
+    choices: list[tuple[str, StrOrPromise]] = [("", _("Any period"))]
     for day in dates:
         period = billing.statement_period(day)
         choices.append((day.isoformat(), f"{day.isoformat()} · {period}"))
@@ -71,7 +74,8 @@ class StatementFilterForm(forms.Form):
 
     def __init__(self, *args: Any, dates: list[dt.date], with_search: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = period_choices(dates)
+        # self.fields maps names to Field: the stubs cannot know "period" is a ChoiceField.
+        cast(forms.ChoiceField, self.fields["period"]).choices = period_choices(dates)
         self.fields["due"].help_text = _("Due soon: within %(n)d days.") % {
             "n": settings.STATEMENTS_DUE_SOON_DAYS
         }

@@ -19,6 +19,7 @@ Money is ``DecimalField(14, 2)`` in Canadian dollars. A component left blank in 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -27,6 +28,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clients.models import ProgramAccount
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from carm_portal.models import User
 
 # The amount columns of both files, in file order: the breakdown of a line's (or entry's) amount.
 COMPONENTS: tuple[str, ...] = (
@@ -43,7 +49,7 @@ COMPONENTS: tuple[str, ...] = (
     "other",
 )
 
-COMPONENT_LABELS: dict[str, str] = {
+COMPONENT_LABELS: dict[str, StrOrPromise] = {
     "customs_duties": _("Customs duties"),
     "excise_duties": _("Excise duties"),
     "excise_taxes": _("Excise taxes"),
@@ -58,7 +64,7 @@ COMPONENT_LABELS: dict[str, str] = {
 }
 
 
-def money(verbose_name: str, **kwargs: object) -> models.DecimalField:
+def money(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField:
     return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
 
 
@@ -225,6 +231,8 @@ class Statement(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
 
     class Meta:
         ordering = ["-statement_date", "program_account_id", "id"]
@@ -579,6 +587,11 @@ class ReconciliationItem(models.Model):
     )
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
+
+    # Not a column: set on the items of a report (statements/reports.py) for its templates.
+    components_text: str
 
     class Meta:
         ordering = ["run_id", "position"]

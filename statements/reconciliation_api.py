@@ -245,6 +245,7 @@ class ReconciliationRunViewSet(ScopedCreateViewSet):
         serializer.is_valid(raise_exception=True)  # VisibleStatementField: 400, 403
         statement = serializer.validated_data["statement"]
         existing = live_run(statement)
+        assert request.user.is_authenticated  # ScopedCreateViewSet: IsAuthenticated comes first
         run = existing or start_reconciliation(
             statement=statement, run_by=request.user, trigger=ReconciliationRun.Trigger.API
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -40,7 +40,8 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = broker_staff()
+        # self.fields maps names to Field: the stubs cannot know which kind each one is.
+        cast(StaffChoiceField, self.fields["assignee"]).queryset = broker_staff()
 
 
 class CommentForm(forms.Form):
@@ -90,11 +91,13 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, ids: list[int] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = broker_staff()
-        self.fields["items"].choices = [(pk, pk) for pk in ids or []]
+        # self.fields maps names to Field: the stubs cannot know which kind each one is.
+        cast(StaffChoiceField, self.fields["assignee"]).queryset = broker_staff()
+        cast(forms.ChoiceField, self.fields["items"]).choices = [(pk, pk) for pk in ids or []]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         if data.get("action") == "resolve" and not data.get("resolution"):
             self.add_error("resolution", _("Choose how the exceptions were resolved."))
         return data
@@ -147,7 +150,8 @@ class WorklistForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [
+        # self.fields maps names to Field: the stubs cannot know which kind each one is.
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("Anyone")),
             ("mine", _("Me")),
             ("unassigned", _("Nobody (unassigned)")),

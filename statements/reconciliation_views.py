@@ -37,6 +37,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
+from carm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from carm_portal.money import ZERO
 from clients import access
 from clients.access import GlobalPerm, Perm
@@ -107,7 +108,7 @@ def permissions(request: HttpRequest, statement: Statement) -> dict[str, bool]:
 
 @login_required
 @require_POST
-def reconcile(request: HttpRequest, statement_pk: int) -> HttpResponse:
+def reconcile(request: AuthenticatedHttpRequest, statement_pk: int) -> HttpResponse:
     """Queue a reconciliation of the statement (a worker runs it; the run page follows it)."""
     statement = get_statement(request, statement_pk, Perm.MANAGE_STATEMENTS)
     live = live_run(statement)  # queued, or running and not left behind by a dead worker
@@ -199,7 +200,7 @@ def run_detail(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResp
 
 
 @login_required
-def run_progress(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResponse:
+def run_progress(request: HtmxHttpRequest, statement_pk: int, run_pk: int) -> HttpResponse:
     """The progress box, polled by HTMX while the run is queued or running; once it has ended
     the page reloads itself to show the result."""
     statement = get_statement(request, statement_pk)
@@ -231,7 +232,7 @@ def _enqueue_pdf(run: ReconciliationRun) -> None:
 
 
 @login_required
-def run_pdf(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResponseBase:
+def run_pdf(request: HtmxHttpRequest, statement_pk: int, run_pk: int) -> HttpResponseBase:
     """The PDF report: rendered at once for a small run; a large one by a worker, this page
     saying so (and following it) until the file is ready to download."""
     run = _finished_run(request, statement_pk, run_pk)
@@ -309,7 +310,7 @@ def _component_rows(item: ReconciliationItem) -> list[dict[str, Any]]:
 
 
 @login_required
-def item_detail(request: HttpRequest, statement_pk: int, item_pk: int) -> HttpResponse:
+def item_detail(request: AuthenticatedHttpRequest, statement_pk: int, item_pk: int) -> HttpResponse:
     statement = get_statement(request, statement_pk)
     try:
         item = ReconciliationItem.objects.select_related(
@@ -442,7 +443,7 @@ SORTS = {
 
 
 @login_required
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Open exceptions of the current runs across the portfolio (broker staff; importer users get
     the 403 of every broker-only page)."""
     access.require_global(request.user, GlobalPerm.VIEW_PORTFOLIO)
@@ -483,7 +484,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bulk(request: HttpRequest, items) -> HttpResponse:
+def _bulk(request: AuthenticatedHttpRequest, items) -> HttpResponse:
     """Assign or resolve the ticked exceptions at once; each goes through the workflow's rules,
     and the message says how many were done and why any were not."""
     ids = [int(v) for v in request.POST.getlist("bulk-items") if v.isdigit()]
@@ -491,7 +492,7 @@ def _bulk(request: HttpRequest, items) -> HttpResponse:
     back = request.get_full_path()
     if not form.is_valid():
         problems = "; ".join(
-            f"{form.fields[name].label}: {errors[0]}" if name in form.fields else errors[0]
+            f"{form.fields[name].label}: {errors[0]}" if name in form.fields else str(errors[0])
             for name, errors in form.errors.items()
         )
         messages.error(request, _("Nothing was changed. %(problems)s") % {"problems": problems})

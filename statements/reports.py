@@ -365,7 +365,9 @@ def read_csv(file: IO[str] | Iterable[str]) -> list[dict[str, Any]]:
         raise ValueError(_("Not a reconciliation export: the header differs."))
     rows = []
     for values in reader:
-        row = dict(zip(CSV_COLUMNS, [csv_cells.unescape(v) for v in values], strict=True))
+        row: dict[str, Any] = dict(
+            zip(CSV_COLUMNS, [csv_cells.unescape(v) for v in values], strict=True)
+        )
         for name in ("statement_amount", "entry_amount", "difference"):
             row[name] = Decimal(row[name]) if row[name] else None
         comps = row["components_differing"]

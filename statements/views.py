@@ -8,6 +8,8 @@ broker's staff); an importer's people see their own statements, never the batche
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from carm_portal import csv_cells
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
+from carm_portal.http import AuthenticatedHttpRequest
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
@@ -29,6 +32,9 @@ from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
 from statements.models import ImportBatch, Statement, StatementLine
+
+if TYPE_CHECKING:
+    from clients.access import AnyUser
 
 PAGE_SIZE = 50
 LINES_PAGE_SIZE = 100
@@ -39,24 +45,24 @@ IMPORTER_FIELD = "program_account__importer"
 # --- Who may import ---------------------------------------------------------------------------------
 
 
-def can_import(user: object) -> bool:
+def can_import(user: AnyUser) -> bool:
     """Someone who may manage the statements of at least one importer (the broker's staff)."""
     return access.holds_anywhere(user, Perm.MANAGE_STATEMENTS)
 
 
-def _require_import(user: object) -> None:
+def _require_import(user: AnyUser) -> None:
     if not can_import(user):
         raise PermissionDenied(_("Importing statements is for the broker's staff."))
 
 
-def visible_batches(user: object) -> QuerySet[ImportBatch]:
+def visible_batches(user: AnyUser) -> QuerySet[ImportBatch]:
     """Broker staff see every batch; anyone else only the batches they sent themselves."""
     return access.uploads_visible_to(
         ImportBatch.objects.select_related("uploaded_by"), user, by_field="uploaded_by"
     )
 
 
-def _get_batch(user: object, pk: int) -> ImportBatch:
+def _get_batch(user: AnyUser, pk: int) -> ImportBatch:
     try:
         batch = visible_batches(user).get(pk=pk)
     except ImportBatch.DoesNotExist:
@@ -207,7 +213,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_import(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -76,7 +76,7 @@ def aria(bound_field: forms.BoundField) -> SafeString:
         described_by.append(f"{bound_field.auto_id}_errors")
     if bound_field.help_text:
         described_by.append(f"{bound_field.auto_id}_helptext")
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if described_by:
         attrs["aria-describedby"] = " ".join(described_by)
     if bound_field.errors:

@@ -315,7 +315,7 @@ class Import:
         if not _block_sums_ok(values, given):
             return None
         zeros = ("0",) * len(amounts)
-        components = [
+        components: list[Sequence[str]] = [
             list(map(ZERO_IF_BLANK.get, columns[i], columns[i]))
             if i is not None and any(columns[i])
             else zeros

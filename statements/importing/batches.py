@@ -77,7 +77,9 @@ def create_batch(
                 started_at=timezone.now() if status == ImportBatch.Status.RUNNING else None,
             )
     except IntegrityError:  # the same file arrived at the same moment
-        raise AlreadyImported(live.first()) from None
+        winner = live.first()
+        assert winner is not None  # the constraint refused us for a committed live batch
+        raise AlreadyImported(winner) from None
 
 
 def receive_upload(*, kind: str, upload: UploadedFile, user: User | None) -> ImportBatch:
@@ -99,6 +101,7 @@ def import_upload(
     Raises ``AlreadyImported`` (with the earlier batch) when the same file was imported before.
     """
     if upload.size <= settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES:
+        assert upload.name is not None  # Django names every uploaded file (the client's name)
         result = import_stream(
             kind=kind, stream=unwrap_file(upload), file_name=upload.name, user=user
         )

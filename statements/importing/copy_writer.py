@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import DatabaseError, connection
+from django.db.models import Field, Model
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,13 @@ class Writer:
             log.debug("Ending an abandoned COPY: %s", exc)
 
 
-def columns_of(model: type, names: Iterable[str]) -> list[str]:
-    return [model._meta.get_field(name).column for name in names]
+def columns_of(model: type[Model], names: Iterable[str]) -> list[str]:
+    columns = []
+    for name in names:
+        model_field = model._meta.get_field(name)
+        assert isinstance(model_field, Field) and model_field.column  # concrete: it has a column
+        columns.append(model_field.column)
+    return columns
 
 
 def copy_block(columns: list[Iterable[str]]) -> str:

@@ -60,7 +60,7 @@ class EntryImport(Import):
             savepoint = transaction.savepoint()
             try:
                 outcome = self._direct()
-            except (Retry, IntegrityError, connection.Database.IntegrityError):
+            except (Retry, IntegrityError, connection.Database.IntegrityError):  # type: ignore[attr-defined]  # each backend's DB-API module; not in the stubs
                 # (COPY reports a unique violation as psycopg's own IntegrityError)
                 transaction.savepoint_rollback(savepoint)
                 self._start_again()

@@ -259,7 +259,8 @@ class StatementImport(Import):
 
         Accepts only what the row-by-row fast path accepts (tests compare the two).
         """
-        writer, directory, accounts = self.writer, self.directory, {}
+        writer, directory = self.writer, self.directory
+        accounts: dict[str, Account] = {}
         line_types, needs_transaction = self.line_types, self.needs_transaction
         i_acct, i_date, i_type, i_posted = self.i_acct, self.i_date, self.i_type, self.i_posted
         i_txn, i_ref, i_due = self.i_txn, self.i_ref, self.i_due
@@ -499,6 +500,7 @@ class StatementImport(Import):
             )
         if errors.count != before or account is None or money is None:
             return None  # (rows of an unknown account after its first are counted, not listed)
+        assert statement_date is not None and posted_on is not None  # else an error was counted
         return _Line(account, statement_date, line_type, txn, posted_on, reference, due, money)
 
     def same_due_date(self, acc: _StatementAcc, due: str, row: int) -> bool:
@@ -525,16 +527,16 @@ class StatementImport(Import):
         """Statements already stored (from another file) are errors on their first row."""
         if not pending:
             return []
-        stored = {}
+        stored: dict[tuple[int, dt.date], int] = {}
         for start in range(0, len(pending), 500):
             query = Q()
             for acc in pending[start : start + 500]:
                 query |= Q(program_account_id=acc.account.id, statement_date=acc.statement_date)
-            for account_id, day, batch_id in Statement.objects.filter(query).values_list(
+            for account_id, day, source_batch_id in Statement.objects.filter(query).values_list(
                 "program_account_id", "statement_date", "source_batch_id"
             ):
-                stored[(account_id, day)] = batch_id
-        fresh = []
+                stored[(account_id, day)] = source_batch_id
+        fresh: list[_StatementAcc] = []
         for acc in pending:
             batch_id = stored.get((acc.account.id, acc.statement_date))
             if batch_id is None:

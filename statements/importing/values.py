@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import TypeVar
 
 from django.utils.translation import gettext as _
 
@@ -83,12 +84,15 @@ def parse_transaction_number(value: str) -> str:
     return number
 
 
+V = TypeVar("V")
+
+
 class Cache(dict):
     """Parsed values by their text (dates, accounts and types repeat across rows), kept small."""
 
     LIMIT = 50_000
 
-    def remember(self, key: str, value: object) -> object:
+    def remember(self, key: str, value: V) -> V:
         if len(self) >= self.LIMIT:
             self.clear()
         self[key] = value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, TextIO, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -24,14 +25,16 @@ class Command(BaseCommand):
             help="Run even with DJANGO_ENV=production (creates logins with a published password).",
         )
 
-    def handle(self, *args: object, force: bool = False, **options: object) -> None:
+    def handle(self, *args: object, force: bool = False, **options: Any) -> None:
         if settings.DJANGO_ENV == "production" and not force:
             raise CommandError(
                 "Refusing to load demo data: DJANGO_ENV is production. The demo creates logins "
                 "(a superuser among them) whose password is published. Run it against a "
                 "development database, or pass --force if you really mean it."
             )
-        summary = seed_demo(stdout=self.stdout if options.get("verbosity", 1) > 1 else None)
+        # OutputWrapper is a TextIOBase, which the stubs do not count as a TextIO; demo only writes.
+        stdout = cast(TextIO, self.stdout)
+        summary = seed_demo(stdout=stdout if options.get("verbosity", 1) > 1 else None)
         if options.get("verbosity", 1) > 0:
             self._report(summary)
 

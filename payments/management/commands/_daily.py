@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -30,7 +30,7 @@ class DailyCheckCommand(BaseCommand):
         if enqueue:
             from payments import tasks
 
-            task: Callable = getattr(tasks, self.task_name)
+            task: Any = getattr(tasks, self.task_name)  # a Celery task (Celery is untyped)
             task.delay(today=day.isoformat())
             self.stdout.write(
                 f"Queued the {self.task_name.replace('_', ' ')} for {day.isoformat()}."

@@ -8,6 +8,8 @@ no current run yet, or entries imported since the current run started.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from carm_portal.models import User
@@ -40,7 +42,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--by", metavar="EMAIL", help="Record the runs as made by this user.")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         try:
             tolerance = clean_tolerance(options["tolerance"])
         except ValueError as exc:
