@@ -7,7 +7,6 @@ normalised and checked with ``clients.validators`` exactly as the forms do.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import django_filters
@@ -31,18 +30,11 @@ from clients.access import GlobalPerm, Perm
 from clients.models import Importer, ProgramAccount, Province
 from clients.validation import MAILING_FIELDS, check_account_owner, check_importer
 from clients.validators import (
+    compact_identifier,
     normalize_bn9,
     normalize_bn15,
     normalize_phone,
 )
-
-_SEPARATORS = re.compile(r"[\s\-]+")
-
-
-def compact_identifier(value: str) -> str:
-    """A BN9/BN15 typed any way ("123 456 782", "123456782-rm-0001") in its stored form."""
-    return _SEPARATORS.sub("", value).upper()
-
 
 BN9_TAKEN = _("An importer with this Business Number already exists.")
 BN15_TAKEN = _("This program account is already recorded.")

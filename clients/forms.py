@@ -20,7 +20,7 @@ from clients import access
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived
 from clients.validation import check_account_owner, check_importer
-from clients.validators import normalize_bn9, normalize_bn15, normalize_phone
+from clients.validators import compact_identifier, normalize_bn9, normalize_bn15, normalize_phone
 
 Status = OnboardingStep.Status
 
@@ -371,7 +371,7 @@ class ImporterFilterForm(forms.Form):
     def filter_queryset(self, queryset: QuerySet[Importer]) -> QuerySet[Importer]:
         data = self.values
         if q := (data.get("q") or "").strip():
-            compact = "".join(q.split()).replace("-", "").upper()
+            compact = compact_identifier(q)
             match = Q(legal_name__icontains=q) | Q(operating_name__icontains=q)
             if compact.isdigit():
                 match |= Q(bn9__startswith=compact)

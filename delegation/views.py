@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from carm_portal.history import Source, history_entries
 from clients import access
 from clients.access import Perm
+from clients.validators import compact_identifier
 from delegation.checks import load_facts
 from delegation.forms import (
     DelegationFilterForm,
@@ -73,7 +74,7 @@ def filter_delegations(
         queryset = queryset.filter(
             Q(importer__legal_name__icontains=q)
             | Q(importer__operating_name__icontains=q)
-            | Q(importer__bn9__startswith=q.replace(" ", ""))
+            | Q(importer__bn9__startswith=compact_identifier(q))
         )
     if data.get("status"):
         queryset = queryset.filter(status=data["status"])

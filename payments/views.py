@@ -25,6 +25,7 @@ from carm_portal.money import ZERO, cents
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer
+from clients.validators import compact_identifier
 from delegation.api import SEVERITY_RANK
 from payments import reveals
 from payments.allocation import AllocationError, allocate_payment
@@ -120,7 +121,7 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := (data.get("q") or "").strip():
-            compact = q.replace(" ", "").replace("-", "").upper()
+            compact = compact_identifier(q)
             payments = payments.filter(
                 Q(importer__legal_name__icontains=q)
                 | Q(importer__operating_name__icontains=q)
@@ -355,7 +356,7 @@ def security_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := (data.get("q") or "").strip():
-            compact = q.replace(" ", "").replace("-", "").upper()
+            compact = compact_identifier(q)
             securities = securities.filter(
                 Q(program_account__importer__legal_name__icontains=q)
                 | Q(program_account__importer__operating_name__icontains=q)

@@ -33,7 +33,7 @@ from carm_portal.api import (
     id_filter,
 )
 from clients.access import Perm
-from clients.api import compact_identifier
+from clients.validators import compact_identifier
 from statements import selectors
 from statements.billing import cbsa_today
 from statements.importing.batches import import_upload

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
 from clients.access import broker_staff
+from clients.validators import compact_identifier
 from statements.models import ReconciliationItem
 from statements.reports import EXCEPTION_CODES, STATUS_NAMES
 from statements.workflow import COMMENT_MAX_LENGTH
@@ -159,7 +160,7 @@ def filter_worklist(
 ) -> QuerySet[ReconciliationItem]:
     """Apply the worklist filters from cleaned form data."""
     if q := (data.get("q") or "").strip():
-        compact = q.replace(" ", "").replace("-", "").upper()
+        compact = compact_identifier(q)
         items = items.filter(
             Q(importer__legal_name__icontains=q)
             | Q(importer__operating_name__icontains=q)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from clients.validators import compact_identifier
 from statements.models import COMPONENT_LABELS, COMPONENTS, Statement, StatementLine
 
 ZERO = Decimal("0.00")
@@ -39,7 +40,7 @@ def filter_statements(
 ) -> QuerySet[Statement]:
     """Apply the list filters (``q``, ``period``, ``status``, ``due``) from cleaned form data."""
     if q := (data.get("q") or "").strip():
-        compact = q.replace(" ", "").replace("-", "").upper()
+        compact = compact_identifier(q)
         statements = statements.filter(
             Q(program_account__importer__legal_name__icontains=q)
             | Q(program_account__importer__operating_name__icontains=q)
