@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +19,9 @@ from carm_portal.models import User
 from clients import access
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived
+from clients.search import importer_search
 from clients.validation import check_account_owner, check_importer
-from clients.validators import compact_identifier, normalize_bn9, normalize_bn15, normalize_phone
+from clients.validators import normalize_bn9, normalize_bn15, normalize_phone
 
 Status = OnboardingStep.Status
 
@@ -371,17 +372,7 @@ class ImporterFilterForm(forms.Form):
     def filter_queryset(self, queryset: QuerySet[Importer]) -> QuerySet[Importer]:
         data = self.values
         if q := (data.get("q") or "").strip():
-            compact = compact_identifier(q)
-            match = Q(legal_name__icontains=q) | Q(operating_name__icontains=q)
-            if compact.isdigit():
-                match |= Q(bn9__startswith=compact)
-            if len(compact) >= 4:
-                match |= Q(
-                    pk__in=ProgramAccount.objects.filter(bn15__contains=compact).values(
-                        "importer_id"
-                    )
-                )
-            queryset = queryset.filter(match)
+            queryset = queryset.filter(importer_search(q))
         if status := data.get("status"):
             queryset = queryset.filter(status=status)
         if agent := data.get("agent"):

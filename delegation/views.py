@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from carm_portal.history import Source, history_entries
 from clients import access
 from clients.access import Perm
-from clients.validators import compact_identifier
+from clients.search import importer_search
 from delegation.checks import load_facts
 from delegation.forms import (
     DelegationFilterForm,
@@ -71,11 +71,7 @@ def filter_delegations(
     data = form.cleaned_data
     if data.get("q"):
         q = data["q"].strip()
-        queryset = queryset.filter(
-            Q(importer__legal_name__icontains=q)
-            | Q(importer__operating_name__icontains=q)
-            | Q(importer__bn9__startswith=compact_identifier(q))
-        )
+        queryset = queryset.filter(importer_search(q, importer="importer__"))
     if data.get("status"):
         queryset = queryset.filter(status=data["status"])
     if data.get("finding"):

@@ -25,7 +25,7 @@ from carm_portal.money import ZERO, cents
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer
-from clients.validators import compact_identifier
+from clients.search import importer_search
 from delegation.api import SEVERITY_RANK
 from payments import reveals
 from payments.allocation import AllocationError, allocate_payment
@@ -121,11 +121,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := (data.get("q") or "").strip():
-            compact = compact_identifier(q)
             payments = payments.filter(
-                Q(importer__legal_name__icontains=q)
-                | Q(importer__operating_name__icontains=q)
-                | Q(program_account__bn15__startswith=compact)
+                importer_search(q, importer="importer__", account="program_account__")
                 | Q(reference__iexact=q)
             )
         if data.get("status"):
@@ -356,11 +353,10 @@ def security_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := (data.get("q") or "").strip():
-            compact = compact_identifier(q)
             securities = securities.filter(
-                Q(program_account__importer__legal_name__icontains=q)
-                | Q(program_account__importer__operating_name__icontains=q)
-                | Q(program_account__bn15__startswith=compact)
+                importer_search(
+                    q, importer="program_account__importer__", account="program_account__"
+                )
                 | Q(bond_number__icontains=q)
             )
         if data.get("kind"):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from clients.validators import compact_identifier
+from clients.search import importer_search
 from statements.models import COMPONENT_LABELS, COMPONENTS, Statement, StatementLine
 
 ZERO = Decimal("0.00")
@@ -40,11 +40,8 @@ def filter_statements(
 ) -> QuerySet[Statement]:
     """Apply the list filters (``q``, ``period``, ``status``, ``due``) from cleaned form data."""
     if q := (data.get("q") or "").strip():
-        compact = compact_identifier(q)
         statements = statements.filter(
-            Q(program_account__importer__legal_name__icontains=q)
-            | Q(program_account__importer__operating_name__icontains=q)
-            | Q(program_account__bn15__startswith=compact)
+            importer_search(q, importer="program_account__importer__", account="program_account__")
         )
     if period := data.get("period"):
         statements = statements.filter(statement_date=period)
