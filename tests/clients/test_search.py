@@ -39,7 +39,7 @@ def test_matches_legal_or_operating_name_in_any_case(acme, typed):
 
 
 def test_matches_a_bn9_or_bn15_typed_with_spaces_and_dashes(acme):
-    importer, first, _ = acme
+    importer = acme[0]
 
     assert matching_importers(dashed(importer.bn9)) == [importer]
     assert matching_importers(f"{dashed(importer.bn9)}-rm-0002") == [importer]
