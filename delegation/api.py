@@ -16,16 +16,12 @@ from typing import Any
 
 import django_filters
 from django.db.models import (
-    Case,
     Exists,
     F,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Value,
-    When,
     prefetch_related_objects,
 )
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +40,7 @@ from carm_portal.api import (
     open_alerts_filter,
     value_after_write,
 )
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.models import ProgramAccount
@@ -54,13 +51,6 @@ from delegation.validation import validate_delegation
 from statements.billing import cbsa_today
 
 MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
-
-SEVERITY_RANK = Case(
-    When(severity=DelegationAlert.Severity.BLOCKING, then=Value(0)),
-    When(severity=DelegationAlert.Severity.WARNING, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
 
 
 def family_match(family: str) -> Q:
@@ -73,7 +63,7 @@ def family_match(family: str) -> Q:
 def open_alerts_prefetch() -> Prefetch:
     return Prefetch(
         "alerts",
-        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(SEVERITY_RANK, "id"),
+        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
         to_attr="open_alerts",
     )
 
@@ -431,7 +421,7 @@ class DelegationAlertViewSet(ScopedReadViewSet):
     """What the daily check found about the importers' delegations (read only)."""
 
     queryset = DelegationAlert.objects.order_by(
-        F("resolved_at").desc(nulls_first=True), SEVERITY_RANK, "-raised_on", "id"
+        F("resolved_at").desc(nulls_first=True), severity_order(), "-raised_on", "id"
     )
     serializer_class = AlertSerializer
     filterset_class = AlertFilter

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from carm_portal.history import Source, history_entries
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.search import importer_search
@@ -52,7 +53,7 @@ PAGE_SIZE = 50
 def open_alerts_prefetch() -> Prefetch:
     return Prefetch(
         "alerts",
-        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by("severity", "id"),
+        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
         to_attr="open_alerts",
     )
 
@@ -349,7 +350,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     if family:
         alerts = alerts.filter(kind__startswith=family)
     alerts = alerts.select_related("importer", "delegation").order_by(
-        "severity", "raised_on", "importer__legal_name", "id"
+        severity_order(), "raised_on", "importer__legal_name", "id"
     )
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     items = _label_alerts(list(page.object_list))

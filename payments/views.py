@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from carm_portal.history import Source, history_entries
 from carm_portal.money import ZERO, cents
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer
 from clients.search import importer_search
-from delegation.api import SEVERITY_RANK
 from payments import reveals
 from payments.allocation import AllocationError, allocate_payment
 from payments.forms import (
@@ -495,7 +495,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     counts = {"due": due.count(), "overdue": overdue.count(), "security": problems.count()}
     if tab == "security":
         rows = problems.select_related("importer", "program_account", "security").order_by(
-            SEVERITY_RANK, "deadline", "importer__legal_name", "id"
+            severity_order(), "deadline", "importer__legal_name", "id"
         )
     elif tab == "overdue":
         rows = overdue.order_by("statement__due_date", "statement__program_account__bn15")

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
@@ -51,7 +52,9 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
         ).prefetch_related(
             Prefetch(
                 "alerts",
-                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by("severity"),
+                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(
+                    severity_order(), "id"
+                ),
                 to_attr="open_alerts",
             )
         )
