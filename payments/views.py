@@ -67,6 +67,7 @@ from payments.selectors import (
     with_allocated,
 )
 from statements.billing import cbsa_today
+from statements.due import due_soon_q, overdue_q
 
 PAGE_SIZE = 50
 PAYMENT_IMPORTER = "importer"
@@ -487,10 +488,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
     owing = StatementBalance.objects.filter(outstanding__gt=0).select_related(
         "statement__program_account__importer"
     )
-    due = owing.filter(
-        statement__due_date__gte=today, statement__due_date__lte=today + dt.timedelta(days=7)
-    )
-    overdue = owing.filter(statement__due_date__lt=today)
+    due = owing.filter(due_soon_q(today, field="statement__due_date"))
+    overdue = owing.filter(overdue_q(today, field="statement__due_date"))
     problems = PaymentAlert.objects.filter(resolved_at=None, kind__in=list(SECURITY_KINDS))
     counts = {"due": due.count(), "overdue": overdue.count(), "security": problems.count()}
     if tab == "security":

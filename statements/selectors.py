@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from clients.search import importer_search
+from statements import due
 from statements.models import COMPONENT_LABELS, COMPONENTS, Statement, StatementLine
 
 ZERO = Decimal("0.00")
@@ -27,12 +27,11 @@ def unpaid() -> Q:
 
 
 def overdue(today: dt.date) -> Q:
-    return unpaid() & Q(due_date__lt=today)
+    return unpaid() & due.overdue_q(today)
 
 
 def due_soon(today: dt.date, days: int | None = None) -> Q:
-    days = settings.STATEMENTS_DUE_SOON_DAYS if days is None else days
-    return unpaid() & Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=days))
+    return unpaid() & due.due_soon_q(today, days=days)
 
 
 def filter_statements(
