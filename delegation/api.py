@@ -16,11 +16,8 @@ from typing import Any
 
 import django_filters
 from django.db.models import (
-    Exists,
     F,
-    OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     prefetch_related_objects,
 )
@@ -47,17 +44,11 @@ from clients.models import ProgramAccount
 from delegation.models import Delegation, DelegationAlert
 from delegation.records import record_delegation
 from delegation.rules import KIND_LABELS, Kind, kind_family, kind_label
+from delegation.selectors import family_match, filter_delegations
 from delegation.validation import validate_delegation
 from statements.billing import cbsa_today
 
 MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
-
-
-def family_match(family: str) -> Q:
-    """Alerts of a kind family: ``expires_within`` stands for ``expires_within_30``, ``_14``…"""
-    if family == Kind.EXPIRES_SOON:
-        return Q(kind__startswith=f"{Kind.EXPIRES_SOON}_")
-    return Q(kind=family)
 
 
 def open_alerts_prefetch() -> Prefetch:
@@ -334,18 +325,12 @@ class DelegationFilter(django_filters.FilterSet):
     def filter_expiring_within(
         self, queryset: QuerySet[Delegation], name: str, value: Any
     ) -> QuerySet[Delegation]:
-        today = cbsa_today()
-        return queryset.filter(
-            expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=int(value))
-        )
+        return filter_delegations(queryset, today=cbsa_today(), expiring_within_days=int(value))
 
     def filter_finding(
         self, queryset: QuerySet[Delegation], name: str, value: str
     ) -> QuerySet[Delegation]:
-        alerts = DelegationAlert.objects.filter(
-            family_match(value), delegation=OuterRef("pk"), resolved_at=None
-        )
-        return queryset.filter(Exists(alerts))
+        return filter_delegations(queryset, today=cbsa_today(), finding=value)
 
 
 class AlertFilter(django_filters.FilterSet):

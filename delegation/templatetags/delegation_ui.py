@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import template
@@ -19,6 +18,7 @@ from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from delegation.rules import kind_label
+from delegation.selectors import expiring_within
 from statements.billing import cbsa_today
 
 register = template.Library()
@@ -104,7 +104,7 @@ def delegation_summary(context: template.Context) -> dict[str, Any]:
         **{
             f"within_{days}": Count(
                 "id",
-                filter=Q(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days)),
+                filter=expiring_within(today=today, days=days),
             )
             for days, _label in windows
         },
