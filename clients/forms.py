@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
+from carm_portal.widgets import DateInput
 from clients import access
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived
@@ -24,13 +25,6 @@ from clients.validation import check_account_owner, check_importer
 from clients.validators import normalize_bn9, normalize_bn15, normalize_phone
 
 Status = OnboardingStep.Status
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _person_label(user: User) -> str:
