@@ -3,13 +3,15 @@
 A daily check (delegations, payments, security) computes what is wrong today; this turns that into
 alert rows: new findings inserted (COPY where available) with a history record, findings that come
 back reopened, and open alerts whose cause is gone resolved. An alert table has ``importer``,
-``key`` (unique per importer), ``raised_on``, ``raised_at``, ``resolved_at`` and ``resolution``.
+``key`` (unique per importer), ``raised_on``, ``raised_at``, ``resolved_at`` and ``resolution``
+(``COMMON_COLUMNS``, filled here); each app names the rest of a new row's columns with a
+``NamedTuple`` whose fields are the column names (``DelegationAlertRow``, ``PaymentAlertRow``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,13 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from carm_portal.bulk import chunks, copy_rows, snapshot_history, update_rows
+
+COMMON_COLUMNS = ("importer_id", "key", "raised_on", "raised_at", "resolved_at", "resolution")
+
+
+# A ``NamedTuple`` of an alert table's own columns: its ``_fields`` are the column names. Typed as
+# the tuple it is (a Protocol with ``_fields`` does not match NamedTuple classes in mypy).
+AlertRow = tuple[Any, ...]
 
 
 @dataclass
@@ -31,16 +40,16 @@ def record_alerts(
     model: type[Model],
     existing: QuerySet,
     wanted: Mapping[tuple[int, str], Any],
-    columns: Sequence[str],
-    row: Callable[[int, str, Any], Sequence[object]],
+    row_type: type[AlertRow],
+    row: Callable[[Any], AlertRow],
     today: dt.date,
     now: dt.datetime,
     reopen_values: Mapping[str, object] | None = None,
 ) -> Recorded:
     """Bring ``existing`` (the alerts in the check's scope) in line with ``wanted``.
 
-    ``wanted`` maps (importer id, key) to a finding; ``row(importer_id, key, finding)`` gives the
-    values of a new alert in ``columns`` order. ``reopen_values`` are extra fields reset when a
+    ``wanted`` maps (importer id, key) to a finding; ``row(finding)`` gives a new alert's own
+    columns as a ``row_type`` record (the common ones come from here). ``reopen_values`` are extra fields reset when a
     resolved alert comes back (e.g. its notification stamps, so it is news again).
     """
     objects = model._default_manager  # the alert models' only manager, ``objects``
@@ -53,9 +62,9 @@ def record_alerts(
     recorded = Recorded()
     recorded.raised = copy_rows(
         model,
-        columns,
+        (*COMMON_COLUMNS, *row_type._fields),  # type: ignore[attr-defined]  # a NamedTuple's
         (
-            row(importer_id, key, f)
+            (importer_id, key, today, now, None, "", *_checked(row(f), row_type))
             for (importer_id, key), f in wanted.items()
             if (importer_id, key) not in known
         ),
@@ -85,3 +94,9 @@ def record_alerts(
         )
     recorded.resolved = len(to_resolve)
     return recorded
+
+
+def _checked(record: AlertRow, row_type: type[AlertRow]) -> AlertRow:
+    if not isinstance(record, row_type):  # a bare tuple would be matched to columns by position
+        raise TypeError(f"an alert row must be a {row_type.__name__}, not {type(record).__name__}")
+    return record

@@ -7,12 +7,11 @@ normalised and checked with ``clients.validators`` exactly as the forms do.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -29,20 +28,14 @@ from carm_portal.api import (
 )
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer, ProgramAccount, Province
+from clients.search import importer_search
 from clients.validation import MAILING_FIELDS, check_account_owner, check_importer
 from clients.validators import (
+    compact_identifier,
     normalize_bn9,
     normalize_bn15,
     normalize_phone,
 )
-
-_SEPARATORS = re.compile(r"[\s\-]+")
-
-
-def compact_identifier(value: str) -> str:
-    """A BN9/BN15 typed any way ("123 456 782", "123456782-rm-0001") in its stored form."""
-    return _SEPARATORS.sub("", value).upper()
-
 
 BN9_TAKEN = _("An importer with this Business Number already exists.")
 BN15_TAKEN = _("This program account is already recorded.")
@@ -203,15 +196,7 @@ class ImporterFilter(django_filters.FilterSet):
         return queryset.filter(bn9=compact_identifier(value))
 
     def filter_q(self, queryset: QuerySet[Importer], name: str, value: str) -> QuerySet[Importer]:
-        value = value.strip()
-        number = compact_identifier(value)
-        accounts = ProgramAccount.objects.filter(bn15__icontains=number).values("importer_id")
-        return queryset.filter(
-            Q(legal_name__icontains=value)
-            | Q(operating_name__icontains=value)
-            | Q(bn9__icontains=number)
-            | Q(pk__in=accounts)
-        )
+        return queryset.filter(importer_search(value))
 
 
 class ProgramAccountFilter(django_filters.FilterSet):

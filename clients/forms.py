@@ -11,25 +11,20 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
+from carm_portal.widgets import DateInput
 from clients import access
 from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
 from clients.onboarding import is_derived
+from clients.search import importer_search
 from clients.validation import check_account_owner, check_importer
 from clients.validators import normalize_bn9, normalize_bn15, normalize_phone
 
 Status = OnboardingStep.Status
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _person_label(user: User) -> str:
@@ -384,17 +379,7 @@ class ImporterFilterForm(forms.Form):
     def filter_queryset(self, queryset: QuerySet[Importer]) -> QuerySet[Importer]:
         data = self.values
         if q := (data.get("q") or "").strip():
-            compact = "".join(q.split()).replace("-", "").upper()
-            match = Q(legal_name__icontains=q) | Q(operating_name__icontains=q)
-            if compact.isdigit():
-                match |= Q(bn9__startswith=compact)
-            if len(compact) >= 4:
-                match |= Q(
-                    pk__in=ProgramAccount.objects.filter(bn15__contains=compact).values(
-                        "importer_id"
-                    )
-                )
-            queryset = queryset.filter(match)
+            queryset = queryset.filter(importer_search(q))
         if status := data.get("status"):
             queryset = queryset.filter(status=status)
         if agent := data.get("agent"):

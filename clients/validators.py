@@ -17,13 +17,15 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
-def _compact(value: object) -> str:
+def compact_identifier(value: object) -> str:
+    """A BN9/BN15 typed any way ("123 456 782", "123456782-rm-0001") in its stored form: no
+    spaces or dashes, upper-case. Not validated: search boxes and filters use it on partial input."""
     return _SEPARATORS.sub("", str(value or "")).upper()
 
 
 def normalize_bn9(value: object) -> str:
     """Return the 9-digit Business Number, or explain why it is not one."""
-    number = _compact(value)
+    number = compact_identifier(value)
     if not number:
         raise ValidationError(_("Enter the 9-digit Business Number."), code="required")
     if not number.isdigit():
@@ -52,7 +54,7 @@ def normalize_bn9(value: object) -> str:
 
 def normalize_bn15(value: object) -> str:
     """Return the 15-character RM program account (BN9 + RM + 4 digits), or explain the problem."""
-    number = _compact(value)
+    number = compact_identifier(value)
     if not number:
         raise ValidationError(_("Enter the program account number, e.g. 123456789RM0001."))
     if len(number) == 9 and number.isdigit():

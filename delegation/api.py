@@ -16,16 +16,9 @@ from typing import Any
 
 import django_filters
 from django.db.models import (
-    Case,
-    Exists,
     F,
-    IntegerField,
-    OuterRef,
     Prefetch,
-    Q,
     QuerySet,
-    Value,
-    When,
     prefetch_related_objects,
 )
 from django.utils.translation import gettext_lazy as _
@@ -45,35 +38,23 @@ from carm_portal.api import (
     value_after_write,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.models import ProgramAccount
 from delegation.models import Delegation, DelegationAlert
 from delegation.records import record_delegation
 from delegation.rules import KIND_LABELS, Kind, kind_family, kind_label
+from delegation.selectors import family_match, filter_delegations
 from delegation.validation import validate_delegation
 
 MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
-
-SEVERITY_RANK = Case(
-    When(severity=DelegationAlert.Severity.BLOCKING, then=Value(0)),
-    When(severity=DelegationAlert.Severity.WARNING, then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
-
-
-def family_match(family: str) -> Q:
-    """Alerts of a kind family: ``expires_within`` stands for ``expires_within_30``, ``_14``…"""
-    if family == Kind.EXPIRES_SOON:
-        return Q(kind__startswith=f"{Kind.EXPIRES_SOON}_")
-    return Q(kind=family)
 
 
 def open_alerts_prefetch() -> Prefetch:
     return Prefetch(
         "alerts",
-        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(SEVERITY_RANK, "id"),
+        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
         to_attr="open_alerts",
     )
 
@@ -344,18 +325,12 @@ class DelegationFilter(django_filters.FilterSet):
     def filter_expiring_within(
         self, queryset: QuerySet[Delegation], name: str, value: Any
     ) -> QuerySet[Delegation]:
-        today = cbsa_today()
-        return queryset.filter(
-            expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=int(value))
-        )
+        return filter_delegations(queryset, today=cbsa_today(), expiring_within_days=int(value))
 
     def filter_finding(
         self, queryset: QuerySet[Delegation], name: str, value: str
     ) -> QuerySet[Delegation]:
-        alerts = DelegationAlert.objects.filter(
-            family_match(value), delegation=OuterRef("pk"), resolved_at=None
-        )
-        return queryset.filter(Exists(alerts))
+        return filter_delegations(queryset, today=cbsa_today(), finding=value)
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -431,7 +406,7 @@ class DelegationAlertViewSet(ScopedReadViewSet):
     """What the daily check found about the importers' delegations (read only)."""
 
     queryset = DelegationAlert.objects.order_by(
-        F("resolved_at").desc(nulls_first=True), SEVERITY_RANK, "-raised_on", "id"
+        F("resolved_at").desc(nulls_first=True), severity_order(), "-raised_on", "id"
     )
     serializer_class = AlertSerializer
     filterset_class = AlertFilter

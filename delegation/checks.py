@@ -17,6 +17,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -156,20 +157,26 @@ def _mark_expired(
     return importers
 
 
-ALERT_COLUMNS = [
-    "importer_id",
-    "delegation_id",
-    "kind",
-    "severity",
-    "message",
-    "message_parts",
-    "expiry_date",
-    "key",
-    "raised_on",
-    "raised_at",
-    "resolved_at",
-    "resolution",
-]
+class DelegationAlertRow(NamedTuple):
+    """A new DelegationAlert's own columns (carm_portal.alerts fills importer, key and dates)."""
+
+    delegation_id: int | None
+    kind: str
+    severity: str
+    message: str
+    message_parts: str | None
+    expiry_date: dt.date | None
+
+
+def alert_row(f: Finding) -> DelegationAlertRow:
+    return DelegationAlertRow(
+        delegation_id=f.delegation_id,
+        kind=f.kind,
+        severity=f.severity,
+        message=later.render_stored(f.parts),
+        message_parts=later.dumps(f.parts),
+        expiry_date=f.expiry_date,
+    )
 
 
 @transaction.atomic
@@ -214,21 +221,8 @@ def run_delegation_checks(
         model=DelegationAlert,
         existing=existing,
         wanted=wanted,
-        columns=ALERT_COLUMNS,
-        row=lambda importer_id, key, f: (
-            importer_id,
-            f.delegation_id,
-            f.kind,
-            f.severity,
-            later.render_stored(f.parts),
-            later.dumps(f.parts),
-            f.expiry_date,
-            key,
-            today,
-            now,
-            None,
-            "",
-        ),
+        row_type=DelegationAlertRow,
+        row=alert_row,
         today=today,
         now=now,
     )

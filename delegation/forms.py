@@ -12,17 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
+from carm_portal.widgets import DateInput
 from clients.models import Importer
 from delegation.models import Delegation, RenewalRequest
 from delegation.rules import Kind, kind_label
 from delegation.validation import validate_delegation
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class DelegationForm(forms.ModelForm):

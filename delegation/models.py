@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
+from carm_portal.severity import Severity
 from clients.models import Importer, ProgramAccount
 
 if TYPE_CHECKING:
@@ -128,10 +129,7 @@ class DelegationAlert(models.Model):
     renewed date is a new alert, the same finding re-evaluated tomorrow is not.
     """
 
-    class Severity(models.TextChoices):
-        BLOCKING = "blocking", _("Blocking")
-        WARNING = "warning", _("Warning")
-        ADVICE = "advice", _("Advice")
+    Severity = Severity  # carm_portal/severity.py: one set of severities for every alert
 
     importer = models.ForeignKey(
         Importer, on_delete=models.CASCADE, related_name="delegation_alerts"

@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from carm_portal.severity import severity_order
 from carm_portal.user_language import languages_by_email
 from clients import access
 from clients.models import Importer, PortalUser
@@ -130,7 +131,7 @@ def _render_digest(digest: AlertDigest) -> EmailMultiAlternatives:
     alerts = list(
         DelegationAlert.objects.filter(deliveries__digest=digest)
         .select_related("importer", "delegation")
-        .order_by("severity", "importer__legal_name", "id")
+        .order_by(severity_order(), "importer__legal_name", "id")
     )
     for alert in alerts:
         alert.label = kind_label(alert.kind)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from carm_portal import stored_text as later
 from carm_portal.calendar import previous_business_day
+from carm_portal.severity import Severity, severity_rank
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -31,12 +32,6 @@ OPEN = ("requested", "pending")
 EXPIRED_STATUS = "expired"
 BMR, PMR = "BMR", "PMR"
 PBAM, PPAM = "pBAM", "pPAM"
-
-
-class Severity(StrEnum):
-    BLOCKING = "blocking"
-    WARNING = "warning"
-    ADVICE = "advice"
 
 
 class Kind(StrEnum):
@@ -303,8 +298,7 @@ def evaluate_importer(
     in_force = [d for d in delegations if d.status in (ACTIVE, EXPIRED_STATUS, *OPEN)]
     if importer.active and not in_force:
         findings.append(Finding(Kind.NO_DELEGATION, Severity.BLOCKING))
-    order = {Severity.BLOCKING: 0, Severity.WARNING: 1, Severity.ADVICE: 2}
-    return sorted(findings, key=lambda f: (order[f.severity], f.delegation_id or 0, f.kind))
+    return sorted(findings, key=lambda f: (severity_rank(f.severity), f.delegation_id or 0, f.kind))
 
 
 def kind_family(kind: str) -> str:

@@ -11,11 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import (
     Count,
-    Exists,
     F,
-    OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     prefetch_related_objects,
 )
@@ -27,6 +24,7 @@ from django.views.decorators.http import require_POST
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from delegation.checks import load_facts
@@ -45,6 +43,7 @@ from delegation.records import (
     save_delegation,
 )
 from delegation.rules import Kind, Thresholds, evaluate_importer, kind_family, kind_label
+from delegation.selectors import family_match, filter_delegations
 
 PAGE_SIZE = 50
 
@@ -52,7 +51,7 @@ PAGE_SIZE = 50
 def open_alerts_prefetch() -> Prefetch:
     return Prefetch(
         "alerts",
-        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by("severity", "id"),
+        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
         to_attr="open_alerts",
     )
 
@@ -63,36 +62,21 @@ def _label_alerts(alerts: list[DelegationAlert]) -> list[DelegationAlert]:
     return alerts
 
 
-def filter_delegations(
+def _filter_and_sort(
     queryset: QuerySet[Delegation], form: DelegationFilterForm, today: dt.date
 ) -> QuerySet[Delegation]:
     if not form.is_valid():
         return queryset
     data = form.cleaned_data
-    if data.get("q"):
-        q = data["q"].strip()
-        queryset = queryset.filter(
-            Q(importer__legal_name__icontains=q)
-            | Q(importer__operating_name__icontains=q)
-            | Q(importer__bn9__startswith=q.replace(" ", ""))
-        )
-    if data.get("status"):
-        queryset = queryset.filter(status=data["status"])
-    if data.get("finding"):
-        family = data["finding"]
-        match = Q(kind__startswith=family) if family == Kind.EXPIRES_SOON else Q(kind=family)
-        queryset = queryset.filter(
-            Exists(
-                DelegationAlert.objects.filter(match, delegation=OuterRef("pk"), resolved_at=None)
-            )
-        )
-    if data.get("expiring_within") is not None:
-        queryset = queryset.filter(
-            expiry_date__gte=today,
-            expiry_date__lte=today + dt.timedelta(days=data["expiring_within"]),
-        )
-    if data.get("agent"):
-        queryset = queryset.filter(access.my_clients_filter(data["agent"], prefix="importer__"))
+    queryset = filter_delegations(
+        queryset,
+        today=today,
+        q=data.get("q") or "",
+        status=data.get("status") or "",
+        finding=data.get("finding") or "",
+        expiring_within_days=data.get("expiring_within"),
+        agent=data.get("agent"),
+    )
     sort = data.get("sort") or "expiry"
     order = {
         "expiry": ["expiry_date", "importer__legal_name", "id"],
@@ -114,7 +98,7 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
     queryset = access.scope(Delegation.objects.all(), request.user).select_related(
         "importer", "importer__assigned_agent"
     )
-    queryset = filter_delegations(queryset, form, today)
+    queryset = _filter_and_sort(queryset, form, today)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     delegations = list(page.object_list)
     prefetch_related_objects(delegations, open_alerts_prefetch(), "program_accounts")
@@ -351,9 +335,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     if severity in DelegationAlert.Severity.values:
         alerts = alerts.filter(severity=severity)
     if family:
-        alerts = alerts.filter(kind__startswith=family)
+        alerts = alerts.filter(family_match(family))
     alerts = alerts.select_related("importer", "delegation").order_by(
-        "severity", "raised_on", "importer__legal_name", "id"
+        severity_order(), "raised_on", "importer__legal_name", "id"
     )
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     items = _label_alerts(list(page.object_list))

@@ -21,6 +21,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -85,26 +87,36 @@ class CheckResult:
         return text
 
 
-ALERT_COLUMNS = [
-    "importer_id",
-    "program_account_id",
-    "statement_id",
-    "payment_id",
-    "security_id",
-    "kind",
-    "severity",
-    "message",
-    "message_parts",
-    "key",
-    "deadline",
-    "amount",
-    "raised_on",
-    "raised_at",
-    "resolved_at",
-    "resolution",
-    "claimed_at",
-    "notified_at",
-]
+class PaymentAlertRow(NamedTuple):
+    """A new PaymentAlert's own columns (carm_portal.alerts fills importer, key and dates)."""
+
+    program_account_id: int | None
+    statement_id: int | None
+    payment_id: int | None
+    security_id: int | None
+    kind: str
+    severity: str
+    message: str
+    message_parts: str | None
+    deadline: dt.date | None
+    amount: Decimal | None
+    claimed_at: dt.datetime | None = None
+    notified_at: dt.datetime | None = None
+
+
+def alert_row(f: Finding) -> PaymentAlertRow:
+    return PaymentAlertRow(
+        program_account_id=f.program_account_id,
+        statement_id=f.statement_id,
+        payment_id=f.payment_id,
+        security_id=f.security_id,
+        kind=f.kind.value,
+        severity=f.severity.value,
+        message=later.render_stored(f.parts),
+        message_parts=later.dumps(f.parts),
+        deadline=f.deadline,
+        amount=f.amount,
+    )
 
 
 def _lock(lock_id: int) -> None:
@@ -135,27 +147,8 @@ def record_findings(
         model=PaymentAlert,
         existing=existing,
         wanted=wanted,
-        columns=ALERT_COLUMNS,
-        row=lambda importer_id, key, f: (
-            importer_id,
-            f.program_account_id,
-            f.statement_id,
-            f.payment_id,
-            f.security_id,
-            f.kind.value,
-            f.severity.value,
-            later.render_stored(f.parts),
-            later.dumps(f.parts),
-            key,
-            f.deadline,
-            f.amount,
-            today,
-            now,
-            None,
-            "",
-            None,
-            None,
-        ),
+        row_type=PaymentAlertRow,
+        row=alert_row,
         today=today,
         now=now,
         reopen_values={"claimed_at": None, "notified_at": None},  # news again: emailed again

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.money import format_money
+from carm_portal.widgets import DateInput
 from clients.models import Importer
-from delegation.forms import DateInput
 from payments.allocation import AllocationError, OpenStatement, Plan, open_statements_for, preview
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
 from payments.validation import validate_bank_account, validate_payment, validate_security

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
+from carm_portal.severity import Severity
 from clients.models import Importer, ProgramAccount
 from statements.models import Statement, StatementLine
 
@@ -480,10 +481,7 @@ class PaymentAlert(models.Model):
     creates nothing. ``claimed_at``/``notified_at`` make the email go out once (``notify.py``).
     """
 
-    class Severity(models.TextChoices):
-        BLOCKING = "blocking", _("Blocking")
-        WARNING = "warning", _("Warning")
-        ADVICE = "advice", _("Advice")
+    Severity = Severity  # carm_portal/severity.py: one set of severities for every alert
 
     importer = models.ForeignKey(Importer, on_delete=models.CASCADE, related_name="payment_alerts")
     program_account = models.ForeignKey(

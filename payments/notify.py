@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from carm_portal.severity import severity_rank
 from carm_portal.user_language import by_language
 from clients import access
 from clients.models import Importer
@@ -34,7 +35,6 @@ from payments.rules import kind_label
 log = logging.getLogger(__name__)
 
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
-SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
 
 
 def recipients_for(importer_ids: Iterable[int]) -> dict[int, set[str]]:
@@ -95,7 +95,7 @@ def _render_email(
         else:
             path = reverse("clients:importer_detail", args=[alert.importer_id])
         alert.url = base + path
-    alerts.sort(key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.id))
+    alerts.sort(key=lambda a: (severity_rank(a.severity), a.id))
     context = {
         "importer": importer,
         "alerts": alerts,

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from carm_portal import stored_text as later
 from carm_portal.calendar import add_business_days, add_weekdays
 from carm_portal.money import ZERO, ceil_cents
+from carm_portal.severity import Severity
 
 SURETY_BOND = "surety_bond"
 CASH_DEPOSIT = "cash_deposit"
@@ -39,12 +40,6 @@ CHEQUE = "cheque"
 
 REVIEW_MONTH, REVIEW_DAY = 10, 20
 TOP_UP_MONTH, TOP_UP_DAY = 1, 15
-
-
-class Severity(StrEnum):
-    BLOCKING = "blocking"
-    WARNING = "warning"
-    ADVICE = "advice"
 
 
 class Kind(StrEnum):

@@ -25,10 +25,11 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.money import ZERO, cents
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer
-from delegation.api import SEVERITY_RANK
+from clients.search import importer_search
 from payments import reveals
 from payments.allocation import AllocationError, Plan, allocate_payment
 from payments.forms import (
@@ -68,6 +69,7 @@ from payments.selectors import (
     unapplied,
     with_allocated,
 )
+from statements.due import due_soon_q, overdue_q
 
 if TYPE_CHECKING:
     from django import forms
@@ -127,11 +129,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := (data.get("q") or "").strip():
-            compact = q.replace(" ", "").replace("-", "").upper()
             payments = payments.filter(
-                Q(importer__legal_name__icontains=q)
-                | Q(importer__operating_name__icontains=q)
-                | Q(program_account__bn15__startswith=compact)
+                importer_search(q, importer="importer__", account="program_account__")
                 | Q(reference__iexact=q)
             )
         if data.get("status"):
@@ -362,11 +361,10 @@ def security_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         if q := (data.get("q") or "").strip():
-            compact = q.replace(" ", "").replace("-", "").upper()
             securities = securities.filter(
-                Q(program_account__importer__legal_name__icontains=q)
-                | Q(program_account__importer__operating_name__icontains=q)
-                | Q(program_account__bn15__startswith=compact)
+                importer_search(
+                    q, importer="program_account__importer__", account="program_account__"
+                )
                 | Q(bond_number__icontains=q)
             )
         if data.get("kind"):
@@ -497,16 +495,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
     owing = StatementBalance.objects.filter(outstanding__gt=0).select_related(
         "statement__program_account__importer"
     )
-    due = owing.filter(
-        statement__due_date__gte=today, statement__due_date__lte=today + dt.timedelta(days=7)
-    )
-    overdue = owing.filter(statement__due_date__lt=today)
+    due = owing.filter(due_soon_q(today, field="statement__due_date"))
+    overdue = owing.filter(overdue_q(today, field="statement__due_date"))
     problems = PaymentAlert.objects.filter(resolved_at=None, kind__in=list(SECURITY_KINDS))
     counts = {"due": due.count(), "overdue": overdue.count(), "security": problems.count()}
     rows: QuerySet[PaymentAlert] | QuerySet[StatementBalance]
     if tab == "security":
         rows = problems.select_related("importer", "program_account", "security").order_by(
-            SEVERITY_RANK, "deadline", "importer__legal_name", "id"
+            severity_order(), "deadline", "importer__legal_name", "id"
         )
     elif tab == "overdue":
         rows = overdue.order_by("statement__due_date", "statement__program_account__bn15")

@@ -34,7 +34,7 @@ from carm_portal.api import (
 )
 from carm_portal.calendar import cbsa_today
 from clients.access import Perm
-from clients.api import compact_identifier
+from clients.validators import compact_identifier
 from statements import selectors
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported

@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from statements import billing
+from statements.due import due_soon_days
 from statements.models import ImportBatch, Statement, StatementLine
 
 if TYPE_CHECKING:
@@ -76,9 +77,7 @@ class StatementFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # self.fields maps names to Field: the stubs cannot know "period" is a ChoiceField.
         cast(forms.ChoiceField, self.fields["period"]).choices = period_choices(dates)
-        self.fields["due"].help_text = _("Due soon: within %(n)d days.") % {
-            "n": settings.STATEMENTS_DUE_SOON_DAYS
-        }
+        self.fields["due"].help_text = _("Due soon: within %(n)d days.") % {"n": due_soon_days()}
         if not with_search:
             del self.fields["q"]
 

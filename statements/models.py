@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clients.models import ProgramAccount
+from statements import due
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -263,17 +264,15 @@ class Statement(models.Model):
     def period_label(self) -> str:
         return f"{self.period_start.isoformat()} – {self.period_end.isoformat()}"
 
-    def is_overdue(self, today: dt.date) -> bool:
-        return (
-            self.status != self.Status.PAID and self.closing_balance > 0 and self.due_date < today
-        )
+    @property
+    def is_unpaid(self) -> bool:
+        return self.status != self.Status.PAID and self.closing_balance > 0
 
-    def is_due_soon(self, today: dt.date, days: int) -> bool:
-        return (
-            self.status != self.Status.PAID
-            and self.closing_balance > 0
-            and today <= self.due_date <= today + dt.timedelta(days=days)
-        )
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.is_unpaid and due.is_overdue(self.due_date, today=today)
+
+    def is_due_soon(self, today: dt.date, days: int | None = None) -> bool:
+        return self.is_unpaid and due.is_due_soon(self.due_date, today=today, days=days)
 
 
 class StatementLine(Components):

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
 from clients.access import broker_staff
+from clients.search import importer_search
+from clients.validators import compact_identifier
 from statements.models import ReconciliationItem
 from statements.reports import EXCEPTION_CODES, STATUS_NAMES
 from statements.workflow import COMMENT_MAX_LENGTH
@@ -163,12 +165,9 @@ def filter_worklist(
 ) -> QuerySet[ReconciliationItem]:
     """Apply the worklist filters from cleaned form data."""
     if q := (data.get("q") or "").strip():
-        compact = q.replace(" ", "").replace("-", "").upper()
         items = items.filter(
-            Q(importer__legal_name__icontains=q)
-            | Q(importer__operating_name__icontains=q)
-            | Q(statement__program_account__bn15__startswith=compact)
-            | Q(transaction_number=compact)
+            importer_search(q, importer="importer__", account="statement__program_account__")
+            | Q(transaction_number=compact_identifier(q))
         )
     if importer := data.get("importer"):
         items = items.filter(importer_id=importer)

@@ -53,7 +53,7 @@ from statements.models import (
     StatementLine,
 )
 from statements.reconciliation.runs import start_reconciliation
-from statements.reconciliation.selectors import live_run
+from statements.reconciliation.selectors import current_run, live_run, open_exceptions
 from statements.reconciliation_forms import (
     AssignForm,
     BulkForm,
@@ -131,7 +131,7 @@ def reconcile(request: AuthenticatedHttpRequest, statement_pk: int) -> HttpRespo
 def run_current(request: HttpRequest, statement_pk: int) -> HttpResponse:
     """The statement's current run (the latest that succeeded), or the statement if none."""
     statement = get_statement(request, statement_pk)
-    run = ReconciliationRun.objects.filter(statement=statement, is_current=True).first()
+    run = current_run(statement)
     if run is None:
         messages.info(request, _("This statement has not been reconciled yet."))
         return redirect(statement)
@@ -163,9 +163,7 @@ def run_detail(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResp
     )
     context["runs"] = runs
     context["current"] = next((r for r in runs if r.is_current), None) or (
-        ReconciliationRun.objects.filter(statement=statement, is_current=True).first()
-        if not run.is_current
-        else run
+        current_run(statement) if not run.is_current else run
     )
     if run.status == Status.SUCCEEDED:
         summary = reports.status_summary(run)
@@ -449,7 +447,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_global(request.user, GlobalPerm.VIEW_PORTFOLIO)
     today = cbsa_today()
     items = access.scope_for(
-        ReconciliationItem.objects.filter(is_exception=True, resolution="", run__is_current=True),
+        open_exceptions(),
         request.user,
         Perm.VIEW_FINANCE,
     )

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
+from clients.search import importer_search
+from statements import due
 from statements.models import COMPONENT_LABELS, COMPONENTS, Statement, StatementLine
 
 ZERO = Decimal("0.00")
@@ -26,12 +27,11 @@ def unpaid() -> Q:
 
 
 def overdue(today: dt.date) -> Q:
-    return unpaid() & Q(due_date__lt=today)
+    return unpaid() & due.overdue_q(today)
 
 
 def due_soon(today: dt.date, days: int | None = None) -> Q:
-    days = settings.STATEMENTS_DUE_SOON_DAYS if days is None else days
-    return unpaid() & Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=days))
+    return unpaid() & due.due_soon_q(today, days=days)
 
 
 def filter_statements(
@@ -39,11 +39,8 @@ def filter_statements(
 ) -> QuerySet[Statement]:
     """Apply the list filters (``q``, ``period``, ``status``, ``due``) from cleaned form data."""
     if q := (data.get("q") or "").strip():
-        compact = q.replace(" ", "").replace("-", "").upper()
         statements = statements.filter(
-            Q(program_account__importer__legal_name__icontains=q)
-            | Q(program_account__importer__operating_name__icontains=q)
-            | Q(program_account__bn15__startswith=compact)
+            importer_search(q, importer="program_account__importer__", account="program_account__")
         )
     if period := data.get("period"):
         statements = statements.filter(statement_date=period)

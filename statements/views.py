@@ -95,10 +95,9 @@ def _statement_list(
     )
     page = Paginator(statements, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    soon_days = settings.STATEMENTS_DUE_SOON_DAYS
     for statement in rows:
         statement.overdue = statement.is_overdue(today)
-        statement.due_soon = statement.is_due_soon(today, soon_days)
+        statement.due_soon = statement.is_due_soon(today)
     return render(
         request,
         template,
@@ -175,7 +174,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line_form": line_form,
             "today": today,
             "overdue": statement.is_overdue(today),
-            "due_soon": statement.is_due_soon(today, settings.STATEMENTS_DUE_SOON_DAYS),
+            "due_soon": statement.is_due_soon(today),
             "can_see_batch": access.is_broker(request.user),
             "history": history,
         },

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import template
@@ -13,12 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from delegation.rules import kind_label
+from delegation.selectors import expiring_within
 
 register = template.Library()
 
@@ -51,7 +52,9 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
         ).prefetch_related(
             Prefetch(
                 "alerts",
-                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by("severity"),
+                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(
+                    severity_order(), "id"
+                ),
                 to_attr="open_alerts",
             )
         )
@@ -101,7 +104,7 @@ def delegation_summary(context: template.Context) -> dict[str, Any]:
         **{
             f"within_{days}": Count(
                 "id",
-                filter=Q(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days)),
+                filter=expiring_within(today=today, days=days),
             )
             for days, _label in windows
         },

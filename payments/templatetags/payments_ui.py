@@ -14,6 +14,7 @@ from django import template
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.money import format_money, format_money_whole
+from carm_portal.severity import severity_rank
 from clients import access
 from clients.access import Perm
 from clients.models import Importer, ProgramAccount
@@ -33,7 +34,6 @@ register = template.Library()
 
 PANEL_STATEMENTS = 6
 PANEL_PAYMENTS = 5
-SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
 
 
 @register.filter
@@ -81,7 +81,7 @@ def payments_panel(context: template.Context, importer: Importer) -> dict[str, A
         payment.unapplied = unapplied(payment)
     alerts = sorted(
         PaymentAlert.objects.filter(importer=importer, resolved_at=None),
-        key=lambda a: (SEVERITY_ORDER.get(a.severity, 3), a.deadline or today, a.pk),
+        key=lambda a: (severity_rank(a.severity), a.deadline or today, a.pk),
     )
     for alert in alerts:
         alert.label = kind_label(alert.kind)

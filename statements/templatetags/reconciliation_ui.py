@@ -17,6 +17,7 @@ from clients.access import Perm
 from clients.models import Importer
 from statements import charts, reports
 from statements.models import ReconciliationRun, Statement
+from statements.reconciliation.selectors import current_run
 
 register = template.Library()
 
@@ -36,13 +37,7 @@ def reconciliation_panel(context: template.Context, statement: Statement) -> dic
         .order_by("-created_at", "-pk")
         .first()
     )
-    current = (
-        latest
-        if latest is not None and latest.is_current
-        else ReconciliationRun.objects.filter(statement=statement, is_current=True)
-        .select_related("run_by")
-        .first()
-    )
+    current = latest if latest is not None and latest.is_current else current_run(statement)
     if current is not None:
         current.statement = statement
     summary = reports.status_summary(current) if current else None

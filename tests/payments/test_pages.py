@@ -443,3 +443,19 @@ def test_an_invisible_importer_is_not_named_by_the_list_filter(personas, client_
     assert response.status_code == 200
     assert response.context["payments"] == []
     assert "Alpha Imports" not in response.content.decode()
+
+
+def test_the_due_worklist_uses_the_due_soon_setting(personas, client_for, account, settings):
+    """It hard-coded 7 days beside STATEMENTS_DUE_SOON_DAYS; it now reads the setting, like the
+    statements list's "due soon" (today is 2026-11-23)."""
+    settings.STATEMENTS_DUE_SOON_DAYS = 10
+    in_nine_days = make_statement(
+        account, dt.date(2026, 11, 25), "50.00", due_date=dt.date(2026, 12, 2)
+    )
+    make_statement(account, dt.date(2026, 12, 25), "60.00", due_date=dt.date(2026, 12, 4))
+    run_payment_checks(today=dt.date(2026, 11, 23))
+
+    response = client_for(personas.broker_finance).get("/payments/worklist/?list=due")
+
+    assert response.status_code == 200
+    assert [b.statement for b in response.context["items"]] == [in_nine_days]

@@ -69,7 +69,8 @@ def _payload(port: int) -> str:
     )
 
 
-@pytest.mark.parametrize("control", ["\x0c", "\n", "\r", "\\", "\x00", "\x1b", "\x7f"])
+# No NUL: no input accepts one (carm_portal.nul_guard), and PostgreSQL cannot store it.
+@pytest.mark.parametrize("control", ["\x0c", "\n", "\r", "\\", "\x01", "\x1b", "\x7f"])
 def test_a_legal_name_cannot_make_the_pdf_fetch_a_url_or_hide_the_items(listener, control):
     port = listener.server_address[1]
     name = _payload(port).replace("\x0c", control)

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from statements import reports
 from statements.models import ReconciliationRun, Statement
+from statements.reconciliation.selectors import current_run
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             raise CommandError(f"No statement with id {statement}.") from None
         runs = ReconciliationRun.objects.filter(statement=soa).select_related("run_by")
         if run is None:
-            chosen = runs.filter(is_current=True).first()
+            chosen = current_run(soa)
             if chosen is None:
                 raise CommandError(
                     f"Statement {statement} has not been reconciled yet: "

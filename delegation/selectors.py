@@ -1,0 +1,61 @@
+"""Reading delegations for the list page and the API: one filter for both.
+
+The page's form and the API's FilterSet pass the same names to ``filter_delegations``, so the
+same filter returns the same rows on both. Every function takes an already scoped queryset
+(``clients.access``); none decides who may see what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from carm_portal.models import User
+from clients import access
+from clients.search import importer_search
+from delegation.models import Delegation, DelegationAlert
+from delegation.rules import Kind
+
+
+def family_match(family: str) -> Q:
+    """Alerts of a kind family: ``expires_within`` stands for ``expires_within_30``, ``_14``…"""
+    if family == Kind.EXPIRES_SOON:
+        return Q(kind__startswith=f"{Kind.EXPIRES_SOON}_")
+    return Q(kind=family)
+
+
+def expiring_within(*, today: dt.date, days: int) -> Q:
+    """Expiring from today to today + ``days``, both inclusive (already expired ones are not)."""
+    return Q(expiry_date__gte=today, expiry_date__lte=today + dt.timedelta(days=days))
+
+
+def filter_delegations(
+    delegations: QuerySet[Delegation],
+    *,
+    today: dt.date,
+    q: str = "",
+    status: str = "",
+    finding: str = "",
+    expiring_within_days: int | None = None,
+    agent: User | None = None,
+) -> QuerySet[Delegation]:
+    """Delegations matching every filter given (an empty one is no filter).
+
+    ``q``: the importer by name or number (``clients.search``); ``finding``: with an open alert of
+    that kind family; ``agent``: of the importers that agent looks after.
+    """
+    if q := q.strip():
+        delegations = delegations.filter(importer_search(q, importer="importer__"))
+    if status:
+        delegations = delegations.filter(status=status)
+    if finding:
+        alerts = DelegationAlert.objects.filter(
+            family_match(finding), delegation=OuterRef("pk"), resolved_at=None
+        )
+        delegations = delegations.filter(Exists(alerts))
+    if expiring_within_days is not None:
+        delegations = delegations.filter(expiring_within(today=today, days=expiring_within_days))
+    if agent is not None:
+        delegations = delegations.filter(access.my_clients_filter(agent, prefix="importer__"))
+    return delegations
