@@ -20,6 +20,8 @@ from clients.validators import normalize_bn9, normalize_bn15, validate_bn9, vali
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+    from carm_portal.models import User
+
 
 class Province(models.TextChoices):
     AB = "AB", _("Alberta")
@@ -113,6 +115,7 @@ class Importer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
 
     class Meta:
         ordering = ["legal_name", "id"]
@@ -168,6 +171,7 @@ class ProgramAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
 
     class Meta:
         ordering = ["bn15"]
@@ -259,6 +263,7 @@ class PortalUser(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
 
     class Meta:
         ordering = ["full_name", "id"]

@@ -156,7 +156,7 @@ def register_deriver(step: int, deriver: Deriver, *, prefetch: tuple[str, ...] =
     _PREFETCH[step] = tuple(prefetch)
 
 
-MANUAL_SUMMARY = {
+MANUAL_SUMMARY: dict[int, dict] = {
     Step.REGISTRATION: later.gettext(
         "Confirmed by a person once the business is registered in the CCP."
     ),
@@ -173,6 +173,7 @@ def resolve(step: OnboardingStep, derivation: Derivation | None) -> None:
     ``summary`` keeps the English text (history, emails, API); ``summary_parts`` the sentence
     untranslated, so pages show it in the reader's language (``OnboardingStep.summary_text``).
     """
+    parts: later.Parts  # a note, a stored sentence, or None (no summary)
     if step.manual_status == Status.BLOCKED:
         step.status, step.derived = Status.BLOCKED, False
         parts = step.note[:255] if step.note else later.gettext("Blocked.")

@@ -42,7 +42,8 @@ def derive_broker_delegation(
         and (d.relationship == "BMR" or set(active_accounts) <= d.account_ids)
     ]
     if usable:
-        best = max(usable, key=lambda d: d.expiry_date)
+        best = max(usable, key=lambda d: d.expiry_date or dt.date.min)  # never None: kept above
+        assert best.expiry_date is not None  # usable ones all have an expiry date
         return Derivation(
             Status.DONE,
             later.gettext(
@@ -61,7 +62,8 @@ def derive_broker_delegation(
                 "Approved with a blank expiry date: the broker cannot access the account until the BAM enters one."
             ),
         )
-    if active and all(d.expiry_date >= today for d in active):
+    # No active one is left without an expiry date here (returned just above).
+    if active and all(d.expiry_date is not None and d.expiry_date >= today for d in active):
         return Derivation(
             Status.IN_PROGRESS,
             later.gettext(

@@ -91,7 +91,7 @@ def derive_financial_security(
         and (s.status == "expired" or (s.status == "active" and s.expiry_date < today))
     ]
     if ended:
-        last = max(s.expiry_date for s in ended)
+        last = max(s.expiry_date for s in ended if s.expiry_date is not None)  # all of them
         return Derivation(
             Status.IN_PROGRESS,
             later.gettext(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from carm_portal.bulk import copy_rows, snapshot_history
-from payments.allocation import open_statements_for, plan_default, take
+from payments.allocation import Plan, open_statements_for, plan_default, take
 from payments.balances import refresh_balances
 from payments.models import Payment, PaymentAllocation
 from statements.models import StatementLine
@@ -82,7 +82,7 @@ def sync_posted_payments(
 
     now = timezone.now()
     matched: list[Payment] = []
-    created: list[tuple[Payment, object]] = []
+    created: list[tuple[Payment, Plan]] = []
     for line in lines:
         account = line.statement.program_account
         amount = -line.amount
@@ -175,7 +175,7 @@ ALLOCATION_COLUMNS = [
 ]
 
 
-def _write_found_payments(created: list[tuple[Payment, object]], *, now: dt.datetime) -> set[int]:
+def _write_found_payments(created: list[tuple[Payment, Plan]], *, now: dt.datetime) -> set[int]:
     """Write the payments found on statements and their allocations set-based; the statements
     they pay.
 
@@ -211,7 +211,7 @@ def _write_found_payments(created: list[tuple[Payment, object]], *, now: dt.date
     # Only these rows are found payments stamped ``now`` (the check holds its lock; a clash
     # with a recording at the same microsecond would only add that payment's snapshot).
     written = Payment.objects.filter(source=Payment.Source.STATEMENT, created_at=now)
-    payment_ids = dict(written.values_list("statement_line_id", "id"))
+    payment_ids: dict[int | None, int] = dict(written.values_list("statement_line_id", "id"))
     touched: set[int] = set()
 
     def allocations():

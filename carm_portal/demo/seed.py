@@ -268,7 +268,7 @@ PO_BOXES = {
 }
 
 # login key -> [(membership role, slot index or None to add a person), email, name]
-IMPORTER_LOGINS: dict[str, list[tuple[str, int | None, str, str]]] = {
+IMPORTER_LOGINS: dict[str, list[tuple[Membership.Role, int | None, str, str]]] = {
     "rideau": [
         (Membership.Role.BAM, 0, f"bam.rideau@{DEMO_DOMAIN}", "Sophie Bergeron"),
         (Membership.Role.FINANCE, None, f"finance.rideau@{DEMO_DOMAIN}", "Kevin O'Brien"),
@@ -277,7 +277,7 @@ IMPORTER_LOGINS: dict[str, list[tuple[str, int | None, str, str]]] = {
     "bluenose": [(Membership.Role.BAM, 0, f"bam.bluenose@{DEMO_DOMAIN}", "Colin MacDonald")],
     "bowriver": [(Membership.Role.BAM, 0, f"bam.bowriver@{DEMO_DOMAIN}", "Harpreet Gill")],
 }
-MEMBERSHIP_LABELS = {
+MEMBERSHIP_LABELS: dict[str, str] = {  # keyed by PersonPlan.login_role
     Membership.Role.BAM: "importer BAM",
     Membership.Role.FINANCE: "importer finance",
     Membership.Role.EMPLOYEE: "importer employee",
@@ -434,7 +434,7 @@ class _Writer:
     def sync(self, model: type[M], *, lookup: dict[str, object], values: dict[str, object]) -> M:
         """Create the row, or update the fields that differ; validate before any write."""
         label = model._meta.verbose_name_plural
-        obj = model.objects.filter(**lookup).first()
+        obj = model._default_manager.filter(**lookup).first()  # ``objects``: each model's only one
         if obj is None:
             obj = model(**lookup, **values)
             obj.full_clean()
@@ -513,16 +513,16 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
 
     say("Broker team…")
     staff: dict[str, User] = {}
-    for person in BROKER_TEAM:
+    for member in BROKER_TEAM:
         user = writer.user(
-            email=person.email, full_name=person.full_name, superuser=person.superuser
+            email=member.email, full_name=member.full_name, superuser=member.superuser
         )
-        group, _ = Group.objects.get_or_create(name=person.role.value)  # see clients/0002
+        group, _ = Group.objects.get_or_create(name=member.role.value)  # see clients/0002
         if list(user.groups.all()) != [group]:
             user.groups.set([group])
-        staff[person.key] = user
-        role = f"{person.role.value} (Django admin)" if person.superuser else person.role.value
-        logins.append(DemoLogin(person.email, role, "all importers"))
+        staff[member.key] = user
+        role = f"{member.role.value} (Django admin)" if member.superuser else member.role.value
+        logins.append(DemoLogin(member.email, role, "all importers"))
 
     groups: dict[str, ClientGroup] = {}
     for name, agent_keys in CLIENT_GROUPS.items():
@@ -554,12 +554,12 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
                 values={"importer": importer, **account},
             )
         for person in plan.people:
-            user = None
+            login_user = None
             if person.login_role:
-                user = writer.user(email=person.email, full_name=person.full_name)
+                login_user = writer.user(email=person.email, full_name=person.full_name)
                 writer.sync(
                     Membership,
-                    lookup={"user": user, "importer": importer},
+                    lookup={"user": login_user, "importer": importer},
                     values={"role": person.login_role},
                 )
                 importer_logins.append(
@@ -575,7 +575,7 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
                     "sign_in_method": person.sign_in_method,
                     "profile_created": person.slot.profile_created,
                     "access_approved": person.slot.access_approved,
-                    "user": user,
+                    "user": login_user,
                 },
             )
         for step, manual in plan.manual.items():

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Window
@@ -35,6 +35,9 @@ from payments.models import PaymentAlert
 from payments.rules import Kind as PaymentKind
 from payments.rules import kind_label as payment_kind_label
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 STATEMENT_ROWS = 5
 REPORT_ROWS = 5
@@ -202,8 +205,8 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
         attention[importer_id].append(renewal_attention(renewal, can_confirm=can_confirm))
     for alert in open_delegation_alerts(homes):
         attention[alert.importer_id].append(delegation_attention(alert))
-    for alert in open_payment_alerts(finance_ids):
-        attention[alert.importer_id].append(payment_attention(alert, user=user))
+    for payment_alert in open_payment_alerts(finance_ids):
+        attention[payment_alert.importer_id].append(payment_attention(payment_alert, user=user))
     for pk, items in attention.items():
         items.sort(key=lambda a: a.sort_key)
         homes[pk].attention = items[:ATTENTION_ROWS]
@@ -290,7 +293,7 @@ def renewal_attention(renewal: RenewalRequest, *, can_confirm: bool) -> Attentio
 
 
 def delegation_attention(alert: DelegationAlert) -> Attention:
-    if alert.delegation_id:
+    if alert.delegation is not None:  # no query when delegation_id is None
         url, action = alert.delegation.get_absolute_url(), _("See the delegation")
     else:
         url, action = f"#delegation-title-{alert.importer_id}", _("What to do")
@@ -313,11 +316,11 @@ def payment_attention(alert: PaymentAlert, *, user: Any) -> Attention:
     if alert.kind in SECURITY_KINDS_TO_RECORD and can_manage:
         url = reverse("payments:security_create", args=[importer_id])
         action = _("Record a security")
-    elif alert.security_id:
+    elif alert.security is not None:  # each FK reads as None without a query when unset
         url, action = alert.security.get_absolute_url(), _("See the security")
-    elif alert.payment_id:
+    elif alert.payment is not None:
         url, action = alert.payment.get_absolute_url(), _("See the payment")
-    elif alert.statement_id:
+    elif alert.statement is not None:
         url, action = alert.statement.get_absolute_url(), _("See the statement")
     else:
         url, action = f"#payments-title-{importer_id}", _("See payments and security")
@@ -386,7 +389,7 @@ def latest_statements(
     return rows
 
 
-def open_exceptions() -> Subquery:
+def open_exceptions() -> Coalesce:
     """Exceptions of a run still waiting for a person (no resolution yet)."""
     counts = (
         ReconciliationItem.objects.filter(run=OuterRef("pk"), is_exception=True, resolution="")
@@ -398,9 +401,16 @@ def open_exceptions() -> Subquery:
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+class ReportAnnotations(TypedDict):
+    """What ``current_reports`` annotates on each run."""
+
+    importer_id: int
+    open_exceptions: int
+
+
 def current_reports(
     importer_ids: Collection[int], *, limit: int = REPORT_ROWS
-) -> list[ReconciliationRun]:
+) -> list[WithAnnotations[ReconciliationRun, ReportAnnotations]]:
     """Each importer's current reconciliation runs, newest statement first, with open exceptions."""
     if not importer_ids:
         return []

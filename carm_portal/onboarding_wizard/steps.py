@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -53,6 +54,9 @@ from payments.models import FinancialSecurity
 from payments.records import save_security
 from payments.security import MINIMUM, peaks_for_accounts, requirement_from_peak
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 log = logging.getLogger(__name__)
 
 Step = OnboardingStep.Step
@@ -67,7 +71,7 @@ class WizardStep:
 
     number: int
     slug: str
-    title: str
+    title: StrOrPromise
 
 
 STEPS: tuple[WizardStep, ...] = (
@@ -391,12 +395,12 @@ def apply_employee_access(
             person.access_approved = answer.access_approved
             _save(person, by)
     outcome = Outcome()
-    people = list(importer.portal_users.all())
-    if not any(p.ccp_role == PortalUser.CcpRole.BAM for p in people):
+    roster = list(importer.portal_users.all())
+    if not any(p.ccp_role == PortalUser.CcpRole.BAM for p in roster):
         outcome.warnings.append(
             str(_("Nobody is a Business Account Manager any more: the CCP needs at least one."))
         )
-    elif warning := bam_warning(sum(p.ccp_role == PortalUser.CcpRole.BAM for p in people)):
+    elif warning := bam_warning(sum(p.ccp_role == PortalUser.CcpRole.BAM for p in roster)):
         outcome.warnings.append(warning)
     return outcome
 
@@ -592,12 +596,12 @@ def apply_broker_access(
 
 def agent_recipients(importer: Importer) -> list[str]:
     """Who hears that the importer finished: its assigned agent, else its client group's agents."""
-    if importer.assigned_agent_id and importer.assigned_agent.is_active:
-        return [importer.assigned_agent.email]
-    if importer.client_group_id:
-        return sorted(
-            importer.client_group.agents.filter(is_active=True).values_list("email", flat=True)
-        )
+    agent = importer.assigned_agent if importer.assigned_agent_id else None
+    if agent is not None and agent.is_active:
+        return [agent.email]
+    group = importer.client_group if importer.client_group_id else None
+    if group is not None:
+        return sorted(group.agents.filter(is_active=True).values_list("email", flat=True))
     return []
 
 

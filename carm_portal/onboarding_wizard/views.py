@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms import (
     FORMS,
@@ -65,7 +66,9 @@ def _wizard(importer: Importer, *, lock: bool = False) -> OnboardingWizard:
     return wizard
 
 
-def _form_kwargs(request: HttpRequest, importer: Importer, entry: dict[str, Any]) -> dict:
+def _form_kwargs(
+    request: AuthenticatedHttpRequest, importer: Importer, entry: dict[str, Any]
+) -> dict:
     return {"importer": importer, "user": request.user, "today": cbsa_today(), "saved": entry}
 
 
@@ -175,7 +178,7 @@ def resume(request: HttpRequest, importer_pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def step(request: HttpRequest, importer_pk: int, step_slug: str) -> HttpResponse:
+def step(request: AuthenticatedHttpRequest, importer_pk: int, step_slug: str) -> HttpResponse:
     importer = access.get_importer(request.user, importer_pk, Perm.ONBOARD)
     current = steps.step_by_slug(step_slug)
     if current is None:
@@ -258,7 +261,7 @@ def step(request: HttpRequest, importer_pk: int, step_slug: str) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def done(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def done(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     """Review and finish (POST), then the summary of what was recorded."""
     importer = access.get_importer(request.user, importer_pk, Perm.ONBOARD)
     wizard = _wizard(importer, lock=request.method == "POST")
@@ -288,7 +291,7 @@ def done(request: HttpRequest, importer_pk: int) -> HttpResponse:
 
 
 @login_required
-def statement_file(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def statement_file(request: HttpRequest, importer_pk: int) -> FileResponse:
     """The statement of account the importer uploaded in step 4, for the broker (and them)."""
     importer = access.get_importer(request.user, importer_pk, Perm.VIEW_FINANCE)
     wizard = OnboardingWizard.objects.filter(importer=importer).first()
@@ -322,7 +325,7 @@ def _live_errors(field: str, data: Any, importer: Importer) -> list[str]:
 
 @login_required
 @require_POST
-def validate_field(request: HttpRequest, importer_pk: int) -> HttpResponse:
+def validate_field(request: HtmxHttpRequest, importer_pk: int) -> HttpResponse:
     """Check the BN9 or the RM accounts as they are typed (step 4), with the rules the form uses.
 
     HTMX gets the message fragment to swap in (always 200, so it is swapped); any other caller

@@ -49,7 +49,7 @@ class BamsForm(WizardForm):
                 initial=defaults[n],
             )
 
-    def slots(self) -> list[dict[str, forms.BoundField]]:
+    def slots(self) -> list[dict[str, int | forms.BoundField]]:
         """The bound fields of each slot, for the template's fieldsets."""
         return [
             {
@@ -86,6 +86,7 @@ class BamsForm(WizardForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         seen: dict[str, int] = {}
         self.answers: list[steps.BamAnswer] = []
         for n in self.SLOTS:

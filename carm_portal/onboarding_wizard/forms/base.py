@@ -25,7 +25,7 @@ def active_accounts(importer: Importer) -> QuerySet[ProgramAccount]:
 class WizardForm(forms.Form):
     """What every step's form knows: whose wizard it is, who answers, and the step's saved extras."""
 
-    template_name_div = None  # rendered by the step templates, field by field
+    template_name_div = None  # type: ignore[assignment]  # rendered by the step templates, field by field
 
     def __init__(
         self,

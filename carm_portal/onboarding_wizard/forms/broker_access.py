@@ -78,7 +78,9 @@ class BrokerAccessForm(WizardForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program_accounts"].queryset = active_accounts(self.importer)
+        accounts = self.fields["program_accounts"]
+        assert isinstance(accounts, forms.ModelMultipleChoiceField)  # declared above as one
+        accounts.queryset = active_accounts(self.importer)
 
     @classmethod
     def initial_from_records(cls, importer: Importer, user: User, today: dt.date) -> dict[str, Any]:
@@ -99,6 +101,7 @@ class BrokerAccessForm(WizardForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         expiry_missing = "expiry_date" in self.errors or not data.get("expiry_date")
         try:
             values = validate_delegation(

@@ -191,6 +191,7 @@ class BusinessForm(WizardForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         bn9 = data.get("bn9")
         raw = parse_accounts(data.get("accounts") or "")
         found, errors = check_accounts(raw, self.importer, bn9)

@@ -48,6 +48,7 @@ class EmployeeAccessForm(PeopleForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         for p in self.people:
             if data.get(f"p{p.pk}_role") == Role.PAM and not data.get(f"p{p.pk}_account"):
                 self.add_error(

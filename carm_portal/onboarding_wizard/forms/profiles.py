@@ -45,8 +45,10 @@ class ProfilesForm(PeopleForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_account"].queryset = active_accounts(self.importer)
-        self.fields["new_account"].empty_label = _("None")
+        account = self.fields["new_account"]
+        assert isinstance(account, forms.ModelChoiceField)  # declared above as one
+        account.queryset = active_accounts(self.importer)
+        account.empty_label = _("None")
 
     def add_person_fields(self, person: PortalUser) -> None:
         self.fields[f"p{person.pk}_sign_in"] = forms.ChoiceField(
@@ -72,6 +74,7 @@ class ProfilesForm(PeopleForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         self.new_person: steps.NewPerson | None = None
         if not (data.get("new_name") or "").strip() and not data.get("new_email"):
             return data

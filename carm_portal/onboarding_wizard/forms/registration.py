@@ -33,6 +33,7 @@ class RegistrationForm(WizardForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         day = data.get("registered_on")
         if data.get("registered") and not day and "registered_on" not in self.errors:
             self.add_error("registered_on", gettext("Enter the date you registered the business."))

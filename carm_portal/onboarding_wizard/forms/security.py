@@ -60,8 +60,10 @@ class SecurityForm(WizardForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         accounts = active_accounts(self.importer)
-        self.fields["program_account"].queryset = accounts
-        self.fields["program_account"].empty_label = _("Choose the account")
+        account = self.fields["program_account"]
+        assert isinstance(account, forms.ModelChoiceField)  # declared above as one
+        account.queryset = accounts
+        account.empty_label = _("Choose the account")
         self.requirements = steps.security_requirements(self.importer, self.today)
 
     @classmethod
@@ -98,6 +100,7 @@ class SecurityForm(WizardForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
         method, state = data.get("method"), data.get("state")
         if method not in steps.POSTED_METHODS:
             return data
@@ -106,7 +109,10 @@ class SecurityForm(WizardForm):
             return data
         if state == steps.SecurityState.NOT_YET:
             return data
-        if not self.fields["program_account"].queryset.exists():
+        account = self.fields["program_account"]
+        assert isinstance(account, forms.ModelChoiceField)  # declared above as one
+        assert account.queryset is not None  # set in __init__: the importer's active accounts
+        if not account.queryset.exists():
             self.add_error(
                 "program_account",
                 gettext(
