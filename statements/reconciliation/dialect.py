@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 
 from statements.models import COMPONENTS
 
@@ -46,7 +47,7 @@ class Dialect:
     def __init__(self, conn: BaseDatabaseWrapper):
         self.connection = conn
 
-    def table(self, model: type) -> str:
+    def table(self, model: type[Model]) -> str:
         """A model's table name, quoted."""
         return self.connection.ops.quote_name(model._meta.db_table)
 

@@ -24,6 +24,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
@@ -121,7 +122,7 @@ def start_reconciliations(
         )
         created.update((run.statement_id, run) for run in runs)
         run_ids = [run.pk for run in runs]
-        transaction.on_commit(lambda ids=run_ids, tid=task_id: _enqueue(ids, tid))
+        transaction.on_commit(partial(_enqueue, run_ids, task_id))
     return [live.get(pk) or created[pk] for pk in ids]
 
 

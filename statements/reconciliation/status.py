@@ -6,7 +6,7 @@ the workflow and payments call ``refresh_statement_status``."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -24,7 +24,7 @@ def set_statement_status(clean: dict[int, bool], *, now: dt.datetime) -> int:
     statuses = dict(
         Statement.objects.filter(pk__in=list(clean)).values_list("pk", "status").order_by()
     )
-    changes = {
+    changes: dict[str, list[int]] = {
         Statement.Status.RECONCILED: [
             pk for pk, ok in clean.items() if ok and statuses.get(pk) == Statement.Status.OPEN
         ],
@@ -37,7 +37,7 @@ def set_statement_status(clean: dict[int, bool], *, now: dt.datetime) -> int:
     return apply_statement_status(changes, now=now)
 
 
-def apply_statement_status(changes: dict[str, list[int]], *, now: dt.datetime) -> int:
+def apply_statement_status(changes: Mapping[str, list[int]], *, now: dt.datetime) -> int:
     changed = 0
     for status, ids in changes.items():
         if ids:
@@ -67,7 +67,7 @@ def _refresh_statement_status(statement_ids: Sequence[int], *, now: dt.datetime)
     statements = Statement.objects.filter(pk__in=statement_ids).exclude(
         status=Statement.Status.PAID
     )
-    changes = {
+    changes: dict[str, list[int]] = {
         Statement.Status.RECONCILED: list(
             statements.filter(clean)
             .exclude(status=Statement.Status.RECONCILED)
