@@ -19,13 +19,14 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import chunks, snapshot_history
+from carm_portal.locks import advisory_xact_lock
 from clients.models import Importer, OnboardingStep, ProgramAccount
 from clients.onboarding import apply_derivations
 from delegation.checklist import derive_broker_delegation
@@ -188,9 +189,7 @@ def run_delegation_checks(
 ) -> CheckResult:
     """Evaluate every delegation (or those of ``importer_ids``) on ``today`` and record alerts."""
     thresholds = thresholds or Thresholds.from_settings()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
+    advisory_xact_lock(ADVISORY_LOCK_ID)
 
     result = CheckResult(today=today)
     now = timezone.now()

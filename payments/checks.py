@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import snapshot_history
+from carm_portal.locks import advisory_xact_lock
 from clients.models import Importer, OnboardingStep, ProgramAccount
 from clients.onboarding import apply_derivations
 from payments.balances import refresh_balances, stale_statement_ids
@@ -117,12 +118,6 @@ def alert_row(f: Finding) -> PaymentAlertRow:
         deadline=f.deadline,
         amount=f.amount,
     )
-
-
-def _lock(lock_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
 
 
 def record_findings(
@@ -222,7 +217,7 @@ def run_payment_checks(
 ) -> CheckResult:
     """Sync payments found on new statements, refresh balances, record due/overdue alerts."""
     thresholds = thresholds or Thresholds.from_settings()
-    _lock(PAYMENTS_LOCK_ID)
+    advisory_xact_lock(PAYMENTS_LOCK_ID)
     result = CheckResult(name=_("payments"), today=today)
 
     stale = stale_statement_ids(importer_ids=importer_ids)
@@ -357,7 +352,7 @@ def run_security_checks(
 ) -> CheckResult:
     """Mark expired securities, then flag missing, insufficient, expiring and annual top-ups."""
     thresholds = thresholds or Thresholds.from_settings()
-    _lock(SECURITY_LOCK_ID)
+    advisory_xact_lock(SECURITY_LOCK_ID)
     result = CheckResult(name=_("financial security"), today=today)
     now = timezone.now()
     expired_importers = _mark_expired(today, importer_ids, now)

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from carm_portal.severity import severity_rank
 from clients import access
 from clients.access import Perm
 from clients.models import Importer, Membership, OnboardingStep, PortalUser, ProgramAccount
@@ -34,7 +34,9 @@ from delegation.rules import kind_label as delegation_kind_label
 from payments.models import PaymentAlert
 from payments.rules import Kind as PaymentKind
 from payments.rules import kind_label as payment_kind_label
+from statements.due import is_due_soon, is_overdue
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
+from statements.reconciliation.selectors import unresolved_exceptions
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -44,7 +46,6 @@ REPORT_ROWS = 5
 ATTENTION_ROWS = 10
 STEPS = OnboardingStep.Step
 STEP_STATUS = OnboardingStep.Status
-SEVERITY_ORDER = {"blocking": 0, "warning": 1, "advice": 2}
 SECURITY_KINDS_TO_RECORD = {
     PaymentKind.NO_SECURITY,
     PaymentKind.INSUFFICIENT,
@@ -78,7 +79,7 @@ class Attention:
         # The broker's direct asks first, then by urgency, then soonest date.
         return (
             self.source != "renewal",
-            SEVERITY_ORDER.get(self.severity, 3),
+            severity_rank(self.severity),
             self.day or dt.date.max,
         )
 
@@ -367,7 +368,6 @@ def latest_statements(
         order_by=[F("statement_date").desc(), F("program_account__bn15").asc(), F("pk").desc()],
         limit=limit,
     ).select_related("program_account", "balance")
-    soon = dt.timedelta(days=settings.STATEMENTS_DUE_SOON_DAYS)
     rows = []
     for statement in statements.order_by("-statement_date", "program_account__bn15", "-pk"):
         # What is still owing once our payments count, kept by the payments app; until it has
@@ -382,8 +382,8 @@ def latest_statements(
             StatementRow(
                 statement=statement,
                 owing=owing,
-                overdue=unpaid and statement.due_date < today,
-                due_soon=unpaid and today <= statement.due_date <= today + soon,
+                overdue=unpaid and is_overdue(statement.due_date, today=today),
+                due_soon=unpaid and is_due_soon(statement.due_date, today=today),
             )
         )
     return rows
@@ -392,7 +392,7 @@ def latest_statements(
 def open_exceptions() -> Coalesce:
     """Exceptions of a run still waiting for a person (no resolution yet)."""
     counts = (
-        ReconciliationItem.objects.filter(run=OuterRef("pk"), is_exception=True, resolution="")
+        unresolved_exceptions(ReconciliationItem.objects.filter(run=OuterRef("pk")))
         .order_by()
         .values("run")
         .annotate(n=Count("pk"))

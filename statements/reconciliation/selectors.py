@@ -38,15 +38,18 @@ def current_items(items: QuerySet[ReconciliationItem] | None = None) -> QuerySet
     return items.filter(run__is_current=True)
 
 
+def unresolved_exceptions(items: QuerySet[ReconciliationItem]) -> QuerySet[ReconciliationItem]:
+    """The exceptions among ``items`` that still wait for a person (no resolution yet)."""
+    return items.filter(is_exception=True, resolution="")
+
+
 def open_exceptions(items: QuerySet[ReconciliationItem] | None = None) -> QuerySet:
     """Exceptions of current runs nobody has resolved yet (the worklist), oldest first.
 
     Scope ``items`` with ``clients.access`` first (``importer`` is denormalised on the item).
     """
-    return (
-        current_items(items)
-        .filter(is_exception=True, resolution="")
-        .order_by("first_seen_at", "statement_id", "position")
+    return unresolved_exceptions(current_items(items)).order_by(
+        "first_seen_at", "statement_id", "position"
     )
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from carm_portal.models import User
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms.base import WizardForm, active_accounts
-from clients.forms import DateInput
+from carm_portal.widgets import DateInput
 from clients.models import Importer, ProgramAccount
 from delegation.models import Delegation
 from delegation.validation import validate_delegation
