@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Func
+from django.db.models import F, Func, OuterRef, Subquery
 from django.http import (
     FileResponse,
     Http404,
@@ -489,9 +489,13 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def balance_differences(request: AuthenticatedHttpRequest, limit: int = WORKLIST_PAGE_SIZE) -> list[Any]:
     """Reconciled statements (a current run) whose balance check finds a difference, with the
-    check: exceptions to explain beside the items (statements/balance.py), oldest first."""
+    check and the current run: exceptions to explain beside the items (statements/balance.py),
+    oldest first. One query, whatever the number of statements."""
+    current = ReconciliationRun.objects.filter(statement=OuterRef("pk"), is_current=True)
     statements = access.scope_for(
-        Statement.objects.filter(reconciliation_runs__is_current=True),
+        Statement.objects.annotate(current_run_id=Subquery(current.values("pk")[:1])).filter(
+            current_run_id__isnull=False
+        ),
         request.user,
         Perm.VIEW_FINANCE,
         importer_field=IMPORTER_FIELD,
@@ -502,10 +506,7 @@ def balance_differences(request: AuthenticatedHttpRequest, limit: int = WORKLIST
         .order_by("statement_date", "pk")[:limit]
     )
     for statement in rows:
-        statement.balance_check = balances.check(statement)
-        statement.current_run = ReconciliationRun.objects.filter(
-            statement=statement, is_current=True
-        ).first()
+        statement.balance_check = balances.check(statement)  # from the annotations: no query
     return rows
 
 
