@@ -22,7 +22,14 @@ from pypdf import PdfReader
 from statements import balance, reports
 from statements.models import ReconciliationItem, ReconciliationRun, Statement, StatementLine
 from statements.reconcile import reconcile_statement
-from tests.statements.conftest import ACCOUNT_A, SAMPLES, csv_text, run_import, statement_row
+from tests.statements.conftest import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    SAMPLES,
+    csv_text,
+    run_import,
+    statement_row,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -366,3 +373,25 @@ def test_the_worklist_lists_only_statements_whose_check_differs(accounts, financ
     assert [
         s.pk for s in finance.get(reverse("statements:worklist")).context["balance_differences"]
     ] == [statement.pk]
+
+
+def test_checks_reads_many_statements_in_one_query(accounts, django_assert_num_queries):
+    reconcile_june(june("2400.00"), earlier("2025-05-25", "1000.00", "250.00", "1200.00"))
+    names = {
+        pk: (bn15, day.isoformat())
+        for pk, bn15, day in Statement.objects.values_list(
+            "pk", "program_account__bn15", "statement_date"
+        )
+    }
+
+    with django_assert_num_queries(1):
+        found = balance.checks(list(names))
+
+    assert {
+        names[pk]: (check.closing_difference, check.opening_difference)
+        for pk, check in found.items()
+    } == {
+        (ACCOUNT_A, "2025-05-25"): (D("-50.00"), None),  # states 1200.00, computes 1250.00
+        (ACCOUNT_A, "2025-06-25"): (D("-0.03"), D("50.00")),  # opens at 1250.00 after 1200.00
+        (ACCOUNT_B, "2025-06-25"): (D("0.00"), None),  # states what it computes; first on record
+    }
