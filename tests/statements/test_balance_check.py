@@ -395,3 +395,13 @@ def test_checks_reads_many_statements_in_one_query(accounts, django_assert_num_q
         (ACCOUNT_A, "2025-06-25"): (D("-0.03"), D("50.00")),  # opens at 1250.00 after 1200.00
         (ACCOUNT_B, "2025-06-25"): (D("0.00"), None),  # states what it computes; first on record
     }
+
+
+def test_the_statement_page_shows_the_stated_closing_and_the_finding(accounts, finance):
+    run = reconcile_june(june("2400.00"))
+
+    page = page_text(finance.get(run.statement.get_absolute_url()))
+
+    assert "Closing balance the statement states 2400.00" in page
+    assert "Balance check Does not balance" in page
+    assert "a difference of -0.03." in page
