@@ -405,3 +405,16 @@ def test_the_statement_page_shows_the_stated_closing_and_the_finding(accounts, f
     assert "Closing balance the statement states 2400.00" in page
     assert "Balance check Does not balance" in page
     assert "a difference of -0.03." in page
+
+
+def test_the_findings_are_translated(accounts, settings):
+    from django.utils import translation
+
+    run = reconcile_june(june("2400.00"))
+
+    with translation.override("fr"):
+        check = balance.check(run.statement)
+
+    assert check.differences[0].message.startswith(
+        "Le relevé déclare un solde de clôture de 2400.00"
+    )
