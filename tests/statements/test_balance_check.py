@@ -418,3 +418,25 @@ def test_the_findings_are_translated(accounts, settings):
     assert check.differences[0].message.startswith(
         "Le relevé déclare un solde de clôture de 2400.00"
     )
+
+
+def test_the_report_command_says_what_is_off(accounts, tmp_path):
+    from django.core.management import call_command
+
+    run = reconcile_june(june("2400.00"))
+    out = io.StringIO()
+
+    call_command(
+        "reconciliation_report",
+        "--statement",
+        str(run.statement_id),
+        "--format",
+        "csv",
+        "--output",
+        str(tmp_path / "r.csv"),
+        stdout=out,
+    )
+
+    assert (
+        f"{run.item_count} items, 8 exceptions, balance closing_differs -0.03 ->" in out.getvalue()
+    )
