@@ -411,7 +411,8 @@ class StatementImport(Import):
             if closings:  # the stated closing balances are not lines: leave their rows out
                 keep = [kind != closing for kind in types]
                 block_columns = [list(compress(column, keep)) for column in block_columns]
-            writer.add_block(copy_block(block_columns), n - len(closings))
+            if n > len(closings):  # (a block of nothing but stated closing balances copies nothing)
+                writer.add_block(copy_block(block_columns), n - len(closings))
             return True
 
         return take_block

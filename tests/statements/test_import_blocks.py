@@ -276,6 +276,36 @@ def test_rows_the_blocks_do_not_dare_to_take_go_row_by_row_and_are_stored_the_sa
     assert (blocks_answer, blocks_stored) == (rows_answer, rows_stored)
 
 
+def test_a_block_of_nothing_but_stated_closing_balances_is_taken_and_copies_nothing(
+    accounts, passes, monkeypatch
+):
+    """Files that list every statement's CLOSING_BALANCE at the end: whole blocks of them."""
+    months = [f"2025-{month:02d}-25" for month in range(1, 11)]
+    rows = [cad(n, statement_date=day, posted_on="2024-12-20") for n, day in enumerate(months)]
+    rows += [
+        statement_row(
+            statement_date=day,
+            line_type="CLOSING_BALANCE",
+            transaction_number="",
+            customs_duties="",
+            gst="",
+            amount=f"{1431 + n}.03",
+        )
+        for n, day in enumerate(months)
+    ]
+    content = csv_text(rows)
+
+    blocks_answer, blocks_stored, rows_answer, rows_stored = both_passes(content, monkeypatch)
+
+    assert passes["row_passes"] == 1 and all(passes["blocks"])
+    assert blocks_answer["status"] == "accepted"
+    assert (blocks_answer, blocks_stored) == (rows_answer, rows_stored)
+    assert blocks_answer["counts"] == (20, 10, 10, 1)
+    assert [s[5] for _key, s in sorted(blocks_stored["statements"].items())] == [
+        Decimal(f"{1431 + n}.03") for n in range(10)
+    ]
+
+
 @pytest.mark.parametrize(
     "header",
     [
