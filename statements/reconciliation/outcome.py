@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 
 from carm_portal.bulk import update_rows
 from carm_portal.money import ZERO, from_cents, sum_cents, to_money
+from statements.balance import StatementBalance
 from statements.models import ReconciliationItem, ReconciliationRun, StatementLine
 from statements.reconciliation.rules import OPENING, Code
 from statements.selectors import BalanceCheck
@@ -112,10 +113,15 @@ def finish_runs(
     balances: dict[int, Balance],
     *,
     now: dt.datetime,
+    stated: dict[int, StatementBalance] | None = None,
 ) -> dict[int, bool]:
     """Move ``is_current`` to the new runs and record their outcome (one ``executemany``, values
     per run sent together). Answers, per statement, whether it is now clean: balance checks out
-    and no open exception."""
+    and no open exception.
+
+    ``stated``: each statement's check against its stated closing balance and the previous
+    statement's closing (``statements.balance.checks``). Each difference it finds counts among
+    the run's exceptions, and the balance does not check out while there is one."""
     runs = list(Run.objects.filter(pk__in=run_ids).select_related("statement"))
     statement_ids = [run.statement_id for run in runs]
     Run.objects.filter(statement_id__in=statement_ids, is_current=True).exclude(
@@ -132,18 +138,20 @@ def finish_runs(
             closing=run.statement.closing_balance,
             opening_matches=balance.opening_lines == run.statement.opening_balance,
         )
-        clean[run.statement_id] = check.ok and not any(v["open"] for v in summary.values())
+        differences = stated[run.statement_id].exception_count if stated else 0
+        balance_ok = check.ok and not differences
+        clean[run.statement_id] = balance_ok and not any(v["open"] for v in summary.values())
         rows.append(
             (
                 Run.Status.SUCCEEDED,
                 True,
                 connection.ops.adapt_json_value(summary, None),
                 sum(s["count"] for s in summary.values()),
-                sum(s["exceptions"] for s in summary.values()),
+                sum(s["exceptions"] for s in summary.values()) + differences,
                 check.lines,
                 check.computed,
                 check.difference,
-                check.ok,
+                balance_ok,
                 "",
                 100,
                 "",

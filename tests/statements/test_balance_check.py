@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from statements import balance, reports
 from statements.models import ReconciliationItem, ReconciliationRun, Statement, StatementLine
-from statements.reconcile import reconcile_statement
+from statements.reconciliation.runs import reconcile_statement
 from tests.statements.conftest import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -81,7 +81,8 @@ def reconcile_june(june_file: str, *before: str) -> ReconciliationRun:
 
 
 def stored(run: ReconciliationRun) -> dict[str, object]:
-    """What the run and the import stored, but the stated closing balance (ids left out)."""
+    """What the run and the import stored, but the stated closing balance and what the balance
+    check itself records on the run (its exception count and ``balance_ok``; ids left out)."""
     statement = run.statement
     return {
         "statement": (
@@ -99,11 +100,9 @@ def stored(run: ReconciliationRun) -> dict[str, object]:
             run.status,
             run.summary,
             run.item_count,
-            run.exception_count,
             run.line_total,
             run.computed_closing,
             run.balance_difference,
-            run.balance_ok,
         ),
         "items": list(
             ReconciliationItem.objects.filter(run=run)
@@ -266,6 +265,48 @@ def test_a_stated_closing_that_differs_is_shown_everywhere_and_counts_as_an_exce
 
 def test_a_stated_closing_that_differs_stores_nothing_else_differently(accounts):
     assert stored_with(june("2400.00")) == stored_with(june("2400.03")) == stored_with(june(None))
+
+
+@pytest.mark.parametrize(
+    ("stated", "exceptions", "balance_ok"),
+    [("2400.00", 9, False), ("2400.03", 8, True), (None, 8, True)],
+)
+def test_the_run_records_a_difference_among_its_exceptions(
+    accounts, stated, exceptions, balance_ok
+):
+    run = reconcile_june(june(stated))
+
+    assert (run.exception_count, run.balance_ok) == (exceptions, balance_ok)
+    assert run.balance_difference == D("0.00")  # the lines add up in every case
+
+
+def one_cad_statement(stated: str) -> str:
+    no_breakdown = {"transaction_number": "", "customs_duties": "", "gst": ""}
+    return csv_text(
+        "statement",
+        [
+            statement_row(),  # CAD 12345000000017, 1431.03: entry_row() matches it
+            statement_row(**no_breakdown, line_type="CLOSING_BALANCE", amount=stated),
+        ],
+    )
+
+
+@pytest.mark.parametrize(("stated", "status"), [("1431.03", "reconciled"), ("1431.00", "open")])
+def test_a_statement_with_a_balance_difference_is_not_reconciled(accounts, stated, status):
+    from tests.statements.conftest import entry_row
+
+    run_import("statement", one_cad_statement(stated))
+    run_import("entries", csv_text("entries", [entry_row()]))
+    statement = Statement.objects.get()
+
+    run = reconcile_statement(statement=statement, run_by=None)
+
+    statement.refresh_from_db()
+    assert (run.summary.keys(), run.exception_count) == (
+        {"matched"},
+        0 if status == "reconciled" else 1,
+    )
+    assert statement.status == status
 
 
 # --- An opening that differs from the previous closing -------------------------------------------
@@ -438,5 +479,5 @@ def test_the_report_command_says_what_is_off(accounts, tmp_path):
     )
 
     assert (
-        f"{run.item_count} items, 8 exceptions, balance closing_differs -0.03 ->" in out.getvalue()
+        f"{run.item_count} items, 9 exceptions, balance closing_differs -0.03 ->" in out.getvalue()
     )

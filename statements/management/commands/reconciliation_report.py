@@ -85,6 +85,8 @@ class Command(BaseCommand):
 
 def _balance_text(run: ReconciliationRun, check: balances.StatementBalance) -> str:
     """``ok``, or what is off: the lines (the run's sums) and each difference of the check."""
-    off = [] if run.balance_ok else [f"lines off by {run.balance_difference}"]
+    off = [f"lines off by {run.balance_difference}"] if run.balance_difference else []
+    if not run.balance_ok and not off and not check.differences:
+        off = ["not checked out"]  # (an opening-balance line that disagrees with the statement)
     off += [f"{finding.code} {finding.difference}" for finding in check.differences]
     return ", ".join(off) if off else "ok"
