@@ -15,8 +15,9 @@ A difference in (a) or (b) is an exception to explain (``exception_count``); "no
 and "no previous statement" are said, not counted. Amounts are compared as ``Decimal`` in cents.
 
 ``check`` takes one statement (one query for the previous statement, none when the statement was
-read through ``with_previous_closing``); ``checks`` many at once (the run); ``with_previous_closing``
-and ``differing`` give lists and the worklist the same figures in SQL. The pages, the PDF, the CSV export and the API all read this
+read through ``with_previous_closing``); ``with_previous_closing`` and ``differing`` give lists, the
+worklist and the run (``statements/reconciliation/outcome.py``, with its runs) the same figures in
+SQL. The pages, the PDF, the CSV export and the API all read this
 module: none of them works a figure out on its own.
 """
 
@@ -135,20 +136,6 @@ def differing(statements: QuerySet[Statement]) -> QuerySet[Statement]:
         Q(stated_closing_balance__isnull=False) & ~Q(stated_cents=F("closing_cents"))
         | Q(previous_closing__isnull=False) & ~Q(opening_cents=F("previous_cents"))
     )
-
-
-def checks(statement_ids: list[int]) -> dict[int, StatementBalance]:
-    """The check of each statement, in one query whatever their number: what a reconciliation
-    run records (a difference counts among its exceptions and the balance does not check out)."""
-    statements = with_previous_closing(Statement.objects.filter(pk__in=statement_ids)).only(
-        "pk",
-        "program_account_id",
-        "statement_date",
-        "opening_balance",
-        "closing_balance",
-        "stated_closing_balance",
-    )
-    return {statement.pk: check(statement) for statement in statements}
 
 
 def check(statement: Statement) -> StatementBalance:
