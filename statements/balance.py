@@ -142,8 +142,9 @@ def check(statement: Statement) -> StatementBalance:
     """The balance check of ``statement``: one query for the previous statement, none when
     ``statement`` was read through ``with_previous_closing``."""
     if hasattr(statement, "previous_closing"):
+        annotated: Any = statement  # the annotations of with_previous_closing
         return figures(
-            statement, statement.previous_id, statement.previous_date, statement.previous_closing
+            statement, annotated.previous_id, annotated.previous_date, annotated.previous_closing
         )
     row = (
         Statement.objects.filter(

@@ -487,7 +487,9 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def balance_differences(request: AuthenticatedHttpRequest, limit: int = WORKLIST_PAGE_SIZE) -> list[Any]:
+def balance_differences(
+    request: AuthenticatedHttpRequest, limit: int = WORKLIST_PAGE_SIZE
+) -> list[Any]:
     """Reconciled statements (a current run) whose balance check finds a difference, with the
     check and the current run: exceptions to explain beside the items (statements/balance.py),
     oldest first. One query, whatever the number of statements."""
@@ -500,7 +502,7 @@ def balance_differences(request: AuthenticatedHttpRequest, limit: int = WORKLIST
         Perm.VIEW_FINANCE,
         importer_field=IMPORTER_FIELD,
     )
-    rows = list(
+    rows: list[Any] = list(
         balances.differing(statements)
         .select_related("program_account__importer")
         .order_by("statement_date", "pk")[:limit]
