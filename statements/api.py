@@ -16,7 +16,7 @@ import django_filters
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -35,6 +35,7 @@ from carm_portal.api import (
 from carm_portal.calendar import cbsa_today
 from clients.access import Perm
 from clients.validators import compact_identifier
+from statements import balance as balances
 from statements import selectors
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
@@ -47,6 +48,90 @@ IMPORTER_FIELD = "program_account__importer"
 # --- Serializers ------------------------------------------------------------------------------
 
 
+class BalanceFindingSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            balances.CLOSING_DIFFERS,
+            balances.NO_STATED_BALANCE,
+            balances.OPENING_DIFFERS,
+            balances.NO_PREVIOUS_STATEMENT,
+        ],
+        read_only=True,
+    )
+    message = serializers.CharField(read_only=True)
+    is_exception = serializers.BooleanField(
+        read_only=True, help_text=_("A difference a person must explain.")
+    )
+    stated = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    expected = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+    difference = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
+
+
+class BalanceCheckSerializer(serializers.Serializer):
+    """``statements/balance.py``: the stated closing balance against opening + lines, and the
+    opening balance against the previous statement's closing balance (docs/formats.md)."""
+
+    ok = serializers.BooleanField(read_only=True, help_text=_("Nothing differs."))
+    exception_count = serializers.IntegerField(
+        read_only=True, help_text=_("Differences to explain; they count as exceptions.")
+    )
+    opening = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    lines = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    computed_closing = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    stated_closing = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text=_("null: the file stated no closing balance."),
+    )
+    closing_difference = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text=_("Stated minus computed closing balance."),
+    )
+    previous_statement = serializers.IntegerField(
+        source="previous_statement_id", read_only=True, allow_null=True
+    )
+    previous_statement_date = serializers.DateField(read_only=True, allow_null=True)
+    previous_closing = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text=_("The previous statement's stated closing balance, else its computed one."),
+    )
+    opening_difference = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text=_("Opening balance minus the previous statement's closing balance."),
+    )
+    findings = BalanceFindingSerializer(many=True, read_only=True)
+
+
+def balance_check_data(statement: Statement, holder: Any = None) -> dict[str, Any]:
+    """The check of ``statement``, from ``holder``'s ``with_previous_closing`` annotations when it
+    has them (a list, without a query per row), else read."""
+    holder = statement if holder is None else holder
+    if hasattr(holder, "previous_closing"):
+        check = balances.figures(
+            statement, holder.previous_id, holder.previous_date, holder.previous_closing
+        )
+    else:
+        check = balances.check(statement)
+    return BalanceCheckSerializer(check).data
+
+
 class StatementSerializer(serializers.ModelSerializer):
     importer = serializers.IntegerField(source="program_account.importer_id", read_only=True)
     importer_name = serializers.CharField(
@@ -56,6 +141,11 @@ class StatementSerializer(serializers.ModelSerializer):
     status = NamedChoiceField(
         enum_name="StatementStatus", choices=Statement.Status.choices, read_only=True
     )
+    balance_check = serializers.SerializerMethodField()
+
+    @extend_schema_field(BalanceCheckSerializer)
+    def get_balance_check(self, statement: Statement) -> dict[str, Any]:
+        return balance_check_data(statement)
 
     class Meta:
         model = Statement
@@ -70,9 +160,11 @@ class StatementSerializer(serializers.ModelSerializer):
             "due_date",
             "opening_balance",
             "closing_balance",
+            "stated_closing_balance",
             "line_count",
             "status",
             "source_batch",
+            "balance_check",
         ]
         read_only_fields = fields
 
@@ -245,9 +337,9 @@ class StatementViewSet(ScopedReadViewSet):
     """Statements of account CBSA issued for each RM program account, imported from CARM, with
     their lines (read only)."""
 
-    queryset = Statement.objects.select_related("program_account__importer").order_by(
-        "-statement_date", "program_account__bn15", "pk"
-    )
+    queryset = balances.with_previous_closing(  # the balance check without a query per row
+        Statement.objects.select_related("program_account__importer")
+    ).order_by("-statement_date", "program_account__bn15", "pk")
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
     importer_field = IMPORTER_FIELD

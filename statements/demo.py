@@ -257,7 +257,8 @@ def _line(cad: Cad, *, posted: dt.date) -> dict[str, str]:
 
 
 def statement_csv(month: Month, *, opening: Decimal, paid_on: dt.date | None) -> bytes:
-    """The SOA of ``month``: opening balance, payment of the last one, the period's lines."""
+    """The SOA of ``month``: opening balance, payment of the last one, the period's lines, and
+    the closing balance it states."""
     issued = month.period.statement_date
     rows = [
         {
@@ -276,6 +277,13 @@ def statement_csv(month: Month, *, opening: Decimal, paid_on: dt.date | None) ->
             }
         )
     rows += sorted(month.lines, key=lambda line: line["posted_on"])
+    rows.append(  # the closing balance the statement states, as CBSA's do
+        {
+            "line_type": "CLOSING_BALANCE",
+            "posted_on": month.period.end.isoformat(),
+            "amount": f"{sum(Decimal(row['amount']) for row in rows):.2f}",
+        }
+    )
     common = {
         "account_number": month.account,
         "statement_date": issued.isoformat(),

@@ -217,7 +217,15 @@ class Statement(models.Model):
     period_end = models.DateField(_("billing period end"))
     due_date = models.DateField(_("payment due date"))
     opening_balance = money(_("opening balance"), default=0)
-    closing_balance = money(_("closing balance"), default=0)
+    closing_balance = money(_("closing balance"), default=0)  # the opening balance + the lines
+    # What CBSA's statement itself says it closes at (the file's CLOSING_BALANCE row), or None
+    # when the file did not say: the balance check compares it with ``closing_balance``.
+    stated_closing_balance = money(
+        _("stated closing balance"),
+        null=True,
+        blank=True,
+        help_text=_("The closing balance the statement states (its CLOSING_BALANCE row)."),
+    )
     line_count = models.PositiveIntegerField(_("lines"), default=0)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN

@@ -15,7 +15,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -31,7 +31,9 @@ from carm_portal.api import (
     id_filter,
 )
 from clients.access import Perm
+from statements import balance as balances
 from statements import reports
+from statements.api import BalanceCheckSerializer, balance_check_data
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
 from statements.reconciliation.runs import start_reconciliation
 from statements.reconciliation.selectors import live_run
@@ -52,6 +54,16 @@ class ReconciliationRunSerializer(serializers.ModelSerializer):
     summary = serializers.JSONField(
         read_only=True, help_text=_('Counts and totals by status: {"matched": {"count": 3, ...}}.')
     )
+    balance_check = serializers.SerializerMethodField(
+        help_text=_(
+            "The stated closing balance against opening + lines, and the opening balance against "
+            "the previous statement's closing balance; each difference counts as an exception."
+        )
+    )
+
+    @extend_schema_field(BalanceCheckSerializer)
+    def get_balance_check(self, run: ReconciliationRun) -> dict[str, Any]:
+        return balance_check_data(run.statement, run)
 
     class Meta:
         model = ReconciliationRun
@@ -72,6 +84,7 @@ class ReconciliationRunSerializer(serializers.ModelSerializer):
             "computed_closing",
             "balance_difference",
             "balance_ok",
+            "balance_check",
             "error",
             "created_at",
             "started_at",
@@ -225,8 +238,9 @@ class ReconciliationRunViewSet(ScopedCreateViewSet):
     """Comparisons of a statement of account with the broker's entries: each run's figures,
     balance check and items. Starting one needs the right to manage the importer's statements."""
 
-    queryset = ReconciliationRun.objects.select_related(
-        "run_by", "statement__program_account"
+    queryset = balances.with_previous_closing(  # the balance check without a query per row
+        ReconciliationRun.objects.select_related("run_by", "statement__program_account"),
+        outer="statement__",
     ).order_by("-created_at", "-pk")
     serializer_class = ReconciliationRunSerializer
     filterset_class = ReconciliationRunFilter

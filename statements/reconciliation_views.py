@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Func
+from django.db.models import F, Func, OuterRef, Subquery
 from django.http import (
     FileResponse,
     Http404,
@@ -41,6 +41,7 @@ from carm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from carm_portal.money import ZERO
 from clients import access
 from clients.access import GlobalPerm, Perm
+from statements import balance as balances
 from statements import charts, reports, workflow
 from statements.models import (
     COMPONENT_LABELS,
@@ -183,10 +184,13 @@ def run_detail(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResp
         for item in rows:
             item.status_label = reports.status_name(item.status)
             item.components_text = reports.components_text(item.components_differing)
+        statement_balance = balances.check(statement)
         context.update(
             summary=summary,
             chart=charts.status_chart(summary),
             balance=reports.balance(run),
+            statement_balance=statement_balance,
+            exception_total=summary.exception_count + statement_balance.exception_count,
             shown=shown,
             page=page,
             items=rows,
@@ -478,8 +482,34 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
             "items": rows,
             "today": today,
             "sort": sort,
+            "balance_differences": balance_differences(request),
         },
     )
+
+
+def balance_differences(
+    request: AuthenticatedHttpRequest, limit: int = WORKLIST_PAGE_SIZE
+) -> list[Any]:
+    """Reconciled statements (a current run) whose balance check finds a difference, with the
+    check and the current run: exceptions to explain beside the items (statements/balance.py),
+    oldest first. One query, whatever the number of statements."""
+    current = ReconciliationRun.objects.filter(statement=OuterRef("pk"), is_current=True)
+    statements = access.scope_for(
+        Statement.objects.annotate(current_run_id=Subquery(current.values("pk")[:1])).filter(
+            current_run_id__isnull=False
+        ),
+        request.user,
+        Perm.VIEW_FINANCE,
+        importer_field=IMPORTER_FIELD,
+    )
+    rows: list[Any] = list(
+        balances.differing(statements)
+        .select_related("program_account__importer")
+        .order_by("statement_date", "pk")[:limit]
+    )
+    for statement in rows:
+        statement.balance_check = balances.check(statement)  # from the annotations: no query
+    return rows
 
 
 def _bulk(request: AuthenticatedHttpRequest, items) -> HttpResponse:

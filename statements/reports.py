@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from carm_portal import csv_cells
 from carm_portal.money import ZERO, from_cents, sum_cents
+from statements import balance as balances
 from statements.models import COMPONENTS, ReconciliationItem, ReconciliationRun
 
 Code = ReconciliationItem.Code
@@ -250,6 +251,7 @@ def report_context(run: ReconciliationRun, *, with_items: bool = True) -> dict[s
     )
     statement = run.statement
     summary = status_summary(run)
+    statement_balance = balances.check(statement)
     groups: list[StatusGroup] = []
     if with_items:
         by_code = {row.code: StatusGroup(row) for row in summary.present}
@@ -264,6 +266,9 @@ def report_context(run: ReconciliationRun, *, with_items: bool = True) -> dict[s
         "importer": statement.program_account.importer,
         "summary": summary,
         "balance": balance(run),
+        # The check against CBSA's stated closing and the previous statement (statements/balance.py)
+        "statement_balance": statement_balance,
+        "exception_total": summary.exception_count + statement_balance.exception_count,
         "groups": groups,
         "run_by": run.run_by,
         "ran_at": run.finished_at or run.started_at or run.created_at,
@@ -300,7 +305,9 @@ def _amount(value: Decimal | None) -> str:
 
 
 def csv_rows(run: ReconciliationRun) -> Iterator[list[str]]:
-    """The export's rows (header first), read from the database in chunks."""
+    """The export's rows (header first), read from the database in chunks; then one row per
+    balance difference (``balance_difference``: the statement's figure, the one it should equal,
+    the difference), in the same columns (docs/formats.md)."""
     yield list(CSV_COLUMNS)
     rows = ordered_items(run).values_list(
         "status",
@@ -328,6 +335,19 @@ def csv_rows(run: ReconciliationRun) -> Iterator[list[str]]:
             resolution,
             email or "",
             note,
+        ]
+    for finding in balances.check(run.statement).differences:
+        yield [
+            balances.CSV_STATUS,
+            "",
+            finding.line_type,
+            _amount(finding.stated),
+            _amount(finding.expected),
+            _amount(finding.difference),
+            "",
+            "",
+            "",
+            "",
         ]
 
 

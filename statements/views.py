@@ -27,6 +27,7 @@ from carm_portal.http import AuthenticatedHttpRequest
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
+from statements import balance as balances
 from statements import selectors
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
@@ -168,6 +169,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "importer": statement.program_account.importer,
             "totals": totals,
             "check": totals.balance_check(statement),
+            "statement_balance": balances.check(statement),
             "page": page,
             "lines": rows,
             "columns": columns,

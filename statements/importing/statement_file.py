@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import compress, islice
@@ -40,6 +40,11 @@ from statements.importing.values import (
 from statements.models import COMPONENTS, Statement, StatementLine
 
 ID_BLOCK = 256  # statement ids reserved from the sequence at a time (PostgreSQL)
+# The row that carries the closing balance CBSA's statement states: at most one per statement,
+# like the opening balance, but not a line (not stored in the lines table, not in their sum):
+# its amount becomes ``Statement.stated_closing_balance``, which the balance check compares.
+CLOSING_BALANCE = "CLOSING_BALANCE"
+LINE_TYPES: tuple[str, ...] = (*StatementLine.LineType.values, CLOSING_BALANCE)
 
 
 @dataclass
@@ -54,6 +59,8 @@ class _StatementAcc:
     due_row: int = 0
     opening: Decimal | None = None
     opening_row: int = 0
+    closing: Decimal | None = None  # the stated closing balance (CLOSING_BALANCE row)
+    closing_row: int = 0
     total: Decimal = ZERO  # the lines other than the opening balance
     lines: int = 0
     id: int | None = None
@@ -84,7 +91,7 @@ class StatementImport(Import):
     """
 
     columns = STATEMENT_COLUMNS
-    line_types = frozenset(StatementLine.LineType.values)
+    line_types = frozenset(LINE_TYPES)
     needs_transaction = frozenset({"CAD", "ADJUSTMENT"})
     negative_only = frozenset({"PAYMENT", "CREDIT"})
 
@@ -218,6 +225,7 @@ class StatementImport(Import):
             if due is not None and due != acc.due_text and not self.same_due_date(acc, due, row):
                 return
             amount = line.money.amount
+            stated_closing = line.line_type == CLOSING_BALANCE
             if line.line_type == "OPENING_BALANCE":
                 if acc.opening is not None:
                     errors.add(
@@ -229,15 +237,29 @@ class StatementImport(Import):
                     )
                     return
                 acc.opening, acc.opening_row = amount, row
+            elif stated_closing:
+                if acc.closing is not None:
+                    errors.add(
+                        row,
+                        "line_type",
+                        line.line_type,
+                        _("This statement already has its stated closing balance (row %(first)d).")
+                        % {"first": acc.closing_row},
+                    )
+                    return
+                acc.closing, acc.closing_row = amount, row
             else:
                 acc.total += amount
-            acc.lines += 1
+            if not stated_closing:
+                acc.lines += 1
             if errors:
                 return  # nothing more is written; the file will be refused
             if acc.id is None:
                 self._give_id(acc)
                 if acc.conflict:
                     return
+            if stated_closing:
+                return  # a figure of the statement, not one of its lines
             writer.add(
                 (
                     acc.id,
@@ -265,6 +287,7 @@ class StatementImport(Import):
         i_acct, i_date, i_type, i_posted = self.i_acct, self.i_date, self.i_type, self.i_posted
         i_txn, i_ref, i_due = self.i_txn, self.i_ref, self.i_due
         opening = StatementLine.LineType.OPENING_BALANCE.value
+        closing = CLOSING_BALANCE
         negative_only = self.negative_only
         missing_transaction = {(kind, False) for kind in needs_transaction}
 
@@ -338,6 +361,14 @@ class StatementImport(Import):
                         if acc.opening is not None or id(acc) in openings:
                             return False
                         openings[id(acc)] = (acc, values[index], first + index)
+            closings: dict[int, tuple[_StatementAcc, Decimal, int]] = {}
+            if closing in types:
+                for index, kind in enumerate(types):
+                    if kind == closing:
+                        acc = found_accs[keys[index]]
+                        if acc.closing is not None or id(acc) in closings:
+                            return False
+                        closings[id(acc)] = (acc, values[index], first + index)
             # Take it --------------------------------------------------------------------------
             for acc, due, row in due_dates.values():
                 self.same_due_date(acc, due, row)
@@ -358,26 +389,30 @@ class StatementImport(Import):
             for acc, amount, row in openings.values():
                 acc.opening, acc.opening_row = amount, row
                 acc.total -= amount  # counted above; the opening balance is not a line's total
+            for acc, amount, row in closings.values():
+                acc.closing, acc.closing_row = amount, row
+                acc.total -= amount  # counted above: the stated closing balance is no line at all
+                acc.lines -= 1
             for acc_key, acc in new.items():
                 statements[acc_key] = acc
                 self._give_id(acc)
             directory.used.update(acc.account.id for acc in found_accs.values())
             ids = {key: str(acc.id) for key, acc in found_accs.items()}
-            writer.add_block(
-                copy_block(
-                    [
-                        map(ids.__getitem__, keys),
-                        map(str, range(first, first + n)),
-                        types,
-                        txns,
-                        posted,
-                        copy_safe(refs),
-                        *components,
-                        columns[self.amount_index],
-                    ]
-                ),
-                n,
-            )
+            block_columns: list[Iterable[str]] = [
+                map(ids.__getitem__, keys),
+                map(str, range(first, first + n)),
+                types,
+                txns,
+                posted,
+                copy_safe(refs),
+                *components,
+                columns[self.amount_index],
+            ]
+            if closings:  # the stated closing balances are not lines: leave their rows out
+                keep = [kind != closing for kind in types]
+                block_columns = [list(compress(column, keep)) for column in block_columns]
+            if n > len(closings):  # (a block of nothing but stated closing balances copies nothing)
+                writer.add_block(copy_block(block_columns), n - len(closings))
             return True
 
         return take_block
@@ -470,7 +505,7 @@ class StatementImport(Import):
                 "line_type",
                 fields[self.i_type],
                 _("Unknown line type: expected one of %(types)s.")
-                % {"types": ", ".join(StatementLine.LineType.values)},
+                % {"types": ", ".join(LINE_TYPES)},
             )
         txn = fields[self.i_txn].strip() if self.i_txn is not None else ""
         if txn:
@@ -572,6 +607,7 @@ class StatementImport(Import):
             due_date=acc.due_date or billing.payment_due_date(period),
             opening_balance=opening,
             closing_balance=opening + acc.total,
+            stated_closing_balance=acc.closing,
             line_count=acc.lines,
             source_batch=self.batch,
         )
@@ -587,7 +623,13 @@ class StatementImport(Import):
         placeholders = [statement for statement, acc in zip(final, accs, strict=True) if acc.saved]
         Statement.objects.bulk_update(
             placeholders,
-            ["opening_balance", "closing_balance", "line_count", "due_date"],
+            [
+                "opening_balance",
+                "closing_balance",
+                "stated_closing_balance",
+                "line_count",
+                "due_date",
+            ],
             batch_size=500,
         )
         get_history_manager_for_model(Statement).bulk_history_create(

@@ -23,11 +23,12 @@ def describe(run: ReconciliationRun) -> str:
         for code in Code.values
         if code in run.summary
     )
-    balance = (
-        _("balance checks out")
-        if run.balance_ok
-        else _("balance off by %(difference)s") % {"difference": run.balance_difference}
-    )
+    if run.balance_ok:
+        balance = _("balance checks out")
+    elif run.balance_difference:
+        balance = _("balance off by %(difference)s") % {"difference": run.balance_difference}
+    else:  # the lines add up; the stated or the previous closing balance differs
+        balance = _("balance differs from the stated or the previous closing balance")
     return _("%(items)d items (%(counts)s); %(exceptions)d exceptions; %(balance)s.") % {
         "items": run.item_count,
         "counts": counts or _("none"),

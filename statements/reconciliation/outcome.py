@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 
 from carm_portal.bulk import update_rows
 from carm_portal.money import ZERO, from_cents, sum_cents, to_money
+from statements import balance as statement_balance
 from statements.models import ReconciliationItem, ReconciliationRun, StatementLine
 from statements.reconciliation.rules import OPENING, Code
 from statements.selectors import BalanceCheck
@@ -115,8 +116,17 @@ def finish_runs(
 ) -> dict[int, bool]:
     """Move ``is_current`` to the new runs and record their outcome (one ``executemany``, values
     per run sent together). Answers, per statement, whether it is now clean: balance checks out
-    and no open exception."""
-    runs = list(Run.objects.filter(pk__in=run_ids).select_related("statement"))
+    and no open exception.
+
+    The balance check also compares the closing balance the statement states, and its opening
+    balance with the previous statement's closing (``statements/balance.py``, read with the runs
+    in the same query): each difference counts among the run's exceptions, and the balance does
+    not check out while there is one."""
+    runs = list(
+        statement_balance.with_previous_closing(
+            Run.objects.filter(pk__in=run_ids).select_related("statement"), outer="statement__"
+        )
+    )
     statement_ids = [run.statement_id for run in runs]
     Run.objects.filter(statement_id__in=statement_ids, is_current=True).exclude(
         pk__in=run_ids
@@ -132,18 +142,22 @@ def finish_runs(
             closing=run.statement.closing_balance,
             opening_matches=balance.opening_lines == run.statement.opening_balance,
         )
-        clean[run.statement_id] = check.ok and not any(v["open"] for v in summary.values())
+        differences = statement_balance.figures(
+            run.statement, run.previous_id, run.previous_date, run.previous_closing
+        ).exception_count
+        balance_ok = check.ok and not differences
+        clean[run.statement_id] = balance_ok and not any(v["open"] for v in summary.values())
         rows.append(
             (
                 Run.Status.SUCCEEDED,
                 True,
                 connection.ops.adapt_json_value(summary, None),
                 sum(s["count"] for s in summary.values()),
-                sum(s["exceptions"] for s in summary.values()),
+                sum(s["exceptions"] for s in summary.values()) + differences,
                 check.lines,
                 check.computed,
                 check.difference,
-                check.ok,
+                balance_ok,
                 "",
                 100,
                 "",

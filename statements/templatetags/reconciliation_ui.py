@@ -15,6 +15,7 @@ from carm_portal.calendar import cbsa_today
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
+from statements import balance as balances
 from statements import charts, reports
 from statements.models import ReconciliationRun, Statement
 from statements.reconciliation.selectors import current_run
@@ -52,6 +53,7 @@ def reconciliation_panel(context: template.Context, statement: Statement) -> dic
         "summary": summary,
         "chart": charts.status_chart(summary) if summary else None,
         "balance": reports.balance(current) if current else None,
+        "statement_balance": balances.check(statement) if current else None,
         "can_manage": access.can(user, Perm.MANAGE_STATEMENTS, importer_id),
         "can_download": access.can(user, Perm.DOWNLOAD_RECONCILIATION, importer_id),
     }

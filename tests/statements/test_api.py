@@ -119,10 +119,30 @@ def test_statement_fields_and_lines(api_as, data):
         "due_date": "2026-10-30",
         "opening_balance": "0.00",
         "closing_balance": "50.00",
+        "stated_closing_balance": None,
         "line_count": 0,
         "status": "open",
         "source_batch": statement.source_batch_id,
+        "balance_check": row["balance_check"],  # below
     }
+    check = row["balance_check"]
+    assert {k: v for k, v in check.items() if k != "findings"} == {
+        "ok": True,
+        "exception_count": 0,
+        "opening": "0.00",
+        "lines": "50.00",
+        "computed_closing": "50.00",
+        "stated_closing": None,
+        "closing_difference": None,
+        "previous_statement": None,
+        "previous_statement_date": None,
+        "previous_closing": None,
+        "opening_difference": None,
+    }
+    assert [(f["code"], f["is_exception"]) for f in check["findings"]] == [
+        ("no_stated_balance", False),
+        ("no_previous_statement", False),
+    ]
     assert [(line["position"], line["line_type"], line["gst"]) for line in lines["results"]] == [
         (2, "OPENING_BALANCE", "0.00"),
         (3, "CAD", "50.00"),

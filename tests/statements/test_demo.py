@@ -189,3 +189,12 @@ def test_next_month_adds_the_new_statement_only(seeded, importers):
 
     assert again.refused == []
     assert Statement.objects.count() == 12
+
+
+def test_the_demo_statements_state_their_closing_balance_and_balance(seeded):
+    from statements import balance
+
+    statements = Statement.objects.all()
+
+    assert statements.exists() and not statements.filter(stated_closing_balance=None).exists()
+    assert list(balance.differing(statements)) == []

@@ -78,6 +78,7 @@ def stored() -> dict[str, object]:
             s.due_date,
             s.opening_balance,
             s.closing_balance,
+            s.stated_closing_balance,
             s.line_count,
             s.status,
         )
@@ -147,8 +148,9 @@ def cad(n: int, **values: str) -> dict[str, str]:
 
 def mixed_rows() -> list[dict[str, str]]:
     """Four statements of two accounts, two of them interleaved, with every kind of clean value:
-    opening balances, negative payments and credits, interest alone, components given or not,
-    zero amounts, due dates on some lines only, references that COPY must escape."""
+    opening balances, stated closing balances (not lines: left out of the copied block), negative
+    payments and credits, interest alone, components given or not, zero amounts, due dates on some
+    lines only, references that COPY must escape."""
     june, july = "2025-06-25", "2025-07-25"
     rows = [
         statement_row(
@@ -179,6 +181,13 @@ def mixed_rows() -> list[dict[str, str]]:
             amount="3.10",
         ),
         cad(11, reference='tab\there "quoted", back\\slash', due_date="2025-07-08"),
+        statement_row(
+            line_type="CLOSING_BALANCE",
+            transaction_number="",
+            customs_duties="",
+            gst="",
+            amount="13457.31",
+        ),
         cad(12, reference="Écrou à 5 $, réf. ÀÉÎ"),
     ]
     for n in range(20, 34):  # account B's June and July statements, interleaved
@@ -204,6 +213,17 @@ def mixed_rows() -> list[dict[str, str]]:
             amount="-7.50",
         )
     )
+    rows.append(  # account B's July statement states its closing balance between its lines
+        statement_row(
+            account_number=ACCOUNT_B,
+            statement_date=july,
+            line_type="CLOSING_BALANCE",
+            transaction_number="",
+            customs_duties="",
+            gst="",
+            amount="-0.01",
+        )
+    )
     rows += [cad(n, statement_date=july, posted_on="2025-06-30") for n in range(40, 50)]
     return rows
 
@@ -222,7 +242,18 @@ def test_a_clean_file_is_taken_in_blocks_and_stored_as_the_row_pass_stores_it(
     assert blocks_stored == rows_stored
     assert len(blocks_stored["statements"]) == 4
     june_a = blocks_stored["statements"][(ACCOUNT_A, dt.date(2025, 6, 25))]
-    assert june_a[2:6] == (dt.date(2025, 7, 8), Decimal("1250.00"), june_a[4], 15)
+    assert june_a[2:7] == (
+        dt.date(2025, 7, 8),
+        Decimal("1250.00"),
+        june_a[4],
+        Decimal("13457.31"),
+        15,
+    )
+    july_b = blocks_stored["statements"][(ACCOUNT_B, dt.date(2025, 7, 25))]
+    assert july_b[5:7] == (Decimal("-0.01"), 8)  # its 7 CADs and the credit
+    assert "CLOSING_BALANCE" not in {line[3] for line in blocks_stored["lines"]}
+    june_b = blocks_stored["statements"][(ACCOUNT_B, dt.date(2025, 6, 25))]
+    assert june_b[5] is None  # no CLOSING_BALANCE row: nothing stated
     quoted = next(line for line in blocks_stored["lines"] if "slash" in line[6])
     assert quoted[6] == 'tab\there "quoted", back\\slash'
 
@@ -243,6 +274,36 @@ def test_rows_the_blocks_do_not_dare_to_take_go_row_by_row_and_are_stored_the_sa
     assert False in passes["blocks"] and True in passes["blocks"]
     assert blocks_answer["status"] == "accepted"
     assert (blocks_answer, blocks_stored) == (rows_answer, rows_stored)
+
+
+def test_a_block_of_nothing_but_stated_closing_balances_is_taken_and_copies_nothing(
+    accounts, passes, monkeypatch
+):
+    """Files that list every statement's CLOSING_BALANCE at the end: whole blocks of them."""
+    months = [f"2025-{month:02d}-25" for month in range(1, 11)]
+    rows = [cad(n, statement_date=day, posted_on="2024-12-20") for n, day in enumerate(months)]
+    rows += [
+        statement_row(
+            statement_date=day,
+            line_type="CLOSING_BALANCE",
+            transaction_number="",
+            customs_duties="",
+            gst="",
+            amount=f"{1431 + n}.03",
+        )
+        for n, day in enumerate(months)
+    ]
+    content = csv_text(rows)
+
+    blocks_answer, blocks_stored, rows_answer, rows_stored = both_passes(content, monkeypatch)
+
+    assert passes["row_passes"] == 1 and all(passes["blocks"])
+    assert blocks_answer["status"] == "accepted"
+    assert (blocks_answer, blocks_stored) == (rows_answer, rows_stored)
+    assert blocks_answer["counts"] == (20, 10, 10, 1)
+    assert [s[5] for _key, s in sorted(blocks_stored["statements"].items())] == [
+        Decimal(f"{1431 + n}.03") for n in range(10)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -294,6 +355,17 @@ BAD = {
         account_number=ACCOUNT_A,
         statement_date="2025-06-25",
         line_type="OPENING_BALANCE",
+        transaction_number="",
+        customs_duties="",
+        gst="",
+        amount="1.00",
+    ),
+    "a second stated closing balance, blocks later": lambda rows: late(
+        rows,
+        27,
+        account_number=ACCOUNT_A,
+        statement_date="2025-06-25",
+        line_type="CLOSING_BALANCE",
         transaction_number="",
         customs_duties="",
         gst="",

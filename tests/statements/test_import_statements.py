@@ -325,3 +325,52 @@ def test_the_refusal_is_recorded(accounts):
         1,
     )
     assert batch.finished_at is not None
+
+
+# --- The stated closing balance (CLOSING_BALANCE) ------------------------------------------------
+
+CLOSING = {
+    "line_type": "CLOSING_BALANCE",
+    "transaction_number": "",
+    "customs_duties": "",
+    "gst": "",
+}
+
+
+def test_a_stated_closing_balance_is_stored_on_the_statement_and_is_not_a_line(accounts):
+    rows = [statement_row(), statement_row(**CLOSING, amount="1500.00")]
+
+    batch = run_import("statement", csv_text("statement", rows)).batch
+
+    assert (batch.status, batch.statement_count, batch.line_count) == ("accepted", 1, 1)
+    statement = Statement.objects.get()
+    assert (
+        statement.closing_balance,
+        statement.stated_closing_balance,
+        statement.line_count,
+    ) == (Decimal("1431.03"), Decimal("1500.00"), 1)
+    assert list(statement.lines.values_list("line_type", "position")) == [("CAD", 2)]
+
+
+def test_without_a_closing_balance_row_nothing_is_stated(accounts):
+    batch = run_import("statement", csv_text("statement", [statement_row()])).batch
+
+    assert batch.status == "accepted"
+    assert Statement.objects.get().stated_closing_balance is None
+
+
+def test_a_statement_states_one_closing_balance(accounts):
+    rows = [
+        statement_row(**CLOSING, amount="5.00"),
+        statement_row(),
+        statement_row(**CLOSING, amount="5.00"),
+    ]
+    before = snapshot()
+
+    batch = run_import("statement", csv_text("statement", rows)).batch
+
+    assert batch.status == "refused"
+    assert [(e["row"], e["column"], e["reason"]) for e in batch.errors] == [
+        (4, "line_type", "This statement already has its stated closing balance (row 2).")
+    ]
+    assert snapshot() == before

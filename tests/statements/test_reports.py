@@ -174,7 +174,9 @@ def test_the_pdf_carries_the_summary_balance_and_who_ran_it(run):
         "Total 11",
         "Opening balance 1250.00",
         "Plus the lines 1150.03",
-        "Closing balance on the statement 2400.03",
+        "Gives 2400.03",
+        "Closing balance the statement states no stated balance",  # the factory states none
+        "No stated balance: the statement file has no CLOSING_BALANCE row",
         "balanced",
         "12345000000033",
     ]:
@@ -381,5 +383,8 @@ def test_the_export_of_the_reconciled_samples_reads_as_formats_md_shows(accounts
     ]
     text = squash(" ".join(pdf_pages(reports.render_pdf(run))))
     assert squash("Opening balance 1250.00") in text
-    assert squash("Closing balance on the statement 2400.03") in text
+    assert squash("Gives 2400.03") in text
+    assert squash("Closing balance the statement states 2400.03") in text  # its CLOSING_BALANCE
+    assert squash("Stated minus computed 0.00") in text
+    assert "balance_difference" not in out.getvalue()  # it balances: no row after the items
     assert "balanced" in text

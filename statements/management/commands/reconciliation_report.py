@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from statements import balance as balances
 from statements import reports
 from statements.models import ReconciliationRun, Statement
 from statements.reconciliation.selectors import current_run
@@ -58,12 +59,13 @@ class Command(BaseCommand):
             raise CommandError(f"No such directory: {path.parent}")
         if path.is_dir():
             raise CommandError(f"{output} is a directory; give a file name.")
+        check = balances.check(soa)  # the stated closing and the previous statement's closing
         try:
             if fmt == "csv":
                 with path.open("w", encoding="utf-8", newline="") as file:
                     count = reports.write_csv(chosen, file)
                 size = path.stat().st_size
-                what = f"{count} items"
+                what = f"{count - len(check.differences)} items"
             else:
                 data = reports.render_pdf(chosen)
                 path.write_bytes(data)
@@ -75,7 +77,16 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{fmt.upper()} of run #{chosen.pk} ({soa.program_account.bn15}, statement of "
                 f"{soa.statement_date.isoformat()}): {what}, {chosen.exception_count} exceptions, "
-                f"balance {'ok' if chosen.balance_ok else 'off by ' + str(chosen.balance_difference)}"
+                f"balance {_balance_text(chosen, check)}"
                 f" -> {output} ({size:,} bytes)"
             )
         )
+
+
+def _balance_text(run: ReconciliationRun, check: balances.StatementBalance) -> str:
+    """``ok``, or what is off: the lines (the run's sums) and each difference of the check."""
+    off = [f"lines off by {run.balance_difference}"] if run.balance_difference else []
+    if not run.balance_ok and not off and not check.differences:
+        off = ["not checked out"]  # (an opening-balance line that disagrees with the statement)
+    off += [f"{finding.code} {finding.difference}" for finding in check.differences]
+    return ", ".join(off) if off else "ok"
