@@ -13,6 +13,9 @@ accounts, scoped by ``clients.access`` like the pages.
   a get never carries the full number. ``POST /{id}/reveal/`` answers it to the importer's BAM
   only, through ``payments.reveals.reveal`` (audited, the other BAMs told by email, never
   cached). Only the BAM may add one.
+
+Length: five small resources of one app, each a serializer, a filter and a viewset over the same
+``carm_portal.api`` base; one module keeps their shared schema helpers in one place.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 (list, record, detail, edit), the portfolio worklists, the interest rate table and PAD bank
 accounts (list, add, detail, reveal, edit, deactivate, reactivate). Thin function views; every one goes through ``clients.access``: an importer the user
 may not see is a 404, one they see without the right for the thing asked a 403.
+
+Length: many small views of one app's pages, each a few lines over ``payments`` domain functions;
+splitting them by page would scatter the shared guards (``_get_bank_account`` and the like).
 """
 
 from __future__ import annotations

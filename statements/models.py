@@ -5,6 +5,9 @@ Models hold fields, constraints and small properties. The billing calendar lives
 ``statements/billing.py``, reading files in ``statements/importing/``, the page queries in
 ``statements/selectors.py``.
 
+Length: the models of one app (statements, lines, entries, batches, runs, items) and the notes
+on why the bulk tables have no database foreign keys; Django wants them importable from one module.
+
 BULK_FK_NOTE: the tables that take a million rows at a time (statement lines, broker entries,
 reconciliation items) have their foreign keys without a database constraint
 (``db_constraint=False``). PostgreSQL checks a foreign key row by row, which made it most of an

@@ -5,6 +5,9 @@ lists and a fixed random seed, without looking at the database; it is then writt
 "get, compare, save only what differs" keyed by stable identifiers (email, BN9, BN15), so a second
 run creates nothing, saves nothing and adds no history rows.
 
+Length: one plan and one writer for the whole demo world (broker team, importers at every stage,
+their people and delegations); split by app, the stages would have to be described twice.
+
 DEV ONLY: every demo login shares the published password ``DEMO_PASSWORD``. The management command
 refuses to run with ``DJANGO_ENV=production`` unless forced.
 """

@@ -11,6 +11,9 @@ finished and tells the assigned agent, once.
 Why the records and not only the wizard's saved answers: the broker works from the records (the
 delegation sweep, the security check, the checklist), and an importer who stops at step 4 has
 still told us something true about steps 1 to 3.
+
+Length: the seven steps' apply functions, each short, in step order: one place to read what a step
+does to the records (the forms are one module per step in ``forms/``).
 """
 
 from __future__ import annotations

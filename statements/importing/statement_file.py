@@ -5,6 +5,9 @@ sequence when its first line is written and the statement row is written at the 
 totals; elsewhere the row is created when its first line is flushed (placeholder balances), and
 completed at the end. What is held in memory grows with the number of statements in a file, never
 with its number of lines. ``StatementImport``'s docstring says how its two passes share the work.
+
+Length: one class whose block pass and careful pass must accept exactly the same rows; keeping them
+side by side is what lets a reader check that they agree.
 """
 
 from __future__ import annotations
