@@ -11,6 +11,8 @@ only applies it, in two places that between them cover every way in:
   such a user, whose requests carry no session for the middleware to see.
 
 The setup pages say why (``context_processors.navigation`` passes ``mfa_required``).
+``MFAAdapter`` names the broker (``BROKER_NAME``) wherever allauth would name the site: the
+relying party of security keys and passkeys, and the issuer an authenticator app shows.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -82,3 +85,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if access.lacks_required_mfa(user):
             raise exceptions.PermissionDenied(access.MFA_REQUIRED_FOR_STAFF)
         return user, token
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth's, naming the broker rather than the ``django.contrib.sites`` site ("example.com")."""
+
+    def _get_site_name(self) -> str:
+        return settings.BROKER_NAME

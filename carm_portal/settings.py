@@ -162,6 +162,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # The password always comes first: passkeys are a second factor here, not a passwordless login.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_TOLERANCE = 1  # a code of the 30 s step before or after is accepted (phone clock drift)
+MFA_ADAPTER = "carm_portal.mfa.MFAAdapter"  # names the broker to authenticator apps and keys
 
 # --- Email ----------------------------------------------------------------------------------------
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -229,6 +229,9 @@ def test_the_authenticator_app_names_the_broker(client, agent_without_mfa, setti
 
     issuer = quote(settings.BROKER_NAME)
     assert f"issuer={issuer}" in response.context["totp_url"]
+    keys = client.get(reverse("mfa_add_webauthn"))
+    relying_party = keys.context["js_data"]["creation_options"]["publicKey"]["rp"]
+    assert relying_party == {"name": settings.BROKER_NAME, "id": "testserver"}
 
 
 # --- Signing in with it --------------------------------------------------------------------------
@@ -438,3 +441,26 @@ def test_the_demo_code_is_the_published_secrets(capsys):
     call_command("seed_demo", "--code")
 
     assert capsys.readouterr().out.strip() == demo_totp_code() == totp_code(DEMO_TOTP_SECRET)
+
+
+def test_an_admin_resets_a_lost_device_by_deleting_the_authenticators(client, admin_user, agent):
+    codes = give_recovery_codes(agent)
+    client.force_login(admin_user)
+
+    listing = client.get("/admin/mfa/authenticator/", {"q": agent.email})
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert TEST_TOTP_SECRET not in html
+    ids = list(Authenticator.objects.filter(user=agent).values_list("pk", flat=True))
+    shown = client.get(f"/admin/mfa/authenticator/{ids[0]}/change/").content.decode()
+    assert TEST_TOTP_SECRET not in shown
+    assert codes[0] not in shown
+
+    deleted = client.post(
+        "/admin/mfa/authenticator/",
+        {"action": "delete_selected", "_selected_action": ids, "post": "yes"},
+    )
+    assert deleted.status_code == 302
+    assert not Authenticator.objects.filter(user=agent).exists()
+    client.force_login(agent)
+    assert client.get(HOME)["Location"] == MFA_SETUP  # staff: a new app at once
