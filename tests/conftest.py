@@ -11,6 +11,7 @@ from carm_portal.models import User
 from clients.access import BrokerRole
 from clients.models import Importer, Membership
 from tests.factories import ImporterFactory, MembershipFactory, ProgramAccountFactory, UserFactory
+from tests.mfa import give_totp
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -77,6 +78,14 @@ def personas(db) -> Personas:
         employee_a=employee_a,
         bam_b=bam_b,
     )
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser (``admin_client``), with an authenticator app: without one the
+    admin, like every page, sends them to set up two-factor authentication (carm_portal.mfa)."""
+    give_totp(admin_user)
+    return admin_user
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from payments import crypto
 from payments.models import BankAccount
 from payments.records import save_bank_account
+from tests.mfa import give_totp
 from tests.payments.conftest import PERSONAS
 from tests.test_settings import run_manage
 
@@ -107,6 +108,7 @@ CREATE = REVEAL
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_the_pages_show_the_full_number_to_the_bam_only(personas, client_for, bank_a, persona):
+    give_totp(personas.bam_a)  # a BAM reveals with two-factor authentication (test_two_factor.py)
     client = client_for(personas.all()[persona])
 
     listing = client.get(f"/payments/bank-accounts/importer/{personas.importer_a.pk}/")
