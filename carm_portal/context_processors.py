@@ -8,9 +8,11 @@ from clients import access
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"is_broker": False, "is_importer_user": False}
+        return {"is_broker": False, "is_importer_user": False, "mfa_required": False}
     return {
         "is_broker": access.is_broker(user),
         "is_importer_user": access.is_importer_user(user),
         "broker_roles": sorted(access.broker_roles(user)),
+        # Broker staff without an authenticator yet: the setup pages say why they are there.
+        "mfa_required": access.lacks_required_mfa(user),
     }

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "carm_portal.mfa.MFARequiredMiddleware",  # after auth and messages: broker staff need MFA
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -173,6 +175,15 @@ ACCOUNT_ADAPTER = "carm_portal.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[carm-portal] "
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 
+# --- Two-factor authentication (allauth.mfa; who must have it: clients/access.py) --------------
+# An authenticator app (TOTP), recovery codes and passkeys/security keys (WebAuthn). Broker staff
+# (and anyone who may use the Django admin) must set one up before any other page opens
+# (carm_portal/mfa.py); an importer's BAM before revealing a bank account number.
+# The password always comes first: passkeys are a second factor here, not a passwordless login.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_TOLERANCE = 1  # a code of the 30 s step before or after is accepted (phone clock drift)
+MFA_ADAPTER = "carm_portal.mfa.MFAAdapter"  # names the broker to authenticator apps and keys
+
 # --- Email ----------------------------------------------------------------------------------------
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str(
@@ -238,7 +249,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {
     # Token first: an anonymous API call gets 401 with WWW-Authenticate, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "carm_portal.mfa.TokenAuthentication",  # DRF's, refusing staff without MFA (403)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "carm_portal.api.exception_handler",
@@ -266,6 +277,9 @@ SPECTACULAR_SETTINGS = {
 # Account security numbers (ASEC) of this broker: the first five digits of its transaction numbers.
 BROKER_ASECS = env.list("BROKER_ASECS", default=["12345"])
 BROKER_NAME = env.str("BROKER_NAME", default="Demo Customs Brokers Inc.")
+MFA_TOTP_ISSUER = BROKER_NAME  # the name an authenticator app shows next to the code
+# WebAuthn refuses plain http origins; allowed only for the development server (DEBUG).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # Delegation checks (delegation/rules.py): notice days before expiry, days a request may wait for
 # the importer's approval, and whether this broker needs pBAM (payments, statements) rather than pPAM.
 DELEGATION_EXPIRY_NOTICE_DAYS = env.list(

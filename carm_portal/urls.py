@@ -1,11 +1,16 @@
 """carm-portal URLs: pages by app, django-allauth, the admin and the REST API."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from carm_portal import user_language
 from carm_portal.importer_home import views as importer_home
+
+# The admin's own login form would skip allauth's rate limits and two-factor stage: a signed-out
+# visitor of /admin/login/ is sent to allauth's sign-in page, which comes back to the admin.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth's way
 
 urlpatterns = [
     path("", importer_home.home, name="home"),

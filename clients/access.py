@@ -155,7 +155,7 @@ def member_roles(user: AnyUser) -> dict[int, str]:
 
 def forget(user: AnyUser) -> None:
     """Drop the cached roles (after a group or membership change in the same request)."""
-    for attr in ("_carm_broker_roles", "_carm_member_roles"):
+    for attr in ("_carm_broker_roles", "_carm_member_roles", "_carm_has_mfa"):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -171,6 +171,54 @@ def is_importer_user(user: AnyUser) -> bool:
 def is_broker_agent(user: AnyUser) -> bool:
     """An agent (who, for instance, is assigned the importers they create)."""
     return BrokerRole.AGENT in broker_roles(user)
+
+
+# --- Two-factor authentication (allauth.mfa): who must have it -----------------------------------
+
+
+class MFARequired(PermissionDenied):
+    """Refused until the user sets up two-factor authentication (``two_factor_setup_url``)."""
+
+
+MFA_REQUIRED_FOR_STAFF = _(
+    "Broker staff must use two-factor authentication. Set up an authenticator app or a "
+    "security key to continue."
+)
+MFA_REQUIRED_TO_REVEAL = _(
+    "Set up two-factor authentication before you reveal a bank account number: it protects "
+    "the number if your password is ever stolen."
+)
+
+
+def has_mfa(user: AnyUser) -> bool:
+    """Whether the user has an authenticator (app, security key or passkey; cached per request)."""
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_carm_has_mfa", None)
+    if cached is None:
+        from allauth.mfa.utils import is_mfa_enabled
+
+        cached = is_mfa_enabled(user)
+        setattr(user, "_carm_has_mfa", cached)  # noqa: B010 (a per-request cache on the user)
+    return cached
+
+
+def must_have_mfa(user: AnyUser) -> bool:
+    """Broker staff, and anyone the Django admin lets in, may do nothing before setting up MFA."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return is_broker(user) or bool(user.is_staff)
+
+
+def lacks_required_mfa(user: AnyUser) -> bool:
+    """A signed-in user who must have MFA (``must_have_mfa``) and has no authenticator yet."""
+    return must_have_mfa(user) and not has_mfa(user)
+
+
+def require_mfa_to_reveal(user: AnyUser) -> None:
+    """A full bank account number is shown only to a user with two-factor authentication."""
+    if not has_mfa(user):
+        raise MFARequired(MFA_REQUIRED_TO_REVEAL)
 
 
 # --- Who are the broker's staff? (queries; superusers count as broker admins) ----------------------

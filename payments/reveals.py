@@ -6,6 +6,8 @@
 
 * Only a user holding ``Perm.VIEW_BANK_ACCOUNT`` on the account's importer (its BAM) may:
   anyone else gets ``PermissionDenied`` and nothing is written or sent.
+* And only with two-factor authentication set up (``access.require_mfa_to_reveal``): a BAM
+  without an authenticator gets ``access.MFARequired`` (a ``PermissionDenied``), nothing written.
 * Each reveal writes one ``BankAccountReveal`` row (account, user, time, page or API, IP) in the
   same transaction as the decryption: the number never leaves without its row.
 * Once that transaction commits, every *other* active BAM of the importer gets an email in their
@@ -62,13 +64,15 @@ def reveal(*, bank_account: BankAccount, user: AnyUser, channel: str, ip: str | 
     """The full account number of ``bank_account`` for ``user``, recorded and told to the BAMs.
 
     Raises ``PermissionDenied`` (nothing written, nothing sent) unless ``user`` holds
-    ``Perm.VIEW_BANK_ACCOUNT`` on the account's importer. Callers have already answered 404 for
-    an account of an importer the user may not see.
+    ``Perm.VIEW_BANK_ACCOUNT`` on the account's importer, and ``access.MFARequired`` (one) unless
+    ``user`` has set up two-factor authentication. Callers have already answered 404 for an
+    account of an importer the user may not see.
     """
     if channel not in Channel.values:
         raise ValueError(f"Unknown reveal channel {channel!r}.")
     if not access.can(user, Perm.VIEW_BANK_ACCOUNT, bank_account.importer_id):
         raise PermissionDenied(_("Only the importer's Business Account Managers see this number."))
+    access.require_mfa_to_reveal(user)
     assert user.is_authenticated  # access.can grants nothing to an anonymous user
     with transaction.atomic():
         entry = BankAccountReveal.objects.create(

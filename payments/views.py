@@ -705,18 +705,23 @@ def bank_account_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """The full number, for the importer's BAM (a POST, never cached): ``reveals.reveal`` checks
     the permission (403), records the reveal and tells the importer's other BAMs."""
     account = _get_bank_account(request, pk, Perm.VIEW)  # 404 for another importer's account
-    number = reveals.reveal(
-        bank_account=account,
-        user=request.user,
-        channel=reveals.Channel.PAGE,
-        ip=reveals.client_ip(request),
-    )
+    try:
+        number = reveals.reveal(
+            bank_account=account,
+            user=request.user,
+            channel=reveals.Channel.PAGE,
+            ip=reveals.client_ip(request),
+        )
+    except access.MFARequired:
+        # The BAM without two-factor authentication: the page again, saying how to set it up.
+        return _bank_account_page(request, account, full_number=None, status=403)
     return _bank_account_page(request, account, full_number=number)
 
 
 def _bank_account_page(
-    request: HttpRequest, account: BankAccount, *, full_number: str | None
+    request: HttpRequest, account: BankAccount, *, full_number: str | None, status: int = 200
 ) -> HttpResponse:
+    can_reveal = access.can(request.user, Perm.VIEW_BANK_ACCOUNT, account.importer_id)
     response = render(
         request,
         "payments/bank_account_detail.html",
@@ -724,7 +729,10 @@ def _bank_account_page(
             "account": account,
             "importer": account.importer,
             "full_number": full_number,
-            "can_reveal": access.can(request.user, Perm.VIEW_BANK_ACCOUNT, account.importer_id),
+            "can_reveal": can_reveal,
+            # A BAM without two-factor authentication is told to set it up instead of a button.
+            "reveal_needs_mfa": can_reveal and not access.has_mfa(request.user),
+            "reveal_needs_mfa_message": access.MFA_REQUIRED_TO_REVEAL,
             "can_manage": _can_manage_bank_accounts(request.user, account.importer_id),
             "history": history_entries(
                 [
@@ -743,6 +751,7 @@ def _bank_account_page(
             "reveal_log": reveals.reveal_log(account),
             "reveal_log_length": reveals.LOG_LENGTH,
         },
+        status=status,
     )
     response["Cache-Control"] = "no-store"
     return response

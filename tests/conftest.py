@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from tests.mfa import give_totp
+
 CHROMIUM = "/usr/bin/chromium"
 
 # The test kit (personas, client_for, api_as) and the real-Celery-worker fixture (`worker_queue`)
@@ -21,6 +23,14 @@ def _fast_and_quiet(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser (``admin_client``), with an authenticator app: without one the
+    admin, like every page, sends them to set up two-factor authentication (carm_portal.mfa)."""
+    give_totp(admin_user)
+    return admin_user
 
 
 # --- Browser tests: Playwright driving Debian's Chromium --------------------------------------

@@ -6,13 +6,18 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from stdnum import luhn
 
 from carm_portal.models import User
+from clients import access
 from clients.models import ClientGroup, Importer, Membership, PortalUser, ProgramAccount
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
+# The authenticator-app secret of every user the factory gives two-factor authentication
+# (``tests.mfa.totp_code`` computes its codes).
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def bn9_for(n: int) -> str:
@@ -38,6 +43,25 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(*[Group.objects.get_or_create(name=name)[0] for name in extracted])
         if create:
             self.save()
+
+    @factory.post_generation
+    def mfa(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        """Two-factor authentication (an authenticator app, ``TEST_TOTP_SECRET``): broker staff and
+        admin-site users get it, since without it every page sends them to set it up
+        (``carm_portal.mfa``); ``mfa=False`` leaves it out, ``mfa=True`` gives it to anyone."""
+        if not create:
+            return
+        wanted = (
+            extracted
+            if extracted is not None
+            else (self.is_staff or access.is_broker_account(self))
+        )
+        if wanted:
+            Authenticator.objects.get_or_create(
+                user=self,
+                type=Authenticator.Type.TOTP,
+                defaults={"data": {"secret": TEST_TOTP_SECRET}},
+            )
 
 
 class ClientGroupFactory(factory.django.DjangoModelFactory):

@@ -8,13 +8,16 @@ run creates nothing, saves nothing and adds no history rows.
 Length: one plan and one writer for the whole demo world (broker team, importers at every stage,
 their people and delegations); split by app, the stages would have to be described twice.
 
-DEV ONLY: every demo login shares the published password ``DEMO_PASSWORD``. The management command
-refuses to run with ``DJANGO_ENV=production`` unless forced.
+DEV ONLY: every demo login shares the published password ``DEMO_PASSWORD``, and the broker staff,
+who must use two-factor authentication (``clients.access.must_have_mfa``), share the published
+authenticator-app secret ``DEMO_TOTP_SECRET`` (``manage.py seed_demo --code`` prints its current
+code). The management command refuses to run with ``DJANGO_ENV=production`` unless forced.
 """
 
 from __future__ import annotations
 
 import random
+import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +26,9 @@ from enum import StrEnum
 from typing import TextIO, TypeVar
 
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 from django.db import models, transaction
@@ -47,6 +53,8 @@ from payments.demo import seed_payments
 from statements.demo import seed_statements
 
 DEMO_PASSWORD = "demo-carm-2026"  # noqa: S105  (DEV ONLY, printed by the command on purpose)
+# DEV ONLY, printed by the command on purpose: the demo broker staff's authenticator-app secret.
+DEMO_TOTP_SECRET = "CARMDEMOCARMDEMOCARMDEMOCARMDEMO"  # noqa: S105
 DEMO_DOMAIN = "demo.carm-portal.local"
 SEED = 2026
 
@@ -71,6 +79,7 @@ class DemoLogin:
 @dataclass
 class DemoSummary:
     password: str
+    totp_secret: str
     counts: dict[str, int]
     progress: dict[int, int]  # steps done -> number of demo importers
     blocked: int  # demo importers with at least one blocked step
@@ -475,6 +484,22 @@ class _Writer:
         )
         return user
 
+    def totp(self, user: User) -> Authenticator:
+        """The broker staff's authenticator app: the published demo secret (put back if changed)."""
+        # Not ``sync``: allauth's model does not pass ``full_clean`` (``last_used_at`` is null).
+        data = {"secret": DEMO_TOTP_SECRET}
+        label = str(Authenticator._meta.verbose_name_plural)
+        app, created = Authenticator.objects.get_or_create(
+            user=user, type=Authenticator.Type.TOTP, defaults={"data": data}
+        )
+        if created:
+            self.created[label] += 1
+        elif app.data != data:
+            app.data = data
+            app.save(update_fields=["data"])
+            self.updated[label] += 1
+        return app
+
     def _password_for(self, user: User | None) -> str:
         """Keep a hash that already matches the demo password (no needless write), else a new one.
 
@@ -503,6 +528,12 @@ def _manual_step(*, importer: Importer, step: int, plan: tuple, by: User) -> boo
     return True
 
 
+def demo_totp_code(at: float | None = None) -> str:
+    """The demo staff's two-factor code now (or at the Unix time ``at``), as their app shows it."""
+    moment = time.time() if at is None else at
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(moment) // mfa_settings.TOTP_PERIOD))
+
+
 @transaction.atomic
 def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
     """Create or bring up to date the demo broker team, client groups, importers and their people."""
@@ -524,6 +555,7 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
         if list(user.groups.all()) != [group]:
             user.groups.set([group])
         staff[member.key] = user
+        writer.totp(user)
         role = f"{member.role.value} (Django admin)" if member.superuser else member.role.value
         logins.append(DemoLogin(member.email, role, "all importers"))
 
@@ -620,6 +652,7 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
     demo_emails = [login.email for login in logins]
     return DemoSummary(
         password=DEMO_PASSWORD,
+        totp_secret=DEMO_TOTP_SECRET,
         counts={
             "broker users": len(BROKER_TEAM),
             "client groups": len(groups),

@@ -21,6 +21,7 @@ from tests.factories import (
     ProgramAccountFactory,
     UserFactory,
 )
+from tests.mfa import totp_code
 
 pytestmark = BROWSER_MARKS
 
@@ -88,6 +89,13 @@ def test_an_agent_signs_in_filters_the_list_and_opens_a_checklist(
     shoot(page, "login")
     page.get_by_label("Email").fill(agent.email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    # Broker staff use two-factor authentication: the code from their authenticator app.
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
+    shoot(page, "two-factor")
+    page.get_by_label("Code").fill(totp_code())
     page.get_by_role("button", name="Sign in").click()
 
     # The dashboard.

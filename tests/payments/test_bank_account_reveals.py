@@ -25,6 +25,7 @@ from payments import reveals
 from payments.models import BankAccount, BankAccountReveal
 from payments.records import save_bank_account
 from tests.factories import MembershipFactory, UserFactory
+from tests.mfa import give_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,13 @@ NOW = dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC)  # conftest's frozen time: 10
 def back_to_english():
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _bams_use_two_factor(personas):
+    """A BAM reveals a number only with two-factor authentication (test_two_factor.py: without)."""
+    for bam in (personas.bam_a, personas.bam_b):
+        give_totp(bam)
 
 
 @pytest.fixture
@@ -57,8 +65,12 @@ def bank_a(personas):
 def people(personas):
     """Importer A's other people: two more BAMs (one French) and a BAM whose account is disabled;
     ``personas`` has its finance member, its employee, B's BAM and the broker staff."""
-    french = UserFactory(email="bam.fr@alpha.example.com", full_name="Élise Roy", language="fr")
-    english = UserFactory(email="bam.en@alpha.example.com", full_name="Ed Park", language="en")
+    french = UserFactory(
+        email="bam.fr@alpha.example.com", full_name="Élise Roy", language="fr", mfa=True
+    )
+    english = UserFactory(
+        email="bam.en@alpha.example.com", full_name="Ed Park", language="en", mfa=True
+    )
     gone = UserFactory(email="gone@alpha.example.com", is_active=False)
     MembershipFactory(user=french, importer=personas.importer_a, role=Membership.Role.BAM)
     MembershipFactory(user=english, importer=personas.importer_a, role=Membership.Role.BAM)

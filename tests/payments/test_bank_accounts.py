@@ -11,6 +11,7 @@ from payments import crypto
 from payments.models import BankAccount
 from payments.records import save_bank_account
 from tests.kit import PERSONAS
+from tests.mfa import give_totp
 from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +110,7 @@ CREATE = REVEAL
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_the_pages_show_the_full_number_to_the_bam_only(personas, client_for, bank_a, persona):
+    give_totp(personas.bam_a)  # a BAM reveals with two-factor authentication (test_two_factor.py)
     client = client_for(personas.all()[persona])
 
     listing = client.get(f"/payments/bank-accounts/importer/{personas.importer_a.pk}/")

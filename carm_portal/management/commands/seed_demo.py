@@ -8,7 +8,7 @@ from typing import Any, TextIO, cast
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from carm_portal.demo.seed import DemoSummary, seed_demo
+from carm_portal.demo.seed import DemoSummary, demo_totp_code, seed_demo
 
 
 class Command(BaseCommand):
@@ -24,8 +24,18 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DJANGO_ENV=production (creates logins with a published password).",
         )
+        parser.add_argument(
+            "--code",
+            action="store_true",
+            help="Only print the demo broker staff's current two-factor code (changes every 30 s).",
+        )
 
-    def handle(self, *args: object, force: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: object, force: bool = False, code: bool = False, **options: Any
+    ) -> None:
+        if code:
+            self.stdout.write(demo_totp_code())
+            return
         if settings.DJANGO_ENV == "production" and not force:
             raise CommandError(
                 "Refusing to load demo data: DJANGO_ENV is production. The demo creates logins "
@@ -61,6 +71,17 @@ class Command(BaseCommand):
         for login in summary.logins:
             write(f"  {login.email:<{width}}  {login.role:<{role_width}}  {login.importer}")
         write(self.style.WARNING(f"  Password for every demo login: {summary.password}"))
+        write(
+            self.style.WARNING(
+                "  Broker staff also need a two-factor code: add the secret "
+                f"{summary.totp_secret} to an authenticator app,"
+            )
+        )
+        write(
+            self.style.WARNING(
+                "  or run `.venv/bin/python manage.py seed_demo --code` for the current one."
+            )
+        )
 
 
 def _counts(counts: Mapping[str, int]) -> str:

@@ -1,0 +1,94 @@
+"""Two-factor authentication enforced: broker staff set it up before anything else.
+
+Who must have an authenticator is decided in ``clients.access`` (``must_have_mfa``); this module
+only applies it, in two places that between them cover every way in:
+
+* ``MFARequiredMiddleware``: a signed-in user who must have MFA and has none is sent to the setup
+  page (allauth's ``/accounts/2fa/``) from every page but the setup itself (with the sign-in
+  confirmation and email pages it may need), sign-out, static files and the language switcher;
+  an HTMX request gets an ``HX-Redirect``; an API call on the session a 403 with the reason.
+* ``TokenAuthentication``: DRF's token authentication, refusing (403, the same reason) a token of
+  such a user, whose requests carry no session for the middleware to see.
+
+The setup pages say why (``context_processors.navigation`` passes ``mfa_required``).
+``MFAAdapter`` names the broker (``BROKER_NAME``) wherever allauth would name the site: the
+relying party of security keys and passkeys, and the issuer an authenticator app shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+from rest_framework import authentication, exceptions
+
+from clients import access
+
+# The pages a user without the required MFA may still open (allauth URL names; every ``mfa_``
+# page is part of the setup). Email pages: allauth refuses MFA to an unverified address.
+ALLOWED_URL_NAMES = frozenset(
+    {
+        "account_logout",
+        "account_reauthenticate",
+        "account_email",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "set_language",
+    }
+)
+ALLOWED_URL_PREFIX = "mfa_"
+API_PREFIX = "/api/"
+
+
+def is_allowed(request: HttpRequest) -> bool:
+    """Whether the page is part of setting up MFA (or leaving), which nobody is sent away from."""
+    if request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/")):
+        return True
+    match = request.resolver_match
+    name = (match.url_name or "") if match else ""
+    return name in ALLOWED_URL_NAMES or name.startswith(ALLOWED_URL_PREFIX)
+
+
+class MFARequiredMiddleware:
+    """Sends a signed-in user who must have MFA and has none to the setup page (API: 403)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        user = getattr(request, "user", None)
+        if user is None or not access.lacks_required_mfa(user) or is_allowed(request):
+            return None
+        if request.path_info.startswith(API_PREFIX):
+            return JsonResponse({"detail": str(access.MFA_REQUIRED_FOR_STAFF)}, status=403)
+        setup = reverse("mfa_index")
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(setup)
+        return HttpResponseRedirect(setup)
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication; a token of a user who must have MFA and has none: 403."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        user, token = super().authenticate_credentials(key)
+        if access.lacks_required_mfa(user):
+            raise exceptions.PermissionDenied(access.MFA_REQUIRED_FOR_STAFF)
+        return user, token
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """allauth's, naming the broker rather than the ``django.contrib.sites`` site ("example.com")."""
+
+    def _get_site_name(self) -> str:
+        return settings.BROKER_NAME
