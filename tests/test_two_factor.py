@@ -29,10 +29,9 @@ from carm_portal.demo.seed import DEMO_TOTP_SECRET, demo_totp_code
 from carm_portal.mfa import is_allowed
 from clients import access
 from clients.access import BrokerRole
-from clients.models import Membership
 from payments.models import BankAccount, BankAccountReveal
 from payments.records import save_bank_account
-from tests.factories import DEFAULT_PASSWORD, TEST_TOTP_SECRET, MembershipFactory, UserFactory
+from tests.factories import DEFAULT_PASSWORD, TEST_TOTP_SECRET, UserFactory
 from tests.mfa import give_recovery_codes, give_totp, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -412,9 +411,7 @@ def test_a_bam_with_mfa_reveals_the_number(personas, bank_a, client):
 
 
 def test_importer_people_are_not_forced_and_are_offered_it(personas, client):
-    finance = UserFactory(email="finance@alpha.example.com")
-    MembershipFactory(user=finance, importer=personas.importer_a, role=Membership.Role.FINANCE)
-    for user in (personas.employee_a, finance, personas.bam_a):
+    for user in (personas.employee_a, personas.finance_a, personas.bam_a):
         client.force_login(user)
         home = client.get(HOME)
         assert home.status_code == 200, user
