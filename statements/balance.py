@@ -11,7 +11,8 @@ opening + lines can never fail. This check compares instead:
     ``statement_date`` of that account; its closing balance is its stated one when it has one, else
     its computed one. The first statement on record has nothing to compare with.
 
-A difference in (a) or (b) is an exception to explain (``exception_count``); "no stated balance"
+A difference in (a) or (b) is an exception to explain: the run writes it as a ``balance_difference``
+item (``statements/reconciliation/outcome.py``); "no stated balance"
 and "no previous statement" are said, not counted. Amounts are compared as ``Decimal`` in cents.
 
 ``check`` takes one statement (one query for the previous statement, none when the statement was
@@ -40,8 +41,6 @@ CLOSING_DIFFERS = "closing_differs"
 NO_STATED_BALANCE = "no_stated_balance"
 OPENING_DIFFERS = "opening_differs"
 NO_PREVIOUS_STATEMENT = "no_previous_statement"
-# The status code of a balance difference's row in the CSV export (docs/formats.md).
-CSV_STATUS = "balance_difference"
 
 
 @dataclass(frozen=True)

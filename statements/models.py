@@ -495,6 +495,7 @@ class ReconciliationItem(models.Model):
         UNEXPECTED_ON_STATEMENT = "unexpected_on_statement", _("Unexpected on statement")
         DUPLICATE = "duplicate", _("Duplicate")
         POSTED_BY_CBSA = "posted_by_cbsa", _("Posted by CBSA")
+        BALANCE_DIFFERENCE = "balance_difference", _("Balance does not agree")
 
     MATCHED_CODES = (Code.MATCHED, Code.MATCHED_WITHIN_TOLERANCE)
 

@@ -190,7 +190,7 @@ def run_detail(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResp
             chart=charts.status_chart(summary),
             balance=reports.balance(run),
             statement_balance=statement_balance,
-            exception_total=summary.exception_count + statement_balance.exception_count,
+            exception_total=summary.exception_count,
             shown=shown,
             page=page,
             items=rows,

@@ -44,6 +44,7 @@ STATUS_NAMES: dict[str, Any] = {
     Code.UNEXPECTED_ON_STATEMENT: gettext_lazy("Not in our records"),
     Code.DUPLICATE: gettext_lazy("Charged twice"),
     Code.POSTED_BY_CBSA: gettext_lazy("Posted by CBSA"),
+    Code.BALANCE_DIFFERENCE: gettext_lazy("Balance does not agree"),
 }
 STATUS_HELP: dict[str, Any] = {
     Code.MATCHED: gettext_lazy(
@@ -65,6 +66,10 @@ STATUS_HELP: dict[str, Any] = {
     Code.DUPLICATE: gettext_lazy("A transaction number on more than one line of the statement."),
     Code.POSTED_BY_CBSA: gettext_lazy(
         "Interest, penalties, charges, payments and credits, for review."
+    ),
+    Code.BALANCE_DIFFERENCE: gettext_lazy(
+        "The stated closing balance is not the opening balance plus the lines, or the opening "
+        "balance is not the previous statement's closing balance."
     ),
 }
 STATUS_ORDER: tuple[str, ...] = tuple(STATUS_NAMES)
@@ -268,7 +273,7 @@ def report_context(run: ReconciliationRun, *, with_items: bool = True) -> dict[s
         "balance": balance(run),
         # The check against CBSA's stated closing and the previous statement (statements/balance.py)
         "statement_balance": statement_balance,
-        "exception_total": summary.exception_count + statement_balance.exception_count,
+        "exception_total": summary.exception_count,
         "groups": groups,
         "run_by": run.run_by,
         "ran_at": run.finished_at or run.started_at or run.created_at,
@@ -305,9 +310,8 @@ def _amount(value: Decimal | None) -> str:
 
 
 def csv_rows(run: ReconciliationRun) -> Iterator[list[str]]:
-    """The export's rows (header first), read from the database in chunks; then one row per
-    balance difference (``balance_difference``: the statement's figure, the one it should equal,
-    the difference), in the same columns (docs/formats.md)."""
+    """The export's rows (header first), read from the database in chunks: one row per item, a
+    balance difference included (its item, ``balance_difference``; docs/formats.md)."""
     yield list(CSV_COLUMNS)
     rows = ordered_items(run).values_list(
         "status",
@@ -335,19 +339,6 @@ def csv_rows(run: ReconciliationRun) -> Iterator[list[str]]:
             resolution,
             email or "",
             note,
-        ]
-    for finding in balances.check(run.statement).differences:
-        yield [
-            balances.CSV_STATUS,
-            "",
-            finding.line_type,
-            _amount(finding.stated),
-            _amount(finding.expected),
-            _amount(finding.difference),
-            "",
-            "",
-            "",
-            "",
         ]
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 
 from carm_portal.bulk import update_rows
 from carm_portal.money import ZERO, from_cents, sum_cents, to_money
@@ -107,8 +107,108 @@ def balances(statement_ids: list[int]) -> dict[int, Balance]:
     return balances
 
 
+# The key of a balance difference's item: the same check keeps the same key on every run.
+BALANCE_KEYS = {
+    statement_balance.CLOSING_DIFFERS: "balance:closing",
+    statement_balance.OPENING_DIFFERS: "balance:opening",
+}
+
+
+# Runs read by ``balance_runs``: with the annotations of ``balance.with_previous_closing``.
+BalanceRuns = list[Any]
+
+
+def balance_runs(run_ids: list[int]) -> BalanceRuns:
+    """The runs with their statements and what the balance check needs of the previous statement
+    (``statements/balance.py``), in one query."""
+    return list(
+        statement_balance.with_previous_closing(
+            Run.objects.filter(pk__in=run_ids).select_related("statement__program_account"),
+            outer="statement__",
+        )
+    )
+
+
+def insert_balance_items(runs: BalanceRuns, *, now: dt.datetime) -> list[tuple]:
+    """One ``balance_difference`` item per differing balance check of each run (stated closing vs
+    opening + lines; opening vs the previous statement's closing), written after the engine's
+    items, so a difference is an exception worked like any other. The carry-over is the
+    engine's (``rules``): the previous current run's item of the same key (the check) keeps its
+    resolution while its difference is the same. Answers the summary rows of these items
+    (``summaries_from``). No query when nothing differs."""
+    found = [
+        (run, finding)
+        for run in runs
+        for finding in statement_balance.figures(
+            run.statement, run.previous_id, run.previous_date, run.previous_closing
+        ).differences
+    ]
+    if not found:
+        return []
+    Item = ReconciliationItem
+    code = Item.Code.BALANCE_DIFFERENCE
+    run_ids = sorted({run.pk for run, _ in found})
+    last = dict(
+        Item.objects.filter(run_id__in=run_ids)
+        .values("run_id")
+        .annotate(last=Max("position"))
+        .values_list("run_id", "last")
+        .order_by()
+    )
+    previous = {
+        (item.statement_id, item.key): item
+        for item in Item.objects.filter(
+            run__statement_id__in={run.statement_id for run, _ in found},
+            run__is_current=True,
+            status=code,
+        ).exclude(run_id__in=run_ids)
+    }
+    items = []
+    for run, finding in found:
+        last[run.pk] = position = (last.get(run.pk) or 0) + 1
+        key = BALANCE_KEYS[finding.code]
+        item = Item(
+            run_id=run.pk,
+            statement_id=run.statement_id,
+            importer_id=run.statement.program_account.importer_id,
+            position=position,
+            status=code,
+            is_exception=True,
+            key=key,
+            line_type=finding.line_type,
+            statement_amount=finding.stated,
+            entry_amount=finding.expected,
+            difference=finding.difference,
+            first_seen_at=now,
+        )
+        before = previous.get((run.statement_id, key))
+        if before is not None:
+            item.first_seen_at = before.first_seen_at
+            item.note = before.note
+            item.assigned_to_id = before.assigned_to_id
+            if before.difference == finding.difference:
+                item.resolution = before.resolution
+                item.resolved_by_id = before.resolved_by_id
+                item.resolved_at = before.resolved_at
+                item.reopened = before.reopened
+            else:
+                item.reopened = before.resolution != ""
+        items.append(item)
+    Item.objects.bulk_create(items)
+    rows: dict[int, list] = {}
+    for item in items:
+        row = rows.setdefault(item.run_id, [item.run_id, code, 0, 0, 0, 0, ZERO, ZERO, ZERO])
+        row[2] += 1
+        row[3] += 1
+        row[4] += item.resolution == ""
+        row[6] += item.statement_amount or ZERO
+        row[7] += item.entry_amount or ZERO
+        row[8] += item.difference
+    return [tuple(row) for row in rows.values()]
+
+
 def finish_runs(
-    run_ids: list[int],
+    runs: BalanceRuns,
     summaries: dict[int, dict[str, dict[str, Any]]],
     balances: dict[int, Balance],
     *,
@@ -118,15 +218,12 @@ def finish_runs(
     per run sent together). Answers, per statement, whether it is now clean: balance checks out
     and no open exception.
 
-    The balance check also compares the closing balance the statement states, and its opening
-    balance with the previous statement's closing (``statements/balance.py``, read with the runs
-    in the same query): each difference counts among the run's exceptions, and the balance does
-    not check out while there is one."""
-    runs = list(
-        statement_balance.with_previous_closing(
-            Run.objects.filter(pk__in=run_ids).select_related("statement"), outer="statement__"
-        )
-    )
+    ``runs``: from ``balance_runs``. The balance check also compares the closing balance the
+    statement states, and its opening balance with the previous statement's closing
+    (``statements/balance.py``): the balance does not check out while one differs. Each
+    difference is an item of its own (``insert_balance_items``), counted among the exceptions
+    with the other items: not a second time here."""
+    run_ids = [run.pk for run in runs]
     statement_ids = [run.statement_id for run in runs]
     Run.objects.filter(statement_id__in=statement_ids, is_current=True).exclude(
         pk__in=run_ids
@@ -142,10 +239,12 @@ def finish_runs(
             closing=run.statement.closing_balance,
             opening_matches=balance.opening_lines == run.statement.opening_balance,
         )
-        differences = statement_balance.figures(
-            run.statement, run.previous_id, run.previous_date, run.previous_closing
-        ).exception_count
-        balance_ok = check.ok and not differences
+        balance_ok = (
+            check.ok
+            and statement_balance.figures(
+                run.statement, run.previous_id, run.previous_date, run.previous_closing
+            ).ok
+        )
         clean[run.statement_id] = balance_ok and not any(v["open"] for v in summary.values())
         rows.append(
             (
@@ -153,7 +252,7 @@ def finish_runs(
                 True,
                 connection.ops.adapt_json_value(summary, None),
                 sum(s["count"] for s in summary.values()),
-                sum(s["exceptions"] for s in summary.values()) + differences,
+                sum(s["exceptions"] for s in summary.values()),
                 check.lines,
                 check.computed,
                 check.difference,

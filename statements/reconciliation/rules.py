@@ -23,6 +23,10 @@ The rules (``docs/formats.md``, "Reconciliation export"), for one statement:
 * ``OPENING_BALANCE`` lines are not items; they feed the balance check, which is the statement
   page's (``selectors.BalanceCheck``): opening balance + the other lines = closing balance, and
   the ``OPENING_BALANCE`` line equals the statement's opening balance.
+* A difference found by ``statements/balance.py`` (stated closing vs opening + lines; opening vs
+  the previous statement's closing): one ``balance_difference`` item per differing check, written
+  by the run after these (``outcome.insert_balance_items``), keyed ``balance:closing`` or
+  ``balance:opening``, with the same carry-over.
 
 ``difference`` is always statement amount − entry amount, a missing side counted as 0.
 

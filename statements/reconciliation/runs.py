@@ -302,15 +302,18 @@ def _reconcile_group(run_ids: list[int], progress: RunProgress) -> None:
     progress.update(_("matching lines and entries"), 10, force=True)
     now = timezone.now()
     returned = engine.insert_items(run_ids, now=now)
+    # A balance difference is an item too, written by the run right after the engine's.
+    runs = outcome.balance_runs(run_ids)
+    balance_rows = outcome.insert_balance_items(runs, now=now)
     progress.update(_("adding up"), 70, force=True)
     summaries = (
         outcome.summaries(run_ids)
         if returned is None
-        else outcome.summaries_from(run_ids, returned)
+        else outcome.summaries_from(run_ids, [*returned, *balance_rows])
     )
     balances = outcome.balances(statement_ids)
     progress.update(_("recording the result"), 90, force=True)
-    clean = outcome.finish_runs(run_ids, summaries, balances, now=now)
+    clean = outcome.finish_runs(runs, summaries, balances, now=now)
     status.set_statement_status(clean, now=now)
 
 

@@ -33,6 +33,7 @@ from tests.statements.conftest import (
 
 pytestmark = pytest.mark.django_db
 D = Decimal
+BALANCE = ReconciliationItem.Code.BALANCE_DIFFERENCE
 
 SAMPLE_STATEMENT = (SAMPLES / "statement.csv").read_text()
 SAMPLE_ENTRIES = (SAMPLES / "entries.csv").read_bytes()
@@ -82,8 +83,10 @@ def reconcile_june(june_file: str, *before: str) -> ReconciliationRun:
 
 def stored(run: ReconciliationRun) -> dict[str, object]:
     """What the run and the import stored, but the stated closing balance and what the balance
-    check itself records on the run (its exception count and ``balance_ok``; ids left out)."""
+    check itself records on the run (its exception count and ``balance_ok``, and the items of its
+    differences with their counts; ids left out)."""
     statement = run.statement
+    own = ReconciliationItem.objects.filter(run=run, status=BALANCE).count()
     return {
         "statement": (
             statement.opening_balance,
@@ -98,14 +101,15 @@ def stored(run: ReconciliationRun) -> dict[str, object]:
         ),
         "run": (
             run.status,
-            run.summary,
-            run.item_count,
+            {code: figures for code, figures in run.summary.items() if code != BALANCE},
+            run.item_count - own,
             run.line_total,
             run.computed_closing,
             run.balance_difference,
         ),
         "items": list(
             ReconciliationItem.objects.filter(run=run)
+            .exclude(status=BALANCE)
             .order_by("position")
             .values_list(
                 "position", "status", "key", "statement_amount", "entry_amount", "difference"
@@ -209,7 +213,7 @@ def test_a_stated_closing_that_differs_is_shown_everywhere_and_counts_as_an_exce
         ("closing_differs", True, D("-0.03"))
     ]
     assert check.differences[0].message == message
-    # the run page: the figures, the finding, and one more exception than the items' 8
+    # the run page: the figures, the finding, and its item: one more exception than the other 8
     response = finance.get(run.get_absolute_url())
     page = page_text(response)
     assert "Balance check Does not balance" in page
@@ -217,7 +221,7 @@ def test_a_stated_closing_that_differs_is_shown_everywhere_and_counts_as_an_exce
     assert "Stated minus computed -0.03" in page
     assert f"{message} An exception to explain." in page
     assert (response.context["summary"].exception_count, response.context["exception_total"]) == (
-        8,
+        9,
         9,
     )
     assert "9 Exceptions" in page and "1 Balance differences" in page
@@ -228,11 +232,12 @@ def test_a_stated_closing_that_differs_is_shown_everywhere_and_counts_as_an_exce
     assert squash("Stated minus computed -0.03") in text
     assert squash(message) in text
     assert squash("1 balance difference counts among this run's 9 exceptions.") in text
-    # the CSV: the items' columns unchanged, one row after the items
+    # the CSV: one row per item, the difference's item last (nothing written twice)
     lines = csv_lines(run)
     assert lines[0] == ",".join(reports.CSV_COLUMNS)
     assert lines[-1] == "balance_difference,,CLOSING_BALANCE,2400.00,2400.03,-0.03,,,,"
-    assert len(lines) == 1 + run.item_count + 1
+    assert len(lines) == 1 + run.item_count
+    assert sum(line.startswith("balance_difference,") for line in lines) == 1
     assert reports.read_csv(lines)[-1]["difference"] == D("-0.03")
     # the worklist
     worklist = finance.get(reverse("statements:worklist"))
@@ -302,8 +307,8 @@ def test_a_statement_with_a_balance_difference_is_not_reconciled(accounts, state
     run = reconcile_statement(statement=statement, run_by=None)
 
     statement.refresh_from_db()
-    assert (run.summary.keys(), run.exception_count) == (
-        {"matched"},
+    assert (set(run.summary), run.exception_count) == (
+        {"matched"} if status == "reconciled" else {"matched", BALANCE},
         0 if status == "reconciled" else 1,
     )
     assert statement.status == status
@@ -481,3 +486,101 @@ def test_the_report_command_says_what_is_off(accounts, tmp_path):
     assert (
         f"{run.item_count} items, 9 exceptions, balance closing_differs -0.03 ->" in out.getvalue()
     )
+
+
+# --- A difference is an item: worked, resolved, carried over ------------------------------------
+
+
+def balance_items(run: ReconciliationRun) -> list[ReconciliationItem]:
+    return list(ReconciliationItem.objects.filter(run=run, status=BALANCE).order_by("position"))
+
+
+def test_a_differing_stated_closing_is_one_open_exception_item_resolved_as_explained(
+    accounts, personas
+):
+    from statements import workflow
+
+    run = reconcile_june(june("2400.00"))
+
+    [item] = balance_items(run)
+    assert (item.is_exception, item.resolution, item.key, item.transaction_number) == (
+        True,
+        "",
+        "balance:closing",
+        "",
+    )
+    assert (item.line_type, item.statement_amount, item.entry_amount, item.difference) == (
+        "CLOSING_BALANCE",
+        D("2400.00"),
+        D("2400.03"),
+        D("-0.03"),
+    )
+    assert item.position == run.item_count  # after the engine's items
+    # counted once: the run's exceptions are its items' (8 + this one), not 8 + 1 + 1
+    assert run.exception_count == 9 == sum(s["exceptions"] for s in run.summary.values())
+    assert run.summary[BALANCE] == {
+        "count": 1,
+        "amount": "2400.00",
+        "statement_amount": "2400.00",
+        "entry_amount": "2400.03",
+        "difference": "-0.03",
+        "exceptions": 1,
+        "open": 1,
+        "flagged": 0,
+    }
+    assert run.balance_ok is False
+
+    workflow.resolve(
+        item, user=personas.broker_finance, resolution="explained", note="CBSA rounding"
+    )
+    item.refresh_from_db()
+    assert (item.resolution, item.note) == ("explained", "CBSA rounding")
+
+
+def test_a_rerun_keeps_the_resolution_of_an_unchanged_difference(accounts, personas):
+    from statements import workflow
+
+    run = reconcile_june(june("2400.00"))
+    [item] = balance_items(run)
+    workflow.resolve(
+        item, user=personas.broker_finance, resolution="explained", note="CBSA rounding"
+    )
+
+    rerun = reconcile_statement(statement=run.statement, run_by=None)
+
+    [again] = balance_items(rerun)
+    assert again.pk != item.pk
+    assert (again.key, again.difference, again.resolution, again.note, again.reopened) == (
+        "balance:closing",
+        D("-0.03"),
+        "explained",
+        "CBSA rounding",
+        False,
+    )
+    assert again.first_seen_at == item.first_seen_at
+    assert (rerun.summary[BALANCE]["open"], rerun.exception_count) == (0, 9)
+    assert ReconciliationItem.objects.filter(status=BALANCE).count() == 2  # one per run
+
+
+def test_an_opening_that_differs_is_one_item_of_its_own_check(accounts):
+    april = earlier("2025-04-25", "0.00", "1250.00", None)
+    may = earlier("2025-05-25", "1000.00", "250.00", "1200.00")
+    run = reconcile_june(june("2400.00"), april, may)
+
+    assert [
+        (i.key, i.line_type, i.statement_amount, i.entry_amount, i.difference)
+        for i in balance_items(run)
+    ] == [
+        ("balance:closing", "CLOSING_BALANCE", D("2400.00"), D("2400.03"), D("-0.03")),
+        ("balance:opening", "OPENING_BALANCE", D("1250.00"), D("1200.00"), D("50.00")),
+    ]
+    assert run.exception_count == 10
+
+
+@pytest.mark.parametrize("stated", ["2400.03", None])
+def test_a_statement_that_balances_has_no_balance_item(accounts, stated):
+    run = reconcile_june(june(stated))
+
+    assert balance_items(run) == []
+    assert BALANCE not in run.summary
+    assert run.exception_count == 8

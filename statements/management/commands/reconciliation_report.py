@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 with path.open("w", encoding="utf-8", newline="") as file:
                     count = reports.write_csv(chosen, file)
                 size = path.stat().st_size
-                what = f"{count - len(check.differences)} items"
+                what = f"{count} items"
             else:
                 data = reports.render_pdf(chosen)
                 path.write_bytes(data)
