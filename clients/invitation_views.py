@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -219,7 +219,12 @@ def _confirmation_page(
 ) -> HttpResponse:
     current = invitations.state(invitation)
     if request.method == "POST" and current == State.AWAITING_CONFIRMATION:
-        approve = request.POST.get("decision") == "confirm"
+        decision = request.POST.get("decision")
+        if decision not in ("confirm", "decline"):  # never decline by default
+            return HttpResponseBadRequest(
+                _("Choose to confirm or to decline."), content_type="text/plain; charset=utf-8"
+            )
+        approve = decision == "confirm"
         try:
             invitations.confirm(invitation, by=by, token=token, approve=approve)
         except InvitationError as exc:

@@ -344,3 +344,24 @@ def test_the_api_confirms_through_the_same_rule(personas, send_now, who, status)
     expected = State.PENDING if status == 200 else State.AWAITING_CONFIRMATION
     assert invitations.state(invitation) == expected
     assert [m.to for m in mail.outbox] == ([["api.bam@example.com"]] if status == 200 else [])
+
+
+@pytest.mark.parametrize("posted", [{}, {"decision": ""}, {"decision": "maybe"}])
+def test_a_confirmation_without_a_clear_decision_is_a_400_and_changes_nothing(
+    personas, client_for, posted
+):
+    invitation, _ = invitations.invite(
+        importer=personas.importer_a,
+        email="undecided@example.com",
+        role=Role.BAM,
+        invited_by=personas.broker_agent,
+    )
+
+    response = client_for(personas.bam_a).post(
+        reverse("invitations:confirm", args=[invitation.pk]), posted
+    )
+
+    assert response.status_code == 400
+    invitation.refresh_from_db()
+    assert invitations.state(invitation) == State.AWAITING_CONFIRMATION
+    assert mail.outbox == [] or all("undecided@example.com" not in m.to for m in mail.outbox)
