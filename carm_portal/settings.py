@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "delegation",
     "statements",
     "payments",
+    "services",
 ]
 
 # Content-Security-Policy: no inline script or style anywhere (templates load our own files only;

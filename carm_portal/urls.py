@@ -18,6 +18,8 @@ urlpatterns = [
     path("delegations/", include("delegation.urls")),
     path("statements/", include("statements.urls")),
     path("payments/", include("payments.urls")),
+    path("services/", include("services.urls")),
+    path("compliance/", include("services.compliance_urls")),
     path("invitations/", include("clients.invitation_urls")),
     path("onboarding/", include("carm_portal.onboarding_wizard.urls")),
     path("accounts/", include("allauth.urls")),

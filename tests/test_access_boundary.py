@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("carm_portal", "clients", "delegation", "statements", "payments")
+APPS = ("carm_portal", "clients", "delegation", "statements", "payments", "services")
 
 # What counts as deciding by a role, each with the reason it is refused.
 FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
