@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce, Round
 from django.utils.translation import get_language
 
 CENT = Decimal("0.01")
+MINUS = "\u2212"  # the minus sign of every negative amount people read
 ZERO = Decimal("0.00")
 _CENTS: DecimalField = DecimalField(max_digits=20, decimal_places=0)
 
@@ -48,9 +49,10 @@ def ceil_cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_CEILING)
 
 
-# How each language writes an amount of Canadian dollars: English ``-$1,234.56``, Canadian French
-# ``-1 234,56 $`` (no-break spaces, so an amount never wraps; the same thousands separator as
-# Django's own French number format, so amounts and counts on a page agree).
+# How each language writes an amount of Canadian dollars: English ``−$1,234.56``, Canadian French
+# ``−1 234,56 $`` (a true minus sign, U+2212, never lost as a hyphen at a line end; no-break
+# spaces, so an amount never wraps; the same thousands separator as Django's own French number
+# format, so amounts and counts on a page agree).
 _STYLES: dict[str, tuple[str, str, str, str]] = {
     # language: (thousands separator, decimal separator, before the digits, after the digits)
     "en": (",", ".", "$", ""),
@@ -66,7 +68,8 @@ def _style() -> tuple[str, str, str, str]:
 
 def format_money(value: Decimal | int | str | None, *, places: int = 2) -> str:
     """An amount for people, in the active language: ``$12,345.67`` in English, ``12 345,67 $``
-    in French (``-$5.00`` and ``-5,00 $`` for a negative amount; ``—`` for no amount).
+    in French (``−$5.00`` and ``−5,00 $`` for a negative amount, with U+2212 MINUS SIGN; ``—``
+    for no amount).
 
     Only for what people read: files other programs read (CSV exports) write plain ``1234.56``.
     ``places=0`` rounds to the dollar (half up), for chart axes.
@@ -78,7 +81,7 @@ def format_money(value: Decimal | int | str | None, *, places: int = 2) -> str:
         value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     thousands, decimal, before, after = _style()
     digits = f"{abs(value):,.{places}f}".translate({ord(","): thousands, ord("."): decimal})
-    sign = "-" if value < 0 else ""
+    sign = MINUS if value < 0 else ""
     return f"{sign}{before}{digits}{after}"
 
 

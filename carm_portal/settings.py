@@ -126,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "carm_portal.context_processors.navigation",
             ],
+            # The money filter and the SVG coordinates: one definition, in every template.
+            "builtins": ["carm_portal.templatetags.formatting"],
         },
     },
 ]
@@ -199,6 +201,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/Toronto")
 CBSA_TIME_ZONE = "America/Toronto"  # CBSA deadlines are Eastern whatever the server runs in.
 USE_I18N = True
+# One date format per language (ISO 8601 in both), and the grouping the money filter uses.
+FORMAT_MODULE_PATH = ["carm_portal.formats"]
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from carm_portal.money import ZERO, from_cents, sum_cents
+from carm_portal.svg import axis, coord
 from clients.models import ProgramAccount
 from payments.allocation import open_statements_for
 from payments.interest import InterestEstimate, Rate, estimate, load_rates
@@ -35,7 +36,6 @@ from payments.rules import (
     expected_posting,
 )
 from payments.security import (
-    MINIMUM,
     Month,
     coverage_line,
     monthly_totals,
@@ -228,25 +228,34 @@ def posting_expected(payment: Payment) -> dt.date:
 
 @dataclass
 class Bar:
+    """One month's bar; coordinates are plain strings (``carm_portal.svg.coord``), never localized."""
+
     month: Month
-    x: Decimal
-    y: Decimal
-    width: Decimal
-    height: Decimal
+    x: str
+    y: str
+    width: str
+    height: str
+    label_x: str
     over: bool
 
 
 @dataclass
 class Chart:
-    """Monthly totals owed as bars against the security's coverage line, in SVG units."""
+    """Monthly totals owed as bars against the security's coverage, in SVG units.
+
+    The axis fits the bars, not the coverage: a bond of $111,000 against months of $12,000 would
+    leave slivers. When the coverage is above the axis it is named at the top of the chart
+    (``coverage_above``) instead of drawn; when it is within reach, the axis stretches to show its
+    line.
+    """
 
     width: int
     height: int
     bars: list[Bar]
-    line_y: Decimal | None
+    line_y: str | None
     coverage: Decimal
     top: Decimal
-    ticks: list[tuple[Decimal, Decimal]]  # (value, y)
+    ticks: list[tuple[Decimal, str]]  # (value, y)
     plot_left: int
     plot_bottom: int
 
@@ -254,45 +263,65 @@ class Chart:
     def months_over(self) -> int:
         return sum(1 for bar in self.bars if bar.over)
 
+    @property
+    def coverage_above(self) -> bool:
+        return self.coverage > ZERO and self.line_y is None
 
-PX = Decimal("0.1")
+    @property
+    def tick_x(self) -> str:
+        return coord(self.plot_left - 6)
+
+    @property
+    def month_label_y(self) -> str:
+        return coord(self.plot_bottom + 18)
+
+    @property
+    def note_x(self) -> str:
+        return coord(self.width - 4)
+
+
+# The coverage line is drawn when it is no more than this many times the highest month: beyond,
+# the bars would be squeezed into the bottom third and the chart names the coverage instead.
+COVERAGE_REACH = Decimal("1.5")
 
 
 def build_chart(months: Sequence[Month], coverage_amount: Decimal) -> Chart:
-    width, height, left, right, top_pad, bottom = 640, 220, 84, 12, 14, 34
+    width, height, left, right, top_pad, bottom = 640, 220, 84, 12, 22, 34
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     peak = max((m.total for m in months), default=ZERO)
-    top = max(peak, coverage_amount, MINIMUM * 2) * Decimal("1.1")
-    top = Decimal(int(top / 1000) + 1) * 1000  # a round figure
+    shown = [m.total for m in months]
+    if coverage_amount > ZERO and (peak <= ZERO or coverage_amount <= peak * COVERAGE_REACH):
+        shown.append(coverage_amount)
+    scale = axis(shown, start=top_pad + plot_h, end=top_pad)
     slot = Decimal(plot_w) / max(len(months), 1)
-    bar_w = (slot * Decimal("0.7")).quantize(PX)
-
-    def y_of(value: Decimal) -> Decimal:
-        value = max(value, ZERO)
-        return (Decimal(top_pad) + Decimal(plot_h) * (1 - value / top)).quantize(PX)
+    bar_w = slot * Decimal("0.7")
 
     bars = []
     for i, month in enumerate(months):
-        y = y_of(month.total)
+        x = Decimal(left) + slot * i + (slot - bar_w) / 2
+        value_y = scale.at(month.total)
         bars.append(
             Bar(
                 month=month,
-                x=(Decimal(left) + slot * i + (slot - bar_w) / 2).quantize(PX),
-                y=y,
-                width=bar_w,
-                height=(Decimal(top_pad + plot_h) - y).quantize(PX),
+                x=coord(x),
+                y=coord(min(value_y, scale.zero)),
+                width=coord(bar_w),
+                height=coord(scale.length(month.total)),
+                label_x=coord(x + bar_w / 2),
                 over=coverage_amount > ZERO and month.total > coverage_amount,
             )
         )
-    ticks = [(top * n / 4, y_of(top * n / 4)) for n in range(5)]
+    line_y = None
+    if coverage_amount > ZERO and scale.contains(coverage_amount):
+        line_y = coord(scale.at(coverage_amount))
     return Chart(
         width=width,
         height=height,
         bars=bars,
-        line_y=y_of(coverage_amount) if coverage_amount > ZERO else None,
+        line_y=line_y,
         coverage=coverage_amount,
-        top=top,
-        ticks=ticks,
+        top=scale.high,
+        ticks=[(value, coord(scale.at(value))) for value in scale.ticks()],
         plot_left=left,
         plot_bottom=top_pad + plot_h,
     )

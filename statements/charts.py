@@ -5,6 +5,7 @@
   statements charged on CAD and adjustment lines, beside what the broker's entries declared
   (the highest version of each transaction, in the month CBSA accepted it).
 
+Coordinates are plain strings from ``carm_portal.svg`` (a French page would write ``186,0``).
 Every chart comes with its figures, which the templates also show as a table (the text
 alternative of the drawing).
 """
@@ -19,27 +20,19 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import TruncMonth
 
 from carm_portal.money import ZERO, from_cents, sum_cents
+from carm_portal.svg import axis, coord
 from clients.models import Importer
-from statements.models import BrokerEntry, StatementLine
-from statements.reports import Summary
+from statements.models import BrokerEntry, ReconciliationItem, StatementLine
+from statements.reports import StatusTotal, Summary
 
-PX = Decimal("0.1")
 BILLED_TYPES = (StatementLine.LineType.CAD, StatementLine.LineType.ADJUSTMENT)
 
-
-def _px(value: Decimal | int | float) -> Decimal:
-    return Decimal(value).quantize(PX)
-
-
-def nice_top(peak: Decimal) -> Decimal:
-    """A round figure at or above ``peak`` for the axis (1, 2 or 5 times a power of ten)."""
-    if peak <= 0:
-        return Decimal(100)
-    magnitude = Decimal(10) ** (len(str(int(peak))) - 1)
-    for step in (1, 2, 5, 10):
-        if peak <= magnitude * step:
-            return magnitude * step
-    return magnitude * 10
+# Statuses whose bar is the difference, not the amount: a $400.61 line off by $0.27 is a $0.27
+# problem, and drawing $400.61 would make it look like the largest exception of the run.
+DIFFERENCE_CODES = (
+    ReconciliationItem.Code.AMOUNT_MISMATCH,
+    ReconciliationItem.Code.BALANCE_DIFFERENCE,
+)
 
 
 # --- Amounts by status ------------------------------------------------------------------------------
@@ -50,10 +43,15 @@ class StatusBar:
     code: str
     label: str
     count: int
-    amount: Decimal
-    y: Decimal
-    width: Decimal
-    text_y: Decimal
+    amount: Decimal  # what the bar measures: the difference for DIFFERENCE_CODES
+    full_amount: Decimal  # the status's amount (the table shows both)
+    is_difference: bool
+    x: str
+    y: str
+    width: str
+    text_y: str
+    value_x: str
+    value_anchor: str  # "start" right of a positive bar, "end" left of a negative one
     negative: bool
     exception: bool
 
@@ -64,34 +62,68 @@ class StatusChart:
     height: int
     plot_left: int
     bar_height: int
+    zero_x: str
     bars: list[StatusBar]
 
     @property
-    def value_x(self) -> int:
-        return self.plot_left + 4
+    def label_x(self) -> str:
+        return coord(self.plot_left - 8)
+
+    @property
+    def has_negative(self) -> bool:
+        return any(bar.negative for bar in self.bars)
+
+    @property
+    def axis_bottom(self) -> str:
+        return coord(self.height)
+
+
+def chart_amount(row: StatusTotal) -> Decimal:
+    """What a status's bar measures (see ``DIFFERENCE_CODES``)."""
+    return row.difference_total if row.code in DIFFERENCE_CODES else row.amount
 
 
 def status_chart(summary: Summary) -> StatusChart:
-    """One bar per status present, its length the size of the status's amount (a negative total,
-    payments and credits, is drawn the same length in another style and labelled with its sign)."""
+    """One bar per status present, from a zero line: positive totals to the right, negative ones
+    (payments and credits) to the left, each labelled with its signed amount, so a large credit is
+    never drawn as the largest charge."""
     rows = summary.present
-    width, left, right, row_h, bar_h, top = 640, 200, 90, 28, 18, 6
-    plot_w = width - left - right
-    peak = max((abs(r.amount) for r in rows), default=ZERO)
+    width, left, right, row_h, bar_h, top = 640, 220, 16, 30, 20, 6
+    amounts = [chart_amount(r) for r in rows]
+    # Room for the value labels: ~90 units beside the longest bar on each side that has bars.
+    plot_start = left + (90 if any(a < 0 for a in amounts) else 0)
+    plot_end = width - right - (90 if any(a > 0 for a in amounts) else 0)
+    low, high = min([ZERO, *amounts]), max([ZERO, *amounts])
+    span = (high - low) or Decimal(1)
+
+    def x_of(value: Decimal) -> Decimal:
+        return Decimal(plot_start) + Decimal(plot_end - plot_start) * (value - low) / span
+
+    zero = x_of(ZERO)
     bars = []
-    for i, row in enumerate(rows):
+    for i, (row, amount) in enumerate(zip(rows, amounts, strict=True)):
         y = top + i * row_h
-        length = (Decimal(plot_w) * abs(row.amount) / peak) if peak else ZERO
+        end = x_of(amount)
+        length = abs(end - zero)
+        if amount and length < 1:
+            length = Decimal(1)  # a cent still shows
+        negative = amount < 0
+        start = zero - length if negative else zero
         bars.append(
             StatusBar(
                 code=row.code,
                 label=row.label,
                 count=row.count,
-                amount=row.amount,
-                y=_px(y),
-                width=_px(max(length, Decimal(1)) if row.amount else 0),
-                text_y=_px(y + bar_h / 2),
-                negative=row.amount < 0,
+                amount=amount,
+                full_amount=row.amount,
+                is_difference=row.code in DIFFERENCE_CODES,
+                x=coord(start),
+                y=coord(y),
+                width=coord(length if amount else 0),
+                text_y=coord(Decimal(y) + Decimal(bar_h) / 2),
+                value_x=coord(start - 6 if negative else zero + length + 6),
+                value_anchor="end" if negative else "start",
+                negative=negative,
                 exception=row.is_exception,
             )
         )
@@ -100,6 +132,7 @@ def status_chart(summary: Summary) -> StatusChart:
         height=top * 2 + max(len(rows), 1) * row_h,
         plot_left=left,
         bar_height=bar_h,
+        zero_x=coord(zero),
         bars=bars,
     )
 
@@ -112,16 +145,14 @@ class MonthBars:
     month: dt.date
     billed: Decimal
     declared: Decimal
-    x: Decimal
-    bar_width: Decimal
-    billed_y: Decimal
-    billed_h: Decimal
-    declared_y: Decimal
-    declared_h: Decimal
-
-    @property
-    def declared_x(self) -> Decimal:
-        return self.x + self.bar_width
+    x: str
+    declared_x: str
+    label_x: str
+    bar_width: str
+    billed_y: str
+    billed_h: str
+    declared_y: str
+    declared_h: str
 
     @property
     def difference(self) -> Decimal:
@@ -135,7 +166,7 @@ class MonthlyChart:
     plot_left: int
     plot_bottom: int
     months: list[MonthBars]
-    ticks: list[tuple[Decimal, Decimal]]  # (value, y)
+    ticks: list[tuple[Decimal, str]]  # (value, y)
 
     @property
     def billed_total(self) -> Decimal:
@@ -152,6 +183,18 @@ class MonthlyChart:
     @property
     def months_apart(self) -> int:
         return sum(1 for m in self.months if m.billed != m.declared)
+
+    @property
+    def tick_x(self) -> str:
+        return coord(self.plot_left - 6)
+
+    @property
+    def month_label_y(self) -> str:
+        return coord(self.plot_bottom + 18)
+
+    @property
+    def year_label_y(self) -> str:
+        return coord(self.plot_bottom + 34)
 
 
 def last_months(today: dt.date, count: int = 12) -> list[dt.date]:
@@ -201,32 +244,35 @@ def billed_vs_declared(importer: Importer | int, *, today: dt.date) -> MonthlyCh
     billed = {_month(r["month"]): from_cents(r["total"]) for r in billed_rows}
     declared = {_month(r["month"]): from_cents(r["total"]) for r in declared_rows}
 
-    width, height, left, right, top_pad, bottom = 640, 220, 84, 12, 14, 34
+    width, height, left, right, top_pad, bottom = 640, 236, 84, 12, 14, 50
     plot_w, plot_h = width - left - right, height - top_pad - bottom
-    peak = max([*billed.values(), *declared.values(), ZERO])
-    top = nice_top(peak)
+    scale = axis([*billed.values(), *declared.values()], start=top_pad + plot_h, end=top_pad)
     slot = Decimal(plot_w) / len(months)
-    bar_w = _px(slot * Decimal("0.36"))
+    bar_w = slot * Decimal("0.36")
 
-    def y_of(value: Decimal) -> Decimal:
-        return _px(Decimal(top_pad) + Decimal(plot_h) * (1 - max(value, ZERO) / top))
+    def bar(value: Decimal) -> tuple[str, str]:
+        """(y, height) of a bar from the zero line, up for a charge, down for a credit month."""
+        return coord(min(scale.at(value), scale.zero)), coord(scale.length(value))
 
-    bottom_y = Decimal(top_pad + plot_h)
     bars = []
     for i, month in enumerate(months):
         b, d = billed.get(month, ZERO), declared.get(month, ZERO)
-        x = _px(Decimal(left) + slot * i + (slot - 2 * bar_w) / 2)
+        x = Decimal(left) + slot * i + (slot - 2 * bar_w) / 2
+        billed_y, billed_h = bar(b)
+        declared_y, declared_h = bar(d)
         bars.append(
             MonthBars(
                 month=month,
                 billed=b,
                 declared=d,
-                x=x,
-                bar_width=bar_w,
-                billed_y=y_of(b),
-                billed_h=_px(bottom_y - y_of(b)),
-                declared_y=y_of(d),
-                declared_h=_px(bottom_y - y_of(d)),
+                x=coord(x),
+                declared_x=coord(x + bar_w),
+                label_x=coord(x + bar_w),
+                bar_width=coord(bar_w),
+                billed_y=billed_y,
+                billed_h=billed_h,
+                declared_y=declared_y,
+                declared_h=declared_h,
             )
         )
     return MonthlyChart(
@@ -235,7 +281,7 @@ def billed_vs_declared(importer: Importer | int, *, today: dt.date) -> MonthlyCh
         plot_left=left,
         plot_bottom=top_pad + plot_h,
         months=bars,
-        ticks=[(top * n / 4, y_of(top * n / 4)) for n in range(5)],
+        ticks=[(value, coord(scale.at(value))) for value in scale.ticks()],
     )
 
 

@@ -1,5 +1,6 @@
 """Payment pieces for other apps' pages: the importer's payments and security panel (with its
-chart), the paid / outstanding / overdue box of a statement, the nav link, money formatting.
+chart), the paid / outstanding / overdue box of a statement, the nav link. (Money is formatted by
+the ``money`` filter every template has: ``carm_portal/templatetags/formatting.py``.)
 
 Template tags, so the clients and statements apps, which payments builds on, import nothing of it.
 Each checks ``clients.access`` itself and renders nothing for someone without the finance view.
@@ -7,13 +8,11 @@ Each checks ``clients.access`` itself and renders nothing for someone without th
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import template
 
 from carm_portal.calendar import cbsa_today
-from carm_portal.money import format_money, format_money_whole
 from carm_portal.severity import severity_rank
 from clients import access
 from clients.access import Perm
@@ -34,18 +33,6 @@ register = template.Library()
 
 PANEL_STATEMENTS = 6
 PANEL_PAYMENTS = 5
-
-
-@register.filter
-def money(value: Decimal | None) -> str:
-    """``{{ amount|money }}`` -> ``$12,345.67`` (``12 345,67 $`` on a French page)."""
-    return format_money(value)
-
-
-@register.filter
-def money_whole(value: Decimal | None) -> str:
-    """``$23,000`` (``23 000 $`` in French): chart axis labels, rounded to the dollar."""
-    return format_money_whole(value)
 
 
 @register.simple_tag(takes_context=True)

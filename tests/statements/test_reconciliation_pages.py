@@ -613,7 +613,7 @@ def test_bulk_assign_and_resolve_from_the_worklist(personas, client_for, portfol
     assert (small.resolution, large.resolution) == ("written_off", "")
     page = text(resolve)
     assert "1 exception updated." in page
-    assert "12345000000074: A difference of -$186.00 is above the write-off limit" in page
+    assert "12345000000074: A difference of \u2212$186.00 is above the write-off limit" in page
 
 
 def test_bulk_without_a_resolution_changes_nothing(personas, client_for, portfolio):

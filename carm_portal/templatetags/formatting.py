@@ -1,0 +1,41 @@
+"""The one way pages, e-mails and PDFs show money and dates, built into every template.
+
+``{{ amount|money }}`` -> ``$1,234.56`` / ``1 234,56 $`` (``−$1,408.65`` when negative);
+``{{ amount|money_whole }}`` rounds to the dollar for chart axes; ``{{ x|coord }}`` writes an SVG
+coordinate that no locale touches. Dates use the project's format modules (``carm_portal/formats``):
+``{{ day|date }}`` is ``2026-12-05`` in both languages.
+
+Registered in ``TEMPLATES["OPTIONS"]["builtins"]``: no template loads it, so no page can pick
+another money filter.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from carm_portal.money import format_money, format_money_whole
+from carm_portal.svg import coord as svg_coord
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Decimal | int | str | None) -> str:
+    """``{{ amount|money }}``: CAD in the active language, ``—`` for no amount."""
+    if value == "":
+        return "—"
+    return format_money(value)
+
+
+@register.filter
+def money_whole(value: Decimal | int | None) -> str:
+    """``$23,000`` (``23 000 $`` in French): chart axis labels, rounded to the dollar."""
+    return format_money_whole(value)
+
+
+@register.filter
+def coord(value: Decimal | int) -> str:
+    """An SVG coordinate, with a dot whatever the page's language."""
+    return svg_coord(value)
