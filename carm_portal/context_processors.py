@@ -12,7 +12,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     return {
         "is_broker": access.is_broker(user),
         "is_importer_user": access.is_importer_user(user),
-        "broker_roles": sorted(access.broker_roles(user)),
+        # The header's role label, in the page's language ("Administrateur du courtier").
+        "broker_roles": [access.BROKER_ROLE_LABELS[r] for r in sorted(access.broker_roles(user))],
         # Broker staff without an authenticator yet: the setup pages say why they are there.
         "mfa_required": access.lacks_required_mfa(user),
     }

@@ -166,7 +166,7 @@ def test_one_delegation_digest_run_writes_to_each_recipient_in_their_language(db
     assert french.subject.startswith("Action requise : 1 délégation bloquée")
     assert french.body.startswith("Bonjour,")
     assert "Ouvrir dans le Portail GCRA" in french.alternatives[0][0]
-    assert "Expirée le 30 novembre 2026" in french.body  # the alert's sentence too
+    assert "Expirée le 2026-11-30" in french.body  # the alert's sentence too
     assert '<html lang="fr"' in french.alternatives[0][0]
     assert english.subject.startswith("Action needed: 1 blocked delegation")
     assert english.body.startswith("Hello,")

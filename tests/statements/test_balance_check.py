@@ -180,10 +180,10 @@ def test_a_clean_statement_balances(accounts, finance):
     assert (check.ok, check.exception_count, check.findings) == (True, 0, ())
     page = page_text(finance.get(run.get_absolute_url()))
     assert "Balance check Balanced" in page
-    assert "Closing balance the statement states 2400.03" in page
-    assert "Previous statement's closing balance (2025-05-25) 1250.00" in page
+    assert "Closing balance the statement states $2,400.03" in page
+    assert "Previous statement's closing balance (2025-05-25) $1,250.00" in page
     assert "Exceptions" in page and "Balance differences" not in page
-    assert squash("Stated minus computed 0.00") in pdf_text(run)
+    assert squash("Stated minus computed $0.00") in pdf_text(run)
     assert not any(line.startswith("balance_difference") for line in csv_lines(run))
     body = finance.get(f"/api/v1/reconciliation-runs/{run.pk}/").json()["balance_check"]
     assert (body["ok"], body["exception_count"], body["findings"]) == (True, 0, [])
@@ -217,8 +217,8 @@ def test_a_stated_closing_that_differs_is_shown_everywhere_and_counts_as_an_exce
     response = finance.get(run.get_absolute_url())
     page = page_text(response)
     assert "Balance check Does not balance" in page
-    assert "Closing balance the statement states 2400.00" in page
-    assert "Stated minus computed -0.03" in page
+    assert "Closing balance the statement states $2,400.00" in page
+    assert "Stated minus computed \u2212$0.03" in page
     assert f"{message} An exception to explain." in page
     assert (response.context["summary"].exception_count, response.context["exception_total"]) == (
         9,
@@ -228,8 +228,8 @@ def test_a_stated_closing_that_differs_is_shown_everywhere_and_counts_as_an_exce
     # the PDF, read back
     text = pdf_text(run)
     assert squash("Balance check: does not balance") in text
-    assert squash("Closing balance the statement states 2400.00") in text
-    assert squash("Stated minus computed -0.03") in text
+    assert squash("Closing balance the statement states $2,400.00") in text
+    assert squash("Stated minus computed \u2212$0.03") in text
     assert squash(message) in text
     assert squash("1 balance difference counts among this run's 9 exceptions.") in text
     # the CSV: one row per item, the difference's item last (nothing written twice)
@@ -335,13 +335,13 @@ def test_an_opening_that_differs_from_the_previous_closing_is_shown_and_counted(
     assert (check.opening_difference, check.closing_difference) == (D("50.00"), D("0.00"))
     assert [(f.code, f.message) for f in check.differences] == [("opening_differs", message)]
     page = page_text(finance.get(run.get_absolute_url()))
-    assert "Previous statement's closing balance (2025-05-25) 1200.00" in page
-    assert "Opening minus previous closing 50.00" in page
+    assert "Previous statement's closing balance (2025-05-25) $1,200.00" in page
+    assert "Opening minus previous closing $50.00" in page
     assert f"{message} An exception to explain." in page
     assert "9 Exceptions" in page
     text = pdf_text(run)
-    assert squash("Previous statement's closing balance (2025-05-25) 1200.00") in text
-    assert squash("Opening minus previous closing 50.00") in text
+    assert squash("Previous statement's closing balance (2025-05-25) $1,200.00") in text
+    assert squash("Opening minus previous closing $50.00") in text
     assert squash(message) in text
     assert csv_lines(run)[-1] == "balance_difference,,OPENING_BALANCE,1250.00,1200.00,50.00,,,,"
     assert f"{ACCOUNT_A} 2025-06-25 {message}" in page_text(
@@ -448,7 +448,7 @@ def test_the_statement_page_shows_the_stated_closing_and_the_finding(accounts, f
 
     page = page_text(finance.get(run.statement.get_absolute_url()))
 
-    assert "Closing balance the statement states 2400.00" in page
+    assert "Closing balance the statement states $2,400.00" in page
     assert "Balance check Does not balance" in page
     assert "a difference of -0.03." in page
 

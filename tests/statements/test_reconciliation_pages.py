@@ -65,9 +65,9 @@ def test_the_run_page_shows_the_figures_chart_balance_and_exceptions(personas, c
 
     page = text(response)
     assert response.status_code == 200
-    assert "Amount differs 1 400.61 400.34 0.27 1" in page
-    assert "Total 11 1150.03 2282.37 -1132.34 8" in page
-    assert "Balanced" in page and "Gives 2400.03" in page
+    assert "Amount differs 1 $400.61 $400.34 $0.27 1" in page
+    assert "Total 11 $1,150.03 $2,282.37 \u2212$1,132.34 8" in page
+    assert "Balanced" in page and "Gives $2,400.03" in page
     assert "Closing balance the statement states no stated balance" in page
     html = response.content.decode()
     assert 'role="img"' in html and "<title" in html and "<desc" in html  # the accessible chart
@@ -206,10 +206,10 @@ def test_the_item_page_shows_the_line_entry_components_and_versions(personas, cl
     response = client_for(personas.bam_a).get(item_url(item))
 
     page = text(response)
-    assert "GST differs 312.41 312.14 0.27" in page
-    assert "Customs duties 88.20 88.20" in page
+    assert "GST differs $312.41 $312.14 $0.27" in page
+    assert "Customs duties $88.20 $88.20" in page
     assert f"{run.statement.get_absolute_url()}?page=1#line-6" in response.content.decode()
-    assert "Version 1 · 400.34" in page and "Version 2 · 400.34" in page
+    assert "Version 1 · $400.34" in page and "Version 2 · $400.34" in page
     assert "Save the resolution" not in page  # a BAM reads, the broker's staff work it
 
 
