@@ -27,7 +27,12 @@ from django.db.models import (
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_english
+
 ALWAYS_HIDDEN = {"id", "created_at", "updated_at"}
+# Columns that keep a generated English sentence (a checklist step's summary, an alert's message):
+# their old values are shown in the reader's language.
+STORED_IN_ENGLISH = {"summary", "message"}
 
 
 @dataclass
@@ -81,6 +86,8 @@ def display(model: type[Model], name: str, value: Any, related: dict) -> str:
         return _("Yes") if value else _("No")
     if hasattr(value, "isoformat") and not isinstance(value, datetime):
         return date_format(value, "Y-m-d")
+    if name in STORED_IN_ENGLISH:
+        return stored_english.translate(str(value))
     return str(value)
 
 
@@ -165,7 +172,7 @@ def history_entries(
             who=record.history_user,
             action=actions.get(record.history_type, record.history_type),
             subject=source.subject(record),
-            reason=record.history_change_reason or "",
+            reason=stored_english.translate(record.history_change_reason or ""),
             changes=[
                 (
                     str(_field(source.model, name).verbose_name),

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
@@ -333,7 +334,8 @@ class ImporterFilterForm(forms.Form):
         empty_value=None,
         choices=[
             ("", _("Any")),
-            *((v, f"{v}. {label}") for v, label in OnboardingStep.Step.choices),
+            # format_lazy: an f-string would fix the step names in English when the class is made.
+            *((v, format_lazy("{}. {}", v, label)) for v, label in OnboardingStep.Step.choices),
         ],
     )
     step_status = forms.ChoiceField(

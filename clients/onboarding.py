@@ -80,12 +80,20 @@ def _profiles(importer: Importer, people: list[PortalUser]) -> Derivation:
     ready = sum(1 for p in people if p.profile_created)
     if ready == len(people):
         return Derivation(
-            Status.DONE, later.gettext("All %(n)d portal users have a CCP profile.", {"n": ready})
+            Status.DONE,
+            later.ngettext(
+                "The portal user has a CCP profile.",
+                "All %(n)d portal users have a CCP profile.",
+                ready,
+                {"n": ready},
+            ),
         )
     return Derivation(
         Status.IN_PROGRESS,
-        later.gettext(
+        later.ngettext(
+            "%(ready)d of %(total)d portal users has a CCP profile.",
             "%(ready)d of %(total)d portal users have a CCP profile.",
+            ready,
             {"ready": ready, "total": len(people)},
         ),
     )
@@ -116,12 +124,20 @@ def _employee_access(importer: Importer, people: list[PortalUser]) -> Derivation
     approved = sum(1 for p in people if p.access_approved)
     if approved == len(people):
         return Derivation(
-            Status.DONE, later.gettext("All %(n)d portal users are approved.", {"n": approved})
+            Status.DONE,
+            later.ngettext(
+                "The portal user is approved.",
+                "All %(n)d portal users are approved.",
+                approved,
+                {"n": approved},
+            ),
         )
     return Derivation(
         Status.IN_PROGRESS,
-        later.gettext(
+        later.ngettext(
+            "%(approved)d of %(total)d portal users has their access approved.",
             "%(approved)d of %(total)d portal users have their access approved.",
+            approved,
             {"approved": approved, "total": len(people)},
         ),
     )

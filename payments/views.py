@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -82,10 +83,10 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 PAYMENT_IMPORTER = "importer"
 SECURITY_IMPORTER = "program_account__importer"
-WORKLISTS = {
-    "due": _("Due this week"),
-    "overdue": _("Overdue"),
-    "security": _("Security insufficient or expiring"),
+WORKLISTS = {  # lazy: translated when the page renders, in its language
+    "due": gettext_lazy("Due this week"),
+    "overdue": gettext_lazy("Overdue"),
+    "security": gettext_lazy("Security insufficient or expiring"),
 }
 
 

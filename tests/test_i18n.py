@@ -330,3 +330,72 @@ def test_every_importer_facing_string_is_translated():
             msgid = re.search(r'^msgid "(.*)"$', entry, re.M)
             missing.append((places[0], msgid.group(1) if msgid else entry))
     assert not missing, f"untranslated importer-facing strings (run `make messages`): {missing}"
+
+
+def test_every_string_in_the_catalogue_is_translated():
+    """All of them, not only the importer's pages: broker staff work in French too."""
+    msgattrib = gettext_tool("msgattrib")
+    untranslated = subprocess.run(  # noqa: S603
+        [msgattrib, "--untranslated", "--no-obsolete", "--no-wrap", str(PO_FILE)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    missing = re.findall(r'^msgid "(.+)"$', untranslated, re.M)
+    assert not missing, f"untranslated msgids (run `make messages` and translate): {missing}"
+
+
+EAGER_GETTEXT = ("gettext", "ngettext", "pgettext")
+APP_PACKAGES = ("carm_portal", "clients", "delegation", "statements", "payments", "services")
+
+
+def eager_gettext_at_import(source: str) -> list[int]:
+    """Lines calling ``gettext`` (not the lazy one) outside any function: translated once, in the
+    language of whoever imported the module first, and shown in English on every French page."""
+    import ast
+
+    tree = ast.parse(source)
+    names = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+        for alias in node.names
+        if alias.name in EAGER_GETTEXT
+    }
+    lines: list[int] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            in_function = True
+        if (
+            not in_function
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in names
+        ):
+            lines.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_function)
+
+    visit(tree, False)
+    return lines
+
+
+def test_no_module_translates_a_label_when_it_is_imported():
+    found = {}
+    for package in APP_PACKAGES:
+        for path in (Path(settings.BASE_DIR) / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            if lines := eager_gettext_at_import(path.read_text()):
+                found[str(path.relative_to(settings.BASE_DIR))] = lines
+    assert not found, f"use gettext_lazy for labels made at import: {found}"
+
+
+def test_the_eager_gettext_check_can_fail():
+    source = (
+        "from django.utils.translation import gettext as _\n"
+        "TABS = {'due': _('Due this week')}\n"
+        "def view():\n    return _('fine here')\n"
+    )
+    assert eager_gettext_at_import(source) == [2]

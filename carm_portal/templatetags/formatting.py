@@ -2,7 +2,8 @@
 
 ``{{ amount|money }}`` -> ``$1,234.56`` / ``1 234,56 $`` (``−$1,408.65`` when negative);
 ``{{ amount|money_whole }}`` rounds to the dollar for chart axes; ``{{ x|coord }}`` writes an SVG
-coordinate that no locale touches. Dates use the project's format modules (``carm_portal/formats``):
+coordinate that no locale touches; ``{{ text|from_english }}`` shows a sentence stored in English
+in the page's language (``carm_portal/stored_english.py``). Dates use the project's format modules (``carm_portal/formats``):
 ``{{ day|date }}`` is ``2026-12-05`` in both languages.
 
 Registered in ``TEMPLATES["OPTIONS"]["builtins"]``: no template loads it, so no page can pick
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 from django import template
 
+from carm_portal import stored_english
 from carm_portal.money import format_money, format_money_whole
 from carm_portal.svg import coord as svg_coord
 
@@ -33,6 +35,12 @@ def money(value: Decimal | int | str | None) -> str:
 def money_whole(value: Decimal | int | None) -> str:
     """``$23,000`` (``23 000 $`` in French): chart axis labels, rounded to the dollar."""
     return format_money_whole(value)
+
+
+@register.filter
+def from_english(value: str) -> str:
+    """Text stored in English (an import's error reasons and outcome) in the page's language."""
+    return stored_english.translate(value)
 
 
 @register.filter

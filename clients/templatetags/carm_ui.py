@@ -50,7 +50,9 @@ def step_bar(steps: Iterable[OnboardingStep], size: str = "") -> dict[str, Any]:
         )
     done = sum(1 for s in segments if s["status"] == Status.DONE)
     blocked = sum(1 for s in segments if s["status"] == Status.BLOCKED)
-    summary = _("%(done)d of %(total)d steps done") % {"done": done, "total": len(segments)}
+    summary = ngettext(
+        "%(done)d of %(total)d steps done", "%(done)d of %(total)d steps done", done
+    ) % {"done": done, "total": len(segments)}
     if blocked:
         summary += ", " + ngettext("%(n)d blocked", "%(n)d blocked", blocked) % {"n": blocked}
     return {

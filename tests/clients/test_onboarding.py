@@ -62,7 +62,7 @@ def test_step3_counts_profiles_of_every_portal_user():
     step = importer.onboarding_steps.get(step=Step.CCP_PROFILES)
     assert (step.status, step.summary) == (
         Status.IN_PROGRESS,
-        "1 of 2 portal users have a CCP profile.",
+        "1 of 2 portal users has a CCP profile.",
     )
     reader.profile_created = True
     reader.save()
