@@ -425,6 +425,9 @@ def render_html(run: ReconciliationRun) -> str:
     """The report's HTML. The page margins show the importer, account and title through
     ``string-set`` from the ``<h1>``'s attributes, so no user text is ever written into CSS."""
     context = report_context(run, with_items=True)
+    # The report is read for what needs a person: exceptions first, then what matched or was
+    # posted by CBSA (each in formats.md order).
+    context["groups"] = sorted(context["groups"], key=lambda g: not g.total.is_exception)
     statement = context["statement"]
     context["running"] = {
         "account": _("BN15 %(bn15)s · billing period %(period)s")

@@ -99,7 +99,7 @@ def test_step6_is_done_when_every_portal_user_is_approved():
     step = importer.onboarding_steps.get(step=Step.EMPLOYEE_ACCESS)
     assert (step.status, step.summary) == (
         Status.IN_PROGRESS,
-        "1 of 2 portal users have their access approved.",
+        "1 of 2 portal users has their access approved.",
     )
     pending.access_approved = True
     pending.save()

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from pypdf import PdfReader
 
 from carm_portal.celery import app
@@ -168,19 +169,48 @@ def test_the_pdf_carries_the_summary_balance_and_who_ran_it(run):
         "2025-05-18 – 2025-06-17",  # the billing period
         "Page 1 of ",
         f"run by {run.run_by}",
-        "Amount differs 1 400.61 400.34 0.27 1",
-        "Missing on statement 1 0.00 186.00 -186.00 1",
-        "Matched 2 1696.03 1696.03 0.00",
+        "Amount differs 1 $400.61 $400.34 $0.27 1",
+        "Missing on statement 1 $0.00 $186.00 \u2212$186.00 1",
+        "Matched 2 $1,696.03 $1,696.03 $0.00",
         "Total 11",
-        "Opening balance 1250.00",
-        "Plus the lines 1150.03",
-        "Gives 2400.03",
+        "Opening balance $1,250.00",
+        "Plus the lines $1,150.03",
+        "Gives $2,400.03",
         "Closing balance the statement states no stated balance",  # the factory states none
         "No stated balance: the statement file has no CLOSING_BALANCE row",
         "balanced",
         "12345000000033",
     ]:
         assert squash(expected) in text, expected
+
+
+def test_the_pdf_lists_exceptions_before_matched_items(run):
+    text = flat(" ".join(pdf_pages(reports.render_pdf(run))))
+
+    exceptions = text.index(flat("8 exceptions to explain"))
+    assert exceptions < text.index(flat("Amount differs (1)")) < text.index(flat("Matched (2)"))
+    assert text.index(flat("Posted by CBSA (2)")) < text.index(flat("Matched (2)"))
+    assert "12345000000033" in text and "1431.03" not in text.replace("1,431.03", "")
+
+
+def test_the_pdf_items_use_the_full_page_width(run):
+    """Every items table's columns add up to the page: none is left to an empty last column."""
+    html = reports.render_html(run)
+    widths = dict(re.findall(r"(?<!matched )\.(w-[a-z]+) \{ width: ([\d.]+)%; \}", html))
+    matched = dict(re.findall(r"\.matched \.(w-[a-z]+) \{ width: ([\d.]+)%; \}", html))
+    for table, sizes in (("items matched", {**widths, **matched}), ("items", widths)):
+        cols = re.search(rf'<table class="{table}">\s*<colgroup>(.*?)</colgroup>', html, re.S)
+        assert cols, table
+        classes = re.findall(r'<col class="(w-[a-z]+)">', cols.group(1))
+        assert len(classes) == len(re.findall(r"<col\b", cols.group(1)))  # no unsized column
+        assert sum(float(sizes[c]) for c in classes) == pytest.approx(100), table
+
+
+def test_the_french_pdf_formats_money_in_french(run):
+    with translation.override("fr"):
+        text = squash(" ".join(pdf_pages(reports.render_pdf(run))))
+    assert squash("400,61 $") in text and squash("Page 1 sur") in text
+    assert squash("\u2212186,00 $") in text
 
 
 def test_every_page_of_a_long_pdf_carries_the_importer_account_period_and_page_number(account):
@@ -382,9 +412,9 @@ def test_the_export_of_the_reconciled_samples_reads_as_formats_md_shows(accounts
         "missing_on_statement,12345000000074,CAD,,186.00,-186.00,,,,",
     ]
     text = squash(" ".join(pdf_pages(reports.render_pdf(run))))
-    assert squash("Opening balance 1250.00") in text
-    assert squash("Gives 2400.03") in text
-    assert squash("Closing balance the statement states 2400.03") in text  # its CLOSING_BALANCE
-    assert squash("Stated minus computed 0.00") in text
+    assert squash("Opening balance $1,250.00") in text
+    assert squash("Gives $2,400.03") in text
+    assert squash("Closing balance the statement states $2,400.03") in text  # its CLOSING_BALANCE
+    assert squash("Stated minus computed $0.00") in text
     assert "balance_difference" not in out.getvalue()  # it balances: no row after the items
     assert "balanced" in text
