@@ -31,6 +31,12 @@ class StaffUserChangeForm(UserChangeForm):
         return cleaned
 
 
+# The admin is branded, not "Django administration": staff see which site they are on.
+admin.site.site_header = "carm-portal"
+admin.site.site_title = "carm-portal"
+admin.site.index_title = _("Administration")
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = StaffUserChangeForm

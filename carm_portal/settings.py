@@ -366,9 +366,28 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "forbidden_in_one_line": {"()": "carm_portal.log_filters.ForbiddenInOneLine"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # As in Django's defaults: server errors mailed to ADMINS (when set) outside DEBUG.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Django's default config gives "django" its own console handler (in DEBUG) besides the
+        # root's: every request error was written twice. One handler, the root's, via propagation.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # A 403 is an answer, not an error: one line, no traceback (carm_portal/log_filters.py).
+        "django.request": {"filters": ["forbidden_in_one_line"], "propagate": True},
+    },
 }
 
 # --- Production hardening (manage.py check --deploy is clean with DJANGO_ENV=production) ---------

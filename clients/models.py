@@ -473,6 +473,7 @@ class OnboardingWizard(models.Model):
 
     class Meta:
         verbose_name = _("onboarding wizard progress")
+        verbose_name_plural = _("onboarding wizard progress")
 
     def __str__(self) -> str:
         return f"Wizard of {self.importer}"

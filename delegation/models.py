@@ -261,6 +261,8 @@ class AlertDelivery(models.Model):
     digest = models.ForeignKey(AlertDigest, on_delete=models.CASCADE, related_name="deliveries")
 
     class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "recipient"], name="one_delivery_per_recipient"
