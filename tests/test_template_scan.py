@@ -30,7 +30,13 @@ MONEY_NAME = re.compile(
 )
 MONEY_FILTERS = {"money", "money_whole"}
 # Amounts whose names do not say so: a balance check's sum of its lines, a component's two sides.
-KNOWN_AMOUNTS = ("balance.lines", "check.lines", "c.statement", "c.entry")
+KNOWN_AMOUNTS = (
+    "balance.lines",
+    "check.lines",
+    "c.statement",
+    "c.entry",
+    "totals.not_broken_down",
+)
 VARIABLE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 BLOCKTRANSLATE = re.compile(
     r"\{%\s*blocktranslate\b(.*?)%\}(.*?)\{%\s*endblocktranslate\s*%\}", re.S
