@@ -90,9 +90,9 @@ def status_chart(summary: Summary) -> StatusChart:
     rows = summary.present
     width, left, right, row_h, bar_h, top = 640, 220, 16, 30, 20, 6
     amounts = [chart_amount(r) for r in rows]
-    # Room for the value labels: ~90 units beside the longest bar on each side that has bars.
-    plot_start = left + (90 if any(a < 0 for a in amounts) else 0)
-    plot_end = width - right - (90 if any(a > 0 for a in amounts) else 0)
+    # Room for the value labels: ~100 units beside the longest bar on each side that has bars.
+    plot_start = left + (120 if any(a < 0 for a in amounts) else 0)
+    plot_end = width - right - (100 if any(a > 0 for a in amounts) else 0)
     low, high = min([ZERO, *amounts]), max([ZERO, *amounts])
     span = (high - low) or Decimal(1)
 

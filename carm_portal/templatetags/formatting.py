@@ -12,7 +12,7 @@ another money filter.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import template
 
@@ -28,7 +28,10 @@ def money(value: Decimal | int | str | None) -> str:
     """``{{ amount|money }}``: CAD in the active language, ``—`` for no amount."""
     if value == "":
         return "—"
-    return format_money(value)
+    try:
+        return format_money(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)  # a template filter fails quietly: the raw value rather than a 500
 
 
 @register.filter
