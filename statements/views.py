@@ -19,8 +19,9 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from carm_portal import csv_cells
+from carm_portal import csv_cells, stored_english
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
@@ -274,14 +275,20 @@ def batch_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     writer = csv_cells.writer(response)  # an uploaded value may be a formula: written as text
     writer.writerow(["row", "column", "value", "reason"])
     for error in batch.errors:
-        writer.writerow([error["row"] or "", error["column"], error["value"], error["reason"]])
+        reason = stored_english.translate(error["reason"])  # in the downloader's language
+        writer.writerow([error["row"] or "", error["column"], error["value"], reason])
     if batch.hidden_error_count:
         writer.writerow(
             [
                 "",
                 "",
                 "",
-                _("… and %(n)d more problems, not listed.") % {"n": batch.hidden_error_count},
+                ngettext(
+                    "… and %(n)d more problem, not listed.",
+                    "… and %(n)d more problems, not listed.",
+                    batch.hidden_error_count,
+                )
+                % {"n": batch.hidden_error_count},
             ]
         )
     return response

@@ -119,3 +119,22 @@ def test_the_history_shows_paid_in_full_in_french(personas, client_for, time_mac
     )
     assert "Payé en entier" in page
     assert "Paid in full" not in page
+
+
+def test_the_error_csv_gives_the_reasons_in_the_downloaders_language(personas, client_for):
+    batch = ImportBatch.objects.create(
+        kind=ImportBatch.Kind.STATEMENT,
+        file_name="soa.csv",
+        sha256="1" * 64,
+        status=ImportBatch.Status.REFUSED,
+        uploaded_by=personas.broker_finance,
+        error_count=1,
+        errors=[{"row": 4, "column": "amount", "value": "12.345", "reason": (
+            "At most 2 decimal places (cents)."
+        )}],
+    )  # fmt: skip
+    client = client_for(personas.broker_finance)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    csv = client.get(reverse("statements:batch_errors", args=[batch.pk])).content.decode()
+    assert "Au plus 2 décimales (cents)." in csv
+    assert "At most 2 decimal places" not in csv

@@ -63,7 +63,7 @@ def parse_date(value: str) -> dt.date:
                 _("%(value)s is not a date: %(month)s has %(days)d days.")
                 % {
                     "value": value,
-                    "month": dt.date(year, month, 1).strftime("%B %Y"),
+                    "month": f"{year:04d}-{month:02d}",  # ISO: the same in both languages
                     "days": last,
                 }
             ) from None

@@ -214,7 +214,7 @@ def test_impossible_date(kind, unchanged):
     batch = refused(kind, csv_text(kind, [ROWS[kind](**{DATE_COLUMN[kind]: "2026-02-30"})]))
 
     assert problems(batch) == [(2, DATE_COLUMN[kind], "2026-02-30")]
-    assert batch.errors[0]["reason"] == "2026-02-30 is not a date: February 2026 has 28 days."
+    assert batch.errors[0]["reason"] == "2026-02-30 is not a date: 2026-02 has 28 days."
 
 
 @pytest.mark.parametrize("kind", KINDS)
