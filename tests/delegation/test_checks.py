@@ -193,7 +193,7 @@ def test_digest_goes_to_the_bams_and_the_agent_once(importer):
     ]
     assert member.role == "bam"
     message = mail.outbox[0]
-    assert message.subject == "Action needed: 1 blocked delegation — 23 Nov 2026"
+    assert message.subject == "Action needed: 1 blocked delegation — 2026-11-23"
     assert "Blank expiry date" in message.body
     assert importer.legal_name in message.alternatives[0][0]
     # A rerun of the check and of the sending sends nothing more.
