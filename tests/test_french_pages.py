@@ -138,3 +138,17 @@ def test_the_error_csv_gives_the_reasons_in_the_downloaders_language(personas, c
     csv = client.get(reverse("statements:batch_errors", args=[batch.pk])).content.decode()
     assert "Au plus 2 décimales (cents)." in csv
     assert "At most 2 decimal places" not in csv
+
+
+def test_the_history_shows_checklist_summaries_in_french(personas):
+    from clients.views import importer_history
+    from tests.factories import PortalUserFactory
+
+    importer = personas.importer_a
+    PortalUserFactory(importer=importer, profile_created=True)
+    PortalUserFactory(importer=importer, profile_created=False)  # the step's summary changes
+    with translation.override("fr"):
+        entries = importer_history(importer, include_notes=True)
+    shown = " ".join(f"{before} {after}" for e in entries for _name, before, after in e.changes)
+    assert "utilisateur du portail sur 2 a un profil PC-GCRA" in shown
+    assert "portal users has a CCP profile" not in shown
