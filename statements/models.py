@@ -159,6 +159,9 @@ class ImportBatch(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    # When the job's message last reached the broker (carm_portal/dispatch.py); empty while the
+    # broker could not be reached: statements/redispatch.py sends it again.
+    dispatched_at = models.DateTimeField(_("sent to a worker at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -443,6 +446,9 @@ class ReconciliationRun(models.Model):
     balance_ok = models.BooleanField(_("balance checks out"), default=False)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    # When the run's message last reached the broker (carm_portal/dispatch.py); empty while the
+    # broker could not be reached: statements/redispatch.py sends it again.
+    dispatched_at = models.DateTimeField(_("sent to a worker at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The PDF report, rendered by a worker for large runs and downloaded when ready.
