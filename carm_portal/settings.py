@@ -235,8 +235,12 @@ else:
     # Redis hands an unacknowledged message (its worker died: acks_late) to another worker after
     # this many seconds. Keep it above the longest job, or a slow job is delivered twice (the
     # job's claim then refuses the second delivery, but a worker is tied up saying so).
+    # The socket timeouts bound a publish to a broker that vanished without closing the
+    # connection (failover, a firewall): the request gives up and the job waits in the database.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
     }
 # Sending a job to the broker from a web request: a few quick retries, then the job stays queued
 # in the database for the re-dispatch job (statements/redispatch.py) instead of failing the page.
