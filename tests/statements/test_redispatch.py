@@ -306,3 +306,16 @@ def test_the_staff_dashboard_names_the_silent_queue(personas, client_for):
     assert "No worker has been seen" in page
     assert "Queue “heavy”: never seen." in page
     assert "Queue “default”" not in page
+
+
+@pytest.mark.django_db
+def test_the_queued_job_and_the_warning_read_in_french(personas, client_for, settings):
+    waiting = ImportBatchFactory(status="queued")
+    client = client_for(personas.broker_agent)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
+    page = client.get(waiting.get_absolute_url()).content.decode()
+
+    assert "En file d'attente — le traitement commencera" in page
+    assert "Aucun processus de traitement n'a donné signe de vie depuis 5 minutes." in page
+    assert "File « heavy » : aucun signe de vie." in page
