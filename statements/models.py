@@ -457,6 +457,10 @@ class ReconciliationRun(models.Model):
     )
     pdf_file = models.FileField(_("PDF file"), upload_to="reconciliation/%Y/%m/", blank=True)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
+    # When the PDF was last asked for, and when that render's message reached the broker (empty
+    # while it could not be reached: statements/redispatch.py sends it again).
+    pdf_requested_at = models.DateTimeField(_("PDF requested at"), null=True, blank=True)
+    pdf_dispatched_at = models.DateTimeField(_("PDF sent to a worker at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -35,7 +35,6 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from carm_portal.calendar import cbsa_today
-from carm_portal.dispatch import send_on_commit
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from carm_portal.money import ZERO
@@ -234,10 +233,7 @@ def _finished_run(request: HttpRequest, statement_pk: int, run_pk: int) -> Recon
 
 def _enqueue_pdf(run: ReconciliationRun) -> None:
     if reports.request_pdf(run):
-        from statements.tasks import heavy_render_reconciliation_pdf
-
-        # A broker that cannot be reached must not fail the page (carm_portal/dispatch.py).
-        send_on_commit(heavy_render_reconciliation_pdf, kwargs={"run_id": run.pk})
+        reports.dispatch_pdf_on_commit(run.pk)
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Re-sending the jobs whose message never reached a worker (beat runs it every minute).
+"""Re-sending the jobs whose message never reached a worker (beat runs it every minute): import
+batches, reconciliation runs and reconciliation PDFs.
 
 A job is a row first (``carm_portal/dispatch.py``). Its message may never have reached the broker
 (the broker was down when the row committed: ``dispatched_at`` is empty), or reached it and been
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from statements import reports
 from statements.importing import batches
 from statements.models import ImportBatch, ReconciliationRun
 from statements.reconciliation import runs
@@ -35,6 +37,7 @@ Batch = ImportBatch
 class Redispatched:
     batches: int = 0
     runs: int = 0
+    pdfs: int = 0
     unreachable: int = 0  # jobs the broker still would not take (tried again next pass)
 
 
@@ -89,4 +92,36 @@ def redispatch(*, now: dt.datetime | None = None) -> Redispatched:
             for pk, previous in taken:
                 Run.objects.filter(pk=pk, dispatched_at=now).update(dispatched_at=previous)
             unreachable += len(taken)
-    return Redispatched(batches=sent_batches, runs=sent_runs, unreachable=unreachable)
+    sent_pdfs, pdfs_unreachable = _redispatch_pdfs(now)
+    return Redispatched(
+        batches=sent_batches,
+        runs=sent_runs,
+        pdfs=sent_pdfs,
+        unreachable=unreachable + pdfs_unreachable,
+    )
+
+
+def _redispatch_pdfs(now: dt.datetime) -> tuple[int, int]:
+    """The PDF renders asked for and never started, or left half-way by a worker that died."""
+    grace = now - dt.timedelta(seconds=settings.JOBS_DISPATCH_GRACE_SECONDS)
+    resend = now - dt.timedelta(seconds=settings.JOBS_REDISPATCH_SECONDS)
+    not_lately = Q(pdf_dispatched_at=None) | Q(pdf_dispatched_at__lt=resend)
+    queued = Q(pdf_status=Run.PdfStatus.QUEUED) & (
+        Q(pdf_dispatched_at=None) & (Q(pdf_requested_at__lt=grace) | Q(pdf_requested_at=None))
+        | Q(pdf_dispatched_at__lt=resend)
+    )
+    abandoned = (
+        Q(pdf_status=Run.PdfStatus.RENDERING, pdf_rendered_at__lt=now - reports.STALE_RENDER)
+        & not_lately
+    )
+    sent = unreachable = 0
+    due = Run.objects.filter(queued | abandoned, status=Run.Status.SUCCEEDED)
+    for pk, previous in due.order_by("pk").values_list("pk", "pdf_dispatched_at"):
+        if not Run.objects.filter(pk=pk, pdf_dispatched_at=previous).update(pdf_dispatched_at=now):
+            continue
+        if reports.dispatch_pdf(pk):
+            sent += 1
+        else:
+            Run.objects.filter(pk=pk, pdf_dispatched_at=now).update(pdf_dispatched_at=previous)
+            unreachable += 1
+    return sent, unreachable

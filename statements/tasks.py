@@ -83,4 +83,7 @@ def redispatch_queued_jobs() -> str:
     """Send again the imports and runs whose message never reached a worker (beat, every minute).
     On the default queue: it must not wait behind the very imports it is rescuing."""
     done = redispatch.redispatch()
-    return f"{done.batches} batches, {done.runs} runs re-sent; {done.unreachable} unreachable"
+    return (
+        f"{done.batches} batches, {done.runs} runs, {done.pdfs} PDFs re-sent; "
+        f"{done.unreachable} unreachable"
+    )

@@ -22,6 +22,7 @@ from statements.redispatch import Redispatched, redispatch
 from statements.tasks import heavy_import_batch, redispatch_queued_jobs
 from tests.factories import ImportBatchFactory, ReconciliationRunFactory, StatementFactory
 from tests.statements.conftest import ACCOUNT_A, csv_text, statement_row
+from tests.statements.reconciliation_fixtures import reconciled_statement
 
 QUEUED_MESSAGE = "Queued — it will start when a worker is available"
 NOW = dt.datetime(2026, 12, 5, 15, 0, tzinfo=dt.UTC)
@@ -256,7 +257,7 @@ def test_a_reconcile_click_with_the_broker_down_is_queued_not_an_error(
     assert "No worker has been seen" in page  # broker staff are told why it waits
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
-    assert redispatch_queued_jobs() == "0 batches, 0 runs re-sent; 0 unreachable"  # grace
+    assert redispatch_queued_jobs() == "0 batches, 0 runs, 0 PDFs re-sent; 0 unreachable"  # grace
     assert redispatch(now=later()) == Redispatched(runs=1)
 
     finished = ReconciliationRun.objects.get()
@@ -319,3 +320,56 @@ def test_the_queued_job_and_the_warning_read_in_french(personas, client_for, set
     assert "En file d'attente — le traitement commencera" in page
     assert "Aucun processus de traitement n'a donné signe de vie depuis 5 minutes." in page
     assert "File « heavy » : aucun signe de vie." in page
+
+
+# --- Reconciliation PDFs --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_pdf_renders_queued_never_sent_or_abandoned_are_sent_again(settled, monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr(
+        redispatch_module.reports, "dispatch_pdf", lambda pk: sent.append(pk) or True
+    )
+    old = NOW - dt.timedelta(minutes=5)
+
+    def pdf(**fields) -> ReconciliationRun:
+        return ReconciliationRunFactory(**fields)
+
+    never_sent = pdf(pdf_status="queued", pdf_requested_at=old)
+    pdf(pdf_status="queued", pdf_requested_at=NOW - dt.timedelta(seconds=10))  # in its grace
+    pdf(pdf_status="queued", pdf_requested_at=old, pdf_dispatched_at=old)  # sent, waiting
+    dead = pdf(
+        pdf_status="rendering",
+        pdf_rendered_at=NOW - dt.timedelta(hours=1),
+        pdf_dispatched_at=NOW - dt.timedelta(hours=1),
+    )
+    pdf(pdf_status="rendering", pdf_rendered_at=NOW - dt.timedelta(minutes=1))  # still rendering
+    pdf(pdf_status="ready", pdf_requested_at=old)
+
+    first = redispatch(now=NOW)
+    second = redispatch(now=NOW + dt.timedelta(seconds=30))
+
+    assert sorted(sent) == sorted([never_sent.pk, dead.pk])
+    assert (first.pdfs, second) == (2, Redispatched())
+    assert redispatch(now=NOW + dt.timedelta(seconds=51)).pdfs == 1  # the young one's grace ended
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_pdf_asked_for_with_the_broker_down_is_rendered_once_it_is_back(
+    personas, client_for, settings, media, broker_down, monkeypatch
+):
+    settings.RECONCILIATION_PDF_INLINE_ITEMS = 5
+    run = reconciled_statement(personas.importer_a.program_accounts.get())
+    url = reverse("statements:reconciliation_pdf", args=[run.statement_id, run.pk])
+    client = client_for(personas.broker_finance)
+
+    waiting = client.get(url)
+
+    assert waiting.status_code == 200 and "being prepared" in waiting.content.decode()
+    run.refresh_from_db()
+    assert (run.pdf_status, run.pdf_dispatched_at) == ("queued", None)
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    assert redispatch(now=later()) == Redispatched(pdfs=1)
+    run.refresh_from_db()
+    assert run.pdf_status == "ready" and run.pdf_dispatched_at is not None
