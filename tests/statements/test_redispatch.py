@@ -373,3 +373,16 @@ def test_a_large_pdf_asked_for_with_the_broker_down_is_rendered_once_it_is_back(
     assert redispatch(now=later()) == Redispatched(pdfs=1)
     run.refresh_from_db()
     assert run.pdf_status == "ready" and run.pdf_dispatched_at is not None
+
+
+@pytest.mark.django_db
+def test_the_statement_page_says_a_run_is_queued_and_warns_staff(personas, client_for, account_a):
+    statement = StatementFactory(program_account=account_a)
+    ReconciliationRunFactory(statement=statement, status="queued", is_current=False)
+    url = reverse("statements:detail", args=[statement.pk])
+
+    staff = client_for(personas.broker_agent).get(url).content.decode()
+    bam = client_for(personas.bam_a).get(url).content.decode()
+
+    assert QUEUED_MESSAGE in staff and "No worker has been seen" in staff
+    assert QUEUED_MESSAGE in bam and "No worker has been seen" not in bam
