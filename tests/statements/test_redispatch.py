@@ -386,3 +386,19 @@ def test_the_statement_page_says_a_run_is_queued_and_warns_staff(personas, clien
 
     assert QUEUED_MESSAGE in staff and "No worker has been seen" in staff
     assert QUEUED_MESSAGE in bam and "No worker has been seen" not in bam
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_api_upload_with_the_broker_down_answers_the_queued_batch(
+    api_as, account_a, settings, media, broker_down
+):
+    settings.STATEMENTS_INLINE_IMPORT_MAX_BYTES = 10
+    content = csv_text("statement", [statement_row()]).encode()
+
+    response = api_as("broker_agent").post(
+        "/api/v1/import-batches/",
+        {"kind": "statement", "file": SimpleUploadedFile("june.csv", content)},
+    )
+
+    assert (response.status_code, response.json()["status"]) == (201, "queued")
+    assert ImportBatch.objects.get().dispatched_at is None
