@@ -35,7 +35,7 @@ format: setup
 ## bench: every bench/bench_*.py against PostgreSQL (each in its own database on that server).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/carm_bench
 bench: setup
-	@for b in bench/bench_*.py; do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) "$$b" || exit 1; done
+	@for b in bench/bench_*.py bench/load_pages.py; do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) "$$b" || exit 1; done
 
 ## lock: recompile the exact pins from pyproject.toml (no registry URLs recorded).
 lock:

@@ -36,6 +36,26 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.check_payments",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Every minute: send again the queued imports and reconciliation runs whose message never
+    # reached a worker (the broker was down when they were queued), was lost, or was taken by a
+    # worker that died (statements/redispatch.py). Idempotent: a job runs once however often sent.
+    "redispatch-queued-jobs": {
+        "task": "statements.tasks.redispatch_queued_jobs",
+        "schedule": crontab(),
+    },
+    # Every minute, once on each queue: the worker that takes it records a heartbeat, so staff
+    # are warned when no worker has been seen (carm_portal/worker_health.py). Expires before the
+    # next one is sent, so a queue without a worker does not pile them up.
+    "worker-heartbeat": {
+        "task": "carm_portal.tasks.heartbeat",
+        "schedule": crontab(),
+        "options": {"queue": "default", "expires": 55},
+    },
+    "worker-heartbeat-heavy": {
+        "task": "carm_portal.tasks.heartbeat",
+        "schedule": crontab(),
+        "options": {"queue": "heavy", "expires": 55},
+    },
     # 06:30 daily: mark expired securities, flag RM accounts without enough security, surety
     # bonds expiring within 60 days and (20 October - 15 January) the annual-review top-ups.
     "check-security": {

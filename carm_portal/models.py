@@ -79,3 +79,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email.split("@")[0]
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a worker ran the heartbeat job from one queue (``carm_portal/worker_health.py``).
+
+    Beat sends the job to every queue each minute, so a fresh row proves the whole chain works for
+    that queue: beat, the broker, a worker consuming it and its database connection. One row per
+    queue, overwritten: the page needs only the latest.
+    """
+
+    queue = models.CharField(_("queue"), max_length=100, unique=True)
+    hostname = models.CharField(_("worker"), max_length=255, blank=True)
+    seen_at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.queue}: {self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

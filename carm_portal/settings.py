@@ -235,6 +235,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in (_queue_dir, _processed_dir, _control_dir):
         _folder.mkdir(parents=True, exist_ok=True)
+else:
+    # Redis hands an unacknowledged message (its worker died: acks_late) to another worker after
+    # this many seconds. Keep it above the longest job, or a slow job is delivered twice (the
+    # job's claim then refuses the second delivery, but a worker is tied up saying so).
+    # The socket timeouts bound a publish to a broker that vanished without closing the
+    # connection (failover, a firewall): the request gives up and the job waits in the database.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
+# Sending a job to the broker from a web request: a few quick retries, then the job stays queued
+# in the database for the re-dispatch job (statements/redispatch.py) instead of failing the page.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_RESULT_BACKEND = None  # progress lives on the database rows the jobs write
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -320,6 +334,15 @@ RECONCILIATION_AFTER_IMPORT = env.bool("RECONCILIATION_AFTER_IMPORT", default=Tr
 RECONCILIATION_STALE_SECONDS = env.int(
     "RECONCILIATION_STALE_SECONDS", default=STATEMENTS_IMPORT_STALE_SECONDS
 )
+
+# Queued jobs (imports, reconciliation runs, PDFs) whose message never reached the broker are sent
+# again after JOBS_DISPATCH_GRACE_SECONDS; ones sent but still not started (the message was lost)
+# after JOBS_REDISPATCH_SECONDS (statements/redispatch.py, every minute from beat).
+JOBS_DISPATCH_GRACE_SECONDS = env.int("JOBS_DISPATCH_GRACE_SECONDS", default=60)
+JOBS_REDISPATCH_SECONDS = env.int("JOBS_REDISPATCH_SECONDS", default=900)
+# Staff are warned when no worker has answered the heartbeat job on a queue for this long.
+WORKER_HEARTBEAT_WARN_MINUTES = env.int("WORKER_HEARTBEAT_WARN_MINUTES", default=5)
+WORKER_QUEUES = ("default", "heavy")
 
 # --- Invitations and the onboarding wizard (clients/invitations.py, carm_portal/onboarding_wizard/)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=14)

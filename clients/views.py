@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from carm_portal.history import HistoryEntry, Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
+from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.forms import (
@@ -162,6 +163,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "clients/dashboard.html",
         {
+            "worker_health": worker_health(),  # staff only: this is the broker staff's home
             "total": total,
             "statuses": statuses,
             "step_bars": list(bars.values()),

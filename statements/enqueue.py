@@ -39,3 +39,4 @@ class TaskHandle:
 heavy_import_batch = TaskHandle("statements.tasks.heavy_import_batch")
 heavy_reconcile_statement = TaskHandle("statements.tasks.heavy_reconcile_statement")
 heavy_reconcile_runs = TaskHandle("statements.tasks.heavy_reconcile_runs")
+heavy_render_reconciliation_pdf = TaskHandle("statements.tasks.heavy_render_reconciliation_pdf")

@@ -159,6 +159,9 @@ class ImportBatch(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    # When the job's message last reached the broker (carm_portal/dispatch.py); empty while the
+    # broker could not be reached: statements/redispatch.py sends it again.
+    dispatched_at = models.DateTimeField(_("sent to a worker at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -443,6 +446,9 @@ class ReconciliationRun(models.Model):
     balance_ok = models.BooleanField(_("balance checks out"), default=False)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    # When the run's message last reached the broker (carm_portal/dispatch.py); empty while the
+    # broker could not be reached: statements/redispatch.py sends it again.
+    dispatched_at = models.DateTimeField(_("sent to a worker at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # The PDF report, rendered by a worker for large runs and downloaded when ready.
@@ -451,6 +457,10 @@ class ReconciliationRun(models.Model):
     )
     pdf_file = models.FileField(_("PDF file"), upload_to="reconciliation/%Y/%m/", blank=True)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
+    # When the PDF was last asked for, and when that render's message reached the broker (empty
+    # while it could not be reached: statements/redispatch.py sends it again).
+    pdf_requested_at = models.DateTimeField(_("PDF requested at"), null=True, blank=True)
+    pdf_dispatched_at = models.DateTimeField(_("PDF sent to a worker at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import F, Func, OuterRef, Subquery
 from django.http import (
     FileResponse,
@@ -39,6 +38,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from carm_portal.money import ZERO
+from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import GlobalPerm, Perm
 from statements import balance as balances
@@ -120,7 +120,11 @@ def reconcile(request: AuthenticatedHttpRequest, statement_pk: int) -> HttpRespo
         statement=statement, run_by=request.user, trigger=ReconciliationRun.Trigger.PAGE
     )
     messages.success(
-        request, _("The reconciliation is queued; this page follows it until it is done.")
+        request,
+        _(
+            "Queued — it will start when a worker is available; this page follows it until it "
+            "is done."
+        ),
     )
     return redirect(run)
 
@@ -163,6 +167,8 @@ def run_detail(request: HttpRequest, statement_pk: int, run_pk: int) -> HttpResp
         .order_by("-created_at", "-pk")[:RUNS_SHOWN]
     )
     context["runs"] = runs
+    if not run.is_finished and access.is_broker(request.user):
+        context["worker_health"] = worker_health()  # is any worker there to take it?
     context["current"] = next((r for r in runs if r.is_current), None) or (
         current_run(statement) if not run.is_current else run
     )
@@ -227,10 +233,7 @@ def _finished_run(request: HttpRequest, statement_pk: int, run_pk: int) -> Recon
 
 def _enqueue_pdf(run: ReconciliationRun) -> None:
     if reports.request_pdf(run):
-        from statements.tasks import heavy_render_reconciliation_pdf
-
-        run_id = run.pk
-        transaction.on_commit(lambda: heavy_render_reconciliation_pdf.delay(run_id=run_id))
+        reports.dispatch_pdf_on_commit(run.pk)
 
 
 @login_required

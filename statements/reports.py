@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carm_portal import csv_cells
+from carm_portal.dispatch import send, send_on_commit
 from carm_portal.money import ZERO, from_cents, sum_cents
 from statements import balance as balances
+from statements.enqueue import heavy_render_reconciliation_pdf
 from statements.models import COMPONENTS, ReconciliationItem, ReconciliationRun
 
 Code = ReconciliationItem.Code
@@ -466,10 +468,33 @@ def request_pdf(run: ReconciliationRun) -> bool:
     queued = (
         ReconciliationRun.objects.filter(pk=run.pk)
         .exclude(pdf_status__in=[PdfStatus.QUEUED, PdfStatus.RENDERING])
-        .update(pdf_status=PdfStatus.QUEUED)
+        .update(
+            pdf_status=PdfStatus.QUEUED, pdf_requested_at=timezone.now(), pdf_dispatched_at=None
+        )
     )
-    run.refresh_from_db(fields=["pdf_status"])
+    run.refresh_from_db(fields=["pdf_status", "pdf_requested_at", "pdf_dispatched_at"])
     return bool(queued)
+
+
+def dispatch_pdf(run_id: int) -> bool:
+    """Send a queued render to a worker now; returns whether the broker took it."""
+    return send(
+        heavy_render_reconciliation_pdf, kwargs={"run_id": run_id}, on_sent=_pdf_sent(run_id)
+    )
+
+
+def dispatch_pdf_on_commit(run_id: int) -> None:
+    """Send a queued render to a worker once the request commits; a broker that cannot be
+    reached leaves it queued for ``statements.redispatch`` (never an error page)."""
+    send_on_commit(
+        heavy_render_reconciliation_pdf, kwargs={"run_id": run_id}, on_sent=_pdf_sent(run_id)
+    )
+
+
+def _pdf_sent(run_id: int) -> Callable[[], object]:
+    return lambda: ReconciliationRun.objects.filter(pk=run_id).update(
+        pdf_dispatched_at=timezone.now()
+    )
 
 
 STALE_RENDER = dt.timedelta(minutes=30)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from statements import reports
+from statements import redispatch, reports
 from statements.importing import batches
 from statements.reconciliation import runs as reconciliation_runs
 
@@ -73,3 +73,17 @@ def _reconcile(task, run_ids: list[int]) -> str:
             raise task.retry(exc=exc, countdown=10 * 2**task.request.retries) from exc
         raise
     return f"{len(claimed)} reconciled"
+
+
+# --- Dispatch (carm_portal/dispatch.py, statements/redispatch.py) ---------------------------------
+
+
+@shared_task
+def redispatch_queued_jobs() -> str:
+    """Send again the imports and runs whose message never reached a worker (beat, every minute).
+    On the default queue: it must not wait behind the very imports it is rescuing."""
+    done = redispatch.redispatch()
+    return (
+        f"{done.batches} batches, {done.runs} runs, {done.pdfs} PDFs re-sent; "
+        f"{done.unreachable} unreachable"
+    )

@@ -25,6 +25,7 @@ from carm_portal import csv_cells, stored_english
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
+from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
@@ -228,7 +229,11 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(exc.batch)
         if queued:
             messages.info(
-                request, _("The file is queued for import; this page follows its progress.")
+                request,
+                _(
+                    "Queued — it will start when a worker is available; this page follows its "
+                    "progress."
+                ),
             )
         elif batch.status == ImportBatch.Status.ACCEPTED:
             messages.success(request, batch.message)
@@ -262,6 +267,11 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "errors": list(errors.object_list),
             "statements": statements,
             "refresh_seconds": 2 if not batch.is_finished else None,
+            "worker_health": (
+                worker_health()
+                if not batch.is_finished and access.is_broker(request.user)
+                else None
+            ),
         },
     )
 

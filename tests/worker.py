@@ -6,9 +6,11 @@ file-system broker) never take each other's tasks; tests send their tasks to tha
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -37,3 +39,36 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> bool:
             pass
         time.sleep(0.2)
     return False
+
+
+# A port nothing listens on: the broker "down" (connection refused at once).
+CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
+
+
+@contextlib.contextmanager
+def broker_at(url: str, transport_options: dict[str, Any] | None = None) -> Iterator[None]:
+    """Point the Celery app (already configured from settings) at another broker, then back.
+
+    The app caches its connection pool and producer pool: both are dropped on the way in and out.
+    """
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+
+    def reset() -> None:
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reset()
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options or {}
+    try:
+        yield
+    finally:
+        reset()
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+
+
+@pytest.fixture
+def broker_down() -> Iterator[str]:
+    """The broker cannot be reached for the duration of the test."""
+    with broker_at(CLOSED_PORT_BROKER):
+        yield CLOSED_PORT_BROKER

@@ -15,7 +15,7 @@ import datetime as dt
 import gc
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from carm_portal.dispatch import send, send_on_commit
 from statements.enqueue import heavy_import_batch
 from statements.importing.base import Import, Outcome
 from statements.importing.columns import COLUMNS
@@ -109,9 +110,18 @@ def import_upload(
             raise AlreadyImported(result.batch)
         return result.batch, False
     batch = receive_upload(kind=kind, upload=upload, user=user)
-    batch_id = batch.pk
-    transaction.on_commit(lambda: heavy_import_batch.delay(batch_id=batch_id))
+    send_on_commit(heavy_import_batch, kwargs={"batch_id": batch.pk}, on_sent=sent(batch.pk))
     return batch, True
+
+
+def dispatch(batch_id: int) -> bool:
+    """Send a queued batch to a worker now; returns whether the broker took it."""
+    return send(heavy_import_batch, kwargs={"batch_id": batch_id}, on_sent=sent(batch_id))
+
+
+def sent(batch_id: int) -> Callable[[], object]:
+    """What to do once the broker has taken the batch's message: note when, on its row."""
+    return lambda: ImportBatch.objects.filter(pk=batch_id).update(dispatched_at=timezone.now())
 
 
 def claim(batch_id: int) -> ImportBatch | None:

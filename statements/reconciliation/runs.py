@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carm_portal.bulk import chunks
+from carm_portal.dispatch import send
 from statements.enqueue import heavy_reconcile_runs, heavy_reconcile_statement
 from statements.models import ReconciliationRun, Statement
 from statements.reconciliation import engine, outcome, status
@@ -122,17 +123,30 @@ def start_reconciliations(
         )
         created.update((run.statement_id, run) for run in runs)
         run_ids = [run.pk for run in runs]
-        transaction.on_commit(partial(_enqueue, run_ids, task_id))
+        transaction.on_commit(partial(_enqueue, run_ids, task_id), robust=True)
     return [live.get(pk) or created[pk] for pk in ids]
 
 
-def _enqueue(run_ids: list[int], task_id: str) -> None:
+def _enqueue(run_ids: list[int], task_id: str) -> bool:
     """Send runs queued together (after commit) to a worker as one task, under the id their rows
-    record (through ``statements.enqueue``: this module does not import the tasks)."""
-    if len(run_ids) == 1:
-        heavy_reconcile_statement.apply_async(kwargs={"run_id": run_ids[0]}, task_id=task_id)
-    else:
-        heavy_reconcile_runs.apply_async(kwargs={"run_ids": list(run_ids)}, task_id=task_id)
+    record (through ``statements.enqueue``: this module does not import the tasks); note on the
+    rows when the broker took it. A broker that cannot be reached leaves them queued, unsent, for
+    ``statements.redispatch``: never an error for the page or import that queued them."""
+    return dispatch(run_ids, task_id)
+
+
+def dispatch(run_ids: Sequence[int], task_id: str) -> bool:
+    """Send queued runs to a worker now, as one task; returns whether the broker took it."""
+    ids = list(run_ids)
+
+    def sent() -> None:
+        Run.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
+
+    if len(ids) == 1:
+        return send(
+            heavy_reconcile_statement, kwargs={"run_id": ids[0]}, task_id=task_id, on_sent=sent
+        )
+    return send(heavy_reconcile_runs, kwargs={"run_ids": ids}, task_id=task_id, on_sent=sent)
 
 
 def claim(run_ids: Sequence[int]) -> list[ReconciliationRun]:

@@ -12,6 +12,7 @@ from typing import Any
 from django import template
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
@@ -56,6 +57,12 @@ def reconciliation_panel(context: template.Context, statement: Statement) -> dic
         "statement_balance": balances.check(statement) if current else None,
         "can_manage": access.can(user, Perm.MANAGE_STATEMENTS, importer_id),
         "can_download": access.can(user, Perm.DOWNLOAD_RECONCILIATION, importer_id),
+        # A run waits for a worker: staff see whether any is there to take it.
+        "worker_health": (
+            worker_health()
+            if latest is not None and not latest.is_finished and access.is_broker(user)
+            else None
+        ),
     }
 
 

@@ -8,6 +8,7 @@ def test_each_handle_resolves_to_the_task_of_its_name():
         enqueue.heavy_import_batch,
         enqueue.heavy_reconcile_statement,
         enqueue.heavy_reconcile_runs,
+        enqueue.heavy_render_reconciliation_pdf,
     ]
 
     resolved = [handle.task() for handle in handles]
@@ -16,4 +17,5 @@ def test_each_handle_resolves_to_the_task_of_its_name():
         tasks.heavy_import_batch,
         tasks.heavy_reconcile_statement,
         tasks.heavy_reconcile_runs,
+        tasks.heavy_render_reconciliation_pdf,
     ]

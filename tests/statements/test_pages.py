@@ -375,7 +375,7 @@ def test_a_large_upload_is_queued_for_the_heavy_worker(
     assert (batch.status, bool(batch.source_file)) == ("queued", True)
     page = client.get(response["Location"])
     assert b'<meta http-equiv="refresh" content="2">' in page.content
-    assert b"Waiting for a worker" in page.content
+    assert "Queued — it will start when a worker is available".encode() in page.content
 
     for callback in callbacks:
         callback()
