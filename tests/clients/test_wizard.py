@@ -193,8 +193,11 @@ def test_the_blank_expiry_date_is_explained_on_the_page(personas, client_for):
         {"relationship": "BMR", "authority": "pBAM", "approved_on": "2026-11-02"},
     )
     html = response.content.decode()
-    assert "cannot be finished without it" in html
-    assert "lose access" in html
+    # The short error once, at the field (the summary links there without repeating it); the
+    # reason a blank date is dangerous stays in the page's explanation.
+    assert html.count("Enter the expiry date you chose in the CCP; it cannot be left blank.") == 1
+    assert 'href="#id_expiry_date"' in html
+    assert "we would lose access without warning" in html
     assert not Delegation.objects.filter(importer=personas.importer_a).exists()
 
 
@@ -350,7 +353,9 @@ def walk(client, importer, *, today: dt.date) -> None:
     post(
         "profiles",
         {f"p{dana.pk}_sign_in": "gckey", f"p{dana.pk}_profile": "on", "new_role": "READER"},
-        step_url(importer, "business"),
+        # Step 4 is already done on the checklist (the broker holds the address and the
+        # account): "continue" goes to the first step still open.
+        step_url(importer, "registration"),
     )
     post("business", business_post(importer), step_url(importer, "registration"))
     post(
@@ -387,7 +392,8 @@ def test_walking_the_wizard_and_finishing_updates_the_checklist_and_tells_the_ag
     walk(client, importer, today=cbsa_today())
     review = client.get(done_url).content.decode()
     assert "Every step is answered" in review
-    assert "7 of 7 steps answered" in review
+    # The checklist's count, as on the home page: step 2 (one BAM) is not done.
+    assert "6 of 7 steps done" in review
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(done_url, follow=True)
@@ -472,7 +478,7 @@ def test_a_wizard_page_in_french(personas, client_for, back_to_english):
         {"relationship": "BMR", "authority": "pBAM", "approved_on": "2026-11-02"},
         HTTP_ACCEPT_LANGUAGE="fr-CA",
     )
-    assert "cette étape ne peut pas être terminée sans elle" in response.content.decode()
+    assert "elle ne peut pas rester vide" in response.content.decode()
 
 
 def test_a_good_statement_is_kept_when_other_answers_are_refused(
@@ -551,3 +557,29 @@ def test_the_committed_french_catalogue_is_compiled(tmp_path):
     subprocess.run([msgfmt, "-o", str(fresh), str(locale / "django.po")], check=True)  # noqa: S603
     with (locale / "django.mo").open("rb") as kept, fresh.open("rb") as built:
         assert gettext.GNUTranslations(kept)._catalog == gettext.GNUTranslations(built)._catalog
+
+
+# --- The checklist is the wizard's record ---------------------------------------------------------
+
+
+def test_the_wizard_opens_on_the_checklist_the_home_page_counts(personas, client_for):
+    """Home said "2 of 7 done" while the wizard said "0 of 7 answered", all "not started"."""
+    from carm_portal.importer_home.cards import importer_homes
+
+    importer = personas.importer_a
+    OnboardingStep.objects.filter(importer=importer).delete()
+    for step in (1, 2):
+        OnboardingStep.objects.create(importer=importer, step=step, status="done")
+    OnboardingStep.objects.create(importer=importer, step=3, status="in_progress")
+    OnboardingWizard.objects.filter(importer=importer).delete()
+    (home,) = importer_homes(user=personas.bam_a, today=cbsa_today())
+    assert home.steps_done == 2
+
+    client = client_for(personas.bam_a)
+    resumed = client.get(reverse("onboarding:wizard", args=[importer.pk]))
+    assert resumed["Location"] == step_url(importer, "profiles")  # the first step not done
+    html = client.get(resumed["Location"]).content.decode()
+    assert "2 of 7 steps done" in html
+    bar = re.findall(r"wizard-steps__item--(\w+)", html)
+    assert bar == ["done", "done", "progress", "todo", "todo", "todo", "todo"]
+    assert "(done)" in html and "(in progress)" in html
