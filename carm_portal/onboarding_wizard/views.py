@@ -88,7 +88,7 @@ def _initial(form_class: type[WizardForm], kwargs: dict, entry: dict[str, Any]) 
     data = MultiValueDict(post)
     for name in entry.get("fields", ()):
         field = probe.fields.get(name)
-        if field is None or field.widget.needs_multipart_form:
+        if field is None or field.disabled or field.widget.needs_multipart_form:
             continue
         initial[name] = field.widget.value_from_datadict(data, MultiValueDict(), name)
     return initial
