@@ -149,7 +149,7 @@ class BusinessForm(WizardForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.bn9_taken: str | None = None
-        live = ("bn9", "accounts")
+        live: tuple[str, ...] = ("bn9", "accounts")
         if self.importer.bn9:
             # Recorded by the broker: shown, not changed here (whatever is posted is ignored).
             bn9 = self.fields["bn9"]
