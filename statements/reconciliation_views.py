@@ -527,9 +527,9 @@ def _bulk(request: AuthenticatedHttpRequest, items) -> HttpResponse:
     if not ids:
         messages.error(request, _("Nothing was changed. Tick at least one exception."))
         return redirect(back)
-    data = request.POST.copy()
-    data.setlist("bulk-items", [str(pk) for pk in ids])
-    form = BulkForm(data, prefix="bulk", ids=ids)
+    posted = request.POST.copy()
+    posted.setlist("bulk-items", [str(pk) for pk in ids])
+    form = BulkForm(posted, prefix="bulk", ids=ids)
     if not form.is_valid():
         problems = "; ".join(
             f"{form.fields[name].label}: {errors[0]}" if name in form.fields else str(errors[0])
