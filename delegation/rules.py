@@ -102,6 +102,12 @@ class Finding:
     details: tuple = ()  # what the sentence needs: days waited, days left, accounts missing…
 
     @property
+    def message_for_bam(self) -> str:
+        """The sentence addressed to the importer's BAM, who acts in the CCP herself."""
+        parts = finding_parts(self)
+        return later.render(bam_parts(self.kind, parts) or parts)
+
+    @property
     def message(self) -> str:
         """The sentence a clerk can act on, built only when shown or stored (a sweep evaluates
         100,000 delegations and most findings are already on record)."""

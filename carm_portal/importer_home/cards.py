@@ -205,7 +205,7 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
         attention[importer_id].append(renewal_attention(renewal, can_confirm=can_confirm))
     for alert in open_delegation_alerts(homes):
         # The BAM is the one who acts in the CCP: tell her what to do, not to ask herself.
-        to_bam = homes[alert.importer_id].can_onboard and not access.is_broker(user)
+        to_bam = access.acts_in_ccp(user, alert.importer_id)
         attention[alert.importer_id].append(delegation_attention(alert, to_bam=to_bam))
     for payment_alert in open_payment_alerts(finance_ids):
         attention[payment_alert.importer_id].append(payment_attention(payment_alert, user=user))
