@@ -10,6 +10,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -734,3 +736,34 @@ def test_nothing_ticked_says_tick_at_least_one(personas, client_for, portfolio):
     assert "Tick at least one exception." in page
     assert "This field is required" not in page
     assert list(ReconciliationItem.objects.values_list("pk", "assigned_to_id")) == before
+
+
+def test_the_worklist_with_its_total_runs_the_same_queries_for_1_or_50_exceptions(
+    personas, client_for, account
+):
+    """One exception, then a full page of 50 of every kind, some assigned: the same queries."""
+    client = client_for(personas.broker_agent)
+    url = reverse("statements:worklist")
+    run = reconciled_statement(account)
+    run.items.filter(is_exception=True).exclude(status="missing_on_statement").update(
+        resolution="explained"
+    )
+    with CaptureQueriesContext(connection) as one:
+        first = client.get(url)
+    assert len(first.context["items"]) == 1
+    assert first.context["total_at_risk"] == D("186.00")
+
+    for month in (7, 8, 9, 10):
+        more = reconciled_statement(
+            account,
+            extra_items=10,
+            statement=StatementFactory(
+                program_account=account, statement_date=dt.date(2025, month, 25)
+            ),
+        )
+        more.items.filter(position__lte=6).update(assigned_to=personas.broker_finance)
+    with CaptureQueriesContext(connection) as fifty:
+        full = client.get(url)
+    assert len(full.context["items"]) == 50
+    assert "Unassigned" in full.content.decode() and "charged again" in full.content.decode()
+    assert len(one.captured_queries) == len(fifty.captured_queries)
