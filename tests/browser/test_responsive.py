@@ -111,6 +111,19 @@ def test_an_agent_on_a_phone_and_a_wide_screen(page: Page, live_server, demo):
         header_is_one_row(page)
         shoot(page, f"responsive-{name}-wide")
 
+    # The worklist's "tick all" box, enhanced by static/js/tick-all.js: it ticks every row, and
+    # shows "some" once one row is unticked.
+    rows = page.locator('input[name="bulk-items"]')
+    assert rows.count() > 1
+    page.locator("#bulk-all").check()
+    for n in range(rows.count()):
+        expect(rows.nth(n)).to_be_checked()
+    rows.first.uncheck()
+    assert page.locator("#bulk-all").evaluate("(box) => [box.checked, box.indeterminate]") == [
+        False,
+        True,
+    ]
+
 
 def test_a_bam_on_a_phone(page: Page, live_server, demo):
     sign_in(page, live_server, f"bam.bowriver@{DEMO_DOMAIN}")
