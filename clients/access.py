@@ -310,6 +310,13 @@ def can(user: AnyUser, perm: Perm, importer: Importer | int) -> bool:
     return perm in permissions_for(user, importer)
 
 
+def acts_in_ccp(user: AnyUser, importer: Importer | int) -> bool:
+    """Whether the user is one of the importer's people who change its delegation in the CCP
+    themselves (its BAM): what needs doing is addressed to them ("extend it"), not "ask the
+    importer's BAM" as to the broker."""
+    return not is_broker(user) and can(user, Perm.CONFIRM_DELEGATION, importer)
+
+
 def holds_anywhere(user: AnyUser, perm: Perm) -> bool:
     """Whether the user holds ``perm`` on at least one importer (nav links, cross-importer lists
     such as "all my statements"); from the cached roles, no query beyond them."""

@@ -345,6 +345,20 @@ def set_step_status(
     return row
 
 
+def checklist(importer: Importer) -> list[OnboardingStep]:
+    """All seven steps of one importer, in order; a step with no row yet is not started.
+
+    The one reading of the checklist: the importer's home ("2 of 7 done"), the broker's importer
+    page and the onboarding wizard's step bar all count from it. Uses prefetched
+    ``onboarding_steps`` when there are some.
+    """
+    rows = {row.step: row for row in importer.onboarding_steps.all()}
+    return [
+        rows.get(step) or OnboardingStep(importer=importer, step=step, status=Status.NOT_STARTED)
+        for step in Step.values
+    ]
+
+
 def progress(steps: Iterable[OnboardingStep]) -> tuple[int, int]:
     """(done, total) for a prefetched checklist; a missing row counts as not started."""
     done = sum(1 for s in steps if s.status == Status.DONE)

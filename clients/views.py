@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from carm_portal.history import HistoryEntry, Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.worker_health import worker_health
-from clients import access
+from clients import access, onboarding
 from clients.access import GlobalPerm, Perm
 from clients.forms import (
     ImporterFilterForm,
@@ -77,12 +77,7 @@ def _my_clients(queryset: QuerySet[Importer], user: Any) -> QuerySet[Importer]:
 
 def _checklist(importer: Importer) -> list[OnboardingStep]:
     """All seven steps, in order; a step with no row yet shows as not started."""
-    rows = {row.step: row for row in importer.onboarding_steps.all()}
-    return [
-        rows.get(step)
-        or OnboardingStep(importer=importer, step=step, status=STEP_STATUS.NOT_STARTED)
-        for step in STEPS.values
-    ]
+    return onboarding.checklist(importer)
 
 
 # --- Broker dashboard (the home page "/" for broker staff; carm_portal/importer_home/views.py) ---

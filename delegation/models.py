@@ -23,6 +23,7 @@ from simple_history.models import HistoricalRecords
 from carm_portal import stored_text
 from carm_portal.severity import Severity
 from clients.models import Importer, ProgramAccount
+from delegation.rules import bam_parts
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -175,6 +176,15 @@ class DelegationAlert(models.Model):
     def message_text(self) -> str:
         """The sentence in the active language (the stored English for rows without parts)."""
         return stored_text.show(self.message_parts, self.message)
+
+    @property
+    def message_for_bam(self) -> str:
+        """The sentence addressed to the importer's BAM ("Extend it in the CCP"), not to the
+        broker ("Ask the importer's BAM…"); the broker's sentence where there is no BAM wording."""
+        parts = bam_parts(self.kind, self.message_parts)
+        if parts is None:
+            return self.message_text
+        return stored_text.show(parts, self.message_text)
 
 
 class RenewalRequest(models.Model):

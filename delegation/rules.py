@@ -102,6 +102,12 @@ class Finding:
     details: tuple = ()  # what the sentence needs: days waited, days left, accounts missing…
 
     @property
+    def message_for_bam(self) -> str:
+        """The sentence addressed to the importer's BAM, who acts in the CCP herself."""
+        parts = finding_parts(self)
+        return later.render(bam_parts(self.kind, parts) or parts)
+
+    @property
     def message(self) -> str:
         """The sentence a clerk can act on, built only when shown or stored (a sweep evaluates
         100,000 delegations and most findings are already on record)."""
@@ -279,6 +285,69 @@ def finding_parts(f: Finding) -> later.Parts:
             "it (BMR, pBAM, with an expiry date)."
         )
     return f.kind
+
+
+def bam_parts(kind: str, stored: later.Parts) -> later.Parts:
+    """A stored finding re-addressed to the importer's BAM, who acts in the CCP herself.
+
+    The stored sentence speaks to the broker ("Ask the importer's BAM to extend it"); shown to
+    the BAM that is an instruction to ask herself. The BAM's version is built from the kind and
+    the stored sentence's own arguments (day, days left, accounts), so old rows work too. None
+    when there is no BAM wording (a finding that is the broker's to act on, or no parts).
+    """
+    if not isinstance(stored, dict) or "t" not in stored:
+        return None
+    args = stored.get("a") or {}
+    n = stored.get("n")
+    family = kind_family(kind)
+    if family == Kind.PENDING_TOO_LONG and n is not None:
+        return later.ngettext(
+            "Requested %(days)d day ago and still not approved: approve it in the CCP under "
+            "“Manage pending third party requests”, with an expiry date.",
+            "Requested %(days)d days ago and still not approved: approve it in the CCP under "
+            "“Manage pending third party requests”, with an expiry date.",
+            n,
+            args,
+        )
+    if family == Kind.BLANK_EXPIRY:
+        return later.gettext(
+            "The expiry date was left blank in the CCP, and your broker cannot access accounts "
+            "with a blank expiry date. Enter one in the CCP."
+        )
+    if family == Kind.EXPIRED and "day" in args:
+        return later.gettext(
+            "Expired on %(day)s: your broker can no longer file or pay for you. Grant access "
+            "again in the CCP with a new expiry date.",
+            args,
+        )
+    if family == Kind.EXPIRES_SOON and n is not None:
+        return later.ngettext(
+            "Expires on %(day)s (%(left)d day left). Extend it in the CCP before then.",
+            "Expires on %(day)s (%(left)d days left). Extend it in the CCP before then.",
+            n,
+            args,
+        )
+    if family == Kind.PMR_MISSING_ACCOUNT and n is not None:
+        return later.ngettext(
+            "The PMR does not cover program account %(accounts)s: your broker cannot act on it. "
+            "Add it in the CCP, or switch to a BMR.",
+            "The PMR does not cover program accounts %(accounts)s: your broker cannot act on "
+            "them. Add them in the CCP, or switch to a BMR.",
+            n,
+            args,
+        )
+    if family == Kind.PPAM_NEEDS_PBAM:
+        return later.gettext(
+            "The delegated authority is pPAM (one program account); your broker needs pBAM to "
+            "make payments and see statements for the whole business. Change it in the CCP."
+        )
+    if family == Kind.NO_DELEGATION:
+        return later.gettext(
+            "No delegation to your broker is on record: your broker cannot file or pay for you. "
+            "Approve the broker's third-party request in the CCP (BMR, pBAM, with an expiry "
+            "date)."
+        )
+    return None
 
 
 def evaluate_importer(

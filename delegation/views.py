@@ -185,6 +185,7 @@ def delegation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_renewal": open_renewal,
         "can_manage": access.can(user, Perm.MANAGE_DELEGATION, delegation.importer_id),
         "can_confirm": access.can(user, Perm.CONFIRM_DELEGATION, delegation.importer_id),
+        "to_bam": access.acts_in_ccp(user, delegation.importer_id),
         "renewal_form": RenewalRequestForm(
             initial={"requested_expiry_date": today + dt.timedelta(days=365)}, today=today
         ),

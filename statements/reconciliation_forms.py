@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Abs
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.models import User
@@ -21,6 +22,7 @@ from clients.access import broker_staff
 from clients.search import importer_search
 from clients.validators import compact_identifier
 from statements.models import ReconciliationItem
+from statements.reconciliation.selectors import amount_at_risk
 from statements.reports import EXCEPTION_CODES, STATUS_NAMES
 from statements.workflow import COMMENT_MAX_LENGTH
 
@@ -76,7 +78,11 @@ class BulkForm(forms.Form):
 
     ACTIONS = [("assign", _("Assign to")), ("resolve", _("Resolve as"))]
 
-    items = forms.TypedMultipleChoiceField(coerce=int, label=_("Exceptions"))
+    items = forms.TypedMultipleChoiceField(
+        coerce=int,
+        label=_("Exceptions"),
+        error_messages={"required": _("Tick at least one exception.")},
+    )
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS, widget=forms.RadioSelect)
     assignee = StaffChoiceField(
         label=_("Assign to"),
@@ -187,5 +193,6 @@ def filter_worklist(
         if high is not None:
             items = items.filter(first_seen_at__date__gt=today - dt.timedelta(days=high + 1))
     if (minimum := data.get("min_amount")) is not None:
-        items = items.filter(Q(difference__gte=minimum) | Q(difference__lte=-minimum))
+        # By the amount at risk: a line charged twice weighs what it charged again.
+        items = items.alias(risk_size=Abs(amount_at_risk())).filter(risk_size__gte=minimum)
     return items

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F, Func, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import (
     FileResponse,
     Http404,
@@ -54,7 +54,13 @@ from statements.models import (
     StatementLine,
 )
 from statements.reconciliation.runs import start_reconciliation
-from statements.reconciliation.selectors import current_run, live_run, open_exceptions
+from statements.reconciliation.selectors import (
+    current_run,
+    live_run,
+    open_exceptions,
+    total_at_risk,
+    with_amount_at_risk,
+)
 from statements.reconciliation_forms import (
     AssignForm,
     BulkForm,
@@ -435,14 +441,10 @@ def item_detail(request: AuthenticatedHttpRequest, statement_pk: int, item_pk: i
 # --- The portfolio worklist ------------------------------------------------------------------------
 
 
-class Abs(Func):
-    function = "ABS"
-
-
 SORTS = {
     "age": ("first_seen_at", "pk"),
     "-age": ("-first_seen_at", "-pk"),
-    "amount": ("-abs_difference", "first_seen_at", "pk"),
+    "amount": ("-abs_at_risk", "first_seen_at", "pk"),
     "importer": ("importer__legal_name", "first_seen_at", "pk"),
 }
 
@@ -465,8 +467,9 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         items = filter_worklist(items, form.cleaned_data, user=request.user, today=today)
         sort = form.cleaned_data.get("sort") or "age"
+    at_risk = total_at_risk(items)  # of everything the filters list, not only this page
     items = (
-        items.annotate(abs_difference=Abs(F("difference")))
+        with_amount_at_risk(items)
         .select_related("importer", "statement__program_account", "assigned_to")
         .order_by(*SORTS[sort])
     )
@@ -482,6 +485,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
             "form": form,
             "bulk": BulkForm(prefix="bulk", ids=[item.pk for item in rows]),
             "page": page,
+            "total_at_risk": at_risk,
             "items": rows,
             "today": today,
             "sort": sort,
@@ -518,9 +522,17 @@ def balance_differences(
 def _bulk(request: AuthenticatedHttpRequest, items) -> HttpResponse:
     """Assign or resolve the ticked exceptions at once; each goes through the workflow's rules,
     and the message says how many were done and why any were not."""
-    ids = [int(v) for v in request.POST.getlist("bulk-items") if v.isdigit()]
-    form = BulkForm(request.POST, prefix="bulk", ids=ids)
     back = request.get_full_path()
+    # "Tick all": the exceptions the page listed (sent with it), without JavaScript; with it,
+    # the script ticks each row's box as well. Either way only scoped items are touched below.
+    ticked = "bulk-listed" if request.POST.get("bulk-all") else "bulk-items"
+    ids = [int(v) for v in request.POST.getlist(ticked) if v.isdigit()]
+    if not ids:
+        messages.error(request, _("Nothing was changed. Tick at least one exception."))
+        return redirect(back)
+    posted = request.POST.copy()
+    posted.setlist("bulk-items", [str(pk) for pk in ids])
+    form = BulkForm(posted, prefix="bulk", ids=ids)
     if not form.is_valid():
         problems = "; ".join(
             f"{form.fields[name].label}: {errors[0]}" if name in form.fields else str(errors[0])

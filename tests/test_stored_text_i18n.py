@@ -24,6 +24,7 @@ from clients.models import Importer, OnboardingStep
 from clients.onboarding import refresh_checklist, set_step_status
 from delegation.checks import run_delegation_checks
 from delegation.models import DelegationAlert
+from delegation.rules import bam_parts
 from payments.models import PaymentAlert
 from payments.rules import Finding as PaymentFinding
 from payments.rules import Kind as PaymentKind
@@ -107,11 +108,15 @@ def test_the_importer_home_shows_the_alert_in_french_then_in_english(
 ):
     _delegation, alert = expiring
     client = client_for(personas.bam_a)
+    # The BAM reads the sentence addressed to her ("extend it"), built from the stored parts.
+    to_bam = bam_parts(alert.kind, alert.message_parts)
     french = page(client, HOME, "fr")
-    assert in_french(alert.message_parts) in french
-    assert alert.message not in french
+    assert in_french(to_bam) in french
+    assert in_french(alert.message_parts) not in french
     english = page(client, HOME, "en")
-    assert alert.message in english
+    assert alert.message_for_bam in english
+    assert "Extend it in the CCP before then." in english
+    assert alert.message not in english
 
 
 def test_the_delegation_page_shows_the_alert_in_french_then_in_english(

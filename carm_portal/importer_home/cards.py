@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carm_portal.severity import severity_rank
-from clients import access
+from clients import access, onboarding
 from clients.access import Perm
 from clients.models import Importer, Membership, OnboardingStep, PortalUser, ProgramAccount
 from delegation.models import DelegationAlert, RenewalRequest
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 STATEMENT_ROWS = 5
 REPORT_ROWS = 5
 ATTENTION_ROWS = 10
-STEPS = OnboardingStep.Step
 STEP_STATUS = OnboardingStep.Status
 SECURITY_KINDS_TO_RECORD = {
     PaymentKind.NO_SECURITY,
@@ -183,7 +182,7 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
             role=role,
             role_label=str(role_labels.get(role, "")),
             checklist=checklist,
-            steps_done=sum(1 for row in checklist if row.status == STEP_STATUS.DONE),
+            steps_done=onboarding.progress(checklist)[0],
             can_onboard=access.can(user, Perm.ONBOARD, importer),
             can_finance=access.can(user, Perm.VIEW_FINANCE, importer),
             can_download=access.can(user, Perm.DOWNLOAD_RECONCILIATION, importer),
@@ -205,7 +204,9 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
         can_confirm = access.can(user, Perm.CONFIRM_DELEGATION, importer_id)
         attention[importer_id].append(renewal_attention(renewal, can_confirm=can_confirm))
     for alert in open_delegation_alerts(homes):
-        attention[alert.importer_id].append(delegation_attention(alert))
+        # The BAM is the one who acts in the CCP: tell her what to do, not to ask herself.
+        to_bam = access.acts_in_ccp(user, alert.importer_id)
+        attention[alert.importer_id].append(delegation_attention(alert, to_bam=to_bam))
     for payment_alert in open_payment_alerts(finance_ids):
         attention[payment_alert.importer_id].append(payment_attention(payment_alert, user=user))
     for pk, items in attention.items():
@@ -221,13 +222,8 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
 
 
 def checklist_of(importer: Importer) -> list[OnboardingStep]:
-    """All seven steps, in order (prefetched rows); a step with no row yet is not started."""
-    rows = {row.step: row for row in importer.onboarding_steps.all()}
-    return [
-        rows.get(step)
-        or OnboardingStep(importer=importer, step=step, status=STEP_STATUS.NOT_STARTED)
-        for step in STEPS.values
-    ]
+    """All seven steps, in order (prefetched rows), as every page counts them."""
+    return onboarding.checklist(importer)
 
 
 # --- Alerts: renewal requests, delegation findings, payment and security findings --------------
@@ -293,7 +289,8 @@ def renewal_attention(renewal: RenewalRequest, *, can_confirm: bool) -> Attentio
     )
 
 
-def delegation_attention(alert: DelegationAlert) -> Attention:
+def delegation_attention(alert: DelegationAlert, *, to_bam: bool = False) -> Attention:
+    """A delegation finding; ``to_bam``: worded for the BAM, who acts in the CCP herself."""
     if alert.delegation is not None:  # no query when delegation_id is None
         url, action = alert.delegation.get_absolute_url(), _("See the delegation")
     else:
@@ -302,7 +299,7 @@ def delegation_attention(alert: DelegationAlert) -> Attention:
         source="delegation",
         severity=alert.severity,
         label=delegation_kind_label(alert.kind),
-        sentence=alert.message_text,
+        sentence=alert.message_for_bam if to_bam else alert.message_text,
         url=url,
         action=action,
         day=alert.expiry_date,

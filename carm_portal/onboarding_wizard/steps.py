@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Step = OnboardingStep.Step
+Status = OnboardingStep.Status
 
 
 # --- The steps ------------------------------------------------------------------------------------
@@ -94,9 +95,26 @@ def step_by_slug(slug: str) -> WizardStep | None:
     return BY_SLUG.get(slug)
 
 
-def next_step(wizard: OnboardingWizard, after: str | None = None) -> WizardStep | None:
-    """The first unfinished step after ``after`` (wrapping round), or None when all are done."""
+def settled(wizard: OnboardingWizard, checklist: Iterable[OnboardingStep] = ()) -> set[str]:
+    """The steps that need nothing more: answered in the wizard, or done on the checklist.
+
+    The checklist (``clients.onboarding.checklist``, what the home page's "n of 7" counts) is the
+    record: a step the broker already knows is done is not asked again.
+    """
     done = set(wizard.completed_steps or ())
+    by_number = {s.number: s.slug for s in STEPS}
+    done.update(by_number[row.step] for row in checklist if row.status == Status.DONE)
+    return done
+
+
+def next_step(
+    wizard: OnboardingWizard, after: str | None = None, *, done: set[str] | None = None
+) -> WizardStep | None:
+    """The first unsettled step after ``after`` (wrapping round), or None when all are settled.
+
+    ``done``: the settled steps (``settled``); the wizard's answered steps when not given.
+    """
+    done = set(wizard.completed_steps or ()) if done is None else done
     start = SLUGS.index(after) + 1 if after in BY_SLUG else 0
     for slug in SLUGS[start:] + SLUGS[:start]:
         if slug not in done:
@@ -104,15 +122,15 @@ def next_step(wizard: OnboardingWizard, after: str | None = None) -> WizardStep 
     return None
 
 
-def resume_step(wizard: OnboardingWizard) -> WizardStep:
-    """Where "Continue onboarding" lands: the saved step, else the first unfinished, else step 1."""
+def resume_step(wizard: OnboardingWizard, *, done: set[str] | None = None) -> WizardStep:
+    """Where "Continue onboarding" lands: the saved step, else the first unsettled, else step 1."""
     if wizard.current_step in BY_SLUG:
         return BY_SLUG[wizard.current_step]
-    return next_step(wizard) or STEPS[0]
+    return next_step(wizard, done=done) or STEPS[0]
 
 
-def all_done(wizard: OnboardingWizard) -> bool:
-    return set(SLUGS) <= set(wizard.completed_steps or ())
+def all_done(wizard: OnboardingWizard, *, done: set[str] | None = None) -> bool:
+    return set(SLUGS) <= (set(wizard.completed_steps or ()) if done is None else done)
 
 
 @dataclass
@@ -535,6 +553,25 @@ def apply_registration(
 RENEWAL_SOON_DAYS = 90
 
 
+def described_delegation(
+    *, importer: Importer, relationship: str, account_ids: set[int]
+) -> Delegation | None:
+    """The importer's delegation with this relationship and exactly these program accounts (none
+    for a BMR), active first, else still open; the latest approved or requested of them."""
+    candidates = (
+        Delegation.objects.filter(
+            importer=importer,
+            relationship=relationship,
+            status__in=(Delegation.Status.ACTIVE, *Delegation.OPEN_STATUSES),
+        )
+        .prefetch_related("program_accounts")
+        .order_by("-approved_on", "-requested_on", "-id")
+    )
+    matching = [d for d in candidates if {a.pk for a in d.program_accounts.all()} == account_ids]
+    matching.sort(key=lambda d: d.status != Delegation.Status.ACTIVE)  # stable: keeps the order
+    return matching[0] if matching else None
+
+
 @transaction.atomic
 def apply_broker_access(
     *,
@@ -551,12 +588,19 @@ def apply_broker_access(
     """Record the access the importer's BAM approved, as an active delegation with its expiry.
 
     The values were checked by ``delegation.validation.validate_delegation`` (in the form). The
-    delegation the wizard recorded before is updated; else the broker's open request (requested or
-    pending) becomes the approved one; else a new delegation is recorded.
+    delegation the wizard recorded before is updated; else the delegation these answers describe
+    (same relationship and accounts, active or still open), so that re-saving the step with the
+    values it was prefilled with never records a second identical delegation; else the broker's
+    open request (requested or pending) becomes the approved one; else a new one is recorded.
     """
+    accounts = list(program_accounts) if relationship == Delegation.Relationship.PMR else []
     delegation = None
     if delegation_id:
         delegation = Delegation.objects.filter(importer=importer, pk=delegation_id).first()
+    if delegation is None:
+        delegation = described_delegation(
+            importer=importer, relationship=relationship, account_ids={a.pk for a in accounts}
+        )
     if delegation is None:
         delegation = (
             Delegation.objects.filter(importer=importer, status__in=Delegation.OPEN_STATUSES)
@@ -574,9 +618,7 @@ def apply_broker_access(
     delegation.blank_expiry_confirmed = False
     record_delegation(
         delegation=delegation,
-        program_accounts=(
-            list(program_accounts) if relationship == Delegation.Relationship.PMR else []
-        ),
+        program_accounts=accounts,
         by=by,
         today=today,
     )

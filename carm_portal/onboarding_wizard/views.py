@@ -51,9 +51,9 @@ from carm_portal.onboarding_wizard.forms import (
     check_bn9,
     parse_accounts,
 )
-from clients import access
+from clients import access, onboarding
 from clients.access import Perm
-from clients.models import Importer, OnboardingWizard
+from clients.models import Importer, OnboardingStep, OnboardingWizard
 
 # --- Storage: the wizard row --------------------------------------------------------------------
 
@@ -88,7 +88,7 @@ def _initial(form_class: type[WizardForm], kwargs: dict, entry: dict[str, Any]) 
     data = MultiValueDict(post)
     for name in entry.get("fields", ()):
         field = probe.fields.get(name)
-        if field is None or field.widget.needs_multipart_form:
+        if field is None or field.disabled or field.widget.needs_multipart_form:
             continue
         initial[name] = field.widget.value_from_datadict(data, MultiValueDict(), name)
     return initial
@@ -122,15 +122,28 @@ def _store(
 # --- Page context -----------------------------------------------------------------------------------
 
 
-def _step_states(importer: Importer, wizard: OnboardingWizard, current: str | None) -> list[dict]:
-    done = set(wizard.completed_steps or ())
+def _step_states(
+    importer: Importer, wizard: OnboardingWizard, current: str | None, rows: list[OnboardingStep]
+) -> list[dict]:
+    """Each step as the checklist records it (the same rows the home page counts), with the
+    wizard's own news on top: a draft that still has errors, an answer the records do not yet
+    show as done (a security "not yet", say)."""
+    answered = set(wizard.completed_steps or ())
     data = wizard.data or {}
+    status_of = {row.step: row for row in rows}
     items = []
     for s in steps.STEPS:
-        if s.slug in done:
-            state, label = "done", _("answered")
-        elif s.slug in data:
+        row = status_of[s.number]
+        if s.slug in data and s.slug not in answered:
             state, label = "draft", _("needs your attention")
+        elif row.status == OnboardingStep.Status.DONE:
+            state, label = "done", _("done")
+        elif row.status == OnboardingStep.Status.BLOCKED:
+            state, label = "blocked", _("blocked")
+        elif s.slug in answered:
+            state, label = "answered", _("answered")
+        elif row.status == OnboardingStep.Status.IN_PROGRESS:
+            state, label = "progress", _("in progress")
         else:
             state, label = "todo", _("not started")
         items.append(
@@ -145,14 +158,16 @@ def _step_states(importer: Importer, wizard: OnboardingWizard, current: str | No
     return items
 
 
-def _context(importer: Importer, wizard: OnboardingWizard, current: str | None) -> dict[str, Any]:
-    bar = _step_states(importer, wizard, current)
+def _context(
+    importer: Importer, wizard: OnboardingWizard, current: str | None, rows: list[OnboardingStep]
+) -> dict[str, Any]:
+    done, total = onboarding.progress(rows)
     return {
         "importer": importer,
         "wizard": wizard,
-        "step_bar": bar,
-        "answered": sum(1 for item in bar if item["state"] == "done"),
-        "total": len(bar),
+        "step_bar": _step_states(importer, wizard, current, rows),
+        "done": done,
+        "total": total,
     }
 
 
@@ -173,7 +188,8 @@ def resume(request: HttpRequest, importer_pk: int) -> HttpResponse:
     wizard = _wizard(importer)
     if wizard.finished_at and not wizard.current_step:
         return redirect("onboarding:done", importer.pk)
-    return redirect("onboarding:step", importer.pk, steps.resume_step(wizard).slug)
+    done = steps.settled(wizard, onboarding.checklist(importer))
+    return redirect("onboarding:step", importer.pk, steps.resume_step(wizard, done=done).slug)
 
 
 @login_required
@@ -209,7 +225,8 @@ def step(request: AuthenticatedHttpRequest, importer_pk: int, step_slug: str) ->
                 wizard.save(update_fields=["current_step", "updated_at"])
                 messages.success(request, _("Saved. Come back any time to continue."))
                 return _leave(request, importer)
-            following = steps.next_step(wizard, after=current.slug)
+            done = steps.settled(wizard, onboarding.checklist(importer))
+            following = steps.next_step(wizard, after=current.slug, done=done)
             wizard.current_step = following.slug if following else ""
             wizard.save(update_fields=["current_step", "updated_at"])
             messages.success(request, _("Step %(n)d saved.") % {"n": current.number})
@@ -245,7 +262,7 @@ def step(request: AuthenticatedHttpRequest, importer_pk: int, step_slug: str) ->
         status = 200
 
     index = steps.SLUGS.index(current.slug)
-    context = _context(importer, wizard, current.slug)
+    context = _context(importer, wizard, current.slug, onboarding.checklist(importer))
     context.update(
         {
             "step": current,
@@ -265,8 +282,9 @@ def done(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     """Review and finish (POST), then the summary of what was recorded."""
     importer = access.get_importer(request.user, importer_pk, Perm.ONBOARD)
     wizard = _wizard(importer, lock=request.method == "POST")
+    rows = onboarding.checklist(importer)
     if request.method == "POST":
-        if not steps.all_done(wizard):
+        if not steps.all_done(wizard, done=steps.settled(wizard, rows)):
             messages.error(request, _("Answer every step before finishing."))
             return redirect("onboarding:done", importer.pk)
         if steps.finish(wizard=wizard, by=request.user):
@@ -277,11 +295,11 @@ def done(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
         else:
             messages.info(request, _("Your changes are saved; onboarding was already finished."))
         return redirect("onboarding:done", importer.pk)
-    context = _context(importer, wizard, None)
+    context = _context(importer, wizard, None, rows)
     context.update(
         {
-            "ready": steps.all_done(wizard),
-            "checklist": list(importer.onboarding_steps.order_by("step")),
+            "ready": steps.all_done(wizard, done=steps.settled(wizard, rows)),
+            "checklist": rows,
             "statement": (wizard.data or {}).get("business", {}).get("statement_file"),
             "broker_retrieves": (wizard.data or {}).get("business", {}).get("broker_retrieves"),
             "can_download": access.can(request.user, Perm.VIEW_FINANCE, importer),

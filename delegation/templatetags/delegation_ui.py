@@ -85,6 +85,7 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
         "renewals": renewals,
         "can_manage": access.can(user, Perm.MANAGE_DELEGATION, importer),
         "can_confirm": access.can(user, Perm.CONFIRM_DELEGATION, importer),
+        "to_bam": access.acts_in_ccp(user, importer),
         "confirm_form": RenewalConfirmForm(today=today),
     }
 

@@ -5,11 +5,14 @@ API, the command and ``runs`` read through these."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
+from carm_portal.money import ZERO
 from statements.models import ImportBatch, ReconciliationItem, ReconciliationRun, Statement
 
 Run = ReconciliationRun
@@ -51,6 +54,31 @@ def open_exceptions(items: QuerySet[ReconciliationItem] | None = None) -> QueryS
     return unresolved_exceptions(current_items(items)).order_by(
         "first_seen_at", "statement_id", "position"
     )
+
+
+def amount_at_risk() -> Case:
+    """What an exception puts at stake, signed: for a line charged twice, the amount charged
+    again (its difference to our entry is 0.00: the entry matches the first line), else the
+    difference, statement minus entry."""
+    return Case(
+        When(
+            status=ReconciliationItem.Code.DUPLICATE,
+            then=Coalesce(F("statement_amount"), Value(ZERO)),
+        ),
+        default=F("difference"),
+        output_field=ReconciliationItem._meta.get_field("difference"),
+    )
+
+
+def with_amount_at_risk(items: QuerySet[ReconciliationItem]) -> QuerySet[ReconciliationItem]:
+    """``items`` with ``at_risk`` (signed) and ``abs_at_risk`` (to sort and filter by size)."""
+    return items.annotate(at_risk=amount_at_risk(), abs_at_risk=Abs(amount_at_risk()))
+
+
+def total_at_risk(items: QuerySet[ReconciliationItem]) -> Decimal:
+    """The amount at risk of every item of ``items``, whatever its sign, in one query."""
+    total = items.order_by().aggregate(total=Sum(Abs(amount_at_risk())))["total"]
+    return total if total is not None else ZERO
 
 
 def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySet[Statement]:

@@ -19,8 +19,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from carm_portal import stored_text
+from carm_portal.severity import Severity
 from clients.models import Membership, OnboardingStep, OnboardingWizard, ProgramAccount
 from delegation.models import DelegationAlert, RenewalRequest
+from delegation.rules import Finding, Kind, finding_parts
 from payments.models import PaymentAlert, StatementBalance
 from statements.models import ReconciliationItem, ReconciliationRun
 from tests.factories import (
@@ -598,3 +601,45 @@ def test_broker_staff_get_no_onboarding_link(personas, client):
     nav = nav_of(page(client, personas.broker_agent))
 
     assert "Onboarding" not in nav
+
+
+# --- Delegation findings, worded for who reads them ---------------------------------------------
+
+
+def expiring_alert(importer):
+    """A finding as the daily check stores it: the broker's sentence, with its parts."""
+    delegation = DelegationFactory(importer=importer, expiry_date=dt.date(2026, 11, 10))
+    parts = finding_parts(
+        Finding(
+            Kind.EXPIRES_SOON,
+            Severity.WARNING,
+            details=(14,),
+            expiry_date=delegation.expiry_date,
+        )
+    )
+    return DelegationAlert.objects.create(
+        importer=importer,
+        delegation=delegation,
+        kind="expires_within_14",
+        severity="warning",
+        message=stored_text.render_stored(parts),
+        message_parts=parts,
+        expiry_date=delegation.expiry_date,
+        key=f"{delegation.pk}:expires_within_14",
+        raised_on=TODAY,
+    )
+
+
+def test_the_bam_is_told_to_extend_it_herself_not_to_ask_the_bam(personas, client):
+    expiring_alert(personas.importer_a)
+
+    bam = text_of(page(client, personas.bam_a))
+    assert "(14 days left). Extend it in the CCP before then." in bam
+    assert "Ask the importer's BAM" not in bam
+
+
+def test_an_employee_keeps_the_sentence_that_names_the_bam(personas, client):
+    expiring_alert(personas.importer_a)
+
+    employee = text_of(page(client, personas.employee_a))
+    assert "Ask the importer's BAM to extend it in the CCP before then." in employee

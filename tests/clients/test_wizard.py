@@ -19,9 +19,9 @@ from django.utils import translation
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.onboarding_wizard.steps import SLUGS
-from clients.models import OnboardingStep, OnboardingWizard, PortalUser
+from clients.models import Importer, OnboardingStep, OnboardingWizard, PortalUser
 from delegation.models import Delegation
-from tests.factories import PortalUserFactory
+from tests.factories import ImporterFactory, PortalUserFactory, bn9_for
 from tests.kit import persona_cases
 
 pytestmark = pytest.mark.django_db
@@ -133,18 +133,18 @@ def test_errors_keep_what_was_typed_and_the_draft_is_saved(personas, client_for)
     client = client_for(personas.bam_a)
     response = client.post(
         step_url(importer, "business"),
-        business_post(importer, bn9="123 456 780", legal_name="Alpha Imports, Inc."),
+        business_post(importer, postal_code="H2X 1Y4", legal_name="Alpha Imports, Inc."),
     )
     assert response.status_code == 200
     html = response.content.decode()
     assert 'class="error-summary"' in html
-    assert 'href="#id_bn9"' in html  # the summary links to the field
-    assert 'value="123 456 780"' in html
+    assert 'href="#id_postal_code"' in html  # the summary links to the field
+    assert 'value="H2X 1Y4"' in html
     assert 'value="Alpha Imports, Inc."' in html
     assert 'aria-invalid="true"' in html
     wizard = OnboardingWizard.objects.get(importer=importer)
     assert wizard.data["business"]["complete"] is False
-    assert wizard.data["business"]["post"]["bn9"] == ["123 456 780"]
+    assert wizard.data["business"]["post"]["postal_code"] == ["H2X 1Y4"]
     assert "business" not in wizard.completed_steps
     importer.refresh_from_db()
     assert importer.legal_name == "Alpha Imports Inc."  # nothing applied
@@ -193,8 +193,11 @@ def test_the_blank_expiry_date_is_explained_on_the_page(personas, client_for):
         {"relationship": "BMR", "authority": "pBAM", "approved_on": "2026-11-02"},
     )
     html = response.content.decode()
-    assert "cannot be finished without it" in html
-    assert "lose access" in html
+    # The short error once, at the field (the summary links there without repeating it); the
+    # reason a blank date is dangerous stays in the page's explanation.
+    assert html.count("Enter the expiry date you chose in the CCP; it cannot be left blank.") == 1
+    assert 'href="#id_expiry_date"' in html
+    assert "we would lose access without warning" in html
     assert not Delegation.objects.filter(importer=personas.importer_a).exists()
 
 
@@ -271,22 +274,26 @@ def test_a_broker_agent_may_fill_in_the_wizard(personas, client_for):
 
 def test_live_validation_of_the_business_number_and_accounts(personas, client_for):
     importer = personas.importer_a
+    recorded = importer.bn9
+    unrecord_bn9(importer)
     client = client_for(personas.bam_a)
     url = reverse("onboarding:validate", args=[importer.pk])
     htmx = {"HTTP_HX_REQUEST": "true"}
-    ok = client.post(url, {"field": "bn9", "bn9": importer.bn9}, **htmx)
+    ok = client.post(url, {"field": "bn9", "bn9": bn9_for(9001)}, **htmx)
     assert ok.status_code == 200
     assert "This Business Number is valid" in ok.content.decode()
     bad = client.post(url, {"field": "bn9", "bn9": "123456780"}, **htmx)
     assert "last digit does not match" in bad.content.decode()
     accounts = client.post(
-        url, {"field": "accounts", "bn9": importer.bn9, "accounts": "123456782RM0001"}, **htmx
+        url, {"field": "accounts", "bn9": bn9_for(9001), "accounts": "123456782RM0001"}, **htmx
     )
     assert "belongs to Business Number" in accounts.content.decode()
     # Without HTMX: JSON, 400 with the field's errors.
-    plain = client.post(url, {"field": "accounts", "bn9": importer.bn9, "accounts": "xyz"})
+    plain = client.post(url, {"field": "accounts", "bn9": bn9_for(9001), "accounts": "xyz"})
     assert plain.status_code == 400
     assert "accounts" in plain.json()
+    Importer.objects.filter(pk=importer.pk).update(bn9=recorded)  # recorded: checked against it
+    importer.bn9 = recorded
     good = client.post(
         url,
         {
@@ -350,7 +357,9 @@ def walk(client, importer, *, today: dt.date) -> None:
     post(
         "profiles",
         {f"p{dana.pk}_sign_in": "gckey", f"p{dana.pk}_profile": "on", "new_role": "READER"},
-        step_url(importer, "business"),
+        # Step 4 is already done on the checklist (the broker holds the address and the
+        # account): "continue" goes to the first step still open.
+        step_url(importer, "registration"),
     )
     post("business", business_post(importer), step_url(importer, "registration"))
     post(
@@ -387,7 +396,8 @@ def test_walking_the_wizard_and_finishing_updates_the_checklist_and_tells_the_ag
     walk(client, importer, today=cbsa_today())
     review = client.get(done_url).content.decode()
     assert "Every step is answered" in review
-    assert "7 of 7 steps answered" in review
+    # The checklist's count, as on the home page: step 2 (one BAM) is not done.
+    assert "6 of 7 steps done" in review
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(done_url, follow=True)
@@ -472,7 +482,7 @@ def test_a_wizard_page_in_french(personas, client_for, back_to_english):
         {"relationship": "BMR", "authority": "pBAM", "approved_on": "2026-11-02"},
         HTTP_ACCEPT_LANGUAGE="fr-CA",
     )
-    assert "cette étape ne peut pas être terminée sans elle" in response.content.decode()
+    assert "elle ne peut pas rester vide" in response.content.decode()
 
 
 def test_a_good_statement_is_kept_when_other_answers_are_refused(
@@ -490,12 +500,12 @@ def test_a_good_statement_is_kept_when_other_answers_are_refused(
     response = client.post(
         step_url(importer, "business"),
         {
-            **business_post(importer, broker_retrieves="", bn9="12345"),
+            **business_post(importer, broker_retrieves="", postal_code="H2X 1Y4"),
             "statement": SimpleUploadedFile("soa.csv", b"account_number,amount\n"),
         },
     )
     html = response.content.decode()
-    assert "has 9 digits" in html
+    assert "is not in ON" in html
     assert "We have your file" in html  # no need to choose it again
     assert OnboardingWizard.objects.get(importer=importer).data["business"]["statement_file"]
     response = client.post(
@@ -551,3 +561,91 @@ def test_the_committed_french_catalogue_is_compiled(tmp_path):
     subprocess.run([msgfmt, "-o", str(fresh), str(locale / "django.po")], check=True)  # noqa: S603
     with (locale / "django.mo").open("rb") as kept, fresh.open("rb") as built:
         assert gettext.GNUTranslations(kept)._catalog == gettext.GNUTranslations(built)._catalog
+
+
+# --- The checklist is the wizard's record ---------------------------------------------------------
+
+
+def test_the_wizard_opens_on_the_checklist_the_home_page_counts(personas, client_for):
+    """Home said "2 of 7 done" while the wizard said "0 of 7 answered", all "not started"."""
+    from carm_portal.importer_home.cards import importer_homes
+
+    importer = personas.importer_a
+    OnboardingStep.objects.filter(importer=importer).delete()
+    for step in (1, 2):
+        OnboardingStep.objects.create(importer=importer, step=step, status="done")
+    OnboardingStep.objects.create(importer=importer, step=3, status="in_progress")
+    OnboardingWizard.objects.filter(importer=importer).delete()
+    (home,) = importer_homes(user=personas.bam_a, today=cbsa_today())
+    assert home.steps_done == 2
+
+    client = client_for(personas.bam_a)
+    resumed = client.get(reverse("onboarding:wizard", args=[importer.pk]))
+    assert resumed["Location"] == step_url(importer, "profiles")  # the first step not done
+    html = client.get(resumed["Location"]).content.decode()
+    assert "2 of 7 steps done" in html
+    bar = re.findall(r"wizard-steps__item--(\w+)", html)
+    assert bar == ["done", "done", "progress", "todo", "todo", "todo", "todo"]
+    assert "(done)" in html and "(in progress)" in html
+
+
+# --- The Business Number: the broker's record, and no oracle ------------------------------------
+
+
+def unrecord_bn9(importer) -> None:
+    """An importer whose BN9 the broker has not recorded yet (a blank the model's save refuses)."""
+    Importer.objects.filter(pk=importer.pk).update(bn9="")
+    importer.bn9 = ""
+
+
+def test_a_recorded_bn9_is_read_only_and_the_wizard_never_changes_it(personas, client_for):
+    importer = personas.importer_a
+    recorded = importer.bn9
+    client = client_for(personas.bam_a)
+    html = client.get(step_url(importer, "business")).content.decode()
+    assert re.search(rf'<input[^>]*name="bn9"[^>]*value="{recorded}"[^>]*disabled', html)
+    assert "contact your broker to change it" in html
+    validate = reverse("onboarding:validate", args=[importer.pk])
+    assert 'hx-vals="{&quot;field&quot;: &quot;bn9&quot;}"' not in html  # no live check
+    assert f'hx-post="{validate}"' in html  # the accounts keep theirs
+
+    other = ImporterFactory(legal_name="Bravo Secret Holdings")
+    response = client.post(step_url(importer, "business"), business_post(importer, bn9=other.bn9))
+    assert response.status_code == 302  # the posted number is ignored, not an error
+    importer.refresh_from_db()
+    assert importer.bn9 == recorded
+    live = client.post(validate, {"field": "bn9", "bn9": other.bn9}, HTTP_HX_REQUEST="true")
+    assert other.bn9 not in live.content.decode()
+    assert "another business" not in live.content.decode()
+
+
+def test_another_importers_bn9_is_refused_without_saying_so(personas, client_for):
+    importer = personas.importer_a
+    unrecord_bn9(importer)
+    other = ImporterFactory(legal_name="Bravo Secret Holdings")
+    client = client_for(personas.bam_a)
+    url = step_url(importer, "business")
+
+    taken = client.post(url, business_post(importer, bn9=other.bn9)).content.decode()
+    unknown = client.post(url, business_post(importer, bn9="12345")).content.decode()
+    assert "Check the Business Number, or contact your broker." in taken
+    assert "already recorded" not in taken and "another business" not in taken
+    assert "Bravo Secret Holdings" not in taken
+    assert "has 9 digits" in unknown  # a malformed number still gets its own reason
+    live = client.post(
+        reverse("onboarding:validate", args=[importer.pk]),
+        {"field": "bn9", "bn9": other.bn9},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Check the Business Number, or contact your broker." in live
+    assert "another business" not in live
+
+    # Flagged for the broker's staff on the wizard's pages; the BAM's page does not show it.
+    assert (
+        OnboardingWizard.objects.get(importer=importer).data["business"]["bn9_taken"]["bn9"]
+        == other.bn9
+    )
+    agent = client_for(personas.broker_agent).get(url).content.decode()
+    assert 'id="bn9-taken"' in agent and other.bn9 in agent
+    bam_page = client_for(personas.bam_a).get(url).content.decode()
+    assert 'id="bn9-taken"' not in bam_page

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms import (
-    EXPIRY_EXPLANATION,
+    EXPIRY_REQUIRED,
     BamsForm,
     BrokerAccessForm,
     BusinessForm,
@@ -24,7 +24,7 @@ from carm_portal.onboarding_wizard.forms import (
     RegistrationForm,
     SecurityForm,
 )
-from clients.models import OnboardingStep, OnboardingWizard, PortalUser
+from clients.models import Importer, OnboardingStep, OnboardingWizard, PortalUser
 from delegation.models import Delegation
 from payments.models import FinancialSecurity
 from tests.factories import (
@@ -395,6 +395,9 @@ def test_business_information_updates_the_importer_and_adds_accounts(importer, b
     ],
 )
 def test_bad_identifiers_are_refused(importer, bam, field, value, message):
+    if field == "bn9":  # only a BN9 the broker has not recorded yet can be typed
+        Importer.objects.filter(pk=importer.pk).update(bn9="")
+        importer.bn9 = ""
     form = make(
         BusinessForm, business_data(importer, **{field: value}), importer=importer, user=bam
     )
@@ -529,9 +532,9 @@ def access_data(**overrides):
 def test_a_blank_expiry_date_is_refused_with_the_reason(importer, account, bam):
     form = make(BrokerAccessForm, access_data(expiry_date=""), importer=importer, user=bam)
     assert not form.is_valid()
-    assert form.errors["expiry_date"] == [str(EXPIRY_EXPLANATION)]
-    assert "cannot be finished without it" in form.errors["expiry_date"][0]
-    assert "lose access" in form.errors["expiry_date"][0]
+    # One short sentence: why a blank date is dangerous is the page's explanation, not the error.
+    assert form.errors["expiry_date"] == [str(EXPIRY_REQUIRED)]
+    assert len(form.errors["expiry_date"][0].split()) <= 15
     assert not Delegation.objects.exists()
 
 
@@ -576,6 +579,49 @@ def test_broker_access_is_recorded_as_an_active_delegation(importer, account, ba
     assert form.is_valid(), form.errors
     assert "less than three months" in form.apply(by=bam).warnings[0]
     assert Delegation.objects.count() == 1
+
+
+def test_resaving_the_prefilled_step_updates_the_delegation_it_describes(importer, account, bam):
+    """Bow River: the broker recorded the active delegation; the BAM opens step 7 (prefilled from
+    it) and saves it as it is. That is the same delegation, not a second one."""
+    recorded = DelegationFactory(
+        importer=importer,
+        status="active",
+        relationship="BMR",
+        authority="pBAM",
+        approved_on=dt.date(2026, 10, 1),
+        expiry_date=dt.date(2027, 10, 1),
+    )
+    initial = BrokerAccessForm.initial_from_records(importer, bam, TODAY)
+    data = {
+        "relationship": initial["relationship"],
+        "authority": initial["authority"],
+        "approved_on": initial["approved_on"].isoformat(),
+        "expiry_date": initial["expiry_date"].isoformat(),
+    }
+    for _attempt in range(2):  # saved twice, with no delegation id kept by the wizard
+        form = make(BrokerAccessForm, data, importer=importer, user=bam)
+        assert form.is_valid(), form.errors
+        assert form.apply(by=bam).keep == {"delegation_id": recorded.pk}
+    assert list(Delegation.objects.values_list("pk", flat=True)) == [recorded.pk]
+
+
+def test_a_different_relationship_or_account_set_is_another_delegation(importer, account, bam):
+    other = ProgramAccountFactory(importer=importer)
+    pmr = DelegationFactory(
+        importer=importer, status="active", relationship="PMR", authority="pBAM"
+    )
+    pmr.program_accounts.set([account])
+    both = access_data(relationship="PMR", program_accounts=[account.pk, other.pk])
+    form = make(BrokerAccessForm, both, importer=importer, user=bam)
+    assert form.is_valid(), form.errors
+    created = form.apply(by=bam).keep["delegation_id"]
+    assert created != pmr.pk
+    same = access_data(relationship="PMR", program_accounts=[account.pk])
+    form = make(BrokerAccessForm, same, importer=importer, user=bam)
+    assert form.is_valid(), form.errors
+    assert form.apply(by=bam).keep["delegation_id"] == pmr.pk
+    assert Delegation.objects.filter(importer=importer).count() == 2
 
 
 def test_pmr_with_its_accounts(importer, account, bam):

@@ -10,6 +10,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -641,3 +643,127 @@ def test_importer_users_cannot_post_to_the_worklist(personas, client_for, portfo
     )
 
     assert response.status_code == 403
+
+
+# --- The worklist's bulk bar, amounts at risk and assignees --------------------------------------
+
+
+def at_risk_of(item: ReconciliationItem) -> D:
+    """The rule, written out: a line charged twice risks its amount, anything else its difference."""
+    if item.status == "duplicate":
+        return item.statement_amount or D("0.00")
+    return item.difference
+
+
+def test_a_line_charged_twice_shows_its_amount_and_the_total_at_risk_adds_up(
+    personas, client_for, portfolio
+):
+    a, _b = portfolio
+    # As the engine writes them: each duplicate line matches our entry, a difference of 0.00.
+    a.items.filter(status="duplicate").update(difference=D("0.00"))
+    client = client_for(personas.broker_finance)
+
+    response = client.get(reverse("statements:worklist"))
+
+    items = response.context["items"]
+    expected = sum((abs(at_risk_of(i)) for i in items), D("0.00"))
+    assert expected > 0
+    assert response.context["total_at_risk"] == expected
+    assert [i.at_risk for i in items if i.status == "duplicate"] == [D("57.30"), D("57.30")]
+    html = text(response)
+    assert "$57.30 charged again" in html
+    assert f"Total amount at risk: ${expected:,}" in html
+
+    duplicates = client.get(reverse("statements:worklist"), {"status": "duplicate"})
+    assert duplicates.context["total_at_risk"] == D("114.60")  # what the filters list
+    big = client.get(reverse("statements:worklist"), {"min_amount": "50", "status": "duplicate"})
+    assert len(big.context["items"]) == 2  # the amount filter weighs a duplicate by its amount
+
+
+def test_an_unassigned_exception_says_so_and_dates_do_not_wrap(personas, client_for, portfolio):
+    response = client_for(personas.broker_finance).get(reverse("statements:worklist"))
+    html = response.content.decode()
+
+    cells = re.findall(r'data-label="Assigned to">(.*?)</td>', html)
+    assert len(cells) == len(response.context["items"])
+    assert cells.count('<span class="muted">Unassigned</span>') == len(cells) - 1
+    assert personas.broker_agent.get_full_name() in html or str(personas.broker_agent) in html
+    assert '<span class="nowrap">2025-06-25</span>' in html
+
+
+def test_the_worklist_has_a_tick_all_box_and_its_script(personas, client_for, portfolio):
+    html = client_for(personas.broker_agent).get(reverse("statements:worklist")).content.decode()
+
+    assert re.search(r'<input type="checkbox" name="bulk-all" value="1" id="bulk-all"', html)
+    assert '<label for="bulk-all" class="visually-hidden">Tick all 14 exceptions' in html
+    assert html.count('name="bulk-listed"') == 14
+    assert '<script src="/static/js/tick-all.js" defer></script>' in html
+
+
+def test_tick_all_without_javascript_applies_to_every_listed_exception(
+    personas, client_for, portfolio
+):
+    _a, _b = portfolio
+    client = client_for(personas.broker_finance)
+    listed = [i.pk for i in client.get(reverse("statements:worklist")).context["items"]]
+
+    response = client.post(
+        reverse("statements:worklist"),
+        {
+            "bulk-all": "1",
+            "bulk-listed": listed,
+            "bulk-action": "assign",
+            "bulk-assignee": personas.broker_finance.pk,
+        },
+        follow=True,
+    )
+
+    assert f"{len(listed)} exceptions updated." in text(response)
+    assigned = ReconciliationItem.objects.filter(pk__in=listed, assigned_to=personas.broker_finance)
+    assert assigned.count() == len(listed) == 14
+
+
+def test_nothing_ticked_says_tick_at_least_one(personas, client_for, portfolio):
+    before = list(ReconciliationItem.objects.values_list("pk", "assigned_to_id"))
+
+    response = client_for(personas.broker_agent).post(
+        reverse("statements:worklist"),
+        {"bulk-action": "assign", "bulk-assignee": personas.broker_agent.pk},
+        follow=True,
+    )
+
+    page = text(response)
+    assert "Tick at least one exception." in page
+    assert "This field is required" not in page
+    assert list(ReconciliationItem.objects.values_list("pk", "assigned_to_id")) == before
+
+
+def test_the_worklist_with_its_total_runs_the_same_queries_for_1_or_50_exceptions(
+    personas, client_for, account
+):
+    """One exception, then a full page of 50 of every kind, some assigned: the same queries."""
+    client = client_for(personas.broker_agent)
+    url = reverse("statements:worklist")
+    run = reconciled_statement(account)
+    run.items.filter(is_exception=True).exclude(status="missing_on_statement").update(
+        resolution="explained"
+    )
+    with CaptureQueriesContext(connection) as one:
+        first = client.get(url)
+    assert len(first.context["items"]) == 1
+    assert first.context["total_at_risk"] == D("186.00")
+
+    for month in (7, 8, 9, 10):
+        more = reconciled_statement(
+            account,
+            extra_items=10,
+            statement=StatementFactory(
+                program_account=account, statement_date=dt.date(2025, month, 25)
+            ),
+        )
+        more.items.filter(position__lte=6).update(assigned_to=personas.broker_finance)
+    with CaptureQueriesContext(connection) as fifty:
+        full = client.get(url)
+    assert len(full.context["items"]) == 50
+    assert "Unassigned" in full.content.decode() and "charged again" in full.content.decode()
+    assert len(one.captured_queries) == len(fifty.captured_queries)

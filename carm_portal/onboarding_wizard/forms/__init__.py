@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from carm_portal.onboarding_wizard.forms.bams import BamsForm
 from carm_portal.onboarding_wizard.forms.base import WizardForm
-from carm_portal.onboarding_wizard.forms.broker_access import EXPIRY_EXPLANATION, BrokerAccessForm
+from carm_portal.onboarding_wizard.forms.broker_access import EXPIRY_REQUIRED, BrokerAccessForm
 from carm_portal.onboarding_wizard.forms.business import (
     BusinessForm,
     check_accounts,
@@ -27,7 +27,7 @@ from carm_portal.onboarding_wizard.forms.registration import RegistrationForm
 from carm_portal.onboarding_wizard.forms.security import SecurityForm
 
 __all__ = [
-    "EXPIRY_EXPLANATION",
+    "EXPIRY_REQUIRED",
     "FORMS",
     "BamsForm",
     "BrokerAccessForm",

@@ -18,14 +18,9 @@ from clients.models import Importer, ProgramAccount
 from delegation.models import Delegation
 from delegation.validation import validate_delegation
 
-EXPIRY_EXPLANATION = _(
-    "Enter the expiry date you chose in the CCP; this step cannot be finished without it. "
-    "CBSA does not let a broker act on an account whose delegation has a blank expiry date: "
-    "we would lose access without any warning, your declarations would go to reject status and "
-    "late-accounting penalties would follow. If you left the date blank in the CCP, go back to "
-    "the business relationship, set an end date (one or two years from now is usual) and enter "
-    "it here."
-)
+# Short, and shown once, at the field (the summary links to it): why a blank date is dangerous is
+# the page's explanation above the form, not a paragraph repeated in every error.
+EXPIRY_REQUIRED = _("Enter the expiry date you chose in the CCP; it cannot be left blank.")
 
 
 class BrokerAccessForm(WizardForm):
@@ -73,7 +68,7 @@ class BrokerAccessForm(WizardForm):
         label=_("Expiry date"),
         widget=DateInput(),
         help_text=_("The last day we may act for you; it cannot be left blank."),
-        error_messages={"required": EXPIRY_EXPLANATION},
+        error_messages={"required": EXPIRY_REQUIRED},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +23,8 @@ from clients.models import Importer, ProgramAccount, Province
 from clients.validation import check_account_owner, check_importer
 from clients.validators import normalize_bn9, normalize_bn15
 
+log = logging.getLogger(__name__)
+
 _ACCOUNT_SPLIT = re.compile(r"[\n,;]+")
 
 
@@ -29,17 +33,31 @@ def parse_accounts(text: str) -> list[str]:
     return [part.strip() for part in _ACCOUNT_SPLIT.split(text or "") if part.strip()]
 
 
+class Bn9Taken(ValidationError):
+    """A well-formed BN9 that another importer holds: refused without saying so."""
+
+    def __init__(self, bn9: str) -> None:
+        super().__init__(
+            gettext("Check the Business Number, or contact your broker."), code="bn9_check"
+        )
+        self.bn9 = bn9
+
+
 def check_bn9(value: str, importer: Importer) -> str:
-    """The Business Number normalised, unique among the broker's importers; else ValidationError."""
+    """The importer's Business Number: the recorded one when the broker has recorded it (the
+    wizard never changes it: a BN9 change goes through the broker); else the number typed,
+    normalised and not held by another importer.
+
+    A number another importer holds gets the same message as any number we cannot accept, so the
+    wizard never tells someone which businesses are the broker's clients; ``Bn9Taken`` carries
+    the number for the broker's staff (see ``BusinessForm.salvage``).
+    """
+    if importer.bn9:
+        return importer.bn9
     bn9 = normalize_bn9(value)
     if Importer.objects.exclude(pk=importer.pk).filter(bn9=bn9).exists():
-        raise ValidationError(
-            gettext(
-                "Business Number %(bn9)s is already recorded for another business: check it, "
-                "or ask your broker."
-            )
-            % {"bn9": bn9}
-        )
+        log.warning("Onboarding: importer %s typed a BN9 another importer holds", importer.pk)
+        raise Bn9Taken(bn9)
     return bn9
 
 
@@ -130,8 +148,19 @@ class BusinessForm(WizardForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.bn9_taken: str | None = None
+        live: tuple[str, ...] = ("bn9", "accounts")
+        if self.importer.bn9:
+            # Recorded by the broker: shown, not changed here (whatever is posted is ignored).
+            bn9 = self.fields["bn9"]
+            bn9.disabled = True
+            bn9.initial = self.importer.bn9
+            bn9.help_text = _(
+                "Recorded by your broker. If it is wrong, contact your broker to change it."
+            )
+            live = ("accounts",)
         url = reverse("onboarding:validate", args=[self.importer.pk])
-        for name in ("bn9", "accounts"):
+        for name in live:
             self.fields[name].widget.attrs.update(
                 {
                     "hx-post": url,
@@ -153,7 +182,11 @@ class BusinessForm(WizardForm):
         return self.saved.get("statement_file")
 
     def clean_bn9(self) -> str:
-        return check_bn9(self.cleaned_data["bn9"], self.importer)
+        try:
+            return check_bn9(self.cleaned_data["bn9"], self.importer)
+        except Bn9Taken as exc:
+            self.bn9_taken = exc.bn9
+            raise
 
     def clean_statement(self):
         upload = self.cleaned_data.get("statement")
@@ -244,14 +277,18 @@ class BusinessForm(WizardForm):
         return data
 
     def salvage(self) -> dict[str, Any]:
+        keep: dict[str, Any] = {}
+        if self.bn9_taken:
+            # For the broker's staff, on the wizard's pages: the importer was only told to check.
+            keep["bn9_taken"] = {"bn9": self.bn9_taken, "at": timezone.now().isoformat()}
         upload = self.cleaned_data.get("statement")
         if not upload or "statement" in self.errors:
-            return {}
+            return keep
         stored = steps.keep_statement(
             importer=self.importer, upload=upload, replaces=self.saved_statement
         )
         self.saved = {**self.saved, "statement_file": stored.as_dict()}
-        return {"statement_file": stored.as_dict()}
+        return {**keep, "statement_file": stored.as_dict()}
 
     def apply(self, *, by: User) -> steps.Outcome:
         outcome = steps.apply_business(
