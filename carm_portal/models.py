@@ -79,3 +79,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email.split("@")[0]
+
+
+# The inbox, e-mail preferences and calendar feeds: their own module, registered with this app.
+from carm_portal.notification_models import (  # noqa: E402
+    CalendarFeed,
+    Notification,
+    NotificationPreference,
+)
+
+__all__ = ["CalendarFeed", "Notification", "NotificationPreference", "User", "UserManager"]
