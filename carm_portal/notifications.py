@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from celery import current_app
@@ -102,13 +102,23 @@ def record(
             emailed_at=None,
         ).values_list("id", flat=True)
     )
-    if to_send:
-        if SEND_TASK not in current_app.tasks:
-            current_app.loader.import_default_modules()  # as a worker does at start
-        task = current_app.tasks[SEND_TASK]
-        for pk in to_send:
-            task.delay(notification_id=pk)
+    dispatch(to_send)
     return to_send
+
+
+def dispatch(notification_ids: list[int]) -> None:
+    """Queue one e-mail task per row. A broker that is down loses nothing: the rows stay unsent
+    and ``send_daily_digests`` sweeps them up (``resend_stale``)."""
+    if not notification_ids:
+        return
+    if SEND_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()  # as a worker does at start
+    task = current_app.tasks[SEND_TASK]
+    try:
+        for pk in notification_ids:
+            task.delay(notification_id=pk)
+    except Exception:  # the broker: kombu raises several kinds
+        log.warning("Could not queue notification e-mails %s", notification_ids, exc_info=True)
 
 
 def _claim(queryset: Q, now: dt.datetime) -> Q:
@@ -211,9 +221,30 @@ def digest_recipients() -> list[int]:
     )
 
 
+def resend_stale(*, older_than: dt.timedelta = CLAIM_TIMEOUT) -> int:
+    """E-mail the immediate rows whose task never ran (a broker down when they were made)."""
+    stale = Notification.objects.filter(
+        delivery=Delivery.IMMEDIATELY,
+        emailed_at=None,
+        recipient__is_active=True,
+        created_at__lt=timezone.now() - older_than,
+    ).values_list("id", flat=True)
+    return sum(_survive(send_email, pk) for pk in list(stale))
+
+
+def _survive(send: Callable[[int], object], pk: int) -> int:
+    """1 if ``send(pk)`` sent something; a failure is logged and left for the next run."""
+    try:
+        return 1 if send(pk) else 0
+    except Exception:
+        log.warning("Sending %s(%s) failed; the next run tries again", send.__name__, pk)
+        return 0
+
+
 def send_daily_digests() -> int:
-    """Every pending digest, in the foreground; returns how many e-mails this call sent."""
-    return sum(1 for user_id in digest_recipients() if send_daily_digest(user_id))
+    """Every pending digest, and any immediate e-mail left behind, in the foreground; returns
+    how many e-mails this call sent."""
+    return resend_stale() + sum(_survive(send_daily_digest, pk) for pk in digest_recipients())
 
 
 def muted_addresses(*, kind: Kind, emails: Iterable[str]) -> set[str]:
