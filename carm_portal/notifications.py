@@ -56,13 +56,26 @@ def notify(
     key: str,
     text: stored_text.Parts,
     url: str = "",
+    emailed_by_caller: bool = False,
 ) -> None:
-    """Tell ``recipients`` about one event once its transaction commits (see the module doc)."""
+    """Tell ``recipients`` about one event once its transaction commits (see the module doc).
+
+    ``emailed_by_caller``: the caller sends its own, richer e-mail to those who want it at once
+    (it asks ``deliveries`` who they are); their rows are then recorded as e-mailed.
+    """
     ids = sorted({r if isinstance(r, int) else r.pk for r in recipients})
     if not ids:
         return
     transaction.on_commit(
-        lambda: record(kind=kind, recipient_ids=ids, key=key, text=text, url=url), robust=True
+        lambda: record(
+            kind=kind,
+            recipient_ids=ids,
+            key=key,
+            text=text,
+            url=url,
+            emailed_by_caller=emailed_by_caller,
+        ),
+        robust=True,
     )
 
 
@@ -78,16 +91,32 @@ def deliveries(*, kind: str, user_ids: Iterable[int]) -> dict[int, str]:
 
 
 def record(
-    *, kind: Kind, recipient_ids: list[int], key: str, text: stored_text.Parts, url: str = ""
+    *,
+    kind: Kind,
+    recipient_ids: list[int],
+    key: str,
+    text: stored_text.Parts,
+    url: str = "",
+    emailed_by_caller: bool = False,
 ) -> list[int]:
     """Insert the rows that are not there yet; queue the immediate e-mails still unsent.
 
     Returns the ids of the notifications whose e-mail was queued.
     """
     wanted = deliveries(kind=kind, user_ids=recipient_ids)
+    now = timezone.now()
     Notification.objects.bulk_create(
         [
-            Notification(recipient_id=pk, kind=kind, key=key, text=text, url=url, delivery=delivery)
+            Notification(
+                recipient_id=pk,
+                kind=kind,
+                key=key,
+                text=text,
+                url=url,
+                delivery=delivery,
+                created_at=now,
+                emailed_at=now if emailed_by_caller and delivery == Delivery.IMMEDIATELY else None,
+            )
             for pk, delivery in wanted.items()
         ],
         ignore_conflicts=True,

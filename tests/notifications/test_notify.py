@@ -162,9 +162,11 @@ def test_a_queue_that_is_down_loses_no_email(
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(app.tasks[notifications.SEND_TASK], "delay", down)
-    with time_machine.travel(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)):
-        with django_capture_on_commit_callbacks(execute=True):
-            tell(people[:1])  # the event itself commits
+    with (
+        time_machine.travel(dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        tell(people[:1])  # the event itself commits
     assert mail.outbox == []
 
     with time_machine.travel(dt.datetime(2026, 12, 2, 7, tzinfo=dt.UTC)):
