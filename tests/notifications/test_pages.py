@@ -134,3 +134,17 @@ def test_inbox_query_count_is_the_same_for_1_and_60(personas, client_for):
             client.get(reverse("notifications:inbox"))
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_admin_lists_notifications_read_only(personas, admin_client):
+    row = note(personas.bam_a)
+    listing = admin_client.get(reverse("admin:carm_portal_notification_changelist"))
+    assert listing.status_code == 200
+    assert str(personas.bam_a) in listing.content.decode()
+    assert admin_client.get(reverse("admin:carm_portal_notification_add")).status_code == 403
+    detail = admin_client.post(
+        reverse("admin:carm_portal_notification_change", args=[row.pk]), {"key": "changed"}
+    )
+    assert detail.status_code == 403
+    row.refresh_from_db()
+    assert row.key == "k1"
