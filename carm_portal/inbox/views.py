@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -69,6 +69,16 @@ def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
         % {"n": n},
     )
     return redirect("notifications:inbox")
+
+
+@login_required
+def unread_count(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The header's badge (static/js/header_tools.js): the count and its label, in the page's
+    language."""
+    n = notifications.unread_count(request.user)
+    response = JsonResponse({"unread": n, "label": ngettext("unread", "unread", n)})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class PreferencesForm(forms.Form):

@@ -318,7 +318,7 @@ def _reconcile_group(run_ids: list[int], progress: RunProgress) -> None:
     progress.update(_("recording the result"), 90, force=True)
     clean = outcome.finish_runs(runs, summaries, balances, now=now)
     status.set_statement_status(clean, now=now)
-    _tell_exceptions(run_ids)
+    transaction.on_commit(partial(_tell_exceptions, run_ids))  # outside the runs' transaction
 
 
 def _tell_exceptions(run_ids: list[int]) -> None:

@@ -32,6 +32,7 @@ TABLE = [
     ("notifications:inbox", "get", False, (200,) * 7),
     ("notifications:preferences", "get", False, (200,) * 7),
     ("notifications:mark_all_read", "post", False, (302,) * 7),
+    ("notifications:unread_count", "get", False, (200,) * 7),
     ("notifications:open", "get", True, (404, 404, 404, 302, 404, 404, 404)),
     ("notifications:mark_read", "post", True, (404, 404, 404, 302, 404, 404, 404)),
 ]
@@ -63,8 +64,33 @@ def test_the_header_badge_counts_unread(personas, client_for):
     note(personas.bam_a, key="a")
     note(personas.bam_a, key="b")
     note(personas.bam_a, key="c", read=True)
-    html = client_for(personas.bam_a).get(reverse("home")).content.decode()
-    assert '<span class="header-tools__count">2</span>' in html
+    note(personas.bam_b, key="d")
+    client = client_for(personas.bam_a)
+    html = client.get(reverse("home")).content.decode()
+    assert f'data-unread-url="{reverse("notifications:unread_count")}"' in html
+    assert "js/header_tools.js" in html
+
+    response = client.get(reverse("notifications:unread_count"))
+    assert response.json() == {"unread": 2, "label": "unread"}
+    assert response["Cache-Control"] == "no-store"
+    french = client.get(reverse("notifications:unread_count"), HTTP_ACCEPT_LANGUAGE="fr")
+    assert french.json()["label"] == "non lues"
+
+
+def test_the_badge_costs_a_page_no_query(personas, client_for):
+    client = client_for(personas.bam_a)
+    url = reverse("notifications:preferences")
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    note(personas.bam_a)
+    with CaptureQueriesContext(connection) as after:
+        client.get(url)
+    assert not any('"carm_portal_notification"' in q["sql"] for q in after.captured_queries)
+    assert len(after) == len(before)
 
 
 def test_opening_marks_read_and_follows_the_link(personas, client_for):
