@@ -8,7 +8,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carm_portal.models import User
+from carm_portal.models import Notification, User
 from clients.access import BROKER_GROUP_NAMES
 
 
@@ -70,6 +70,24 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     fields = ("user", "type", "created_at", "last_used_at")
     readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Read only: to answer "why did I not get that e-mail?" (the row says how and when)."""
+
+    list_display = ("created_at", "recipient", "kind", "delivery", "emailed_at", "read_at")
+    list_filter = ("kind", "delivery")
+    search_fields = ("recipient__email", "key")
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient",)
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -62,4 +62,10 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.check_security",
         "schedule": crontab(hour=6, minute=30),
     },
+    # 07:00 daily: e-mail each person who chose "daily digest" for a kind of notification the
+    # day's events they were told of (idempotent: each row is e-mailed once).
+    "send-notification-digests": {
+        "task": "carm_portal.tasks.send_notification_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }

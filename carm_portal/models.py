@@ -99,3 +99,20 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.queue}: {self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+# The inbox, e-mail preferences and calendar feeds: their own module, registered with this app.
+from carm_portal.notification_models import (  # noqa: E402
+    CalendarFeed,
+    Notification,
+    NotificationPreference,
+)
+
+__all__ = [
+    "CalendarFeed",
+    "Notification",
+    "NotificationPreference",
+    "User",
+    "UserManager",
+    "WorkerHeartbeat",
+]

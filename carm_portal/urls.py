@@ -22,6 +22,10 @@ urlpatterns = [
     path("compliance/", include("services.compliance_urls")),
     path("invitations/", include("clients.invitation_urls")),
     path("onboarding/", include("carm_portal.onboarding_wizard.urls")),
+    # The header's tools: the inbox, the search box and the deadline calendar.
+    path("notifications/", include("carm_portal.inbox.urls")),
+    path("search/", include("carm_portal.site_search.urls")),
+    path("calendar/", include("carm_portal.deadlines.urls")),
     path("accounts/", include("allauth.urls")),
     # Django's set_language, also saving a signed-in user's choice (carm_portal/user_language.py).
     path("i18n/setlang/", user_language.set_language, name="set_language"),

@@ -37,6 +37,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
+from carm_portal.notification_models import Kind
+from carm_portal.notifications import notify
 from clients import access
 from clients.models import Importer, Invitation, Membership, PortalUser
 
@@ -419,6 +422,17 @@ def accept(invitation: Invitation, *, user: User, verify_email: bool = True) -> 
         ).update(user=user)
         if verify_email:
             _mark_verified(user, invitation.email)
+        if invitation.invited_by_id is not None and invitation.invited_by_id != user.pk:
+            notify(
+                kind=Kind.INVITATION_ACCEPTED,
+                recipients=[invitation.invited_by_id],
+                key=f"invitation:{invitation.pk}:accepted",
+                text=later.gettext(
+                    "%(importer)s: %(who)s accepted your invitation.",
+                    {"who": user.get_full_name(), "importer": invitation.importer.legal_name},
+                ),
+                url=invitation.importer.get_absolute_url(),
+            )
     access.forget(user)
     return membership
 

@@ -7,10 +7,17 @@ reconciliation worklist; pages and API alike) builds its ``Q`` here, so "find Ac
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import TypeVar
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Model, Q, QuerySet
+from django.db.models.functions import Greatest
 
 from clients.models import ProgramAccount
 from clients.validators import compact_identifier
+
+M = TypeVar("M", bound=Model)
 
 
 def importer_search(q: str, *, importer: str = "", account: str | None = None) -> Q:
@@ -35,3 +42,27 @@ def importer_search(q: str, *, importer: str = "", account: str | None = None) -
     return (
         match | Q(**{f"{importer}bn9__startswith": number}) | Q(**{f"{importer}pk__in": accounts})
     )
+
+
+def contains_text(q: str, *fields: str) -> Q:
+    """Rows where any of ``fields`` contains ``q``, in any case.
+
+    On PostgreSQL the GIN trigram indexes on ``UPPER(field)`` (migration
+    ``clients.0006_search_trigram_indexes``) serve this ``UPPER(…) LIKE UPPER('%q%')`` without
+    reading the table; SQLite, for development, scans.
+    """
+    q = q.strip()
+    match = Q()
+    for name in fields:
+        match |= Q(**{f"{name}__icontains": q})
+    return match
+
+
+def best_first(queryset: QuerySet[M], q: str, *fields: str) -> QuerySet[M]:
+    """Order matches by how closely a word of ``fields`` resembles ``q`` (trigram word
+    similarity) on PostgreSQL, then by the first field; by the first field alone elsewhere."""
+    if connection.vendor == "postgresql" and fields:
+        scores = [TrigramWordSimilarity(q.strip(), name) for name in fields]
+        closeness = Greatest(*scores) if len(scores) > 1 else scores[0]
+        return queryset.annotate(closeness=closeness).order_by("-closeness", fields[0], "pk")
+    return queryset.order_by(*fields[:1], "pk")

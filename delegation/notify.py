@@ -29,6 +29,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from carm_portal.notification_models import Kind
+from carm_portal.notifications import muted_addresses
 from carm_portal.severity import severity_order
 from carm_portal.user_language import languages_by_email
 from clients import access
@@ -74,6 +76,11 @@ def build_digests(*, today: dt.date) -> list[int]:
             AlertDigest.objects.filter(digest_date=today, sent_at=None).values_list("id", flat=True)
         )
     recipients = recipients_for({importer_id for _, importer_id in alerts})
+    # People who turned these digests off on their preferences page (carm_portal.notifications).
+    muted = muted_addresses(
+        kind=Kind.DELEGATION_ALERTS, emails={e for group in recipients.values() for e in group}
+    )
+    recipients = {i: group - muted for i, group in recipients.items()}
     delivered = set(
         AlertDelivery.objects.filter(alert_id__in=[a for a, _ in alerts]).values_list(
             "alert_id", "recipient"

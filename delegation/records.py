@@ -9,12 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
+from carm_portal.notification_models import Kind
+from carm_portal.notifications import notify
+from clients import access
 from clients.models import ProgramAccount
 from delegation.checks import run_delegation_checks
 from delegation.forms import DelegationForm
@@ -78,6 +83,22 @@ def request_renewal(
     )
     renewal._history_user = by
     renewal.save()
+    importer = delegation.importer
+    notify(
+        kind=Kind.RENEWAL_REQUEST,
+        recipients=access.bams_of([importer.pk]).values_list("user_id", flat=True),
+        key=f"renewal:{renewal.pk}",
+        text=later.gettext(
+            "%(broker)s asks you to renew its delegation for %(importer)s in the CARM Client "
+            "Portal, to expire on %(day)s.",
+            {
+                "broker": settings.BROKER_NAME,
+                "importer": importer.legal_name,
+                "day": later.date(expiry_date),
+            },
+        ),
+        url=delegation.get_absolute_url(),
+    )
     return renewal
 
 

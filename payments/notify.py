@@ -24,6 +24,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from carm_portal.notification_models import Kind
+from carm_portal.notifications import muted_addresses
 from carm_portal.severity import severity_rank
 from carm_portal.user_language import by_language
 from clients import access
@@ -119,6 +121,8 @@ def notify_importer(importer_id: int) -> int:
         return 0
     ids = [a.pk for a in alerts]
     to = sorted(recipients_for([importer_id]).get(importer_id, ()))
+    muted = muted_addresses(kind=Kind.PAYMENT_ALERTS, emails=to)  # turned off by their owners
+    to = [e for e in to if e not in muted]
     if to:
         # One email per language: each recipient reads it in their saved language. All are
         # rendered before any is sent, so a template error sends none.

@@ -23,8 +23,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.models import User
 from carm_portal.money import format_money
+from carm_portal.notification_models import Kind
+from carm_portal.notifications import notify
 from clients import access
 from clients.access import Perm
 from statements.models import ReconciliationComment, ReconciliationItem
@@ -94,7 +97,28 @@ def assign(item: ReconciliationItem, *, user: User, assignee: User | None) -> Re
     locked.assigned_to = assignee
     reason = _("Assigned to %(who)s") % {"who": assignee} if assignee else _("Assignment removed")
     _save(locked, user, reason, ["assigned_to"])
+    if assignee is not None and assignee.pk != user.pk:
+        _tell_assignee(locked, assignee=assignee, by=user)
     return locked
+
+
+def _tell_assignee(item: ReconciliationItem, *, assignee: User, by: User) -> None:
+    """The assignee hears of it (once per assignment: the key is the history record's id)."""
+    change = item.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    notify(
+        kind=Kind.EXCEPTION_ASSIGNED,
+        recipients=[assignee],
+        key=f"item:{item.pk}:change:{change}",
+        text=later.gettext(
+            "%(who)s assigned you an exception of %(importer)s: transaction %(number)s.",
+            {
+                "who": by.get_full_name(),
+                "importer": item.importer.legal_name,
+                "number": item.transaction_number or "—",
+            },
+        ),
+        url=item.run.get_absolute_url(),
+    )
 
 
 @transaction.atomic

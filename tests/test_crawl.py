@@ -227,6 +227,9 @@ ROUTES: dict[str, Route] = {
 NOT_OBJECT_URLS = {
     "invitations:accept": "a one-time secret token; knowing it is the permission",
     "invitations:confirm_by_contact": "a one-time secret token sent to the importer's contact",
+    "notifications:open": "a notification is its recipient's own: anyone else gets a 404",
+    "notifications:mark_read": "a notification is its recipient's own: anyone else gets a 404",
+    "deadlines:feed": "a secret calendar token; knowing it is the permission (revocable)",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists

@@ -29,6 +29,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMultiAlternatives
@@ -40,8 +41,11 @@ from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal import stored_text as later
 from carm_portal.models import User
 from carm_portal.money import format_money
+from carm_portal.notification_models import Delivery, Kind
+from carm_portal.notifications import deliveries, notify
 from carm_portal.user_language import by_language
 from clients.models import (
     Importer,
@@ -710,6 +714,7 @@ def finish(*, wizard: OnboardingWizard, by: User) -> bool:
     if not first:
         return False
     to = [email for email in agent_recipients(importer) if email != by.email]  # not to oneself
+    to = _tell_agents(importer=importer, wizard=wizard, by=by, emails=to)
     if to:
 
         def send() -> None:
@@ -724,3 +729,24 @@ def finish(*, wizard: OnboardingWizard, by: User) -> bool:
 
         transaction.on_commit(send)
     return True
+
+
+def _tell_agents(
+    *, importer: Importer, wizard: OnboardingWizard, by: User, emails: list[str]
+) -> list[str]:
+    """Put the news in the agents' inboxes; return the addresses that want this e-mail now
+    (the others get it in their daily digest, or not at all, as they chose)."""
+    agents = list(get_user_model().objects.filter(email__in=emails, is_active=True))
+    notify(
+        kind=Kind.WIZARD_FINISHED,
+        recipients=agents,
+        key=f"wizard:{wizard.pk}:finished:{wizard.finished_at:%Y%m%dT%H%M%S%f}",
+        text=later.gettext(
+            "%(importer)s: %(who)s finished the onboarding wizard.",
+            {"who": by.get_full_name(), "importer": importer.legal_name},
+        ),
+        url=reverse("onboarding:done", args=[importer.pk]),
+        emailed_by_caller=True,
+    )
+    wanted = deliveries(kind=Kind.WIZARD_FINISHED, user_ids=[a.pk for a in agents])
+    return [a.email for a in agents if wanted[a.pk] == Delivery.IMMEDIATELY]

@@ -28,7 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from carm_portal import stored_text as later
 from carm_portal.dispatch import send, send_on_commit
+from carm_portal.notification_models import Kind as NotificationKind
+from carm_portal.notifications import notify
 from statements.enqueue import heavy_import_batch
 from statements.importing.base import Import, Outcome
 from statements.importing.columns import COLUMNS
@@ -171,6 +174,8 @@ def _fail(batch: ImportBatch, reason: str) -> None:
         message=reason,
         finished_at=timezone.now(),
     )
+    batch.error_count = 1
+    tell_refused(batch)
 
 
 def unwrap_file(stream: Any) -> IO[bytes]:
@@ -253,6 +258,26 @@ def _finish(batch: ImportBatch, job: Import, *, status: str, outcome: Outcome) -
     batch.finished_at = timezone.now()
     batch.message = summary(batch)
     batch.save()
+    if status == ImportBatch.Status.REFUSED:
+        tell_refused(batch)
+
+
+def tell_refused(batch: ImportBatch) -> None:
+    """The person who uploaded a refused file hears of it (once per batch)."""
+    if batch.uploaded_by_id is None:
+        return
+    notify(
+        kind=NotificationKind.IMPORT_REFUSED,
+        recipients=[batch.uploaded_by_id],
+        key=f"batch:{batch.pk}:refused",
+        text=later.ngettext(
+            "Your file %(name)s was refused: %(n)s problem found, nothing was imported.",
+            "Your file %(name)s was refused: %(n)s problems found, nothing was imported.",
+            batch.error_count,
+            {"name": batch.file_name, "n": batch.error_count},
+        ),
+        url=batch.get_absolute_url(),
+    )
 
 
 def summary(batch: ImportBatch) -> str:

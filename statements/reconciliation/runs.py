@@ -32,8 +32,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.bulk import chunks
 from carm_portal.dispatch import send
+from carm_portal.notification_models import Kind
+from carm_portal.notifications import notify
 from statements.enqueue import heavy_reconcile_runs, heavy_reconcile_statement
 from statements.models import ReconciliationRun, Statement
 from statements.reconciliation import engine, outcome, status
@@ -329,6 +332,36 @@ def _reconcile_group(run_ids: list[int], progress: RunProgress) -> None:
     progress.update(_("recording the result"), 90, force=True)
     clean = outcome.finish_runs(runs, summaries, balances, now=now)
     status.set_statement_status(clean, now=now)
+    transaction.on_commit(partial(_tell_exceptions, run_ids))  # outside the runs' transaction
+
+
+def _tell_exceptions(run_ids: list[int]) -> None:
+    """Who ran a reconciliation that left exceptions hears of it; a run nobody started (after an
+    import) is told to the importer's assigned agent. Once per run."""
+    finished = Run.objects.filter(
+        pk__in=run_ids, status=Run.Status.SUCCEEDED, exception_count__gt=0
+    ).select_related("statement__program_account__importer")
+    for run in finished:
+        account = run.statement.program_account
+        recipient = run.run_by_id or account.importer.assigned_agent_id
+        if recipient is None:
+            continue
+        notify(
+            kind=Kind.RECONCILIATION_EXCEPTIONS,
+            recipients=[recipient],
+            key=f"run:{run.pk}",
+            text=later.ngettext(
+                "The reconciliation of %(importer)s, %(bn15)s, finished with %(n)s exception.",
+                "The reconciliation of %(importer)s, %(bn15)s, finished with %(n)s exceptions.",
+                run.exception_count,
+                {
+                    "importer": account.importer.legal_name,
+                    "bn15": account.bn15,
+                    "n": run.exception_count,
+                },
+            ),
+            url=run.get_absolute_url(),
+        )
 
 
 def _lock_statements(run_ids: list[int]) -> list[int]:
