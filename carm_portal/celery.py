@@ -42,4 +42,10 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.check_security",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Every 10 minutes: webinar reminders 24 hours and 1 hour before each session. Each is
+    # claimed by its marker before it is sent, so overlapping runs never send one twice.
+    "send-webinar-reminders": {
+        "task": "services.tasks.send_webinar_reminders",
+        "schedule": crontab(minute="*/10"),
+    },
 }

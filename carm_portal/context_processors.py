@@ -13,6 +13,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "is_broker": access.is_broker(user),
         "is_importer_user": access.is_importer_user(user),
         "broker_roles": sorted(access.broker_roles(user)),
+        "can_manage_prospects": access.can_global(user, access.GlobalPerm.MANAGE_PROSPECTS),
         # Broker staff without an authenticator yet: the setup pages say why they are there.
         "mfa_required": access.lacks_required_mfa(user),
     }

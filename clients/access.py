@@ -69,6 +69,8 @@ class GlobalPerm(StrEnum):
     CREATE_IMPORTER = "create_importer"
     MANAGE_USERS = "manage_users"
     MANAGE_RATES = "manage_rates"  # interest rate table, settings-like reference data
+    MANAGE_PROSPECTS = "manage_prospects"  # the services pipeline: sign-ups, conversion to client
+    MANAGE_WEBINARS = "manage_webinars"  # webinar sessions, attendee lists and attendance
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -101,7 +103,14 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
 
 _BROKER_GLOBAL: dict[BrokerRole, frozenset[GlobalPerm]] = {
     BrokerRole.ADMIN: frozenset(GlobalPerm),
-    BrokerRole.AGENT: frozenset({GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.CREATE_IMPORTER}),
+    BrokerRole.AGENT: frozenset(
+        {
+            GlobalPerm.VIEW_PORTFOLIO,
+            GlobalPerm.CREATE_IMPORTER,
+            GlobalPerm.MANAGE_PROSPECTS,
+            GlobalPerm.MANAGE_WEBINARS,
+        }
+    ),
     BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO}),
 }
 
@@ -278,6 +287,12 @@ def invitable_roles(user: AnyUser, importer: Importer | int) -> list[str]:
     return list(_BAM_MAY_INVITE)
 
 
+def new_client_contact_role() -> str:
+    """The role a new client's contact is invited with (the services pipeline's conversion): the
+    importer's first BAM, who then runs the onboarding wizard and invites colleagues."""
+    return str(Membership.Role.BAM)
+
+
 def is_bam_role(role: str) -> bool:
     """Whether a membership role (of a membership or an invitation) is the BAM's."""
     return role == Membership.Role.BAM
@@ -339,6 +354,12 @@ def finance_members(importer_ids: Iterable[int]) -> QuerySet[Membership]:
     return Membership.objects.filter(
         importer_id__in=list(importer_ids), role=Membership.Role.FINANCE, user__is_active=True
     )
+
+
+def may_register_for_webinars(user: AnyUser, importer: Importer | int) -> bool:
+    """An importer's people (any role) sign themselves up for a webinar from their home page;
+    broker staff register attendees from the staff pages instead (``MANAGE_WEBINARS``)."""
+    return not is_broker(user) and can(user, Perm.VIEW, importer)
 
 
 def can_global(user: AnyUser, perm: GlobalPerm) -> bool:

@@ -134,7 +134,15 @@ def test_get_scoped_follows_the_importer_path(personas):
     ("persona", "allowed"),
     [
         ("broker_admin", set(GlobalPerm)),
-        ("broker_agent", {GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.CREATE_IMPORTER}),
+        (
+            "broker_agent",
+            {
+                GlobalPerm.VIEW_PORTFOLIO,
+                GlobalPerm.CREATE_IMPORTER,
+                GlobalPerm.MANAGE_PROSPECTS,
+                GlobalPerm.MANAGE_WEBINARS,
+            },
+        ),
         ("broker_finance", {GlobalPerm.VIEW_PORTFOLIO}),
         ("bam_a", set()),
         ("finance_a", set()),
