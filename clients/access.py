@@ -62,6 +62,8 @@ class Perm(StrEnum):
     VIEW_BANK_ACCOUNT = "view_bank_account"  # full PAD account numbers
     DOWNLOAD_RECONCILIATION = "download_reconciliation"  # reconciliation PDF and CSV reports
     ONBOARD = "onboard"  # fill in the self-service onboarding wizard for the importer
+    REQUEST_SERVICES = "request_services"  # book walk-throughs, ask for SOA retrieval, bonds, help
+    VIEW_CHARGES = "view_charges"  # the broker's service fees charged to the importer
 
 
 class GlobalPerm(StrEnum):
@@ -71,6 +73,9 @@ class GlobalPerm(StrEnum):
     MANAGE_RATES = "manage_rates"  # interest rate table, settings-like reference data
     MANAGE_PROSPECTS = "manage_prospects"  # the services pipeline: sign-ups, conversion to client
     MANAGE_WEBINARS = "manage_webinars"  # webinar sessions, attendee lists and attendance
+    DELIVER_SERVICES = "deliver_services"  # walk-through slots and notes, work service requests
+    MANAGE_FEES = "manage_fees"  # the fee schedule
+    BILL_CHARGES = "bill_charges"  # mark service charges billed or waived, export them
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -86,6 +91,8 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.VIEW_FINANCE,
             Perm.MANAGE_STATEMENTS,
             Perm.ONBOARD,
+            Perm.REQUEST_SERVICES,
+            Perm.VIEW_CHARGES,
         }
     ),
     # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
@@ -97,6 +104,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.MANAGE_STATEMENTS,
             Perm.MANAGE_PAYMENTS,
             Perm.DOWNLOAD_RECONCILIATION,
+            Perm.VIEW_CHARGES,
         }
     ),
 }
@@ -109,9 +117,10 @@ _BROKER_GLOBAL: dict[BrokerRole, frozenset[GlobalPerm]] = {
             GlobalPerm.CREATE_IMPORTER,
             GlobalPerm.MANAGE_PROSPECTS,
             GlobalPerm.MANAGE_WEBINARS,
+            GlobalPerm.DELIVER_SERVICES,
         }
     ),
-    BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO}),
+    BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.BILL_CHARGES}),
 }
 
 _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
@@ -126,10 +135,18 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_BANK_ACCOUNT,
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.ONBOARD,
+            Perm.REQUEST_SERVICES,
+            Perm.VIEW_CHARGES,
         }
     ),
     Membership.Role.FINANCE: frozenset(
-        {Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_PAYMENTS, Perm.DOWNLOAD_RECONCILIATION}
+        {
+            Perm.VIEW,
+            Perm.VIEW_FINANCE,
+            Perm.MANAGE_PAYMENTS,
+            Perm.DOWNLOAD_RECONCILIATION,
+            Perm.VIEW_CHARGES,
+        }
     ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
 }

@@ -13,9 +13,23 @@ from django.utils.translation import gettext_lazy as _
 
 from carm_portal.widgets import DateInput
 from clients import access
+from clients.models import Importer, ProgramAccount
 from clients.validators import normalize_bn9, normalize_phone
 from services import spam_guard
-from services.models import Prospect, Registration, Service, Stage, WebinarSession
+from services.models import (
+    BillableService,
+    Charge,
+    Fee,
+    HelpTopic,
+    Prospect,
+    Registration,
+    RequestStatus,
+    Service,
+    Stage,
+    WalkthroughOutcome,
+    WalkthroughSlot,
+    WebinarSession,
+)
 
 
 def _person_label(user: Any) -> str:
@@ -213,3 +227,165 @@ class WebinarSessionForm(forms.ModelForm):
                     params={"taken": taken},
                 )
         return capacity
+
+
+# --- Walk-throughs ---------------------------------------------------------------------------------
+
+
+class SlotPublishForm(forms.Form):
+    """Publish one or more consecutive 1-hour slots from a start (Eastern time)."""
+
+    starts_at = EasternDateTimeField(
+        label=_("First slot starts (Eastern time)"), widget=EasternSplitWidget()
+    )
+    count = forms.IntegerField(
+        label=_("Consecutive 1-hour slots"), min_value=1, max_value=8, initial=1
+    )
+    join_url = forms.URLField(label=_("Joining link"), required=False, assume_scheme="https")
+
+    def starts(self) -> list[dt.datetime]:
+        first = self.cleaned_data["starts_at"]
+        return [first + dt.timedelta(hours=n) for n in range(self.cleaned_data["count"])]
+
+
+class BookingForm(forms.Form):
+    slot = forms.ModelChoiceField(
+        label=_("Slot"), queryset=WalkthroughSlot.objects.none(), widget=forms.RadioSelect
+    )
+    contact_email = forms.EmailField(label=_("Send the invitation to"))
+    topics = forms.CharField(
+        label=_("What would you like to cover?"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, slots: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        slot = self.fields["slot"]
+        assert isinstance(slot, forms.ModelChoiceField)
+        slot.queryset = slots
+        slot.label_from_instance = _slot_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
+
+
+def _slot_label(slot: WalkthroughSlot) -> str:
+    local = slot.starts_at.astimezone(ZoneInfo(settings.CBSA_TIME_ZONE))
+    return f"{local:%Y-%m-%d %H:%M} ({_person_label(slot.agent)})"
+
+
+class MoveForm(forms.Form):
+    slot = forms.ModelChoiceField(label=_("New slot"), queryset=WalkthroughSlot.objects.none())
+
+    def __init__(self, *args: Any, slots: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        slot = self.fields["slot"]
+        assert isinstance(slot, forms.ModelChoiceField)
+        slot.queryset = slots
+        slot.label_from_instance = _slot_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
+
+
+class SessionRecordForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    outcomes = forms.MultipleChoiceField(
+        label=_("What was done"),
+        required=False,
+        choices=WalkthroughOutcome.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+# --- Service requests ------------------------------------------------------------------------------
+
+
+class _AccountForm(forms.Form):
+    program_account = forms.ModelChoiceField(
+        label=_("Program account (BN15)"), queryset=ProgramAccount.objects.none()
+    )
+
+    def __init__(self, *args: Any, importer: Importer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        account = self.fields["program_account"]
+        assert isinstance(account, forms.ModelChoiceField)
+        account.queryset = importer.program_accounts.filter(status=ProgramAccount.Status.ACTIVE)
+
+
+class SoaRequestForm(_AccountForm):
+    period = forms.CharField(
+        label=_("Billing period"),
+        max_length=40,
+        help_text=_("e.g. November 2026, or the statement date"),
+    )
+
+
+class BondRequestForm(_AccountForm):
+    surety_company = forms.CharField(
+        label=_("Preferred surety company"), max_length=120, required=False
+    )
+
+
+class HelpRequestForm(forms.Form):
+    topic = forms.ChoiceField(label=_("Topic"), choices=HelpTopic.choices)
+    message = forms.CharField(
+        label=_("How can we help?"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Reply"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AdvanceForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"), choices=RequestStatus.choices)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=access.assignable_agents(), required=False
+    )
+
+
+class BondEditForm(forms.Form):
+    bond_amount = forms.DecimalField(
+        label=_("Bond amount (CAD)"), max_digits=14, decimal_places=2, min_value=0
+    )
+    surety_company = forms.CharField(label=_("Surety company"), max_length=120, required=False)
+
+
+class BondApprovalForm(forms.Form):
+    bond_number = forms.CharField(label=_("Bond number"), max_length=40)
+    effective_date = forms.DateField(label=_("Effective date"), widget=DateInput())
+    expiry_date = forms.DateField(label=_("Expiry date"), required=False, widget=DateInput())
+
+
+class StatementFileForm(forms.Form):
+    file = forms.FileField(label=_("Statement file (CSV) received from CBSA"))
+
+
+# --- Fees and charges ------------------------------------------------------------------------------
+
+
+class FeeForm(forms.ModelForm):
+    class Meta:
+        model = Fee
+        fields = ["service", "amount", "active"]
+        widgets = {"service": forms.HiddenInput}
+
+
+FeeFormSet = forms.modelformset_factory(Fee, form=FeeForm, extra=0)
+
+
+class ChargeFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *Charge.Status.choices]
+    )
+    service = forms.ChoiceField(
+        label=_("Service"), required=False, choices=[("", _("All")), *BillableService.choices]
+    )
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_bound and any(self.data.get(name) for name in self.fields)
