@@ -103,7 +103,7 @@ def book(
                 contact_email=contact_email.strip().lower(),
                 topics=topics.strip(),
             )
-            transaction.on_commit(lambda: send_booking_email(booking), robust=True)
+            _mail_on_commit(booking)
     except IntegrityError:
         raise BookingError(_("Someone booked this slot a moment ago: choose another.")) from None
     return booking
@@ -116,7 +116,7 @@ def cancel(*, booking: Booking, now: dt.datetime | None = None) -> None:
     booking.cancelled_at = now
     booking.sequence += 1
     booking.save(update_fields=["cancelled_at", "sequence"])
-    transaction.on_commit(lambda: send_booking_email(booking), robust=True)
+    _mail_on_commit(booking)
 
 
 def move(*, booking: Booking, to: WalkthroughSlot, now: dt.datetime | None = None) -> Booking:
@@ -129,7 +129,7 @@ def move(*, booking: Booking, to: WalkthroughSlot, now: dt.datetime | None = Non
             booking.slot = taken
             booking.sequence += 1
             booking.save(update_fields=["slot", "sequence"])
-            transaction.on_commit(lambda: send_booking_email(booking), robust=True)
+            _mail_on_commit(booking)
     except IntegrityError:
         raise BookingError(_("Someone booked this slot a moment ago: choose another.")) from None
     return booking
@@ -170,6 +170,17 @@ def booking_ics(booking: Booking) -> bytes:
         organizer_email=slot.agent.email,
         sequence=booking.sequence,
         cancelled=booking.cancelled_at is not None,
+    )
+
+
+def _mail_on_commit(booking: Booking) -> None:
+    """Send what the row says once committed (a later change in the same transaction wins)."""
+    pk = booking.pk
+    transaction.on_commit(
+        lambda: send_booking_email(
+            Booking.objects.select_related("slot", "slot__agent", "importer").get(pk=pk)
+        ),
+        robust=True,
     )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import factory
 from django.utils import timezone
 
-from services.models import Prospect, Registration, WebinarSession
+from services.models import Prospect, Registration, WalkthroughSlot, WebinarSession
 
 
 class ProspectFactory(factory.django.DjangoModelFactory):
@@ -42,3 +42,12 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"attendee{n}@example.com")
     status = Registration.Status.CONFIRMED
+
+
+class WalkthroughSlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WalkthroughSlot
+
+    agent = factory.SubFactory("tests.factories.UserFactory", roles=["broker agent"])
+    starts_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=3))
+    join_url = "https://meet.example.com/walkthrough"
