@@ -50,13 +50,6 @@ from clients.models import (
 )
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
-from statements.models import (
-    BrokerEntry,
-    ImportBatch,
-    ReconciliationItem,
-    ReconciliationRun,
-    Statement,
-)
 from services.models import (
     Booking,
     Prospect,
@@ -64,6 +57,13 @@ from services.models import (
     ServiceRequest,
     WalkthroughSlot,
     WebinarSession,
+)
+from statements.models import (
+    BrokerEntry,
+    ImportBatch,
+    ReconciliationItem,
+    ReconciliationRun,
+    Statement,
 )
 from tests.factories import BankAccountFactory
 

@@ -38,7 +38,12 @@ def prospect_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "services/prospect_list.html",
-        {"form": form, "page": page, "prospects": list(page.object_list)},
+        {
+            "form": form,
+            "page": page,
+            "prospects": list(page.object_list),
+            "can_manage_fees": access.can_global(request.user, GlobalPerm.MANAGE_FEES),
+        },
     )
 
 

@@ -63,8 +63,10 @@ def test_public_pages_in_french(client):
     response = client.get(reverse("services:interest"), HTTP_ACCEPT_LANGUAGE="fr")
 
     assert response.status_code == 200
-    assert 'lang="fr"' in response.content.decode()
-    assert "Courriel" in response.content.decode() or "courriel" in response.content.decode()
+    page = response.content.decode()
+    assert 'lang="fr"' in page
+    assert "Manifestez votre intérêt pour nos services de gestion de la GCRA" in page
+    assert "Services qui vous intéressent" in page
 
 
 def test_sign_up_records_an_unconfirmed_prospect_and_mails_a_link(
@@ -189,6 +191,16 @@ def test_a_token_for_another_address_confirms_nothing(client):
     Prospect.objects.filter(pk=prospect.pk).update(email="someone-else@example.com")
 
     assert client.post(reverse("services:interest_confirm", args=[token])).status_code == 404
+
+
+def test_the_confirmation_email_goes_in_the_visitors_language(
+    client, django_capture_on_commit_callbacks
+):
+    client.cookies["django_language"] = "fr"
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client)
+
+    assert mail.outbox[0].subject.startswith("Confirmez votre demande")
 
 
 def test_the_emailed_link_confirms(client, django_capture_on_commit_callbacks):
