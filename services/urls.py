@@ -35,6 +35,7 @@ urlpatterns = [
     path("sessions/new/", webinars.session_create, name="session_create"),
     path("sessions/<int:pk>/", webinars.session_detail, name="session_detail"),
     path("sessions/<int:pk>/edit/", webinars.session_edit, name="session_edit"),
+    path("sessions/<int:pk>/cancel/", webinars.session_cancel, name="session_cancel"),
     path("sessions/<int:pk>/attendance/", webinars.session_attendance, name="session_attendance"),
     path("sessions/<int:pk>/attendees.csv", webinars.session_csv, name="session_csv"),
     # One importer's services (its people and the broker's staff).

@@ -14,6 +14,8 @@ from services.models import Registration
 def session_ics(registration: Registration) -> bytes:
     session = registration.session
     return event_calendar(
+        cancelled=session.cancelled_at is not None,
+        sequence=1 if session.cancelled_at is not None else 0,
         uid=uid_for("webinar", session.pk),
         summary=session.title,
         starts_at=session.starts_at,
@@ -45,7 +47,8 @@ def render(registration: Registration, template: str) -> EmailMultiAlternatives:
             render_to_string(f"services/email/{template}.html", context), "text/html"
         )
     if registration.status == Registration.Status.CONFIRMED:
-        message.attach("webinar.ics", session_ics(registration), "text/calendar; method=REQUEST")
+        method = "CANCEL" if registration.session.cancelled_at else "REQUEST"
+        message.attach("webinar.ics", session_ics(registration), f"text/calendar; method={method}")
     return message
 
 
@@ -55,3 +58,7 @@ def send_registration_email(registration: Registration) -> None:
 
 def send_reminder(registration: Registration) -> None:
     render(registration, "webinar_reminder").send()
+
+
+def send_session_cancelled(registration: Registration) -> None:
+    render(registration, "webinar_cancelled").send()

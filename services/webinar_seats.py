@@ -8,6 +8,7 @@ waitlisted, never one seat too many. A cancellation promotes the oldest waitlist
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from services.models import Registration, WebinarSession
-from services.webinar_mail import send_registration_email
+from services.webinar_mail import send_registration_email, send_session_cancelled
 
 if TYPE_CHECKING:
     from carm_portal.models import User
@@ -126,3 +127,23 @@ def home_panel(*, user: User, importers: list[Importer], limit: int = 3) -> dict
         for s in sessions
     ]
     return {"sessions": rows, "importers": importers}
+
+
+def cancel_session(*, session: WebinarSession, now: dt.datetime | None = None) -> int:
+    """Cancel a session and tell everyone registered (a calendar cancellation for those with a
+    seat); a second call changes and sends nothing. Returns how many were told."""
+
+    claimed = WebinarSession.objects.filter(pk=session.pk, cancelled_at=None).update(
+        cancelled_at=now or timezone.now()
+    )
+    session.refresh_from_db(fields=["cancelled_at"])
+    if not claimed:
+        return 0
+    told = list(
+        session.registrations.exclude(status=Registration.Status.CANCELLED).select_related(
+            "session"
+        )
+    )
+    for registration in told:
+        transaction.on_commit(partial(send_session_cancelled, registration), robust=True)
+    return len(told)

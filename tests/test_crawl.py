@@ -260,6 +260,7 @@ ROUTES: dict[str, Route] = {
             "session_detail",
             "session_edit",
             "session_attendance",
+            "session_cancel",
             "session_csv",
         ]
     },

@@ -19,7 +19,13 @@ from clients import access
 from clients.access import GlobalPerm
 from services.forms import WebinarSessionForm
 from services.models import Registration, WebinarSession
-from services.webinar_seats import RegistrationClosed, cancel, mark_attendance, register
+from services.webinar_seats import (
+    RegistrationClosed,
+    cancel,
+    cancel_session,
+    mark_attendance,
+    register,
+)
 
 
 def _with_counts(queryset):
@@ -81,6 +87,18 @@ def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "has_started": session.starts_at <= timezone.now(),
         },
     )
+
+
+@login_required
+@require_POST
+def session_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    access.require_global(request.user, GlobalPerm.MANAGE_WEBINARS)
+    session = get_object_or_404(WebinarSession, pk=pk)
+    told = cancel_session(session=session)
+    messages.success(
+        request, _("Session cancelled; %(n)d registered people are told.") % {"n": told}
+    )
+    return redirect("services:session_detail", session.pk)
 
 
 @login_required

@@ -317,3 +317,26 @@ def test_a_past_session_has_no_public_page(client):
     session = WebinarSessionFactory(starts_at=timezone.now() - dt.timedelta(hours=2))
 
     assert client.get(reverse("services:webinar_register", args=[session.pk])).status_code == 404
+
+
+def test_cancelling_a_session_tells_everyone_once(
+    personas, client_for, django_capture_on_commit_callbacks
+):
+    session = WebinarSessionFactory(capacity=1)
+    RegistrationFactory(session=session, email="seat@example.com")
+    RegistrationFactory(session=session, email="waiting@example.com", status="waitlisted")
+    RegistrationFactory(session=session, email="gone@example.com", status="cancelled")
+    client = client_for(personas.broker_agent)
+    url = reverse("services:session_cancel", args=[session.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+        client.post(url)
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["seat@example.com", "waiting@example.com"]
+    seat = next(m for m in mail.outbox if m.to == ["seat@example.com"])
+    assert Calendar.from_ical(seat.attachments[0][1])["method"] == "CANCEL"
+    session.refresh_from_db()
+    assert session.cancelled_at is not None
+    assert send_due_reminders(now=session.starts_at - dt.timedelta(minutes=30)) == 0
+    assert client_for(personas.bam_a).post(url).status_code == 403
