@@ -131,3 +131,28 @@ def convert_to_importer(*, prospect: Prospect, by: User) -> Conversion:
         locked.save(update_fields=["importer", "stage", "updated_at"])
     prospect.refresh_from_db()
     return Conversion(importer=importer, invitation=invitation, created=True)
+
+
+@dataclass(frozen=True)
+class ClientProgress:
+    """Where a converted prospect stands as a client: its invitation and its importer's status."""
+
+    importer: Importer
+    invitation: Invitation | None
+    invitation_state: str
+
+
+def client_progress(prospect: Prospect) -> ClientProgress | None:
+    """What staff need to move the stage by hand (invited -> onboarding -> client)."""
+    if prospect.importer is None:
+        return None
+    invitation = (
+        Invitation.objects.filter(importer=prospect.importer, email=prospect.email)
+        .order_by("-id")
+        .first()
+    )
+    label = ""
+    if invitation is not None:
+        current = invitations.state(invitation)
+        label = str(Invitation.State(current).label)
+    return ClientProgress(importer=prospect.importer, invitation=invitation, invitation_state=label)

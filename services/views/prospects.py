@@ -15,7 +15,13 @@ from clients import access
 from clients.access import GlobalPerm
 from services.forms import ProspectFilterForm, ProspectForm
 from services.models import Prospect
-from services.pipeline import ConversionError, Filters, convert_to_importer, pipeline
+from services.pipeline import (
+    ConversionError,
+    Filters,
+    client_progress,
+    convert_to_importer,
+    pipeline,
+)
 
 PAGE_SIZE = 50
 
@@ -63,6 +69,7 @@ def prospect_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "prospect": prospect,
             "form": form,
             "can_convert": access.can_global(request.user, GlobalPerm.CREATE_IMPORTER),
+            "progress": client_progress(prospect),
         },
     )
 

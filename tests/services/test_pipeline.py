@@ -202,3 +202,14 @@ def test_the_invited_contact_lands_in_the_onboarding_wizard(
     assert resumed.status_code == 302
     assert business.status_code == 200
     assert 'name="bn9"' in business.content.decode()
+
+
+def test_a_converted_prospects_page_shows_the_importer_and_its_invitation(personas, client_for):
+    prospect = ProspectFactory(company="Shown Co Ltd")
+    convert_to_importer(prospect=prospect, by=personas.broker_agent)
+
+    page = client_for(personas.broker_agent).get(prospect.get_absolute_url()).content.decode()
+
+    assert prospect.importer.get_absolute_url() in page
+    assert "Pending" in page
+    assert reverse("services:prospect_convert", args=[prospect.pk]) not in page
