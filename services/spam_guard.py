@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import time
 
-from django.conf import settings
+from allauth.account.adapter import get_adapter
 from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 _SALT = "services.form-shown"
@@ -39,12 +40,14 @@ def filled_too_fast(stamp: str, now: float | None = None) -> bool:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address the TLS proxy saw (``X-Forwarded-For``'s last hop when behind one)."""
-    if getattr(settings, "USE_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The visitor's address as the sign-in rate limits see it: allauth's rule, which trusts
+    ``X-Forwarded-For`` only as far as ``ALLAUTH_TRUSTED_PROXY_COUNT`` says (or reads
+    ``ALLAUTH_TRUSTED_CLIENT_IP_HEADER``). Behind the TLS proxy, set one of them, or every visitor
+    shares the proxy's address and its limit."""
+    try:
+        return str(get_adapter(request).get_client_ip(request))
+    except PermissionDenied:
+        return ""
 
 
 def _key(kind: str, value: str) -> str:

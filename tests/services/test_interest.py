@@ -212,3 +212,12 @@ def test_the_emailed_link_confirms(client, django_capture_on_commit_callbacks):
     client.post(path)
 
     assert Prospect.objects.get().confirmed_at is not None
+
+
+def test_behind_the_proxy_each_visitor_has_its_own_ip_limit(rf, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    first = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.7", REMOTE_ADDR="10.0.0.1")
+    second = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.8", REMOTE_ADDR="10.0.0.1")
+
+    assert spam_guard.client_ip(first) == "198.51.100.7"
+    assert spam_guard.client_ip(second) == "198.51.100.8"
