@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from services.models import Registration, WebinarSession
@@ -32,6 +32,18 @@ def upcoming_sessions(now: dt.datetime | None = None):
     return WebinarSession.objects.filter(
         starts_at__gt=now or timezone.now(), cancelled_at=None
     ).order_by("starts_at", "id")
+
+
+def with_seat_counts(queryset: QuerySet[WebinarSession]) -> QuerySet[WebinarSession]:
+    """Sessions annotated with ``confirmed`` and ``waitlisted`` counts (one query for a list)."""
+    return queryset.annotate(
+        confirmed=Count(
+            "registrations", filter=Q(registrations__status=Registration.Status.CONFIRMED)
+        ),
+        waitlisted=Count(
+            "registrations", filter=Q(registrations__status=Registration.Status.WAITLISTED)
+        ),
+    )
 
 
 def seats_taken(session: WebinarSession) -> int:
@@ -111,11 +123,7 @@ def mark_attendance(*, session: WebinarSession, attended_ids: set[int]) -> int:
 def home_panel(*, user: User, importers: list[Importer], limit: int = 3) -> dict:
     """The importer home's webinar panel: the next sessions, each with the user's own registration
     (by e-mail) and whether it is full; two queries whatever the number of sessions."""
-    sessions = list(
-        upcoming_sessions().annotate(
-            confirmed=Count("registrations", filter=Q(registrations__status="confirmed"))
-        )[:limit]
-    )
+    sessions = list(with_seat_counts(upcoming_sessions())[:limit])
     mine = {
         r.session_id: r
         for r in Registration.objects.filter(
@@ -123,7 +131,11 @@ def home_panel(*, user: User, importers: list[Importer], limit: int = 3) -> dict
         ).exclude(status=Registration.Status.CANCELLED)
     }
     rows = [
-        {"session": s, "registration": mine.get(s.pk), "full": s.confirmed >= s.capacity}
+        {
+            "session": s,
+            "registration": mine.get(s.pk),
+            "full": s.confirmed >= s.capacity,  # type: ignore[attr-defined]  # with_seat_counts
+        }
         for s in sessions
     ]
     return {"sessions": rows, "importers": importers}

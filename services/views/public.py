@@ -17,7 +17,12 @@ from services import spam_guard
 from services.forms import InterestForm, PublicRegistrationForm
 from services.interest import confirm_interest, prospect_from_token, record_interest
 from services.models import Registration, Service
-from services.webinar_seats import RegistrationClosed, register, upcoming_sessions
+from services.webinar_seats import (
+    RegistrationClosed,
+    register,
+    upcoming_sessions,
+    with_seat_counts,
+)
 
 SESSIONS_SHOWN = 50
 
@@ -79,7 +84,7 @@ def interest_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def webinars(request: HttpRequest) -> HttpResponse:
-    sessions = list(upcoming_sessions()[:SESSIONS_SHOWN])
+    sessions = list(with_seat_counts(upcoming_sessions())[:SESSIONS_SHOWN])
     return render(request, "services/webinars.html", {"sessions": sessions})
 
 

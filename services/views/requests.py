@@ -161,7 +161,7 @@ def request_assign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def request_bond_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     obj = _staff_request(request, pk)
     form = BondEditForm(request.POST)
-    if obj.kind == RequestKind.BOND and obj.status == "draft" and form.is_valid():
+    if obj.kind == RequestKind.BOND and obj.status == RequestStatus.DRAFT and form.is_valid():
         obj.bond_amount = form.cleaned_data["bond_amount"]
         obj.surety_company = form.cleaned_data["surety_company"]
         obj.save(update_fields=["bond_amount", "surety_company", "updated_at"])
@@ -199,7 +199,7 @@ def request_attach(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except flow.RequestError as exc:
         messages.error(request, str(exc))
         return redirect(obj)
-    if obj.status == "imported":
+    if obj.status == RequestStatus.IMPORTED:
         messages.success(request, _("Statement imported."))
     else:
         messages.warning(request, _("The file was not imported yet: see the import's page."))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -25,21 +24,15 @@ from services.webinar_seats import (
     cancel_session,
     mark_attendance,
     register,
+    with_seat_counts,
 )
-
-
-def _with_counts(queryset):
-    return queryset.annotate(
-        confirmed=Count("registrations", filter=Q(registrations__status="confirmed")),
-        waitlisted=Count("registrations", filter=Q(registrations__status="waitlisted")),
-    )
 
 
 @login_required
 def session_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     access.require_global(request.user, GlobalPerm.MANAGE_WEBINARS)
     now = timezone.now()
-    sessions = _with_counts(WebinarSession.objects.all())
+    sessions = with_seat_counts(WebinarSession.objects.all())
     return render(
         request,
         "services/session_list.html",
@@ -76,7 +69,7 @@ def session_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def session_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     access.require_global(request.user, GlobalPerm.MANAGE_WEBINARS)
-    session = get_object_or_404(_with_counts(WebinarSession.objects.all()), pk=pk)
+    session = get_object_or_404(with_seat_counts(WebinarSession.objects.all()), pk=pk)
     registrations = list(session.registrations.select_related("importer").order_by("status", "id"))
     return render(
         request,

@@ -340,3 +340,18 @@ def test_cancelling_a_session_tells_everyone_once(
     assert session.cancelled_at is not None
     assert send_due_reminders(now=session.starts_at - dt.timedelta(minutes=30)) == 0
     assert client_for(personas.bam_a).post(url).status_code == 403
+
+
+def test_the_public_list_says_when_a_session_is_full(client):
+    full = WebinarSessionFactory(title="Full session", capacity=1)
+    RegistrationFactory(session=full)
+    WebinarSessionFactory(
+        title="Open session", capacity=5, starts_at=full.starts_at + dt.timedelta(days=1)
+    )
+
+    page = client.get(reverse("services:webinars")).content.decode()
+
+    assert page.count("Full: you can join the waitlist") == 1
+    assert (
+        page.index("Full session") < page.index("Full: you can join") < page.index("Open session")
+    )
