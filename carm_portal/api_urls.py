@@ -12,6 +12,7 @@ from payments.api import (
     PaymentAlertViewSet,
     PaymentViewSet,
 )
+from services.api import BookingViewSet, OpenSlotViewSet, ServiceRequestViewSet
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 from statements.reconciliation_api import ReconciliationRunViewSet
 
@@ -30,5 +31,8 @@ router.register("payment-alerts", PaymentAlertViewSet, basename="payment-alert")
 router.register("financial-securities", FinancialSecurityViewSet, basename="financial-security")
 router.register("interest-rates", InterestRateViewSet, basename="interest-rate")
 router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
+router.register("service-requests", ServiceRequestViewSet, basename="service-request")
+router.register("walkthrough-slots", OpenSlotViewSet, basename="walkthrough-slot")
+router.register("bookings", BookingViewSet, basename="booking")
 
 urlpatterns = router.urls

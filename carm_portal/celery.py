@@ -68,4 +68,10 @@ app.conf.beat_schedule = {
         "task": "carm_portal.tasks.send_notification_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Every 10 minutes: webinar reminders 24 hours and 1 hour before each session. Each is
+    # claimed by its marker before it is sent, so overlapping runs never send one twice.
+    "send-webinar-reminders": {
+        "task": "services.tasks.send_webinar_reminders",
+        "schedule": crontab(minute="*/10"),
+    },
 }

@@ -62,6 +62,8 @@ class Perm(StrEnum):
     VIEW_BANK_ACCOUNT = "view_bank_account"  # full PAD account numbers
     DOWNLOAD_RECONCILIATION = "download_reconciliation"  # reconciliation PDF and CSV reports
     ONBOARD = "onboard"  # fill in the self-service onboarding wizard for the importer
+    REQUEST_SERVICES = "request_services"  # book walk-throughs, ask for SOA retrieval, bonds, help
+    VIEW_CHARGES = "view_charges"  # the broker's service fees charged to the importer
 
 
 class GlobalPerm(StrEnum):
@@ -69,6 +71,11 @@ class GlobalPerm(StrEnum):
     CREATE_IMPORTER = "create_importer"
     MANAGE_USERS = "manage_users"
     MANAGE_RATES = "manage_rates"  # interest rate table, settings-like reference data
+    MANAGE_PROSPECTS = "manage_prospects"  # the services pipeline: sign-ups, conversion to client
+    MANAGE_WEBINARS = "manage_webinars"  # webinar sessions, attendee lists and attendance
+    DELIVER_SERVICES = "deliver_services"  # walk-through slots and notes, work service requests
+    MANAGE_FEES = "manage_fees"  # the fee schedule
+    BILL_CHARGES = "bill_charges"  # mark service charges billed or waived, export them
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -84,6 +91,8 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.VIEW_FINANCE,
             Perm.MANAGE_STATEMENTS,
             Perm.ONBOARD,
+            Perm.REQUEST_SERVICES,
+            Perm.VIEW_CHARGES,
         }
     ),
     # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
@@ -95,14 +104,23 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.MANAGE_STATEMENTS,
             Perm.MANAGE_PAYMENTS,
             Perm.DOWNLOAD_RECONCILIATION,
+            Perm.VIEW_CHARGES,
         }
     ),
 }
 
 _BROKER_GLOBAL: dict[BrokerRole, frozenset[GlobalPerm]] = {
     BrokerRole.ADMIN: frozenset(GlobalPerm),
-    BrokerRole.AGENT: frozenset({GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.CREATE_IMPORTER}),
-    BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO}),
+    BrokerRole.AGENT: frozenset(
+        {
+            GlobalPerm.VIEW_PORTFOLIO,
+            GlobalPerm.CREATE_IMPORTER,
+            GlobalPerm.MANAGE_PROSPECTS,
+            GlobalPerm.MANAGE_WEBINARS,
+            GlobalPerm.DELIVER_SERVICES,
+        }
+    ),
+    BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.BILL_CHARGES}),
 }
 
 _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
@@ -117,10 +135,18 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_BANK_ACCOUNT,
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.ONBOARD,
+            Perm.REQUEST_SERVICES,
+            Perm.VIEW_CHARGES,
         }
     ),
     Membership.Role.FINANCE: frozenset(
-        {Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_PAYMENTS, Perm.DOWNLOAD_RECONCILIATION}
+        {
+            Perm.VIEW,
+            Perm.VIEW_FINANCE,
+            Perm.MANAGE_PAYMENTS,
+            Perm.DOWNLOAD_RECONCILIATION,
+            Perm.VIEW_CHARGES,
+        }
     ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
 }
@@ -278,6 +304,12 @@ def invitable_roles(user: AnyUser, importer: Importer | int) -> list[str]:
     return list(_BAM_MAY_INVITE)
 
 
+def new_client_contact_role() -> str:
+    """The role a new client's contact is invited with (the services pipeline's conversion): the
+    importer's first BAM, who then runs the onboarding wizard and invites colleagues."""
+    return str(Membership.Role.BAM)
+
+
 def is_bam_role(role: str) -> bool:
     """Whether a membership role (of a membership or an invitation) is the BAM's."""
     return role == Membership.Role.BAM
@@ -346,6 +378,12 @@ def finance_members(importer_ids: Iterable[int]) -> QuerySet[Membership]:
     return Membership.objects.filter(
         importer_id__in=list(importer_ids), role=Membership.Role.FINANCE, user__is_active=True
     )
+
+
+def may_register_for_webinars(user: AnyUser, importer: Importer | int) -> bool:
+    """An importer's people (any role) sign themselves up for a webinar from their home page;
+    broker staff register attendees from the staff pages instead (``MANAGE_WEBINARS``)."""
+    return not is_broker(user) and can(user, Perm.VIEW, importer)
 
 
 def can_global(user: AnyUser, perm: GlobalPerm) -> bool:

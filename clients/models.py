@@ -70,8 +70,15 @@ class Importer(models.Model):
         help_text=_("Exactly as CBSA holds it, punctuation included."),
     )
     operating_name = models.CharField(_("operating name"), max_length=200, blank=True)
+    # Empty (NULL) until the importer gives it: a prospect turned client may not know it yet, and
+    # the onboarding wizard's business step asks for it. Unique among the importers that have one.
     bn9 = models.CharField(
-        _("business number (BN9)"), max_length=9, unique=True, validators=[validate_bn9]
+        _("business number (BN9)"),
+        max_length=9,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_bn9],
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.ONBOARDING
@@ -126,7 +133,7 @@ class Importer(models.Model):
         return self.operating_name or self.legal_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.bn9 = normalize_bn9(self.bn9)
+        self.bn9 = normalize_bn9(self.bn9) if self.bn9 else None
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -94,6 +94,15 @@ def check_importer(
 
 def check_account_owner(bn15: str, importer: Importer) -> None:
     """An RM program account starts with its importer's Business Number."""
+    if not importer.bn9:
+        raise ValidationError(
+            _(
+                "Record the importer's Business Number first: an RM account starts with it, "
+                "so %(bn15)s cannot be checked yet."
+            ),
+            code="no_bn9",
+            params={"bn15": bn15},
+        )
     if bn15[:9] != importer.bn9:
         raise ValidationError(
             _(

@@ -50,6 +50,14 @@ from clients.models import (
 )
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
+from services.models import (
+    Booking,
+    Prospect,
+    Registration,
+    ServiceRequest,
+    WalkthroughSlot,
+    WebinarSession,
+)
 from statements.models import (
     BrokerEntry,
     ImportBatch,
@@ -124,10 +132,14 @@ OWNER: dict[type[models.Model], str | None] = {
     FinancialSecurity: "program_account__importer",
     BankAccount: "importer",
     ImportBatch: None,
+    ServiceRequest: "importer",
+    Booking: "importer",
+    Prospect: None,
+    Registration: None,
 }
 
 # Reference data everybody signed in may read: not guessed.
-PUBLIC_MODELS = {InterestRate}
+PUBLIC_MODELS = {InterestRate, WebinarSession, WalkthroughSlot}
 
 FIRST_STEP = Const(1)
 FIRST_WIZARD_PAGE = Const(STEPS[0].slug)
@@ -221,6 +233,38 @@ ROUTES: dict[str, Route] = {
     "interest-rate-detail": Route(InterestRate, {"pk": "pk"}),
     "bank-account-detail": Route(BankAccount, {"pk": "pk"}),
     "bank-account-reveal": Route(BankAccount, {"pk": "pk"}),
+    "service-request-detail": Route(ServiceRequest, {"pk": "pk"}),
+    "booking-detail": Route(Booking, {"pk": "pk"}),
+    "booking-cancel": Route(Booking, {"pk": "pk"}),
+    # services
+    "services:importer_services": _importer("importer_pk"),
+    "services:book": _importer("importer_pk"),
+    "services:request_create": Route(Importer, {"importer_pk": "pk", "kind": Const("help")}),
+    **{
+        f"services:booking_{name}": Route(Booking, {"pk": "pk"})
+        for name in ["detail", "ics", "cancel", "move", "record"]
+    },
+    **{
+        f"services:request_{name}": Route(ServiceRequest, {"pk": "pk"})
+        for name in ["detail", "reply", "advance", "assign", "bond_edit", "approve", "attach"]
+    },
+    **{
+        f"services:{name}": Route(Prospect, {"pk": "pk"})
+        for name in ["prospect_detail", "prospect_convert"]
+    },
+    **{
+        f"services:{name}": Route(WebinarSession, {"pk": "pk"})
+        for name in [
+            "webinar_register",
+            "register_me",
+            "session_detail",
+            "session_edit",
+            "session_attendance",
+            "session_cancel",
+            "session_csv",
+        ]
+    },
+    "services:registration_cancel": Route(Registration, {"pk": "pk"}),
 }
 
 # Patterns with arguments that name no object an importer owns, and why.
@@ -230,6 +274,7 @@ NOT_OBJECT_URLS = {
     "notifications:open": "a notification is its recipient's own: anyone else gets a 404",
     "notifications:mark_read": "a notification is its recipient's own: anyone else gets a 404",
     "deadlines:feed": "a secret calendar token; knowing it is the permission (revocable)",
+    "services:interest_confirm": "a signed one-time link e-mailed to the person who signed up",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists
@@ -564,6 +609,25 @@ def stranger(demo, settings, tmp_path) -> Importer:
         requested_by=admin,
     )
     BankAccountFactory(importer=importer)
+    # The services: a help request, a walk-through booking, a prospect and a webinar sign-up.
+    ServiceRequest.objects.create(
+        importer=importer, kind="help", status="open", topic="payments", message="Help"
+    )
+    slot = WalkthroughSlot.objects.create(agent=admin, starts_at=timezone.now() + timedelta(days=5))
+    Booking.objects.create(slot=slot, importer=importer, contact_email="guess@stranger.example.com")
+    Prospect.objects.create(
+        name="Guess",
+        company="Guess Co",
+        email="guess@prospect.example.com",
+        consent_at=timezone.now(),
+        confirmed_at=timezone.now(),
+    )
+    session = WebinarSession.objects.create(
+        title="Prepare for CARM", starts_at=timezone.now() + timedelta(days=9)
+    )
+    Registration.objects.create(
+        session=session, name="Guess", email="guess@stranger.example.com", status="confirmed"
+    )
     stored = default_storage.save("wizard/soa.csv", ContentFile(b"account_number,amount\n"))
     OnboardingWizard.objects.update_or_create(
         importer=importer,

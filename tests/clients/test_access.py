@@ -22,6 +22,8 @@ EXPECTED_ON_A = {
         Perm.VIEW_FINANCE,
         Perm.MANAGE_STATEMENTS,
         Perm.ONBOARD,
+        Perm.REQUEST_SERVICES,
+        Perm.VIEW_CHARGES,
     },
     "broker_finance": {
         Perm.VIEW,
@@ -29,6 +31,7 @@ EXPECTED_ON_A = {
         Perm.MANAGE_STATEMENTS,
         Perm.MANAGE_PAYMENTS,
         Perm.DOWNLOAD_RECONCILIATION,
+        Perm.VIEW_CHARGES,
     },
     "bam_a": {
         Perm.VIEW,
@@ -40,12 +43,15 @@ EXPECTED_ON_A = {
         Perm.VIEW_BANK_ACCOUNT,
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.ONBOARD,
+        Perm.REQUEST_SERVICES,
+        Perm.VIEW_CHARGES,
     },
     "finance_a": {
         Perm.VIEW,
         Perm.VIEW_FINANCE,
         Perm.MANAGE_PAYMENTS,
         Perm.DOWNLOAD_RECONCILIATION,
+        Perm.VIEW_CHARGES,
     },
     "employee_a": {Perm.VIEW},
     "bam_b": set(),
@@ -134,8 +140,17 @@ def test_get_scoped_follows_the_importer_path(personas):
     ("persona", "allowed"),
     [
         ("broker_admin", set(GlobalPerm)),
-        ("broker_agent", {GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.CREATE_IMPORTER}),
-        ("broker_finance", {GlobalPerm.VIEW_PORTFOLIO}),
+        (
+            "broker_agent",
+            {
+                GlobalPerm.VIEW_PORTFOLIO,
+                GlobalPerm.CREATE_IMPORTER,
+                GlobalPerm.MANAGE_PROSPECTS,
+                GlobalPerm.MANAGE_WEBINARS,
+                GlobalPerm.DELIVER_SERVICES,
+            },
+        ),
+        ("broker_finance", {GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.BILL_CHARGES}),
         ("bam_a", set()),
         ("finance_a", set()),
         ("employee_a", set()),
