@@ -1,1 +1,6 @@
 """The services app's models, one module per subject; each is imported here so Django finds it."""
+
+from services.models.alerts import ComplianceAlert
+from services.models.corrections import Correction
+
+__all__ = ["ComplianceAlert", "Correction"]
