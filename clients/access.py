@@ -62,6 +62,7 @@ class Perm(StrEnum):
     VIEW_BANK_ACCOUNT = "view_bank_account"  # full PAD account numbers
     DOWNLOAD_RECONCILIATION = "download_reconciliation"  # reconciliation PDF and CSV reports
     ONBOARD = "onboard"  # fill in the self-service onboarding wizard for the importer
+    FILE_DOCUMENTS = "file_documents"  # upload compliance documents (import records)
 
 
 class GlobalPerm(StrEnum):
@@ -69,6 +70,7 @@ class GlobalPerm(StrEnum):
     CREATE_IMPORTER = "create_importer"
     MANAGE_USERS = "manage_users"
     MANAGE_RATES = "manage_rates"  # interest rate table, settings-like reference data
+    PURGE_RECORDS = "purge_records"  # confirm the purge of documents past retention
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -84,6 +86,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.VIEW_FINANCE,
             Perm.MANAGE_STATEMENTS,
             Perm.ONBOARD,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
@@ -95,6 +98,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.MANAGE_STATEMENTS,
             Perm.MANAGE_PAYMENTS,
             Perm.DOWNLOAD_RECONCILIATION,
+            Perm.FILE_DOCUMENTS,
         }
     ),
 }
@@ -117,10 +121,17 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_BANK_ACCOUNT,
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.ONBOARD,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     Membership.Role.FINANCE: frozenset(
-        {Perm.VIEW, Perm.VIEW_FINANCE, Perm.MANAGE_PAYMENTS, Perm.DOWNLOAD_RECONCILIATION}
+        {
+            Perm.VIEW,
+            Perm.VIEW_FINANCE,
+            Perm.MANAGE_PAYMENTS,
+            Perm.DOWNLOAD_RECONCILIATION,
+            Perm.FILE_DOCUMENTS,
+        }
     ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
 }

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from carm_portal.widgets import DateInput
 from clients.models import Importer, ProgramAccount
-from services.models import Correction
+from services.models import Correction, DocumentType
+from statements.models import Statement
 
 
 class CorrectionForm(forms.Form):
@@ -74,3 +75,45 @@ class CorrectionFilterForm(forms.Form):
         choices=[("", _("Any status")), *Correction.Status.choices],
     )
     q = forms.CharField(label=_("Transaction number or importer"), required=False, max_length=100)
+
+
+class DocumentForm(forms.Form):
+    document_type = forms.ChoiceField(label=_("Type"), choices=DocumentType.choices)
+    file = forms.FileField(label=_("File"))
+    record_date = forms.DateField(
+        label=_("Record date"),
+        widget=DateInput(),
+        help_text=_("The date of importation or of the record: retention counts from its year."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    statement = forms.ModelChoiceField(
+        label=_("Statement"), queryset=Statement.objects.none(), required=False
+    )
+    transaction_number = forms.CharField(
+        label=_("CAD transaction number"), max_length=14, required=False
+    )
+    correction = forms.ModelChoiceField(
+        label=_("Correction"), queryset=Correction.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, importer: Importer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        statement = self.fields["statement"]
+        assert isinstance(statement, forms.ModelChoiceField)
+        statement.queryset = Statement.objects.filter(
+            program_account__importer=importer
+        ).select_related("program_account")
+        correction = self.fields["correction"]
+        assert isinstance(correction, forms.ModelChoiceField)
+        correction.queryset = Correction.objects.filter(importer=importer)
+
+    def clean_transaction_number(self) -> str:
+        value = self.cleaned_data["transaction_number"].strip()
+        if value and not (value.isdigit() and len(value) == 14):
+            raise forms.ValidationError(_("A transaction number is 14 digits."))
+        return value
+
+
+class LegalHoldForm(forms.Form):
+    legal_hold = forms.BooleanField(label=_("On legal hold"), required=False)
+    legal_hold_reason = forms.CharField(label=_("Reason"), max_length=200, required=False)

@@ -17,4 +17,7 @@ urlpatterns = [
     ),
     path("importers/<int:importer_pk>/", views.importer_compliance, name="importer"),
     path("late-accounting/", views.late_accounting, name="late_accounting"),
+    path("importers/<int:importer_pk>/documents/", views.document_list, name="documents"),
+    path("documents/<int:pk>/download/", views.document_download, name="document_download"),
+    path("documents/<int:pk>/hold/", views.document_hold, name="document_hold"),
 ]

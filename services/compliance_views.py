@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -31,14 +31,21 @@ from services.compliance.corrections import (
     limitation_date,
     open_correction,
 )
+from services.compliance.documents import DocumentError, file_document, read_upload, set_legal_hold
 from services.compliance.late_accounting import (
     decorate,
     first_versions,
     late_entries,
     monthly_rates,
 )
-from services.compliance_forms import CorrectionFilterForm, CorrectionForm, CorrectionStatusForm
-from services.models import ComplianceAlert, Correction
+from services.compliance_forms import (
+    CorrectionFilterForm,
+    CorrectionForm,
+    CorrectionStatusForm,
+    DocumentForm,
+    LegalHoldForm,
+)
+from services.models import ComplianceAlert, ComplianceDocument, Correction
 
 PAGE_SIZE = 50
 RATE_MONTHS = 12
@@ -237,3 +244,95 @@ def late_accounting(request: AuthenticatedHttpRequest) -> HttpResponse:
             "by_agent": [(r, agents.get(r.key or 0)) for r in by_agent],
         },
     )
+
+
+@login_required
+def document_list(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
+    """An importer's compliance documents, and (for those who may) the upload form."""
+    importer = access.get_importer(request.user, importer_pk, Perm.VIEW_FINANCE)
+    can_file = access.can(request.user, Perm.FILE_DOCUMENTS, importer)
+    form = None
+    if can_file:
+        form = DocumentForm(request.POST or None, request.FILES or None, importer=importer)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            upload = data["file"]
+            try:
+                file_document(
+                    importer=importer,
+                    document_type=data["document_type"],
+                    name=upload.name,
+                    data=read_upload(upload),
+                    record_date=data["record_date"],
+                    description=data["description"],
+                    statement=data["statement"],
+                    transaction_number=data["transaction_number"],
+                    correction=data["correction"],
+                    by=request.user,
+                )
+            except DocumentError as error:
+                form.add_error(error.field if error.field in form.fields else None, str(error))
+            else:
+                messages.success(request, _("Document filed."))
+                return redirect("compliance:documents", importer_pk=importer.pk)
+    elif request.method == "POST":
+        access.require(request.user, Perm.FILE_DOCUMENTS, importer)
+    documents = ComplianceDocument.objects.filter(importer=importer).select_related(
+        "uploaded_by", "statement"
+    )
+    page = Paginator(documents.order_by("-record_date", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "compliance/document_list.html",
+        {
+            "importer": importer,
+            "form": form,
+            "page": page,
+            "documents": list(page.object_list),
+            "can_hold": access.can(request.user, Perm.MANAGE_STATEMENTS, importer),
+            "today": cbsa_today(),
+        },
+    )
+
+
+@login_required
+def document_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """The file, as an attachment, after the access check: never a public media URL."""
+    document = access.get_scoped(
+        ComplianceDocument.objects.all(), request.user, pk, Perm.VIEW_FINANCE
+    )
+    if not document.file:
+        raise Http404(_("This document was purged."))
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def document_hold(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    document = access.get_scoped(
+        ComplianceDocument.objects.all(), request.user, pk, Perm.MANAGE_STATEMENTS
+    )
+    form = LegalHoldForm(request.POST)
+    if form.is_valid():
+        try:
+            set_legal_hold(
+                document,
+                hold=form.cleaned_data["legal_hold"],
+                reason=form.cleaned_data["legal_hold_reason"],
+                by=request.user,
+            )
+        except DocumentError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Legal hold updated."))
+    return redirect("compliance:documents", importer_pk=document.importer_id)

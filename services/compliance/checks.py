@@ -10,6 +10,8 @@ key naming the thing and the occasion, so a second run on the same day records n
 * **Late accounting**: one alert per importer and month of accounting, over the last
   ``LATE_WINDOW_DAYS``, with the number of CADs accounted late; it is raised once per month
   (the count it carries is the count when first raised).
+* **Retention**: one alert per importer while it has documents past retention and not on hold;
+  it resolves once an administrator has purged them (or placed them on hold).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.locks import advisory_xact_lock
 from carm_portal.severity import Severity
+from services.compliance.documents import expired
 from services.compliance.late_accounting import first_versions, is_late_q
 from services.models import ComplianceAlert, Correction
 
@@ -177,12 +180,44 @@ def late_accounting_findings(*, today: dt.date) -> list[Finding]:
     return findings
 
 
+def retention_findings(*, today: dt.date) -> list[Finding]:
+    """One alert per importer with documents past retention (not on hold): the list an admin
+    reviews before confirming a purge. Nothing is purged here."""
+    rows = (
+        expired(today=today)
+        .order_by()
+        .values("importer")
+        .annotate(n=Count("pk"))
+        .values_list("importer", "n")
+    )
+    return [
+        Finding(
+            importer_id=importer_id,
+            key="retention:expired",
+            kind=Kind.RETENTION_EXPIRED,
+            severity=Severity.ADVICE,
+            parts=later.ngettext(
+                "%(n)d document is past its retention date and may be purged.",
+                "%(n)d documents are past their retention date and may be purged.",
+                n,
+                {"n": n},
+            ),
+            count=n,
+        )
+        for importer_id, n in rows
+    ]
+
+
 @transaction.atomic
 def run_compliance_checks(*, today: dt.date) -> CheckResult:
     """Record today's compliance findings; a second run the same day records nothing new."""
     advisory_xact_lock(COMPLIANCE_LOCK_ID)
     result = CheckResult(today=today)
-    findings = correction_findings(today=today) + late_accounting_findings(today=today)
+    findings = (
+        correction_findings(today=today)
+        + late_accounting_findings(today=today)
+        + retention_findings(today=today)
+    )
     wanted = {(f.importer_id, f.key): f for f in findings}
     result.findings = len(wanted)
     for f in wanted.values():
@@ -193,7 +228,7 @@ def run_compliance_checks(*, today: dt.date) -> CheckResult:
         f"late:{(today - dt.timedelta(days=d)):%Y-%m}" for d in range(0, LATE_WINDOW_DAYS + 1)
     }
     existing = ComplianceAlert.objects.filter(
-        kind__in=[Kind.CORRECTION_DUE, Kind.CORRECTION_OVERDUE]
+        kind__in=[Kind.CORRECTION_DUE, Kind.CORRECTION_OVERDUE, Kind.RETENTION_EXPIRED]
     ) | ComplianceAlert.objects.filter(kind=Kind.LATE_ACCOUNTING, key__in=sorted(window_keys))
     recorded = record_alerts(
         model=ComplianceAlert,

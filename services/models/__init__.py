@@ -2,5 +2,12 @@
 
 from services.models.alerts import ComplianceAlert
 from services.models.corrections import Correction
+from services.models.documents import ComplianceDocument, DocumentType, RetentionPeriod
 
-__all__ = ["ComplianceAlert", "Correction"]
+__all__ = [
+    "ComplianceAlert",
+    "ComplianceDocument",
+    "Correction",
+    "DocumentType",
+    "RetentionPeriod",
+]

@@ -25,6 +25,7 @@ class ComplianceAlert(models.Model):
         CORRECTION_DUE = "correction_due", _("Correction due")
         CORRECTION_OVERDUE = "correction_overdue", _("Correction overdue")
         LATE_ACCOUNTING = "late_accounting", _("CADs accounted late")
+        RETENTION_EXPIRED = "retention_expired", _("Documents past retention")
 
     Severity = Severity
 

@@ -22,6 +22,7 @@ EXPECTED_ON_A = {
         Perm.VIEW_FINANCE,
         Perm.MANAGE_STATEMENTS,
         Perm.ONBOARD,
+        Perm.FILE_DOCUMENTS,
     },
     "broker_finance": {
         Perm.VIEW,
@@ -29,6 +30,7 @@ EXPECTED_ON_A = {
         Perm.MANAGE_STATEMENTS,
         Perm.MANAGE_PAYMENTS,
         Perm.DOWNLOAD_RECONCILIATION,
+        Perm.FILE_DOCUMENTS,
     },
     "bam_a": {
         Perm.VIEW,
@@ -40,12 +42,14 @@ EXPECTED_ON_A = {
         Perm.VIEW_BANK_ACCOUNT,
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.ONBOARD,
+        Perm.FILE_DOCUMENTS,
     },
     "finance_a": {
         Perm.VIEW,
         Perm.VIEW_FINANCE,
         Perm.MANAGE_PAYMENTS,
         Perm.DOWNLOAD_RECONCILIATION,
+        Perm.FILE_DOCUMENTS,
     },
     "employee_a": {Perm.VIEW},
     "bam_b": set(),

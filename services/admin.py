@@ -1,0 +1,1 @@
+from services import admin_compliance  # noqa: F401  (the compliance records' admin)
