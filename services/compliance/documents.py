@@ -22,6 +22,7 @@ from typing import IO
 import puremagic
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -211,7 +212,12 @@ def purge_documents(
             if locked.legal_hold or locked.retain_until >= today or locked.purged_at:
                 refused += 1
                 continue
-            if locked.file:
+            shared = (
+                ComplianceDocument.objects.filter(file=locked.file.name, purged_at__isnull=True)
+                .exclude(pk=locked.pk)
+                .exists()
+            )
+            if locked.file and not shared:
                 locked.file.delete(save=False)
             locked.file = ""
             locked.purged_at = now
@@ -221,3 +227,49 @@ def purge_documents(
             locked.save(update_fields=["file", "purged_at", "purged_by"])
             purged += 1
     return purged, refused
+
+
+def file_stored(
+    *,
+    importer: Importer,
+    path: str,
+    name: str,
+    document_type: str,
+    record_date: dt.date,
+    by: User | None,
+    description: str = "",
+) -> ComplianceDocument | None:
+    """File a document the product already stored (a wizard upload): the row points at the same
+    file, no copy. Content the checks refuse is not filed (the caller's own checks apply to it);
+    a path already filed returns its document."""
+    existing = ComplianceDocument.objects.filter(file=path).first()
+    if existing is not None:
+        return existing
+    with default_storage.open(path, "rb") as stored:
+        data = stored.read(max_bytes() + 1)
+    try:
+        content_type = checked_content(name=name, data=data)
+    except DocumentError:
+        return None
+    document = ComplianceDocument(
+        importer=importer,
+        document_type=document_type,
+        file=path,
+        original_name=PurePath(name).name[:255],
+        content_type=content_type,
+        size=default_storage.size(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        record_date=record_date,
+        retain_until=retain_until(document_type=document_type, record_date=record_date),
+        description=description,
+        uploaded_by=by,
+    )
+    document._history_user = by
+    document._change_reason = _("Filed on arrival")
+    document.save()
+    return document
+
+
+def is_filed(path: str) -> bool:
+    """Whether a stored file is a compliance record (its owner must then not delete it)."""
+    return ComplianceDocument.objects.filter(file=path, purged_at__isnull=True).exists()
