@@ -68,6 +68,7 @@ class DelegationForm(forms.ModelForm):
             values = validate_delegation(
                 importer=self.importer,
                 relationship=data.get("relationship"),
+                authority=data.get("authority"),
                 status=data.get("status"),
                 program_accounts=data.get("program_accounts") or (),
                 requested_on=data.get("requested_on"),
