@@ -12,6 +12,7 @@ from payments.api import (
     PaymentAlertViewSet,
     PaymentViewSet,
 )
+from services.compliance_api import ComplianceDocumentViewSet, CorrectionViewSet
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 from statements.reconciliation_api import ReconciliationRunViewSet
 
@@ -30,5 +31,7 @@ router.register("payment-alerts", PaymentAlertViewSet, basename="payment-alert")
 router.register("financial-securities", FinancialSecurityViewSet, basename="financial-security")
 router.register("interest-rates", InterestRateViewSet, basename="interest-rate")
 router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
+router.register("corrections", CorrectionViewSet, basename="correction")
+router.register("compliance-documents", ComplianceDocumentViewSet, basename="compliance-document")
 
 urlpatterns = router.urls

@@ -215,3 +215,22 @@ def test_the_document_list_is_constant_query(personas, client_for, django_assert
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert len(response.context["documents"]) == 5
+
+
+def test_the_api_never_lists_or_serves_another_importers_documents(personas, api_as):
+    mine = _file(personas.importer_a)
+    theirs = _file(personas.importer_b, name="b.pdf")
+    client = api_as("bam_a")
+
+    listing = client.get("/api/v1/compliance-documents/")
+    assert [row["id"] for row in listing.json()["results"]] == [mine.pk]
+    for pk in (theirs.pk, theirs.pk + 1):
+        assert client.get(f"/api/v1/compliance-documents/{pk}/").status_code == 404
+        assert client.get(f"/api/v1/compliance-documents/{pk}/download/").status_code == 404
+    response = client.get(f"/api/v1/compliance-documents/{mine.pk}/download/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    assert (
+        api_as("employee_a").get(f"/api/v1/compliance-documents/{mine.pk}/download/").status_code
+        == 403
+    )
