@@ -50,6 +50,8 @@ from clients.models import (
 )
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
+from services.compliance.documents import file_document
+from services.models import ComplianceDocument, Correction
 from statements.models import (
     BrokerEntry,
     ImportBatch,
@@ -124,6 +126,8 @@ OWNER: dict[type[models.Model], str | None] = {
     FinancialSecurity: "program_account__importer",
     BankAccount: "importer",
     ImportBatch: None,
+    Correction: "importer",
+    ComplianceDocument: "importer",
 }
 
 # Reference data everybody signed in may read: not guessed.
@@ -197,6 +201,14 @@ ROUTES: dict[str, Route] = {
         f"payments:bank_account_{name}": Route(BankAccount, {"pk": "pk"})
         for name in ["detail", "reveal", "edit", "deactivate", "reactivate"]
     },
+    # compliance
+    "compliance:correction_detail": Route(Correction, {"pk": "pk"}),
+    "compliance:correction_status": Route(Correction, {"pk": "pk"}),
+    "compliance:correction_create": _importer("importer_pk"),
+    "compliance:importer": _importer("importer_pk"),
+    "compliance:documents": _importer("importer_pk"),
+    "compliance:document_download": Route(ComplianceDocument, {"pk": "pk"}),
+    "compliance:document_hold": Route(ComplianceDocument, {"pk": "pk"}),
     # the REST API (router names; the ".json" suffix variants run the same views)
     "importer-detail": _importer("pk"),
     "program-account-detail": Route(ProgramAccount, {"pk": "pk"}),
@@ -221,6 +233,9 @@ ROUTES: dict[str, Route] = {
     "interest-rate-detail": Route(InterestRate, {"pk": "pk"}),
     "bank-account-detail": Route(BankAccount, {"pk": "pk"}),
     "bank-account-reveal": Route(BankAccount, {"pk": "pk"}),
+    "correction-detail": Route(Correction, {"pk": "pk"}),
+    "compliance-document-detail": Route(ComplianceDocument, {"pk": "pk"}),
+    "compliance-document-download": Route(ComplianceDocument, {"pk": "pk"}),
 }
 
 # Patterns with arguments that name no object an importer owns, and why.
@@ -533,8 +548,9 @@ def test_every_url_with_an_id_is_mapped():
 def stranger(demo, settings, tmp_path) -> Importer:
     """A demo importer nobody of the demo logins belongs to, given what the demo lacks.
 
-    The demo has no invitation, renewal request or uploaded wizard statement, and only its
-    persona importers have bank accounts; this importer gets one of each (rolled back after).
+    The demo has no invitation, renewal request, correction, compliance document or uploaded
+    wizard statement, and only its persona importers have bank accounts; this importer gets one
+    of each (rolled back after).
     """
     settings.STORAGES = {
         **settings.STORAGES,
@@ -561,6 +577,24 @@ def stranger(demo, settings, tmp_path) -> Importer:
         requested_by=admin,
     )
     BankAccountFactory(importer=importer)
+    account = importer.program_accounts.order_by("pk").first()
+    Correction.objects.create(
+        importer=importer,
+        program_account=account,
+        transaction_number="12345000099999",
+        reason=Correction.Reason.VALUE,
+        reason_to_believe_on=date(2026, 11, 2),
+        deadline=date(2027, 1, 31),
+        accounted_on=date(2026, 10, 2),
+    )
+    file_document(
+        importer=importer,
+        document_type="ruling",
+        name="ruling.pdf",
+        data=b"%PDF-1.4\n%%EOF\n",
+        record_date=date(2026, 10, 1),
+        by=admin,
+    )
     stored = default_storage.save("wizard/soa.csv", ContentFile(b"account_number,amount\n"))
     OnboardingWizard.objects.update_or_create(
         importer=importer,
