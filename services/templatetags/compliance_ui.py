@@ -19,7 +19,7 @@ from services.compliance.corrections import days_left
 from services.compliance.late_accounting import first_versions, late_entries
 from services.models import Correction
 from statements.billing import cad_due_date
-from statements.models import BrokerEntry, Statement, StatementLine
+from statements.models import BrokerEntry, ReconciliationItem, Statement, StatementLine
 
 register = template.Library()
 
@@ -77,3 +77,23 @@ def late_cads(context: template.Context, statement: Statement) -> frozenset[str]
         if accounted > due[released]:
             late.add(number)
     return frozenset(late)
+
+
+@register.simple_tag(takes_context=True)
+def correction_for(context: template.Context, item: ReconciliationItem) -> Correction | None:
+    """The correction opened from this finding (by statement and key, so it survives reruns),
+    else the open correction of the same CAD; None for a user who may not see finance."""
+    if not item.transaction_number or not access.can(
+        context["request"].user, Perm.VIEW_FINANCE, item.importer_id
+    ):
+        return None
+    corrections = Correction.objects.filter(
+        program_account_id=item.statement.program_account_id,
+        transaction_number=item.transaction_number,
+    )
+    return (
+        corrections.filter(statement_id=item.statement_id, reconciliation_key=item.key)
+        .order_by("-id")
+        .first()
+        or corrections.filter(status=Correction.Status.OPEN).first()
+    )

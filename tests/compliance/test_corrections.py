@@ -148,7 +148,7 @@ def test_a_cad_has_one_open_correction(account):
     assert Correction.objects.count() == 1
 
 
-def test_correction_requested_on_a_finding_opens_one_linked_both_ways():
+def test_correction_requested_on_a_finding_opens_one_linked_both_ways(client):
     statement = StatementFactory(statement_date=dt.date(2026, 10, 25))
     entry = BrokerEntryFactory(
         program_account=statement.program_account,
@@ -175,6 +175,10 @@ def test_correction_requested_on_a_finding_opens_one_linked_both_ways():
         Decimal("101.00"),
     )
     assert correction.created_by == agent
+    client.force_login(agent)
+    page = client.get(f"/statements/{statement.pk}/reconciliation/items/{item.pk}/")
+    assert page.status_code == 200
+    assert correction.get_absolute_url().encode() in page.content
 
 
 def test_other_resolutions_open_nothing():
