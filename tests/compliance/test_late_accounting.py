@@ -118,3 +118,25 @@ def test_monthly_rates_per_importer_and_agent_in_a_fixed_number_of_queries(
         (two.importer_id, dt.date(2026, 11, 1), 1, 1, 100.0),
     ]
     assert {(r.key, r.total, r.late) for r in by_agent} == {(agent.pk, 4, 2), (None, 1, 1)}
+
+
+@pytest.mark.django_db
+def test_the_api_flags_each_entry_accounted_late(personas, api_as):
+    account = personas.importer_a.program_accounts.get()
+    late = BrokerEntryFactory(
+        program_account=account,
+        release_date=dt.date(2026, 11, 2),
+        accounted_on=dt.date(2026, 11, 10),
+    )
+    on_time = BrokerEntryFactory(
+        program_account=account,
+        release_date=dt.date(2026, 11, 2),
+        accounted_on=dt.date(2026, 11, 9),
+    )
+
+    rows = {
+        row["id"]: (row["accounting_due_on"], row["accounted_late"])
+        for row in api_as("finance_a").get("/api/v1/broker-entries/").json()["results"]
+    }
+
+    assert rows == {late.pk: ("2026-11-09", True), on_time.pk: ("2026-11-09", False)}
