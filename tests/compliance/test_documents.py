@@ -234,3 +234,61 @@ def test_the_api_never_lists_or_serves_another_importers_documents(personas, api
         api_as("employee_a").get(f"/api/v1/compliance-documents/{mine.pk}/download/").status_code
         == 403
     )
+
+
+def _purge_post(client, pks, **extra):
+    return client.post(
+        "/admin/services/compliancedocument/",
+        {"action": "purge_expired", "_selected_action": [str(pk) for pk in pks], **extra},
+    )
+
+
+@pytest.mark.django_db
+def test_the_admin_purges_only_after_confirming(personas, client_for):
+    expired_doc = _file(personas.importer_a, record_date=dt.date(2010, 1, 1))
+    held = _file(personas.importer_a, name="held.pdf", record_date=dt.date(2010, 1, 1))
+    ComplianceDocument.objects.filter(pk=held.pk).update(legal_hold=True, legal_hold_reason="x")
+    admin = UserFactory(email="root@broker.example.com", is_staff=True, is_superuser=True)
+    client = client_for(admin)
+
+    asked = _purge_post(client, [expired_doc.pk, held.pk])
+
+    assert asked.status_code == 200
+    assert "Confirm the purge" in asked.content.decode()
+    assert ComplianceDocument.objects.filter(purged_at__isnull=False).count() == 0
+
+    done = _purge_post(client, [expired_doc.pk, held.pk], confirm="yes")
+
+    assert done.status_code == 302
+    expired_doc.refresh_from_db()
+    held.refresh_from_db()
+    assert (expired_doc.purged_by, expired_doc.file.name) == (admin, "")
+    assert held.purged_at is None and held.file.name
+
+
+@pytest.mark.django_db
+def test_staff_without_the_purge_right_cannot_purge(personas, client_for):
+    from django.contrib.auth.models import Permission
+
+    doc = _file(personas.importer_a, record_date=dt.date(2010, 1, 1))
+    agent = personas.broker_agent
+    agent.is_staff = True
+    agent.save()
+    agent.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="services", codename__endswith="compliancedocument"
+        )
+    )
+
+    client = client_for(agent)
+    assert client.get("/admin/services/compliancedocument/").status_code == 200  # let in
+
+    response = _purge_post(client, [doc.pk], confirm="yes")
+
+    assert response.status_code == 302
+    assert (
+        "Only a broker admin may purge records."
+        in client.get(response["Location"]).content.decode()
+    )
+    doc.refresh_from_db()
+    assert doc.purged_at is None
