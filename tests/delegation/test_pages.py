@@ -164,6 +164,7 @@ def test_create_active_delegation_resolves_the_no_delegation_alert(personas, cli
     ("overrides", "field", "message"),
     [
         ({"relationship": "PMR"}, "program_accounts", "choose at least one program account"),
+        ({"authority": "pPAM"}, "program_accounts", "A pPAM manages only the program accounts"),
         ({"expiry_date": "2026-11-22"}, "expiry_date", "This date is in the past"),
         ({"expiry_date": ""}, "expiry_date", "If it really was left blank, tick the confirmation"),
         ({"approved_on": ""}, "approved_on", "Enter the date the importer approved"),
