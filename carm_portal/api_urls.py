@@ -13,6 +13,7 @@ from payments.api import (
     PaymentViewSet,
 )
 from services.api import BookingViewSet, OpenSlotViewSet, ServiceRequestViewSet
+from services.compliance_api import ComplianceDocumentViewSet, CorrectionViewSet
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 from statements.reconciliation_api import ReconciliationRunViewSet
 
@@ -34,5 +35,7 @@ router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
 router.register("service-requests", ServiceRequestViewSet, basename="service-request")
 router.register("walkthrough-slots", OpenSlotViewSet, basename="walkthrough-slot")
 router.register("bookings", BookingViewSet, basename="booking")
+router.register("corrections", CorrectionViewSet, basename="correction")
+router.register("compliance-documents", ComplianceDocumentViewSet, basename="compliance-document")
 
 urlpatterns = router.urls

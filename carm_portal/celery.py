@@ -74,4 +74,10 @@ app.conf.beat_schedule = {
         "task": "services.tasks.send_webinar_reminders",
         "schedule": crontab(minute="*/10"),
     },
+    # 06:45 daily: correction deadlines (30, 14 and 7 days left, overdue), CADs accounted late in
+    # the current and previous month, and documents past retention, before the broker's day.
+    "check-compliance": {
+        "task": "services.compliance_tasks.check_compliance",
+        "schedule": crontab(hour=6, minute=45),
+    },
 }

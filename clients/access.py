@@ -64,6 +64,7 @@ class Perm(StrEnum):
     ONBOARD = "onboard"  # fill in the self-service onboarding wizard for the importer
     REQUEST_SERVICES = "request_services"  # book walk-throughs, ask for SOA retrieval, bonds, help
     VIEW_CHARGES = "view_charges"  # the broker's service fees charged to the importer
+    FILE_DOCUMENTS = "file_documents"  # upload compliance documents (import records)
 
 
 class GlobalPerm(StrEnum):
@@ -76,6 +77,7 @@ class GlobalPerm(StrEnum):
     DELIVER_SERVICES = "deliver_services"  # walk-through slots and notes, work service requests
     MANAGE_FEES = "manage_fees"  # the fee schedule
     BILL_CHARGES = "bill_charges"  # mark service charges billed or waived, export them
+    PURGE_RECORDS = "purge_records"  # confirm the purge of documents past retention
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -93,6 +95,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.ONBOARD,
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
@@ -105,6 +108,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.MANAGE_PAYMENTS,
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.VIEW_CHARGES,
+            Perm.FILE_DOCUMENTS,
         }
     ),
 }
@@ -137,6 +141,7 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ONBOARD,
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     Membership.Role.FINANCE: frozenset(
@@ -146,6 +151,7 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MANAGE_PAYMENTS,
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.VIEW_CHARGES,
+            Perm.FILE_DOCUMENTS,
         }
     ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),

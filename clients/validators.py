@@ -40,6 +40,12 @@ def normalize_bn9(value: object) -> str:
             code="length",
             params={"value": value, "count": len(number)},
         )
+    if number == "0" * 9:  # passes the check digit, but the CRA never issues it
+        raise ValidationError(
+            _("000000000 is not a Business Number: enter the importer's own."),
+            code="zero",
+            params={"value": value},
+        )
     if not luhn.is_valid(number):
         raise ValidationError(
             _(
@@ -94,6 +100,12 @@ def normalize_bn15(value: object) -> str:
         raise ValidationError(
             _("%(value)s is a Business Number; add the program account, e.g. RM0001."),
             code="length",
+            params={"value": value},
+        )
+    if number[:9] == "0" * 9:
+        raise ValidationError(
+            _("000000000 is not a Business Number: enter the importer's own."),
+            code="zero",
             params={"value": value},
         )
     if number[9:11] != "RM":

@@ -254,6 +254,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         values = validate_delegation(
             importer=importer,
             relationship=value_after_write(self, attrs, "relationship"),
+            authority=value_after_write(self, attrs, "authority"),
             status=value_after_write(self, attrs, "status"),
             program_accounts=accounts,
             requested_on=value_after_write(self, attrs, "requested_on"),

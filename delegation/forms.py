@@ -14,7 +14,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from carm_portal.widgets import DateInput
 from clients.models import Importer
-from delegation.models import Delegation, RenewalRequest
+from delegation.models import ConfirmationChannel, Delegation, RenewalRequest
 from delegation.rules import Kind, kind_label
 from delegation.validation import validate_delegation
 
@@ -68,6 +68,7 @@ class DelegationForm(forms.ModelForm):
             values = validate_delegation(
                 importer=self.importer,
                 relationship=data.get("relationship"),
+                authority=data.get("authority"),
                 status=data.get("status"),
                 program_accounts=data.get("program_accounts") or (),
                 requested_on=data.get("requested_on"),
@@ -111,10 +112,30 @@ class RenewalConfirmForm(forms.Form):
     confirmed_expiry_date = forms.DateField(
         label=_("Expiry date you entered in the CCP"), widget=DateInput()
     )
+    # Only for broker staff confirming on the importer's behalf (removed for the importer's BAM).
+    importer_person = forms.CharField(
+        label=_("Who at the importer confirmed it"), max_length=200, required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("How they confirmed it"),
+        choices=[("", "—"), *ConfirmationChannel.choices],
+        required=False,
+    )
 
-    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        today: dt.date | None = None,
+        on_behalf: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.today = today or cbsa_today()
+        if on_behalf:
+            self.fields["importer_person"].required = True
+            self.fields["channel"].required = True
+        else:
+            del self.fields["importer_person"], self.fields["channel"]
 
     def clean_confirmed_expiry_date(self) -> dt.date:
         value = self.cleaned_data["confirmed_expiry_date"]

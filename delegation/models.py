@@ -187,6 +187,14 @@ class DelegationAlert(models.Model):
         return stored_text.show(parts, self.message_text)
 
 
+class ConfirmationChannel(models.TextChoices):
+    PHONE = "phone", _("By phone")
+    EMAIL = "email", _("By e-mail")
+    MEETING = "meeting", _("In a meeting")
+    SCREEN = "screen", _("Shown the CCP screen")
+    OTHER = "other", _("Other")
+
+
 class RenewalRequest(models.Model):
     """The broker asked the importer to renew (or fix) a delegation in the CCP.
 
@@ -215,6 +223,14 @@ class RenewalRequest(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_expiry_date = models.DateField(
         _("expiry date entered in the CCP"), null=True, blank=True
+    )
+    # When broker staff confirm on the importer's behalf: who in the importer said it was done,
+    # and how (the BAM's own confirmation leaves both blank: ``confirmed_by`` says it all).
+    confirmed_for_importer_by = models.CharField(
+        _("confirmed by (at the importer)"), max_length=200, blank=True
+    )
+    confirmation_channel = models.CharField(
+        _("confirmed how"), max_length=12, choices=ConfirmationChannel.choices, blank=True
     )
 
     history = HistoricalRecords()

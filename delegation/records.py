@@ -23,7 +23,7 @@ from clients import access
 from clients.models import ProgramAccount
 from delegation.checks import run_delegation_checks
 from delegation.forms import DelegationForm
-from delegation.models import Delegation, RenewalRequest
+from delegation.models import ConfirmationChannel, Delegation, RenewalRequest
 
 
 class RenewalError(ValueError):
@@ -103,14 +103,38 @@ def request_renewal(
 
 
 @transaction.atomic
-def confirm_renewal(*, renewal: RenewalRequest, expiry_date: dt.date, by: User) -> Delegation:
-    """The importer's BAM (or an agent on their word) says the CCP now shows ``expiry_date``."""
+def confirm_renewal(
+    *,
+    renewal: RenewalRequest,
+    expiry_date: dt.date,
+    by: User,
+    importer_person: str = "",
+    channel: str = "",
+) -> Delegation:
+    """The importer's BAM (or broker staff on their word) says the CCP now shows ``expiry_date``.
+
+    Broker staff confirming on the importer's behalf must say who in the importer confirmed it
+    (``importer_person``) and how (``channel``): the record is the importer's word, not ours.
+    """
     renewal = RenewalRequest.objects.select_for_update().get(pk=renewal.pk)
     if renewal.status != RenewalRequest.Status.OPEN:
         raise RenewalError(_("This renewal request is no longer open."))
+    importer_person = importer_person.strip()
+    if access.is_broker(by):
+        if not importer_person or channel not in ConfirmationChannel.values:
+            raise RenewalError(
+                _(
+                    "You are confirming for the importer: say who at the importer confirmed the "
+                    "renewal and how."
+                )
+            )
+    else:
+        importer_person, channel = "", ""
     renewal.status = RenewalRequest.Status.CONFIRMED
     renewal.confirmed_by, renewal.confirmed_at = by, timezone.now()
     renewal.confirmed_expiry_date = expiry_date
+    renewal.confirmed_for_importer_by = importer_person
+    renewal.confirmation_channel = channel
     renewal._history_user = by
     renewal.save()
 

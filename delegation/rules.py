@@ -42,6 +42,7 @@ class Kind(StrEnum):
     EXPIRED = "expired"
     PMR_MISSING_ACCOUNT = "pmr_missing_account"
     PPAM_NEEDS_PBAM = "ppam_needs_pbam"
+    BMR_WITH_PPAM = "bmr_with_ppam"
     LIMITED = "limited_relationship"
 
 
@@ -53,6 +54,7 @@ KIND_LABELS: dict[str, StrOrPromise] = {
     Kind.EXPIRED: gettext_lazy("Expired"),
     Kind.PMR_MISSING_ACCOUNT: gettext_lazy("Account not covered"),
     Kind.PPAM_NEEDS_PBAM: gettext_lazy("pPAM instead of pBAM"),
+    Kind.BMR_WITH_PPAM: gettext_lazy("BMR with pPAM"),
     Kind.LIMITED: gettext_lazy("Limited relationship"),
 }
 
@@ -209,6 +211,10 @@ def evaluate(
     )
     if missing:
         add(Kind.PMR_MISSING_ACCOUNT, Severity.BLOCKING, *missing)
+    if d.relationship == BMR and d.authority == PPAM:
+        # A BMR covers the whole business, but a pPAM manages only the accounts it names: the
+        # pair says less than it seems to, and is usually a mistake in the CCP.
+        add(Kind.BMR_WITH_PPAM, Severity.WARNING)
     if d.authority == PPAM and thresholds.broker_needs_pbam:
         add(Kind.PPAM_NEEDS_PBAM, Severity.WARNING)
     elif (d.relationship, d.authority) != (BMR, PBAM) and not missing:
@@ -265,6 +271,12 @@ def finding_parts(f: Finding) -> later.Parts:
             "Ask the BAM to add them, or to switch to a BMR.",
             len(f.details),
             {"accounts": ", ".join(f.details)},
+        )
+    if family == Kind.BMR_WITH_PPAM:
+        return later.gettext(
+            "A BMR with pPAM: the relationship covers the whole business, but the pPAM authority "
+            "only the program accounts it names. Ask the BAM to delegate pBAM, or record the "
+            "accounts the pPAM names."
         )
     if family == Kind.PPAM_NEEDS_PBAM:
         return later.gettext(

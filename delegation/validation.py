@@ -40,6 +40,7 @@ def validate_delegation(
     relationship: str | None,
     status: str | None,
     program_accounts: Iterable[ProgramAccount],
+    authority: str | None = None,
     requested_on: dt.date | None,
     approved_on: dt.date | None,
     expiry_date: dt.date | None,
@@ -72,7 +73,12 @@ def validate_delegation(
             "program_accounts",
             _("A PMR covers only the accounts selected: choose at least one program account."),
         )
-    if relationship == Delegation.Relationship.BMR:
+    elif authority == Delegation.Authority.PPAM and not accounts:
+        refuse(
+            "program_accounts",
+            _("A pPAM manages only the program accounts it names: choose at least one."),
+        )
+    if relationship == Delegation.Relationship.BMR and authority != Delegation.Authority.PPAM:
         accounts = ()  # a BMR covers every account, including those opened later
 
     if requested_on and requested_on > today:

@@ -190,6 +190,7 @@ def delegation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"requested_expiry_date": today + dt.timedelta(days=365)}, today=today
         ),
         "confirm_form": RenewalConfirmForm(
+            on_behalf=access.is_broker(user),
             initial={
                 "confirmed_expiry_date": open_renewal.requested_expiry_date
                 if open_renewal
@@ -286,13 +287,15 @@ def _renewal(request: HttpRequest, pk: int, perm: Perm) -> RenewalRequest:
 @require_POST
 def renewal_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     renewal = _renewal(request, pk, Perm.CONFIRM_DELEGATION)
-    form = RenewalConfirmForm(request.POST)
+    form = RenewalConfirmForm(request.POST, on_behalf=access.is_broker(request.user))
     if form.is_valid():
         try:
             confirm_renewal(
                 renewal=renewal,
                 expiry_date=form.cleaned_data["confirmed_expiry_date"],
                 by=request.user,
+                importer_person=form.cleaned_data.get("importer_person", ""),
+                channel=form.cleaned_data.get("channel", ""),
             )
         except RenewalError as exc:
             messages.error(request, str(exc))

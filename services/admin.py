@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from services import admin_compliance  # noqa: F401  (the compliance records' admin)
+
 # --- The broker's services (prospects, webinars) ---------------------------------------------------
 from services.models import Prospect, Registration, WebinarSession
 

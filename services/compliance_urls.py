@@ -1,7 +1,23 @@
 """Compliance work after release: corrections, late accounting, documents, readiness, training."""
 
-from django.urls import path  # noqa: F401  (the routes arrive with the pages)
+from django.urls import path
+
+from services import compliance_views as views
 
 app_name = "compliance"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("corrections/", views.correction_list, name="correction_list"),
+    path("corrections/<int:pk>/", views.correction_detail, name="correction_detail"),
+    path("corrections/<int:pk>/status/", views.correction_status, name="correction_status"),
+    path(
+        "importers/<int:importer_pk>/corrections/new/",
+        views.correction_create,
+        name="correction_create",
+    ),
+    path("importers/<int:importer_pk>/", views.importer_compliance, name="importer"),
+    path("late-accounting/", views.late_accounting, name="late_accounting"),
+    path("importers/<int:importer_pk>/documents/", views.document_list, name="documents"),
+    path("documents/<int:pk>/download/", views.document_download, name="document_download"),
+    path("documents/<int:pk>/hold/", views.document_hold, name="document_hold"),
+]

@@ -10,6 +10,7 @@ ones queued for the ``heavy`` worker; the same file twice answers 200 with the e
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters
@@ -37,9 +38,11 @@ from clients.access import Perm
 from clients.validators import compact_identifier
 from statements import balance as balances
 from statements import selectors
+from statements.billing import cad_due_date
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
 from statements.models import COMPONENTS, BrokerEntry, ImportBatch, Statement, StatementLine
+from statements.timeliness import FIRST_VERSION, is_accounted_late
 from statements.views import can_import, visible_batches
 
 IMPORTER_FIELD = "program_account__importer"
@@ -191,6 +194,20 @@ class StatementLineSerializer(serializers.ModelSerializer):
 
 class BrokerEntrySerializer(serializers.ModelSerializer):
     program_account = serializers.CharField(source="program_account.bn15", read_only=True)
+    accounting_due_on = serializers.SerializerMethodField(
+        help_text=_("5 business days after release (federal holidays excluded).")
+    )
+    accounted_late = serializers.SerializerMethodField(
+        help_text=_("A first version accounted after its due date.")
+    )
+
+    def get_accounting_due_on(self, entry: BrokerEntry) -> dt.date:
+        return cad_due_date(entry.release_date)
+
+    def get_accounted_late(self, entry: BrokerEntry) -> bool:
+        return entry.version == FIRST_VERSION and is_accounted_late(
+            release_date=entry.release_date, accounted_on=entry.accounted_on
+        )
 
     class Meta:
         model = BrokerEntry
@@ -201,6 +218,8 @@ class BrokerEntrySerializer(serializers.ModelSerializer):
             "version",
             "release_date",
             "accounted_on",
+            "accounting_due_on",
+            "accounted_late",
             "client_reference",
             *COMPONENTS,
             "amount",

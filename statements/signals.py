@@ -7,3 +7,7 @@ from django.dispatch import Signal
 statements_imported = Signal()
 # Sent inside the import's transaction once an entries file is accepted: ``batch`` (ImportBatch).
 entries_imported = Signal()
+# Sent inside ``workflow.resolve``'s transaction when an exception is resolved as "correction
+# requested": ``item`` (ReconciliationItem) and ``user``. The compliance work (services) opens the
+# correction from it; statements never import the apps built on it.
+correction_requested = Signal()

@@ -8,6 +8,8 @@ person can act on:
   rerun carries the work over (``statements/reconciliation/``), so a change there would be lost;
 - a matched item is not an exception, so there is nothing to resolve;
 - ``explained`` and ``written_off`` need a note (an auditor asks "why?");
+- ``correction_requested`` sends ``statements.signals.correction_requested``, which opens the
+  correction in the compliance tracker (services);
 - ``written_off`` is refused above ``RECONCILIATION_WRITE_OFF_LIMIT``: larger differences are
   corrected (a CAD adjustment) or taken up with CBSA, never written off quietly.
 
@@ -31,6 +33,7 @@ from carm_portal.notifications import notify
 from clients import access
 from clients.access import Perm
 from statements.models import ReconciliationComment, ReconciliationItem
+from statements.signals import correction_requested
 
 Resolution = ReconciliationItem.Resolution
 NOTE_REQUIRED = frozenset({Resolution.EXPLAINED, Resolution.WRITTEN_OFF})
@@ -173,6 +176,8 @@ def resolve(
         _("Resolved: %(resolution)s") % {"resolution": Resolution(resolution).label},
         ["resolution", "note", "resolved_by", "resolved_at", "reopened"],
     )
+    if resolution == Resolution.CORRECTION_REQUESTED:
+        correction_requested.send(sender=ReconciliationItem, item=locked, user=user)
     return locked
 
 

@@ -50,8 +50,11 @@ from clients.models import (
 )
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
+from services.compliance.documents import file_document
 from services.models import (
     Booking,
+    ComplianceDocument,
+    Correction,
     Prospect,
     Registration,
     ServiceRequest,
@@ -136,6 +139,8 @@ OWNER: dict[type[models.Model], str | None] = {
     Booking: "importer",
     Prospect: None,
     Registration: None,
+    Correction: "importer",
+    ComplianceDocument: "importer",
 }
 
 # Reference data everybody signed in may read: not guessed.
@@ -209,6 +214,14 @@ ROUTES: dict[str, Route] = {
         f"payments:bank_account_{name}": Route(BankAccount, {"pk": "pk"})
         for name in ["detail", "reveal", "edit", "deactivate", "reactivate"]
     },
+    # compliance
+    "compliance:correction_detail": Route(Correction, {"pk": "pk"}),
+    "compliance:correction_status": Route(Correction, {"pk": "pk"}),
+    "compliance:correction_create": _importer("importer_pk"),
+    "compliance:importer": _importer("importer_pk"),
+    "compliance:documents": _importer("importer_pk"),
+    "compliance:document_download": Route(ComplianceDocument, {"pk": "pk"}),
+    "compliance:document_hold": Route(ComplianceDocument, {"pk": "pk"}),
     # the REST API (router names; the ".json" suffix variants run the same views)
     "importer-detail": _importer("pk"),
     "program-account-detail": Route(ProgramAccount, {"pk": "pk"}),
@@ -265,6 +278,9 @@ ROUTES: dict[str, Route] = {
         ]
     },
     "services:registration_cancel": Route(Registration, {"pk": "pk"}),
+    "correction-detail": Route(Correction, {"pk": "pk"}),
+    "compliance-document-detail": Route(ComplianceDocument, {"pk": "pk"}),
+    "compliance-document-download": Route(ComplianceDocument, {"pk": "pk"}),
 }
 
 # Patterns with arguments that name no object an importer owns, and why.
@@ -581,8 +597,9 @@ def test_every_url_with_an_id_is_mapped():
 def stranger(demo, settings, tmp_path) -> Importer:
     """A demo importer nobody of the demo logins belongs to, given what the demo lacks.
 
-    The demo has no invitation, renewal request or uploaded wizard statement, and only its
-    persona importers have bank accounts; this importer gets one of each (rolled back after).
+    The demo has no invitation, renewal request, correction, compliance document or uploaded
+    wizard statement, and only its persona importers have bank accounts; this importer gets one
+    of each (rolled back after).
     """
     settings.STORAGES = {
         **settings.STORAGES,
@@ -627,6 +644,24 @@ def stranger(demo, settings, tmp_path) -> Importer:
     )
     Registration.objects.create(
         session=session, name="Guess", email="guess@stranger.example.com", status="confirmed"
+    )
+    account = importer.program_accounts.order_by("pk").first()
+    Correction.objects.create(
+        importer=importer,
+        program_account=account,
+        transaction_number="12345000099999",
+        reason=Correction.Reason.VALUE,
+        reason_to_believe_on=date(2026, 11, 2),
+        deadline=date(2027, 1, 31),
+        accounted_on=date(2026, 10, 2),
+    )
+    file_document(
+        importer=importer,
+        document_type="ruling",
+        name="ruling.pdf",
+        data=b"%PDF-1.4\n%%EOF\n",
+        record_date=date(2026, 10, 1),
+        by=admin,
     )
     stored = default_storage.save("wizard/soa.csv", ContentFile(b"account_number,amount\n"))
     OnboardingWizard.objects.update_or_create(

@@ -60,6 +60,7 @@ from delegation.records import record_delegation
 from payments.models import FinancialSecurity
 from payments.records import save_security
 from payments.security import MINIMUM, peaks_for_accounts, requirement_from_peak
+from services.compliance.documents import is_filed
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -507,7 +508,12 @@ def keep_statement(
     upload.seek(0)
     name = get_valid_filename(PurePath(upload.name or "statement").name)[:100] or "statement"
     path = default_storage.save(f"onboarding/{importer.pk}/{uuid.uuid4().hex}/{name}", upload)
-    if replaces and replaces.get("path") and replaces["path"] != path:
+    if (
+        replaces
+        and replaces.get("path")
+        and replaces["path"] != path
+        and not is_filed(replaces["path"])  # a compliance record is kept for its retention
+    ):
         try:
             default_storage.delete(replaces["path"])
         except OSError:  # already gone: nothing to clean up

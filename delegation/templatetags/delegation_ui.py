@@ -17,7 +17,7 @@ from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
-from delegation.models import Delegation, DelegationAlert, RenewalRequest
+from delegation.models import ConfirmationChannel, Delegation, DelegationAlert, RenewalRequest
 from delegation.rules import kind_label
 from delegation.selectors import expiring_within
 
@@ -86,6 +86,9 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
         "can_manage": access.can(user, Perm.MANAGE_DELEGATION, importer),
         "can_confirm": access.can(user, Perm.CONFIRM_DELEGATION, importer),
         "to_bam": access.acts_in_ccp(user, importer),
+        # broker staff confirm on the importer's word: they also say who and how
+        "on_behalf": access.is_broker(user),
+        "channels": ConfirmationChannel.choices,
         "confirm_form": RenewalConfirmForm(today=today),
     }
 

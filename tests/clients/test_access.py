@@ -24,6 +24,7 @@ EXPECTED_ON_A = {
         Perm.ONBOARD,
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
+        Perm.FILE_DOCUMENTS,
     },
     "broker_finance": {
         Perm.VIEW,
@@ -32,6 +33,7 @@ EXPECTED_ON_A = {
         Perm.MANAGE_PAYMENTS,
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.VIEW_CHARGES,
+        Perm.FILE_DOCUMENTS,
     },
     "bam_a": {
         Perm.VIEW,
@@ -45,6 +47,7 @@ EXPECTED_ON_A = {
         Perm.ONBOARD,
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
+        Perm.FILE_DOCUMENTS,
     },
     "finance_a": {
         Perm.VIEW,
@@ -52,6 +55,7 @@ EXPECTED_ON_A = {
         Perm.MANAGE_PAYMENTS,
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.VIEW_CHARGES,
+        Perm.FILE_DOCUMENTS,
     },
     "employee_a": {Perm.VIEW},
     "bam_b": set(),

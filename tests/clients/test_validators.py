@@ -133,3 +133,16 @@ def test_phone_is_normalised(raw, expected):
 def test_bad_phone_is_refused(raw):
     with pytest.raises(ValidationError):
         normalize_phone(raw)
+
+
+@pytest.mark.parametrize("value", ["000000000", "000 000 000", "000-000-000"])
+def test_bn9_of_zeros_is_refused_though_its_check_digit_passes(value):
+    with pytest.raises(ValidationError) as refused:
+        normalize_bn9(value)
+    assert refused.value.code == "zero"
+
+
+def test_bn15_of_zeros_is_refused():
+    with pytest.raises(ValidationError) as refused:
+        normalize_bn15("000000000RM0001")
+    assert refused.value.code == "zero"

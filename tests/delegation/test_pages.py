@@ -164,6 +164,7 @@ def test_create_active_delegation_resolves_the_no_delegation_alert(personas, cli
     ("overrides", "field", "message"),
     [
         ({"relationship": "PMR"}, "program_accounts", "choose at least one program account"),
+        ({"authority": "pPAM"}, "program_accounts", "A pPAM manages only the program accounts"),
         ({"expiry_date": "2026-11-22"}, "expiry_date", "This date is in the past"),
         ({"expiry_date": ""}, "expiry_date", "If it really was left blank, tick the confirmation"),
         ({"approved_on": ""}, "approved_on", "Enter the date the importer approved"),
@@ -319,4 +320,50 @@ def test_history_shows_covered_accounts_changing(personas, client_for):
     assert any(
         label == "program accounts covered (PMR)" and new == f"{first.bn15}, {second.bn15}"
         for label, _old, new in changes
+    )
+
+
+def test_broker_staff_confirming_for_the_importer_record_who_and_how(
+    personas, client_for, renewal_a
+):
+    agent = client_for(personas.broker_agent)
+    url = f"/delegations/renewals/{renewal_a.pk}/confirm/"
+
+    agent.post(url, {"confirmed_expiry_date": "2027-12-31"})
+    renewal_a.refresh_from_db()
+    assert renewal_a.status == "open"  # refused: the importer's word is not named
+
+    agent.post(
+        url,
+        {
+            "confirmed_expiry_date": "2027-12-31",
+            "importer_person": "Dana Whitfield (BAM)",
+            "channel": "phone",
+        },
+    )
+
+    renewal_a.refresh_from_db()
+    assert (
+        renewal_a.status,
+        renewal_a.confirmed_by,
+        renewal_a.confirmed_for_importer_by,
+        renewal_a.confirmation_channel,
+    ) == ("confirmed", personas.broker_agent, "Dana Whitfield (BAM)", "phone")
+
+
+def test_the_importers_bam_confirms_in_their_own_name(personas, client_for, renewal_a):
+    client_for(personas.bam_a).post(
+        f"/delegations/renewals/{renewal_a.pk}/confirm/",
+        {"confirmed_expiry_date": "2027-12-31", "importer_person": "someone", "channel": "email"},
+    )
+
+    renewal_a.refresh_from_db()
+    assert (
+        renewal_a.status,
+        renewal_a.confirmed_for_importer_by,
+        renewal_a.confirmation_channel,
+    ) == (
+        "confirmed",
+        "",
+        "",
     )

@@ -144,10 +144,29 @@ def test_pmr_covering_every_account_is_advice_only():
 
 
 def test_ppam_is_a_warning_when_the_broker_needs_pbam():
-    assert kinds(delegation(authority="pPAM")) == [Kind.PPAM_NEEDS_PBAM]
-    assert kinds(delegation(authority="pPAM"), thresholds=Thresholds(broker_needs_pbam=False)) == [
-        Kind.LIMITED
+    pmr = {"relationship": "PMR", "account_ids": frozenset({1, 2})}
+    assert kinds(delegation(authority="pPAM", **pmr)) == [Kind.PPAM_NEEDS_PBAM]
+    assert kinds(
+        delegation(authority="pPAM", **pmr), thresholds=Thresholds(broker_needs_pbam=False)
+    ) == [Kind.LIMITED]
+
+
+def test_bmr_with_ppam_is_flagged():
+    assert kinds(delegation(authority="pPAM", account_ids=frozenset({1}))) == [
+        Kind.BMR_WITH_PPAM,
+        Kind.PPAM_NEEDS_PBAM,
     ]
+    (finding, _) = evaluate(
+        delegation(authority="pPAM", account_ids=frozenset({1})), today=TODAY, importer=IMPORTER
+    )
+    assert (finding.severity, finding.message.startswith("A BMR with pPAM")) == (
+        Severity.WARNING,
+        True,
+    )
+    assert kinds(
+        delegation(authority="pPAM", account_ids=frozenset({1})),
+        thresholds=Thresholds(broker_needs_pbam=False),
+    ) == [Kind.BMR_WITH_PPAM, Kind.LIMITED]
 
 
 @pytest.mark.parametrize("status", ["rejected", "revoked"])

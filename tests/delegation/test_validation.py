@@ -214,6 +214,28 @@ def test_a_pmr_keeps_the_accounts_selected():
     assert cleaned.program_accounts == (OWN, OWN_2)
 
 
+@pytest.mark.parametrize(
+    ("relationship", "message"),
+    [
+        ("BMR", "A pPAM manages only the program accounts it names: choose at least one."),
+        ("PMR", PMR_NEEDS_ACCOUNT),  # one message for the one mistake
+    ],
+)
+def test_a_ppam_naming_no_program_account_is_refused(relationship, message):
+    with pytest.raises(ValidationError) as refused:
+        validate_delegation(**proposed(relationship=relationship, authority="pPAM"))
+
+    assert refused.value.message_dict == {"program_accounts": [message]}
+
+
+def test_a_bmr_with_ppam_keeps_the_accounts_the_ppam_names():
+    cleaned = validate_delegation(
+        **proposed(relationship="BMR", authority="pPAM", program_accounts=[OWN])
+    )
+
+    assert cleaned.program_accounts == (OWN,)
+
+
 def test_a_bmr_drops_the_accounts_selected():
     cleaned = validate_delegation(**proposed(relationship="BMR", program_accounts=[OWN, OWN_2]))
 

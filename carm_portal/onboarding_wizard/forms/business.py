@@ -16,12 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms.base import WizardForm, active_accounts
 from clients.models import Importer, ProgramAccount, Province
 from clients.validation import check_account_owner, check_importer
 from clients.validators import normalize_bn9, normalize_bn15
+from services.compliance.documents import file_stored
+from services.models import DocumentType
 
 log = logging.getLogger(__name__)
 
@@ -300,5 +303,15 @@ class BusinessForm(WizardForm):
                 importer=self.importer, upload=upload, replaces=self.saved_statement
             )
             outcome.keep["statement_file"] = stored.as_dict()
+            # The statement is an import record: filed with the importer's compliance documents.
+            file_stored(
+                importer=self.importer,
+                path=stored.path,
+                name=stored.name,
+                document_type=DocumentType.SOA,
+                record_date=cbsa_today(),
+                by=by,
+                description=gettext("Uploaded in the onboarding wizard"),
+            )
         outcome.keep["broker_retrieves"] = bool(self.cleaned_data.get("broker_retrieves"))
         return outcome

@@ -1,0 +1,118 @@
+"""The compliance records in the REST API (read only): corrections and compliance documents.
+
+Scoped like every other viewset (``carm_portal.api``): rows of importers the user may not see
+never appear and are a 404; both need ``view_finance``. A document's file is downloaded through
+``download``, after the same check, never from a public URL.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+
+from carm_portal.api import ScopedReadViewSet, crud_schema, error_responses
+from clients.access import Perm
+from services.models import ComplianceDocument, Correction
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Correction
+        fields = [
+            "id",
+            "importer",
+            "program_account",
+            "transaction_number",
+            "corrects_version",
+            "filed_version",
+            "reason",
+            "reason_to_believe_on",
+            "deadline",
+            "accounted_on",
+            "amount_before",
+            "amount_after",
+            "status",
+            "statement",
+            "reconciliation_key",
+            "created_at",
+            "filed_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class ComplianceDocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ComplianceDocument
+        fields = [
+            "id",
+            "importer",
+            "document_type",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "record_date",
+            "retain_until",
+            "legal_hold",
+            "description",
+            "statement",
+            "transaction_number",
+            "correction",
+            "uploaded_at",
+            "purged_at",
+        ]
+        read_only_fields = fields
+
+
+@crud_schema(CorrectionSerializer, tag="compliance", one="a correction", many="corrections")
+class CorrectionViewSet(ScopedReadViewSet):
+    """Post-release corrections of CADs, nearest deadline first."""
+
+    queryset = Correction.objects.order_by("deadline", "id")
+    serializer_class = CorrectionSerializer
+    importer_field = "importer"
+    read_perm = Perm.VIEW_FINANCE
+
+
+@crud_schema(
+    ComplianceDocumentSerializer,
+    tag="compliance",
+    one="a compliance document",
+    many="compliance documents",
+)
+class ComplianceDocumentViewSet(ScopedReadViewSet):
+    """The import records kept for each importer (metadata; the file through ``download``)."""
+
+    queryset = ComplianceDocument.objects.order_by("-record_date", "-id")
+    serializer_class = ComplianceDocumentSerializer
+    importer_field = "importer"
+    read_perm = Perm.VIEW_FINANCE
+
+    @extend_schema(
+        summary="Download a compliance document",
+        description="The file as an attachment; 404 once it has been purged.",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **error_responses(403, 404),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request: Request, pk: str | None = None) -> FileResponse:
+        document = self.get_object()
+        if not document.file:
+            raise Http404(_("This document was purged."))
+        response = FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,99 @@
+"""Compliance flags on the pages of the apps below services (the importer and statement pages).
+
+Those apps never import services: their templates load this library, which asks
+``clients.access`` first and shows nothing to a user without ``view_finance``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+
+from carm_portal.calendar import cbsa_today
+from clients import access
+from clients.access import Perm
+from clients.models import Importer
+from services.compliance.corrections import days_left
+from services.compliance.late_accounting import first_versions, late_entries
+from services.models import Correction
+from statements.billing import cad_due_date
+from statements.models import BrokerEntry, ReconciliationItem, Statement, StatementLine
+
+register = template.Library()
+
+PANEL_DAYS = 90
+PANEL_CORRECTIONS = 5
+
+
+@register.inclusion_tag("compliance/_importer_panel.html", takes_context=True)
+def compliance_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
+    """Open corrections (nearest deadline first) and CADs accounted late in the last 90 days."""
+    request = context["request"]
+    if not access.can(request.user, Perm.VIEW_FINANCE, importer):
+        return {"show": False}
+    today = cbsa_today()
+    open_corrections = Correction.objects.filter(importer=importer, status=Correction.Status.OPEN)
+    corrections = list(open_corrections.order_by("deadline", "id")[:PANEL_CORRECTIONS])
+    for c in corrections:
+        c.days_left = days_left(c, today=today)  # type: ignore[attr-defined]
+    entries = first_versions(
+        importer_ids=[importer.pk], since=today - dt.timedelta(days=PANEL_DAYS)
+    )
+    return {
+        "show": True,
+        "importer": importer,
+        "corrections": corrections,
+        "open_count": open_corrections.count(),
+        "late_count": late_entries(entries).count(),
+        "entry_count": entries.count(),
+        "days": PANEL_DAYS,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def late_cads(context: template.Context, statement: Statement) -> frozenset[str]:
+    """The transaction numbers of the statement's CAD lines whose first version was accounted
+    late, to flag the lines (empty for a user who may not see finance)."""
+    if not access.can(
+        context["request"].user, Perm.VIEW_FINANCE, statement.program_account.importer_id
+    ):
+        return frozenset()
+    rows = BrokerEntry.objects.filter(
+        program_account_id=statement.program_account_id,
+        version=1,
+        transaction_number__in=StatementLine.objects.filter(
+            statement=statement, line_type=StatementLine.LineType.CAD
+        ).values("transaction_number"),
+    ).values_list("transaction_number", "release_date", "accounted_on")
+    # One query (the statement page keeps its query budget); the rule applied row by row, each
+    # release date's due date worked out once.
+    due: dict[dt.date, dt.date] = {}
+    late = set()
+    for number, released, accounted in rows.iterator(chunk_size=5000):
+        if released not in due:
+            due[released] = cad_due_date(released)
+        if accounted > due[released]:
+            late.add(number)
+    return frozenset(late)
+
+
+@register.simple_tag(takes_context=True)
+def correction_for(context: template.Context, item: ReconciliationItem) -> Correction | None:
+    """The correction opened from this finding (by statement and key, so it survives reruns),
+    else the open correction of the same CAD; None for a user who may not see finance."""
+    if not item.transaction_number or not access.can(
+        context["request"].user, Perm.VIEW_FINANCE, item.importer_id
+    ):
+        return None
+    corrections = Correction.objects.filter(
+        program_account_id=item.statement.program_account_id,
+        transaction_number=item.transaction_number,
+    )
+    return (
+        corrections.filter(statement_id=item.statement_id, reconciliation_key=item.key)
+        .order_by("-id")
+        .first()
+        or corrections.filter(status=Correction.Status.OPEN).first()
+    )
