@@ -66,9 +66,11 @@ def raw_money(source: str) -> list[str]:
     for expression in expressions(source):
         path, *filters = expression.split("|")
         path = path.strip()
-        if path.startswith("form.") or path.startswith(("'", '"')):
+        if path.split(".")[0].endswith("form") or path.startswith(("'", '"')):
             continue  # a form field renders its own input; a literal is not an amount
         names = {f.split(":")[0].strip() for f in filters}
+        if names & {"date", "time", "naturalday"}:
+            continue  # a date that happens to be called "limit" or "closing"
         is_money = MONEY_NAME.search(path.split(".")[-1]) or path in KNOWN_AMOUNTS
         if is_money and not names & MONEY_FILTERS:
             raw.append(expression)
@@ -97,6 +99,7 @@ def test_the_money_scan_finds_a_raw_amount():
         "{% blocktranslate with diff=check.difference %}Off by {{ diff }}{% endblocktranslate %}"
     ) == ["check.difference"]
     assert raw_money("{{ statement.closing_balance|money }} {{ form.amount }}") == []
+    assert raw_money('{{ bond_form.bond_amount }} {{ limit|date:"Y-m-d" }}') == []
 
 
 # --- Text outside translate tags ------------------------------------------------------------------

@@ -22,6 +22,6 @@ def search(request: AuthenticatedHttpRequest) -> HttpResponse:
             "groups": groups,
             "too_short": 0 < len(q) < finders.MIN_LENGTH,
             "min_length": finders.MIN_LENGTH,
-            "limit": finders.LIMIT,
+            "per_kind": finders.LIMIT,
         },
     )
