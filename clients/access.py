@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -398,8 +398,9 @@ def importer_id_of(obj: Model, importer_field: str) -> int:
     return int(getattr(owner, f"{last}_id"))
 
 
-def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
-    """Importers assigned to an agent directly or through one of their client groups."""
+def my_clients_filter(user: AnyUser | OuterRef, *, prefix: str = "") -> Q:
+    """Importers assigned to an agent directly or through one of their client groups (``user``
+    may be an ``OuterRef`` to a user, for a per-agent subquery)."""
     return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__agents": user})
 
 

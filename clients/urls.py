@@ -8,6 +8,7 @@ app_name = "clients"
 
 urlpatterns = [
     path("", views.importer_list, name="importer_list"),
+    path("onboarding/", views.onboarding_dashboard, name="dashboard"),
     path("new/", views.importer_create, name="importer_create"),
     path("<int:pk>/", views.importer_detail, name="importer_detail"),
     path("<int:pk>/edit/", views.importer_edit, name="importer_edit"),

@@ -1,27 +1,12 @@
-"""The home page ``/``: the broker dashboard for staff, the importer home for an importer's people,
-or "no access yet" for a signed-in user who is neither."""
+"""The importer's people's home page (``/`` for them: ``carm_portal.today.views.home`` routes)."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.importer_home.cards import importer_homes
-from clients import access
-from clients.access import GlobalPerm
-from clients.views import dashboard
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if access.can_global(user, GlobalPerm.VIEW_PORTFOLIO):
-        return dashboard(request)
-    if access.member_roles(user):
-        return importer_home(request)
-    return render(request, "clients/no_access.html")
 
 
 def importer_home(request: HttpRequest) -> HttpResponse:
