@@ -15,6 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("", today.home, name="home"),
     path("clients/", include("clients.urls")),
+    path("staff/", include("clients.staff_urls")),
     path("delegations/", include("delegation.urls")),
     path("statements/", include("statements.urls")),
     path("payments/", include("payments.urls")),

@@ -244,6 +244,29 @@ def assignable_agents() -> QuerySet[User]:
     return broker_staff(roles=[BrokerRole.AGENT, BrokerRole.ADMIN])
 
 
+def staff_roles_of(user: AnyUser) -> frozenset[BrokerRole]:
+    """The broker roles an account holds by its groups (prefetch ``groups`` for a list) or as a
+    superuser, active or not (the staff page)."""
+    if not user.is_authenticated:
+        return frozenset()
+    names = {group.name for group in user.groups.all()}
+    roles = frozenset(role for role in BrokerRole if role.value in names)
+    return roles | {BrokerRole.ADMIN} if user.is_superuser else roles
+
+
+def set_broker_role(user: User, role: BrokerRole, *, granted: bool) -> None:
+    """Grant or remove a broker role (its Django group). ``clients.signals`` refuses a broker
+    group for an account holding an importer membership (separation of duties)."""
+    from django.contrib.auth.models import Group
+
+    group, _created = Group.objects.get_or_create(name=role.value)
+    if granted:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    forget(user)
+
+
 def is_broker_email(email: str) -> bool:
     """Whether an address belongs to a broker-staff account, active or not (never invited)."""
     return broker_staff(active_only=False).filter(email__iexact=email.strip()).exists()
