@@ -364,6 +364,11 @@ def finance_members(importer_ids: Iterable[int]) -> QuerySet[Membership]:
     )
 
 
+def roles_grant(roles: Iterable[BrokerRole], perm: GlobalPerm) -> bool:
+    """Whether any of ``roles`` carries the broker-wide ``perm`` (before they are saved)."""
+    return any(perm in _BROKER_GLOBAL[role] for role in roles)
+
+
 def can_global(user: AnyUser, perm: GlobalPerm) -> bool:
     return any(perm in _BROKER_GLOBAL[r] for r in broker_roles(user))
 

@@ -72,7 +72,7 @@ def set_roles(*, user: User, roles: Iterable[BrokerRole], by: User) -> None:
     wanted = frozenset(roles)
     if not wanted:
         raise ValidationError(_("Choose at least one role; to remove every role, deactivate."))
-    if user == by and BrokerRole.ADMIN not in wanted:
+    if user == by and not access.roles_grant(wanted, access.GlobalPerm.MANAGE_USERS):
         raise ValidationError(_("You cannot remove your own admin role."))
     if Membership.objects.filter(user=user).exists():
         raise ValidationError(_("An importer's person cannot be made broker staff."))

@@ -227,6 +227,8 @@ ROUTES: dict[str, Route] = {
 NOT_OBJECT_URLS = {
     "invitations:accept": "a one-time secret token; knowing it is the permission",
     "invitations:confirm_by_contact": "a one-time secret token sent to the importer's contact",
+    "staff:detail": "a broker staff account: broker admins only (GlobalPerm.MANAGE_USERS)",
+    "clients:group_edit": "the broker's own client group: broker admins only (MANAGE_USERS)",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists
