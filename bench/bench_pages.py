@@ -73,8 +73,10 @@ def populate_statements(lines_wanted: int, seed: int = 13) -> int:
     columns = ["statement_id", "position", "line_type", "transaction_number", "posted_on",
                "reference", *COMPONENTS, "amount"]  # fmt: skip
 
+    statements = list(Statement.objects.values_list("id", "statement_date"))  # before COPY starts
+
     def lines():
-        for statement_id, day in Statement.objects.values_list("id", "statement_date").iterator():
+        for statement_id, day in statements:
             for position in range(2, per_statement + 2):
                 gst = Decimal(rng.randint(1000, 90000)) / 100
                 yield (statement_id, position, "CAD", f"{statement_id:07d}{position:07d}",
