@@ -274,13 +274,19 @@ def test_workload_counts_group_clients_once(personas):
     personas.importer_b.client_group = group
     personas.importer_b.save()
     exception(personas.importer_b, difference="1.00", days_old=1, assigned_to=agent)
+    delegation_alert(personas.importer_a, kind="expired", severity="blocking")
 
     rows = {
         r.agent: r
         for r in today_for(user=personas.broker_admin, portfolio=Portfolio(), today=TODAY).workload
     }
 
-    assert (rows[agent].importers, rows[agent].exceptions) == (2, 1)
+    assert (rows[agent].importers, rows[agent].exceptions, rows[agent].delegation_findings) == (
+        2,
+        1,
+        1,
+    )
+    assert (rows[personas.broker_admin].importers, rows[personas.broker_admin].exceptions) == (0, 0)
 
 
 # --- Every number links to its worklist -------------------------------------------------------------
