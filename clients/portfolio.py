@@ -82,6 +82,9 @@ class Portfolio:
     def apply(self, queryset: QuerySet[M], *, importer_field: str = "importer") -> QuerySet[M]:
         """``queryset`` limited to this slice (``importer_field``: the path to the importer,
         ``"pk"`` for importers themselves)."""
+        if self.kind == GROUP and self.group is not None:  # a foreign key: a join, no subquery
+            path = "client_group" if importer_field == "pk" else f"{importer_field}__client_group"
+            return queryset.filter(**{path: self.group})
         importers = self.importers()
         if importers is None:
             return queryset
