@@ -32,6 +32,11 @@ def cbsa_today(now: dt.datetime | None = None) -> dt.date:
     return now.astimezone(ZoneInfo(settings.CBSA_TIME_ZONE)).date()
 
 
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in CBSA's time zone, as an aware datetime."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.CBSA_TIME_ZONE))
+
+
 def add_weekdays(day: dt.date, count: int) -> dt.date:
     """``count`` weekdays (Monday–Friday) after ``day``; holidays count as weekdays."""
     result = day

@@ -342,6 +342,10 @@ STATEMENTS_UPLOAD_MAX_BYTES = env.int("STATEMENTS_UPLOAD_MAX_BYTES", default=500
 STATEMENTS_IMPORT_STALE_SECONDS = env.int("STATEMENTS_IMPORT_STALE_SECONDS", default=3600)
 STATEMENTS_DUE_SOON_DAYS = env.int("STATEMENTS_DUE_SOON_DAYS", default=7)
 
+# --- The broker's Today view (carm_portal/today/) ----------------------------------------------
+# An importer's onboarding is "stalled" when no checklist step was done in this many days.
+ONBOARDING_STALLED_DAYS = env.int("ONBOARDING_STALLED_DAYS", default=14)
+
 # --- Reconciliation (statements/reconciliation/, statements/reports.py) -----------------------
 # A line differing from its entry by no more than the tolerance is "matched within tolerance"; an
 # exception may be written off only up to the limit; reports with more items than PDF_INLINE_ITEMS

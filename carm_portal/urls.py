@@ -6,15 +6,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from carm_portal import user_language
-from carm_portal.importer_home import views as importer_home
+from carm_portal.today import views as today
 
 # The admin's own login form would skip allauth's rate limits and two-factor stage: a signed-out
 # visitor of /admin/login/ is sent to allauth's sign-in page, which comes back to the admin.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth's way
 
 urlpatterns = [
-    path("", importer_home.home, name="home"),
+    path("", today.home, name="home"),
     path("clients/", include("clients.urls")),
+    path("staff/", include("clients.staff_urls")),
     path("delegations/", include("delegation.urls")),
     path("statements/", include("statements.urls")),
     path("payments/", include("payments.urls")),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -276,6 +276,29 @@ def assignable_agents() -> QuerySet[User]:
     return broker_staff(roles=[BrokerRole.AGENT, BrokerRole.ADMIN])
 
 
+def staff_roles_of(user: AnyUser) -> frozenset[BrokerRole]:
+    """The broker roles an account holds by its groups (prefetch ``groups`` for a list) or as a
+    superuser, active or not (the staff page)."""
+    if not user.is_authenticated:
+        return frozenset()
+    names = {group.name for group in user.groups.all()}
+    roles = frozenset(role for role in BrokerRole if role.value in names)
+    return roles | {BrokerRole.ADMIN} if user.is_superuser else roles
+
+
+def set_broker_role(user: User, role: BrokerRole, *, granted: bool) -> None:
+    """Grant or remove a broker role (its Django group). ``clients.signals`` refuses a broker
+    group for an account holding an importer membership (separation of duties)."""
+    from django.contrib.auth.models import Group
+
+    group, _created = Group.objects.get_or_create(name=role.value)
+    if granted:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    forget(user)
+
+
 def is_broker_email(email: str) -> bool:
     """Whether an address belongs to a broker-staff account, active or not (never invited)."""
     return broker_staff(active_only=False).filter(email__iexact=email.strip()).exists()
@@ -392,6 +415,11 @@ def may_register_for_webinars(user: AnyUser, importer: Importer | int) -> bool:
     return not is_broker(user) and can(user, Perm.VIEW, importer)
 
 
+def roles_grant(roles: Iterable[BrokerRole], perm: GlobalPerm) -> bool:
+    """Whether any of ``roles`` carries the broker-wide ``perm`` (before they are saved)."""
+    return any(perm in _BROKER_GLOBAL[role] for role in roles)
+
+
 def can_global(user: AnyUser, perm: GlobalPerm) -> bool:
     return any(perm in _BROKER_GLOBAL[r] for r in broker_roles(user))
 
@@ -449,8 +477,9 @@ def importer_id_of(obj: Model, importer_field: str) -> int:
     return int(getattr(owner, f"{last}_id"))
 
 
-def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
-    """Importers assigned to an agent directly or through one of their client groups."""
+def my_clients_filter(user: AnyUser | OuterRef, *, prefix: str = "") -> Q:
+    """Importers assigned to an agent directly or through one of their client groups (``user``
+    may be an ``OuterRef`` to a user, for a per-agent subquery)."""
     return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__agents": user})
 
 

@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.models import User
 from carm_portal.widgets import DateInput
 from clients import access
-from clients.models import Importer, OnboardingStep, PortalUser, ProgramAccount
-from clients.onboarding import is_derived
+from clients.models import ClientGroup, Importer, OnboardingStep, PortalUser, ProgramAccount
+from clients.onboarding import is_derived, stalled_onboarding
+from clients.portfolio import AGENT, Portfolio
 from clients.search import importer_search
 from clients.validation import check_account_owner, check_importer
 from clients.validators import normalize_bn9, normalize_bn15, normalize_phone
@@ -327,6 +329,19 @@ class ImporterFilterForm(forms.Form):
         empty_label=_("Any"),
     )
     mine = forms.BooleanField(label=_("Only my clients"), required=False)
+    group = forms.ModelChoiceField(
+        label=_("Client group"),
+        required=False,
+        queryset=ClientGroup.objects.none(),
+        empty_label=_("Any"),
+    )
+    stalled = forms.IntegerField(
+        label=_("Onboarding stalled for (days)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
+        help_text=_("No checklist step done in that many days"),
+    )
     step = forms.TypedChoiceField(
         label=_("Step"),
         required=False,
@@ -362,9 +377,13 @@ class ImporterFilterForm(forms.Form):
             assert isinstance(agent, forms.ModelChoiceField)  # declared above as one
             agent.queryset = access.assignable_agents()
             agent.label_from_instance = _person_label  # type: ignore[method-assign,assignment]  # Django's documented per-field override
+            group = self.fields["group"]
+            assert isinstance(group, forms.ModelChoiceField)  # declared above as one
+            group.queryset = ClientGroup.objects.order_by("name")
         else:  # an importer's people see their own importer(s) only: no portfolio filters
             del self.fields["agent"]
             del self.fields["mine"]
+            del self.fields["group"]
 
     @property
     def values(self) -> dict[str, Any]:
@@ -384,8 +403,12 @@ class ImporterFilterForm(forms.Form):
             queryset = queryset.filter(importer_search(q))
         if status := data.get("status"):
             queryset = queryset.filter(status=status)
-        if agent := data.get("agent"):
-            queryset = queryset.filter(assigned_agent=agent)
+        if agent := data.get("agent"):  # directly or through a client group (clients.portfolio)
+            queryset = Portfolio(kind=AGENT, agent=agent).apply(queryset, importer_field="pk")
+        if group := data.get("group"):
+            queryset = queryset.filter(client_group=group)
+        if days := data.get("stalled"):
+            queryset = stalled_onboarding(queryset, today=cbsa_today(), days=days)
         if data.get("mine"):
             mine = Importer.objects.filter(access.my_clients_filter(self.user)).values("pk")
             queryset = queryset.filter(pk__in=mine)

@@ -484,3 +484,52 @@ class OnboardingWizard(models.Model):
 
     def __str__(self) -> str:
         return f"Wizard of {self.importer}"
+
+
+class StaffEvent(models.Model):
+    """The audit trail of the broker's staff and client groups: who invited, granted, removed,
+    deactivated, handed over or moved what, and when (shown on the staff and group pages)."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        ROLE_GRANTED = "role_granted", _("Role granted")
+        ROLE_REMOVED = "role_removed", _("Role removed")
+        DEACTIVATED = "deactivated", _("Deactivated")
+        HANDED_OVER = "handed_over", _("Portfolio handed over")
+        GROUP_CREATED = "group_created", _("Client group created")
+        GROUP_CHANGED = "group_changed", _("Client group changed")
+        IMPORTERS_MOVED = "importers_moved", _("Importers moved")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff_events",
+    )
+    group = models.ForeignKey(
+        ClientGroup,
+        verbose_name=_("client group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+    )
+    action = models.CharField(_("what"), max_length=20, choices=Action.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("staff event")
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.detail}"

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -363,3 +363,37 @@ def progress(steps: Iterable[OnboardingStep]) -> tuple[int, int]:
     """(done, total) for a prefetched checklist; a missing row counts as not started."""
     done = sum(1 for s in steps if s.status == Status.DONE)
     return done, len(Step.values)
+
+
+# --- Stalled onboarding ------------------------------------------------------------------------------
+
+STALLED_STATUSES = (Importer.Status.PROSPECT, Importer.Status.ONBOARDING)
+
+
+def stalled_onboarding(
+    importers: QuerySet[Importer], *, today: date, days: int
+) -> QuerySet[Importer]:
+    """Importers still onboarding that have had no step done in the last ``days`` days.
+
+    An importer created within the window is not stalled yet; one with all seven steps done is
+    not onboarding any more, whatever its status says. A step counts as done on its completion
+    date (a person's confirmation) or, for a step derived from data, when its row last changed.
+    """
+    cutoff = today - timedelta(days=days)
+    recent = OnboardingStep.objects.filter(
+        Q(completed_on__gt=cutoff) | Q(completed_on=None, updated_at__date__gt=cutoff),
+        importer=OuterRef("pk"),
+        status=OnboardingStep.Status.DONE,
+    )
+    finished = (
+        OnboardingStep.objects.filter(status=OnboardingStep.Status.DONE)
+        .values("importer_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=len(OnboardingStep.Step.values))
+        .values("importer_id")
+    )
+    return (
+        importers.filter(status__in=STALLED_STATUSES, created_at__date__lte=cutoff)
+        .exclude(Exists(recent))
+        .exclude(pk__in=finished)
+    )

@@ -2,12 +2,16 @@
 
 from django.urls import path
 
-from clients import views
+from clients import staff_views, views
 
 app_name = "clients"
 
 urlpatterns = [
     path("", views.importer_list, name="importer_list"),
+    path("onboarding/", views.onboarding_dashboard, name="dashboard"),
+    path("groups/", staff_views.group_list, name="group_list"),
+    path("groups/<int:pk>/", staff_views.group_edit, name="group_edit"),
+    path("groups/move/", staff_views.move, name="move"),
     path("new/", views.importer_create, name="importer_create"),
     path("<int:pk>/", views.importer_detail, name="importer_detail"),
     path("<int:pk>/edit/", views.importer_edit, name="importer_edit"),

@@ -80,7 +80,7 @@ def _checklist(importer: Importer) -> list[OnboardingStep]:
     return onboarding.checklist(importer)
 
 
-# --- Broker dashboard (the home page "/" for broker staff; carm_portal/importer_home/views.py) ---
+# --- Onboarding dashboard (broker staff; the home page "/" is the Today view) --------------------
 
 
 @dataclass
@@ -109,9 +109,11 @@ class StepBar:
             x += width
 
 
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """The broker staff's home: onboarding across their visible importers, and their clients."""
+@login_required
+def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
+    """Onboarding across the portfolio and the agent's clients (broker staff; linked from Today)."""
     user = request.user
+    access.require_global(user, GlobalPerm.VIEW_PORTFOLIO)
     importers = access.visible_importers(user)
 
     by_status = dict(

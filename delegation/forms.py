@@ -170,6 +170,11 @@ class DelegationFilterForm(forms.Form):
         label=_("Expiring within (days)"), required=False, min_value=0, max_value=3650
     )
     agent = forms.ModelChoiceField(label=_("Agent"), required=False, queryset=User.objects.none())
+    renewal = forms.ChoiceField(
+        label=_("Renewal"),
+        required=False,
+        choices=[("", _("Any")), ("open", _("Waiting for the importer"))],
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
 
     def __init__(self, *args: Any, agents: Any = None, **kwargs: Any):
@@ -184,5 +189,6 @@ class DelegationFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         return self.is_bound and any(
-            self.data.get(name) for name in ("q", "status", "finding", "expiring_within", "agent")
+            self.data.get(name)
+            for name in ("q", "status", "finding", "expiring_within", "agent", "renewal")
         )

@@ -13,8 +13,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carm_portal.models import User
 from clients import access
+from clients.models import Importer
 from clients.search import importer_search
-from delegation.models import Delegation, DelegationAlert
+from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from delegation.rules import Kind
 
 
@@ -39,11 +40,13 @@ def filter_delegations(
     finding: str = "",
     expiring_within_days: int | None = None,
     agent: User | None = None,
+    renewal_open: bool = False,
 ) -> QuerySet[Delegation]:
     """Delegations matching every filter given (an empty one is no filter).
 
     ``q``: the importer by name or number (``clients.search``); ``finding``: with an open alert of
-    that kind family; ``agent``: of the importers that agent looks after.
+    that kind family; ``agent``: of the importers that agent looks after; ``renewal_open``: with
+    a renewal the broker asked for and the importer has not confirmed yet.
     """
     if q := q.strip():
         delegations = delegations.filter(importer_search(q, importer="importer__"))
@@ -57,5 +60,11 @@ def filter_delegations(
     if expiring_within_days is not None:
         delegations = delegations.filter(expiring_within(today=today, days=expiring_within_days))
     if agent is not None:
-        delegations = delegations.filter(access.my_clients_filter(agent, prefix="importer__"))
+        mine = Importer.objects.filter(access.my_clients_filter(agent)).values("pk")
+        delegations = delegations.filter(importer__in=mine)
+    if renewal_open:
+        renewals = RenewalRequest.objects.filter(
+            delegation=OuterRef("pk"), status=RenewalRequest.Status.OPEN
+        )
+        delegations = delegations.filter(Exists(renewals))
     return delegations

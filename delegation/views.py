@@ -27,6 +27,7 @@ from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
+from clients.portfolio import portfolio_from
 from delegation.checks import load_facts
 from delegation.forms import (
     DelegationFilterForm,
@@ -76,6 +77,7 @@ def _filter_and_sort(
         finding=data.get("finding") or "",
         expiring_within_days=data.get("expiring_within"),
         agent=data.get("agent"),
+        renewal_open=data.get("renewal") == "open",
     )
     sort = data.get("sort") or "expiry"
     order = {
@@ -95,7 +97,8 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
     form = DelegationFilterForm(
         request.GET or None, agents=access.assignable_agents() if is_broker else None
     )
-    queryset = access.scope(Delegation.objects.all(), request.user).select_related(
+    portfolio = portfolio_from(request.GET, user=request.user)
+    queryset = portfolio.apply(access.scope(Delegation.objects.all(), request.user)).select_related(
         "importer", "importer__assigned_agent"
     )
     queryset = _filter_and_sort(queryset, form, today)
@@ -121,6 +124,7 @@ def delegation_list(request: HttpRequest) -> HttpResponse:
             "today": today,
             "alert_counts": counts,
             "is_broker": is_broker,
+            "portfolio": portfolio,
         },
     )
 
@@ -335,7 +339,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     """Open alerts across the user's importers, most severe first."""
     severity = request.GET.get("severity", "")
     family = request.GET.get("kind", "")
-    alerts = access.scope(DelegationAlert.objects.filter(resolved_at=None), request.user)
+    portfolio = portfolio_from(request.GET, user=request.user)
+    alerts = portfolio.apply(
+        access.scope(DelegationAlert.objects.filter(resolved_at=None), request.user)
+    )
     if severity in DelegationAlert.Severity.values:
         alerts = alerts.filter(severity=severity)
     if family:
@@ -356,5 +363,6 @@ def alert_list(request: HttpRequest) -> HttpResponse:
             "kind": family,
             "severities": DelegationAlert.Severity.choices,
             "kinds": [(k, kind_label(k)) for k in kinds],
+            "portfolio": portfolio,
         },
     )

@@ -343,25 +343,12 @@ def rederive_step_1(importer_ids: Collection[int], *, today: dt.date) -> int:
     )
 
 
-@transaction.atomic
-def run_security_checks(
-    *,
-    today: dt.date,
-    importer_ids: Collection[int] | None = None,
-    thresholds: Thresholds | None = None,
-) -> CheckResult:
-    """Mark expired securities, then flag missing, insufficient, expiring and annual top-ups."""
-    thresholds = thresholds or Thresholds.from_settings()
-    advisory_xact_lock(SECURITY_LOCK_ID)
-    result = CheckResult(name=_("financial security"), today=today)
-    now = timezone.now()
-    expired_importers = _mark_expired(today, importer_ids, now)
-    if expired_importers:  # step 1 of their checklist follows the securities
-        rederive_step_1(expired_importers, today=today)
-    result.extra = {"marked expired": len(expired_importers)}
-
+def current_security_findings(
+    *, today: dt.date, importer_ids: Collection[int] | None, thresholds: Thresholds
+) -> tuple[list[Finding], int]:
+    """The security findings of today's data, and the number of accounts checked: what the
+    daily check records, and what the importer's home shows live (four queries)."""
     accounts, securities = load_security_facts(importer_ids)
-    result.checked = len(accounts)
     account_ids = None if importer_ids is None else [a.id for a in accounts]
     peaks = peaks_for_accounts(account_ids, on_date=today)
     review = annual_review(today)
@@ -383,6 +370,40 @@ def run_security_checks(
                 thresholds=thresholds,
             )
         )
+    return findings, len(accounts)
+
+
+def current_statement_findings(
+    *, today: dt.date, importer_ids: Collection[int], thresholds: Thresholds
+) -> list[Finding]:
+    """Due soon, due today, overdue and arrears from today's balances (one query): the daily
+    check's rule, for the importer's home to show before the check has run."""
+    findings: list[Finding] = []
+    for facts in load_statement_facts(importer_ids):
+        findings.extend(statement_findings(facts, today=today, thresholds=thresholds))
+    return findings
+
+
+@transaction.atomic
+def run_security_checks(
+    *,
+    today: dt.date,
+    importer_ids: Collection[int] | None = None,
+    thresholds: Thresholds | None = None,
+) -> CheckResult:
+    """Mark expired securities, then flag missing, insufficient, expiring and annual top-ups."""
+    thresholds = thresholds or Thresholds.from_settings()
+    advisory_xact_lock(SECURITY_LOCK_ID)
+    result = CheckResult(name=_("financial security"), today=today)
+    now = timezone.now()
+    expired_importers = _mark_expired(today, importer_ids, now)
+    if expired_importers:  # step 1 of their checklist follows the securities
+        rederive_step_1(expired_importers, today=today)
+    result.extra = {"marked expired": len(expired_importers)}
+
+    findings, result.checked = current_security_findings(
+        today=today, importer_ids=importer_ids, thresholds=thresholds
+    )
     record_findings(
         findings, kinds=SECURITY_KINDS, today=today, importer_ids=importer_ids, result=result
     )

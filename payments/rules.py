@@ -61,6 +61,10 @@ SECURITY_KINDS = frozenset(
     {Kind.NO_SECURITY, Kind.INSUFFICIENT, Kind.BOND_EXPIRING, Kind.ANNUAL_TOP_UP}
 )
 
+# Posted security below what CBSA requires (none, not enough, the annual review's top-up): the
+# "security shortfalls" of the Today view and of the payment worklist's ``kind=shortfall``.
+SHORTFALL_KINDS = frozenset({Kind.NO_SECURITY, Kind.INSUFFICIENT, Kind.ANNUAL_TOP_UP})
+
 KIND_LABELS = {
     Kind.DUE_SOON: gettext_lazy("Payment due soon"),
     Kind.DUE_TODAY: gettext_lazy("Payment due today"),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.payment_status, name="status"),
     path("<int:pk>/allocate/", views.payment_allocate, name="allocate"),
     path("worklist/", views.worklist, name="worklist"),
+    path("forecast/", views.forecast, name="forecast"),
     path("rates/", views.rates, name="rates"),
     path("security/", views.security_list, name="security_list"),
     path("security/new/<int:importer_pk>/", views.security_create, name="security_create"),

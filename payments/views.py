@@ -32,10 +32,12 @@ from carm_portal.money import ZERO, cents
 from carm_portal.severity import severity_order
 from clients import access
 from clients.access import GlobalPerm, Perm
-from clients.models import Importer
+from clients.models import Importer, ProgramAccount
+from clients.portfolio import portfolio_from
 from clients.search import importer_search
 from payments import reveals
 from payments.allocation import AllocationError, Plan, allocate_payment
+from payments.forecast import next_review, security_forecast
 from payments.forms import (
     MANUAL,
     AllocationForm,
@@ -63,7 +65,7 @@ from payments.records import (
     set_bank_account_status,
     set_payment_status,
 )
-from payments.rules import SECURITY_KINDS, kind_label
+from payments.rules import SECURITY_KINDS, SHORTFALL_KINDS, kind_label
 from payments.selectors import (
     account_securities,
     deactivation,
@@ -73,7 +75,7 @@ from payments.selectors import (
     unapplied,
     with_allocated,
 )
-from statements.due import due_soon_q, overdue_q
+from statements.due import due_soon_q, overdue_age_q, overdue_q
 
 if TYPE_CHECKING:
     from django import forms
@@ -496,12 +498,28 @@ def worklist(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("list", "due")
     if tab not in WORKLISTS:
         tab = "due"
-    owing = StatementBalance.objects.filter(outstanding__gt=0).select_related(
-        "statement__program_account__importer"
-    )
+    portfolio = portfolio_from(request.GET, user=request.user)
+    owing = portfolio.apply(
+        StatementBalance.objects.filter(outstanding__gt=0),
+        importer_field="statement__program_account__importer",
+    ).select_related("statement__program_account__importer")
     due = owing.filter(due_soon_q(today, field="statement__due_date"))
     overdue = owing.filter(overdue_q(today, field="statement__due_date"))
-    problems = PaymentAlert.objects.filter(resolved_at=None, kind__in=list(SECURITY_KINDS))
+    age = request.GET.get("age", "")
+    if (age_q := overdue_age_q(age, today, field="statement__due_date")) is not None:
+        overdue = overdue.filter(age_q)
+    else:
+        age = ""
+    problems = portfolio.apply(
+        PaymentAlert.objects.filter(resolved_at=None, kind__in=list(SECURITY_KINDS))
+    )
+    kind = request.GET.get("kind", "")
+    if kind == "shortfall":
+        problems = problems.filter(kind__in=list(SHORTFALL_KINDS))
+    elif kind in SECURITY_KINDS:
+        problems = problems.filter(kind=kind)
+    else:
+        kind = ""
     counts = {"due": due.count(), "overdue": overdue.count(), "security": problems.count()}
     rows: QuerySet[PaymentAlert] | QuerySet[StatementBalance]
     if tab == "security":
@@ -528,9 +546,52 @@ def worklist(request: HttpRequest) -> HttpResponse:
         {
             "tab": tab,
             "tabs": [(key, label, counts[key]) for key, label in WORKLISTS.items()],
+            "portfolio": portfolio,
+            "portfolio_query": "" if portfolio.is_all else portfolio.query,
+            "age": age,
+            "kind": kind,
             "page": page,
             "items": items,
             "today": today,
+        },
+    )
+
+
+# --- Security forecast at the next annual review ------------------------------------------------
+
+
+@login_required
+def forecast(request: HttpRequest) -> HttpResponse:
+    """Each RM account's forecast requirement at the next 20 October review, the shortfalls first
+    (``accounts=all`` lists every account). Broker finance and admins; linked from Today."""
+    user = request.user
+    access.require_global(user, GlobalPerm.VIEW_PORTFOLIO)
+    if not access.holds_anywhere(user, Perm.MANAGE_PAYMENTS):
+        raise PermissionDenied(_("Your role does not manage financial security."))
+    today = cbsa_today()
+    portfolio = portfolio_from(request.GET, user=user)
+    accounts = portfolio.apply(
+        access.scope_for(ProgramAccount.objects.all(), user, Perm.VIEW_FINANCE)
+    ).select_related("importer")
+    forecasts = security_forecast(list(accounts), today=today)
+    short = [f for f in forecasts if f.short]
+    show_all = request.GET.get("accounts") == "all"
+    rows = forecasts if show_all else short
+    rows.sort(key=lambda f: (-f.shortfall, f.account.importer.legal_name, f.account.bn15))
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/forecast.html",
+        {
+            "page": page,
+            "rows": list(page.object_list),
+            "review_on": next_review(today),
+            "short_count": len(short),
+            "short_total": sum((f.shortfall for f in short), ZERO),
+            "account_count": len(forecasts),
+            "show_all": show_all,
+            "portfolio": portfolio,
+            "portfolio_query": "" if portfolio.is_all else portfolio.query,
         },
     )
 

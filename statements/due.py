@@ -34,3 +34,36 @@ def overdue_q(today: dt.date, *, field: str = "due_date") -> Q:
 def due_soon_q(today: dt.date, *, field: str = "due_date", days: int | None = None) -> Q:
     days = due_soon_days() if days is None else days
     return Q(**{f"{field}__gte": today, f"{field}__lte": today + dt.timedelta(days=days)})
+
+
+# Ageing of overdue statements (days past the due date), for the Today view's chart and the payment
+# worklist's ``age`` filter: the same buckets on both, so a bar and the list behind it agree.
+OVERDUE_AGES: dict[str, tuple[int, int | None]] = {
+    "1-29": (1, 29),
+    "30-59": (30, 59),
+    "60-89": (60, 89),
+    "90+": (90, None),
+}
+
+
+def arrears_days() -> int:
+    """Days past due from which CBSA's notice of arrears applies (``PAYMENTS_ARREARS_DAYS``)."""
+    return settings.PAYMENTS_ARREARS_DAYS
+
+
+def days_late_q(today: dt.date, low: int, high: int | None, *, field: str = "due_date") -> Q:
+    """Due ``low`` to ``high`` days before ``today`` (both inclusive; ``high=None``: or more)."""
+    q = Q(**{f"{field}__lte": today - dt.timedelta(days=low)})
+    if high is not None:
+        q &= Q(**{f"{field}__gte": today - dt.timedelta(days=high)})
+    return q
+
+
+def overdue_age_q(age: str, today: dt.date, *, field: str = "due_date") -> Q | None:
+    """An ``OVERDUE_AGES`` bucket, or ``"arrears"``, as a ``Q`` (``None``: not a known age)."""
+    if age == "arrears":
+        return days_late_q(today, arrears_days(), None, field=field)
+    if age in OVERDUE_AGES:
+        low, high = OVERDUE_AGES[age]
+        return days_late_q(today, low, high, field=field)
+    return None

@@ -72,6 +72,16 @@ class StatementFilterForm(forms.Form):
         choices=[("", _("Any status")), *Statement.Status.choices],
     )
     due = forms.ChoiceField(label=_("Payment"), required=False, choices=DUE_CHOICES)
+    reconcile = forms.ChoiceField(
+        label=_("Reconciliation"),
+        required=False,
+        choices=[("", _("Any")), ("pending", _("Waiting for a reconciliation"))],
+    )
+    reconciled_since = forms.DateField(
+        label=_("Reconciled since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args: Any, dates: list[dt.date], with_search: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -84,7 +94,8 @@ class StatementFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         return self.is_bound and any(
-            self.data.get(name) for name in ("q", "period", "status", "due")
+            self.data.get(name)
+            for name in ("q", "period", "status", "due", "reconcile", "reconciled_since")
         )
 
 

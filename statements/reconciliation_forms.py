@@ -119,6 +119,16 @@ AGE_BUCKETS: dict[str, tuple[int, int | None]] = {
 }
 
 
+def exception_age_q(age: str, today: dt.date) -> Q:
+    """An exception first seen ``AGE_BUCKETS[age]`` days ago (the worklist and the Today view)."""
+    low, high = AGE_BUCKETS[age]
+    # first seen on or before today - low days, and after today - (high + 1) days
+    q = Q(first_seen_at__date__lte=today - dt.timedelta(days=low))
+    if high is not None:
+        q &= Q(first_seen_at__date__gt=today - dt.timedelta(days=high + 1))
+    return q
+
+
 class WorklistForm(forms.Form):
     SORTS = [
         ("age", _("Oldest first")),
@@ -187,11 +197,7 @@ def filter_worklist(
     if status := data.get("status"):
         items = items.filter(status=status)
     if age := data.get("age"):
-        low, high = AGE_BUCKETS[age]
-        # first seen on or before today - low days, and after today - (high + 1) days
-        items = items.filter(first_seen_at__date__lte=today - dt.timedelta(days=low))
-        if high is not None:
-            items = items.filter(first_seen_at__date__gt=today - dt.timedelta(days=high + 1))
+        items = items.filter(exception_age_q(age, today))
     if (minimum := data.get("min_amount")) is not None:
         # By the amount at risk: a line charged twice weighs what it charged again.
         items = items.alias(risk_size=Abs(amount_at_risk())).filter(risk_size__gte=minimum)

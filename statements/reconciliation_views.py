@@ -41,6 +41,7 @@ from carm_portal.money import ZERO
 from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import GlobalPerm, Perm
+from clients.portfolio import portfolio_from
 from statements import balance as balances
 from statements import charts, reports, workflow
 from statements.models import (
@@ -455,10 +456,13 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     the 403 of every broker-only page)."""
     access.require_global(request.user, GlobalPerm.VIEW_PORTFOLIO)
     today = cbsa_today()
-    items = access.scope_for(
-        open_exceptions(),
-        request.user,
-        Perm.VIEW_FINANCE,
+    portfolio = portfolio_from(request.GET, user=request.user)
+    items = portfolio.apply(
+        access.scope_for(
+            open_exceptions(),
+            request.user,
+            Perm.VIEW_FINANCE,
+        )
     )
     if request.method == "POST":
         return _bulk(request, items)
@@ -489,6 +493,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
             "items": rows,
             "today": today,
             "sort": sort,
+            "portfolio": portfolio,
             "balance_differences": balance_differences(request),
         },
     )

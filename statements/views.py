@@ -22,19 +22,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carm_portal import csv_cells, stored_english
-from carm_portal.calendar import cbsa_today
+from carm_portal.calendar import cbsa_today, start_of_day
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
+from clients.portfolio import portfolio_from
 from statements import balance as balances
 from statements import selectors
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
-from statements.models import ImportBatch, Statement, StatementLine
+from statements.models import ImportBatch, ReconciliationRun, Statement, StatementLine
+from statements.reconciliation.selectors import pending_statements
 
 if TYPE_CHECKING:
     from clients.access import AnyUser
@@ -85,6 +87,8 @@ def _statement_list(
     template: str = "statements/statement_list.html",
 ) -> HttpResponse:
     today = cbsa_today()
+    portfolio = portfolio_from(request.GET, user=request.user)
+    statements = portfolio.apply(statements, importer_field=IMPORTER_FIELD)
     form = StatementFilterForm(
         request.GET or None,
         dates=selectors.statement_dates(statements),
@@ -93,6 +97,7 @@ def _statement_list(
     counts = selectors.worklist_counts(statements, today=today)
     if form.is_bound and form.is_valid():
         statements = selectors.filter_statements(statements, form.cleaned_data, today=today)
+        statements = reconciliation_filter(statements, form.cleaned_data)
     statements = statements.select_related("program_account__importer").order_by(
         "-statement_date", "program_account__importer__legal_name", "program_account__bn15", "pk"
     )
@@ -111,9 +116,23 @@ def _statement_list(
             "counts": counts,
             "importer": importer,
             "today": today,
+            "portfolio": portfolio,
             "can_import": can_import(request.user),
         },
     )
+
+
+def reconciliation_filter(statements: QuerySet[Statement], data: dict) -> QuerySet[Statement]:
+    """The list's reconciliation filters: ``reconcile=pending`` (what ``reconcile --all-pending``
+    would visit) and ``reconciled_since`` (a run that succeeded on or after that day, Eastern)."""
+    if data.get("reconcile") == "pending":
+        statements = pending_statements(statements)
+    if since := data.get("reconciled_since"):
+        runs = ReconciliationRun.objects.filter(
+            status=ReconciliationRun.Status.SUCCEEDED, finished_at__gte=start_of_day(since)
+        )
+        statements = statements.filter(pk__in=runs.values("statement_id"))
+    return statements
 
 
 @login_required

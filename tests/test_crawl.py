@@ -291,6 +291,8 @@ NOT_OBJECT_URLS = {
     "notifications:mark_read": "a notification is its recipient's own: anyone else gets a 404",
     "deadlines:feed": "a secret calendar token; knowing it is the permission (revocable)",
     "services:interest_confirm": "a signed one-time link e-mailed to the person who signed up",
+    "staff:detail": "a broker staff account: broker admins only (GlobalPerm.MANAGE_USERS)",
+    "clients:group_edit": "the broker's own client group: broker admins only (MANAGE_USERS)",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists

@@ -29,10 +29,17 @@ from carm_portal.severity import severity_rank
 from clients import access, onboarding
 from clients.access import Perm
 from clients.models import Importer, Membership, OnboardingStep, PortalUser, ProgramAccount
+from delegation.checks import findings_for as delegation_findings_for
+from delegation.checks import load_facts as load_delegation_facts
 from delegation.models import DelegationAlert, RenewalRequest
+from delegation.rules import Finding as DelegationFinding
+from delegation.rules import Thresholds as DelegationThresholds
 from delegation.rules import kind_label as delegation_kind_label
+from payments.checks import current_security_findings, current_statement_findings
 from payments.models import PaymentAlert
+from payments.rules import Finding as PaymentFinding
 from payments.rules import Kind as PaymentKind
+from payments.rules import Thresholds as PaymentThresholds
 from payments.rules import kind_label as payment_kind_label
 from statements.due import is_due_soon, is_overdue
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
@@ -203,12 +210,30 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
         importer_id = renewal.delegation.importer_id
         can_confirm = access.can(user, Perm.CONFIRM_DELEGATION, importer_id)
         attention[importer_id].append(renewal_attention(renewal, can_confirm=can_confirm))
+    # Computed from today's data with the daily checks' own rules, so what needs the importer
+    # shows as soon as the data says so, not only after the night's check has stored an alert.
+    # What the night's checks stored, then what today's rules find that is not stored yet (same
+    # importer and key: shown once), so a statement that fell overdue this morning shows now.
+    known: set[tuple[int, str]] = set()
     for alert in open_delegation_alerts(homes):
+        known.add((alert.importer_id, alert.key))
         # The BAM is the one who acts in the CCP: tell her what to do, not to ask herself.
         to_bam = access.acts_in_ccp(user, alert.importer_id)
-        attention[alert.importer_id].append(delegation_attention(alert, to_bam=to_bam))
+        attention[alert.importer_id].append(stored_delegation_attention(alert, to_bam=to_bam))
+    for importer_id, found in live_delegation_findings(homes, today=today):
+        if (importer_id, found.key) not in known:
+            to_bam = access.acts_in_ccp(user, importer_id)
+            attention[importer_id].append(
+                delegation_attention(found, importer_id=importer_id, to_bam=to_bam)
+            )
     for payment_alert in open_payment_alerts(finance_ids):
+        known.add((payment_alert.importer_id, payment_alert.key))
         attention[payment_alert.importer_id].append(payment_attention(payment_alert, user=user))
+    for payment_finding in live_payment_findings(finance_ids, today=today):
+        if (payment_finding.importer_id, payment_finding.key) not in known:
+            attention[payment_finding.importer_id].append(
+                payment_finding_attention(payment_finding, user=user)
+            )
     for pk, items in attention.items():
         items.sort(key=lambda a: a.sort_key)
         homes[pk].attention = items[:ATTENTION_ROWS]
@@ -241,7 +266,7 @@ def open_renewals(importer_ids: Collection[int]) -> list[RenewalRequest]:
 
 
 def open_delegation_alerts(importer_ids: Collection[int]) -> list[DelegationAlert]:
-    """Open findings about the importers' delegations: expiring, expired, blank date… (one query)."""
+    """Open stored findings about the importers' delegations (one query)."""
     return list(
         DelegationAlert.objects.filter(importer_id__in=list(importer_ids), resolved_at=None)
         .select_related("delegation")
@@ -249,14 +274,47 @@ def open_delegation_alerts(importer_ids: Collection[int]) -> list[DelegationAler
     )
 
 
-def open_payment_alerts(importer_ids: Collection[int]) -> list[PaymentAlert]:
-    """Open payment and security findings, for importers whose finances the user sees."""
+def live_delegation_findings(
+    importer_ids: Collection[int], *, today: dt.date
+) -> list[tuple[int, DelegationFinding]]:
+    """Today's findings about the importers' delegations (blank or soon-expiring dates, expired,
+    none in force…), by the daily check's rules on the current rows (four queries)."""
+    facts, delegations = load_delegation_facts(list(importer_ids))
+    found = delegation_findings_for(
+        facts, delegations, today=today, thresholds=DelegationThresholds.from_settings()
+    )
+    return [(importer_id, f) for importer_id, items in found.items() for f in items]
+
+
+def live_payment_findings(importer_ids: Collection[int], *, today: dt.date) -> list[PaymentFinding]:
+    """Today's due, overdue and arrears findings of the statements, and the security findings,
+    for importers whose finances the user sees (the daily checks' rules; five queries)."""
     if not importer_ids:
         return []
+    thresholds = PaymentThresholds.from_settings()
+    statements = current_statement_findings(
+        today=today, importer_ids=importer_ids, thresholds=thresholds
+    )
+    security, _checked = current_security_findings(
+        today=today, importer_ids=importer_ids, thresholds=thresholds
+    )
+    return [*statements, *security]
+
+
+def open_payment_alerts(
+    importer_ids: Collection[int], *, kinds: Collection[str] | None = None
+) -> list[PaymentAlert]:
+    """Open stored payment and security findings (``kinds`` only, when given), for importers
+    whose finances the user sees."""
+    if not importer_ids:
+        return []
+    alerts = PaymentAlert.objects.filter(importer_id__in=list(importer_ids), resolved_at=None)
+    if kinds is not None:
+        alerts = alerts.filter(kind__in=list(kinds))
     return list(
-        PaymentAlert.objects.filter(importer_id__in=list(importer_ids), resolved_at=None)
-        .select_related("statement", "payment", "security", "program_account")
-        .order_by("deadline", "id")
+        alerts.select_related("statement", "payment", "security", "program_account").order_by(
+            "deadline", "id"
+        )
     )
 
 
@@ -289,8 +347,30 @@ def renewal_attention(renewal: RenewalRequest, *, can_confirm: bool) -> Attentio
     )
 
 
-def delegation_attention(alert: DelegationAlert, *, to_bam: bool = False) -> Attention:
-    """A delegation finding; ``to_bam``: worded for the BAM, who acts in the CCP herself."""
+def delegation_attention(
+    found: DelegationFinding, *, importer_id: int, to_bam: bool = False
+) -> Attention:
+    """A delegation finding of today's rules; ``to_bam``: worded for the BAM, who acts in the
+    CCP herself."""
+    if found.delegation_id is not None:
+        url = reverse("delegation:detail", args=[found.delegation_id])
+        action = _("See the delegation")
+    else:
+        url, action = f"#delegation-title-{importer_id}", _("What to do")
+    return Attention(
+        source="delegation",
+        severity=found.severity,
+        label=delegation_kind_label(found.kind),
+        sentence=found.message_for_bam if to_bam else found.message,
+        url=url,
+        action=action,
+        day=found.expiry_date,
+        day_label=_("Expiry date") if found.expiry_date else "",
+    )
+
+
+def stored_delegation_attention(alert: DelegationAlert, *, to_bam: bool = False) -> Attention:
+    """A finding the daily check stored and today's rules no longer make (yet)."""
     if alert.delegation is not None:  # no query when delegation_id is None
         url, action = alert.delegation.get_absolute_url(), _("See the delegation")
     else:
@@ -304,6 +384,38 @@ def delegation_attention(alert: DelegationAlert, *, to_bam: bool = False) -> Att
         action=action,
         day=alert.expiry_date,
         day_label=_("Expiry date") if alert.expiry_date else "",
+    )
+
+
+def payment_finding_attention(found: PaymentFinding, *, user: Any) -> Attention:
+    """A finding of today's statements or security, linked to where it is acted on."""
+    importer_id = found.importer_id
+    if found.kind in SECURITY_KINDS_TO_RECORD and access.can(
+        user, Perm.MANAGE_PAYMENTS, importer_id
+    ):
+        url, action = (
+            reverse("payments:security_create", args=[importer_id]),
+            _("Record a security"),
+        )
+    elif found.security_id is not None:
+        url = reverse("payments:security_detail", args=[found.security_id])
+        action = _("See the security")
+    elif found.statement_id is not None:
+        url = reverse("statements:detail", args=[found.statement_id])
+        action = _("See the statement")
+    else:
+        url, action = f"#payments-title-{importer_id}", _("See payments and security")
+    day_label = _("Due date") if found.kind in PAYMENT_DUE_KINDS else _("Date")
+    return Attention(
+        source="payment",
+        severity=found.severity,
+        label=payment_kind_label(found.kind),
+        sentence=found.message,
+        url=url,
+        action=action,
+        day=found.deadline,
+        day_label=day_label if found.deadline else "",
+        amount=found.amount,
     )
 
 

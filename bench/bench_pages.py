@@ -1,0 +1,222 @@
+"""Benchmark: server time of the broker's Today views, the worklists they link to, and the
+importer home, on a portfolio of 10,000 importers, ~100,000 delegations and ~1,000,000
+statement lines.
+
+Run with ``make bench`` (or ``.venv/bin/python bench/bench_pages.py [--tenth]``) against
+PostgreSQL: ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/carm_bench``;
+the database is created if missing and its tables rebuilt). The portfolio is filled as the
+delegation and payment benchmarks fill theirs (``bench_delegations.populate``, then three months
+of statements per RM account), then the night's checks run once so alerts and balances exist.
+Each page is requested ``REPEAT`` times in-process through Django's test client, signed in as
+the persona it is for; the table shows the median and 95th percentile of the whole request
+(middleware, views, SQL, templates), and the SQL queries of one request.
+
+Target (issue 15): p95 <= 200 ms for every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carm_portal.settings")
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carm_bench"
+)
+
+from bench.common import fresh_database, print_table  # noqa: E402
+
+TODAY = dt.date(2026, 11, 23)
+ISSUED = [dt.date(2026, 8, 25), dt.date(2026, 9, 25), dt.date(2026, 10, 25)]
+REPEAT = 20
+AGENTS = 20
+
+
+def populate_statements(lines_wanted: int, seed: int = 13) -> int:
+    """Three statements per RM account, lines spread so the total is about ``lines_wanted``."""
+    from carm_portal.bulk import copy_rows
+    from clients.models import ProgramAccount
+    from statements.billing import statement_period
+    from statements.models import COMPONENTS, ImportBatch, Statement, StatementLine
+
+    rng = random.Random(seed)
+    account_ids = list(ProgramAccount.objects.order_by("pk").values_list("pk", flat=True))
+    per_statement = max(1, lines_wanted // (len(account_ids) * len(ISSUED)))
+    batch = ImportBatch.objects.create(
+        kind="statement", file_name="bench.csv", sha256="1" * 64, status="accepted"
+    )
+    Statement.objects.bulk_create(
+        [
+            Statement(
+                program_account_id=account_id,
+                statement_date=day,
+                period_start=statement_period(day).start,
+                period_end=statement_period(day).end,
+                due_date=statement_period(day).due_date,
+                source_batch=batch,
+                line_count=per_statement,
+                closing_balance=Decimal(0),
+            )
+            for account_id in account_ids
+            for day in ISSUED
+        ],
+        batch_size=5000,
+    )
+    columns = ["statement_id", "position", "line_type", "transaction_number", "posted_on",
+               "reference", *COMPONENTS, "amount"]  # fmt: skip
+
+    statements = list(Statement.objects.values_list("id", "statement_date"))  # before COPY starts
+
+    def lines():
+        for statement_id, day in statements:
+            for position in range(2, per_statement + 2):
+                gst = Decimal(rng.randint(1000, 90000)) / 100
+                yield (statement_id, position, "CAD", f"{statement_id:07d}{position:07d}",
+                       day - dt.timedelta(days=10), "", *[0, 0, 0, gst, 0, 0, 0, 0, 0, 0, 0],
+                       gst)  # fmt: skip
+
+    written = copy_rows(StatementLine, columns, lines())
+    # Closing balances as CBSA states them: the sum of the lines (unpaid, so some fall overdue).
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE statements_statement s SET closing_balance = t.total FROM ("
+            " SELECT statement_id, SUM(amount) AS total FROM statements_statementline"
+            " GROUP BY statement_id) t WHERE t.statement_id = s.id"
+        )
+    return written
+
+
+def people(seed: int = 17):
+    """Agents (importers assigned round-robin, a few client groups), finance, an admin, a BAM."""
+    from clients.access import BrokerRole
+    from clients.models import ClientGroup, Importer, Membership
+    from tests.factories import UserFactory
+
+    rng = random.Random(seed)
+    agents = [UserFactory(roles=[BrokerRole.AGENT]) for _ in range(AGENTS)]
+    groups = [ClientGroup.objects.create(name=f"Bench group {n}") for n in range(5)]
+    for group in groups:
+        group.agents.add(rng.choice(agents))
+    ids = list(Importer.objects.order_by("pk").values_list("pk", flat=True))
+    for k, agent in enumerate(agents):
+        Importer.objects.filter(pk__in=ids[k::AGENTS]).update(assigned_agent=agent)
+    for k, group in enumerate(groups):
+        Importer.objects.filter(pk__in=ids[k :: len(groups)]).update(client_group=group)
+    bam = UserFactory(email="bench-bam@example.com")
+    Membership.objects.create(user=bam, importer_id=ids[0], role=Membership.Role.BAM)
+    return {
+        "admin": UserFactory(roles=[BrokerRole.ADMIN]),
+        "agent": agents[0],
+        "finance": UserFactory(roles=[BrokerRole.FINANCE]),
+        "bam": bam,
+        "group": groups[0],
+    }
+
+
+def time_pages(who: dict) -> list[list[str]]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    group = who["group"].pk
+    pages = [
+        ("Today (admin, all)", "admin", "/?show=all"),
+        ("Today (agent, mine)", "agent", "/"),
+        ("Today (finance, all)", "finance", "/"),
+        ("Today (admin, a group)", "admin", f"/?group={group}"),
+        (
+            "Payments overdue 30-59",
+            "finance",
+            reverse("payments:worklist") + "?list=overdue&age=30-59",
+        ),
+        (
+            "Security shortfalls",
+            "finance",
+            reverse("payments:worklist") + "?list=security&kind=shortfall",
+        ),
+        ("Reconciliation exceptions", "finance", reverse("statements:worklist") + "?age=8-30"),
+        (
+            "Statements to reconcile",
+            "agent",
+            reverse("statements:list") + "?reconcile=pending&mine=1",
+        ),
+        (
+            "Delegation alerts (blocking)",
+            "agent",
+            reverse("delegation:alerts") + "?severity=blocking&mine=1",
+        ),
+        ("Delegations, renewal waiting", "agent", reverse("delegation:list") + "?renewal=open"),
+        (
+            "Importers, stalled 14 days",
+            "agent",
+            reverse("clients:importer_list") + "?stalled=14&mine=1",
+        ),
+        ("Security forecast", "finance", reverse("payments:forecast")),
+        ("Importer home (BAM)", "bam", "/"),
+    ]
+    rows = []
+    for label, persona, url in pages:
+        client = Client()
+        client.force_login(who[persona])
+        assert client.get(url).status_code == 200, url  # warm-up, and a check
+        times = []
+        for _ in range(REPEAT):
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        times.sort()
+        p95 = times[max(0, round(0.95 * len(times)) - 1)]
+        rows.append([label, f"{statistics.median(times):.0f}", f"{p95:.0f}", str(len(queries))])
+    return rows
+
+
+def main() -> None:
+    import time_machine
+
+    tenth = "--tenth" in sys.argv
+    importers = 1_000 if tenth else 10_000
+    fresh_database()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's host, and e-mails kept in memory
+    from bench.bench_delegations import populate
+
+    populate(importers, 10)
+    lines = populate_statements(100_000 if tenth else 1_000_000)
+    from delegation.checks import run_delegation_checks
+    from payments.checks import run_payment_checks, run_security_checks
+
+    run_delegation_checks(today=TODAY)
+    run_payment_checks(today=TODAY)
+    run_security_checks(today=TODAY)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    who = people()
+    with time_machine.travel(dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC), tick=True):
+        rows = time_pages(who)
+    print_table(
+        f"Pages: {importers:,} importers, ~{importers * 10:,} delegations, {lines:,} statement "
+        f"lines (PostgreSQL; {REPEAT} requests each, milliseconds)",
+        ["page", "median", "p95", "SQL queries"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,397 @@
+"""The numbers of the broker's Today view, each read with the rule that owns it.
+
+Every figure is one aggregate query over a slice of the portfolio (``clients.portfolio``), so
+the page costs the same number of queries for one importer or ten thousand. Each figure carries
+the URL of the worklist behind it, with the same filters, so a number is never a dead end.
+
+- agent: blocking and lapsing delegations, renewals waiting on the importer, stalled
+  onboarding, exceptions assigned to me, statements waiting for a reconciliation;
+- finance: payments due this week, overdue ones by age and those in arrears, security
+  shortfalls and expiring bonds, open exceptions by age with the amount at risk, the
+  reconciliation runs finished since yesterday;
+- admin: all of that, and each agent's workload.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Count, F, Q
+from django.db.models.functions import Abs
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from carm_portal.calendar import start_of_day
+from carm_portal.money import ZERO, from_cents, sum_cents
+from carm_portal.severity import Severity
+from clients import access
+from clients.access import Perm
+from clients.models import Importer
+from clients.onboarding import stalled_onboarding
+from clients.portfolio import AGENT, Portfolio
+from delegation.models import DelegationAlert, RenewalRequest
+from delegation.rules import Kind as DelegationKind
+from delegation.selectors import family_match
+from payments.models import PaymentAlert, StatementBalance
+from payments.rules import SHORTFALL_KINDS
+from payments.rules import Kind as PaymentKind
+from statements.due import OVERDUE_AGES, arrears_days, days_late_q, due_soon_days, due_soon_q
+from statements.models import ReconciliationRun, Statement
+from statements.reconciliation.selectors import open_exceptions, pending_statements
+from statements.reconciliation_forms import AGE_BUCKETS, exception_age_q
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number on the page, what it counts, and the worklist that lists it."""
+
+    key: str
+    label: str
+    count: int
+    url: str
+    amount: Decimal | None = None
+    severity: str = ""  # blocking, warning or "" (the tile's colour)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One age band of a chart: its count, its amount and the worklist of that band."""
+
+    key: str
+    label: str
+    count: int
+    amount: Decimal
+    url: str
+
+
+@dataclass
+class Workload:
+    """One agent's portfolio and open work."""
+
+    agent: Any
+    importers: int
+    exceptions: int
+    delegation_findings: int
+    importers_url: str = ""
+    exceptions_url: str = ""
+    delegations_url: str = ""
+
+
+@dataclass
+class Today:
+    """What one broker staff member sees this morning, for one slice of the portfolio."""
+
+    portfolio: Portfolio
+    agent_figures: list[Figure] = field(default_factory=list)
+    finance_figures: list[Figure] = field(default_factory=list)
+    overdue_ages: list[Bucket] = field(default_factory=list)
+    exception_ages: list[Bucket] = field(default_factory=list)
+    workload: list[Workload] = field(default_factory=list)
+
+
+def link(name: str, portfolio: Portfolio, **params: Any) -> str:
+    """The worklist ``name`` filtered by ``params`` and the portfolio slice (a bookmarkable URL)."""
+    query = {k: v for k, v in params.items() if v not in (None, "")} | portfolio.params
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+# --- Agent ------------------------------------------------------------------------------------------
+
+
+def agent_figures(*, user: Any, portfolio: Portfolio, today: dt.date) -> list[Figure]:
+    """Delegations, renewals, onboarding, my exceptions, statements to reconcile (5 queries)."""
+    alerts = portfolio.apply(
+        access.scope(DelegationAlert.objects.filter(resolved_at=None), user)
+    ).aggregate(
+        blocking=Count("id", filter=Q(severity=Severity.BLOCKING)),
+        lapsing=Count("id", filter=family_match(DelegationKind.EXPIRES_SOON)),
+    )
+    renewals = portfolio.apply(
+        access.scope(RenewalRequest.objects.filter(status=RenewalRequest.Status.OPEN), user),
+        importer_field="delegation__importer",
+    ).count()
+    stalled_days = settings.ONBOARDING_STALLED_DAYS
+    stalled = stalled_onboarding(
+        portfolio.apply(access.visible_importers(user), importer_field="pk"),
+        today=today,
+        days=stalled_days,
+    ).count()
+    exceptions = access.scope_for(open_exceptions(), user, Perm.VIEW_FINANCE)
+    mine = portfolio.apply(exceptions.filter(assigned_to=user)).count()
+    statements = access.scope_for(
+        Statement.objects.all(), user, Perm.VIEW_FINANCE, importer_field="program_account__importer"
+    )
+    pending = pending_statements(
+        portfolio.apply(statements, importer_field="program_account__importer")
+    ).count()
+    return [
+        Figure(
+            "blocking_delegations",
+            _("Blocking delegation findings"),
+            alerts["blocking"],
+            link("delegation:alerts", portfolio, severity=Severity.BLOCKING),
+            severity="blocking",
+        ),
+        Figure(
+            "lapsing_delegations",
+            _("Delegations about to lapse"),
+            alerts["lapsing"],
+            link("delegation:alerts", portfolio, kind=DelegationKind.EXPIRES_SOON),
+            severity="warning",
+        ),
+        Figure(
+            "renewals",
+            _("Renewals waiting on the importer"),
+            renewals,
+            link("delegation:list", portfolio, renewal="open"),
+            severity="warning",
+        ),
+        Figure(
+            "stalled",
+            _("Onboarding stalled"),
+            stalled,
+            link("clients:importer_list", portfolio, stalled=stalled_days),
+            severity="warning",
+            note=_("No step done in %(n)d days") % {"n": stalled_days},
+        ),
+        Figure(
+            "my_exceptions",
+            _("Exceptions assigned to me"),
+            mine,
+            link("statements:worklist", portfolio, assignee="mine"),
+        ),
+        Figure(
+            "to_reconcile",
+            _("Statements waiting for reconciliation"),
+            pending,
+            link("statements:list", portfolio, reconcile="pending"),
+        ),
+    ]
+
+
+# --- Finance ----------------------------------------------------------------------------------------
+
+
+def _balances(user: Any, portfolio: Portfolio):
+    owing = StatementBalance.objects.filter(outstanding__gt=0)
+    owing = access.scope_for(
+        owing, user, Perm.VIEW_FINANCE, importer_field="statement__program_account__importer"
+    )
+    return portfolio.apply(owing, importer_field="statement__program_account__importer")
+
+
+def finance_figures(
+    *, user: Any, portfolio: Portfolio, today: dt.date
+) -> tuple[list[Figure], list[Bucket], list[Bucket]]:
+    """Payments, security, exceptions and runs (4 queries), with the two ageing charts."""
+    due_field = "statement__due_date"
+    aggregates: dict[str, Any] = {
+        "due_n": Count("pk", filter=due_soon_q(today, field=due_field)),
+        "due_c": sum_cents("outstanding", filter=due_soon_q(today, field=due_field)),
+        "arrears_n": Count("pk", filter=days_late_q(today, arrears_days(), None, field=due_field)),
+        "arrears_c": sum_cents(
+            "outstanding", filter=days_late_q(today, arrears_days(), None, field=due_field)
+        ),
+    }
+    for key, (low, high) in OVERDUE_AGES.items():
+        aggregates[f"o{key}_n"] = Count("pk", filter=days_late_q(today, low, high, field=due_field))
+        aggregates[f"o{key}_c"] = sum_cents(
+            "outstanding", filter=days_late_q(today, low, high, field=due_field)
+        )
+    owing = _balances(user, portfolio).aggregate(**aggregates)
+    overdue_ages = [
+        Bucket(
+            key,
+            _("%(low)s to %(high)s days") % {"low": low, "high": high}
+            if high is not None
+            else _("%(low)s days or more") % {"low": low},
+            owing[f"o{key}_n"],
+            from_cents(owing[f"o{key}_c"]),
+            link("payments:worklist", portfolio, list="overdue", age=key),
+        )
+        for key, (low, high) in OVERDUE_AGES.items()
+    ]
+
+    security = portfolio.apply(
+        access.scope_for(PaymentAlert.objects.filter(resolved_at=None), user, Perm.VIEW_FINANCE)
+    ).aggregate(
+        short_n=Count("id", filter=Q(kind__in=list(SHORTFALL_KINDS))),
+        short_c=sum_cents("amount", filter=Q(kind__in=list(SHORTFALL_KINDS))),
+        bonds_n=Count("id", filter=Q(kind=PaymentKind.BOND_EXPIRING)),
+    )
+
+    exceptions = portfolio.apply(access.scope_for(open_exceptions(), user, Perm.VIEW_FINANCE))
+    at_risk: dict[str, Any] = {}
+    for key in AGE_BUCKETS:
+        q = exception_age_q(key, today)
+        at_risk[f"e{key}_n"] = Count("id", filter=q)
+        at_risk[f"e{key}_c"] = sum_cents("abs_difference", filter=q)
+    ages = exceptions.order_by().annotate(abs_difference=Abs(F("difference"))).aggregate(**at_risk)
+    exception_ages = [
+        Bucket(
+            key,
+            _("%(low)s to %(high)s days") % {"low": low, "high": high}
+            if high is not None
+            else _("%(low)s days or more") % {"low": low},
+            ages[f"e{key}_n"],
+            from_cents(ages[f"e{key}_c"]),
+            link("statements:worklist", portfolio, age=key),
+        )
+        for key, (low, high) in AGE_BUCKETS.items()
+    ]
+
+    since = yesterday_start(today)
+    runs = access.scope_for(
+        ReconciliationRun.objects.filter(
+            status=ReconciliationRun.Status.SUCCEEDED, finished_at__gte=since
+        ),
+        user,
+        Perm.VIEW_FINANCE,
+        importer_field="statement__program_account__importer",
+    )
+    runs_count = portfolio.apply(runs, importer_field="statement__program_account__importer")
+    finished = runs_count.values("statement_id").distinct().count()
+
+    overdue_n = sum(b.count for b in overdue_ages)
+    overdue_c = sum((b.amount for b in overdue_ages), ZERO)
+    figures = [
+        Figure(
+            "due",
+            _("Payments due in the next %(n)d days") % {"n": due_soon_days()},
+            owing["due_n"],
+            link("payments:worklist", portfolio, list="due"),
+            amount=from_cents(owing["due_c"]),
+            severity="warning",
+        ),
+        Figure(
+            "overdue",
+            _("Payments overdue"),
+            overdue_n,
+            link("payments:worklist", portfolio, list="overdue"),
+            amount=overdue_c,
+            severity="blocking",
+        ),
+        Figure(
+            "arrears",
+            _("In arrears"),
+            owing["arrears_n"],
+            link("payments:worklist", portfolio, list="overdue", age="arrears"),
+            amount=from_cents(owing["arrears_c"]),
+            severity="blocking",
+            note=_("%(n)d days or more past due") % {"n": arrears_days()},
+        ),
+        Figure(
+            "shortfalls",
+            _("Security shortfalls"),
+            security["short_n"],
+            link("payments:worklist", portfolio, list="security", kind="shortfall"),
+            amount=from_cents(security["short_c"]),
+            severity="blocking",
+        ),
+        Figure(
+            "bonds_expiring",
+            _("Bonds expiring"),
+            security["bonds_n"],
+            link("payments:worklist", portfolio, list="security", kind=PaymentKind.BOND_EXPIRING),
+            severity="warning",
+        ),
+        Figure(
+            "exceptions",
+            _("Open reconciliation exceptions"),
+            sum(b.count for b in exception_ages),
+            link("statements:worklist", portfolio),
+            amount=sum((b.amount for b in exception_ages), ZERO),
+            note=_("Amount at risk: the sum of the differences"),
+        ),
+        Figure(
+            "runs",
+            _("Statements reconciled since yesterday"),
+            finished,
+            link("statements:list", portfolio, reconciled_since=(today - dt.timedelta(days=1))),
+        ),
+    ]
+    return figures, overdue_ages, exception_ages
+
+
+def yesterday_start(today: dt.date) -> dt.datetime:
+    """Midnight at the start of yesterday, Eastern time (CBSA's day), as an aware datetime."""
+    return start_of_day(today - dt.timedelta(days=1))
+
+
+# --- Admin: each agent's workload ---------------------------------------------------------------
+
+
+def _per_agent(rows: Any, *, agent_path: str, via_group: str) -> dict[int, int]:
+    """agent id -> rows of importers the agent looks after, directly or through a client group,
+    each row counted once: direct + through a group - both (three grouped queries, no join that
+    multiplies rows)."""
+    counts: dict[int, int] = defaultdict(int)
+    direct = rows.filter(**{f"{agent_path}__isnull": False}).values(agent_path)
+    for agent_id, n in direct.annotate(n=Count("pk")).values_list(agent_path, "n").order_by():
+        counts[agent_id] += n
+    grouped = rows.filter(**{f"{via_group}__isnull": False}).values(via_group)
+    for agent_id, n in grouped.annotate(n=Count("pk")).values_list(via_group, "n").order_by():
+        counts[agent_id] += n
+    both = rows.filter(**{via_group: F(agent_path)}).values(agent_path)
+    for agent_id, n in both.annotate(n=Count("pk")).values_list(agent_path, "n").order_by():
+        counts[agent_id] -= n
+    return counts
+
+
+def workload(*, portfolio: Portfolio) -> list[Workload]:
+    """Every agent's importers, exceptions assigned and open delegation findings (eight grouped
+    queries, whatever the number of agents or importers)."""
+    importers = _per_agent(
+        portfolio.apply(Importer.objects.all(), importer_field="pk"),
+        agent_path="assigned_agent",
+        via_group="client_group__agents",
+    )
+    findings = _per_agent(
+        portfolio.apply(DelegationAlert.objects.filter(resolved_at=None)),
+        agent_path="importer__assigned_agent",
+        via_group="importer__client_group__agents",
+    )
+    exceptions = dict(
+        portfolio.apply(open_exceptions())
+        .exclude(assigned_to=None)
+        .order_by()
+        .values("assigned_to")
+        .annotate(n=Count("pk"))
+        .values_list("assigned_to", "n")
+    )
+    rows = []
+    for agent in access.assignable_agents():
+        theirs = Portfolio(kind=AGENT, agent=agent)
+        rows.append(
+            Workload(
+                agent=agent,
+                importers=importers.get(agent.pk, 0),
+                exceptions=exceptions.get(agent.pk, 0),
+                delegation_findings=findings.get(agent.pk, 0),
+                importers_url=link("clients:importer_list", theirs),
+                exceptions_url=link("statements:worklist", portfolio, assignee=agent.pk),
+                delegations_url=link("delegation:alerts", theirs),
+            )
+        )
+    return rows
+
+
+def today_for(*, user: Any, portfolio: Portfolio, today: dt.date) -> Today:
+    """The sections the user's role calls for (``clients.access`` decides which)."""
+    page = Today(portfolio=portfolio)
+    if access.holds_anywhere(user, Perm.MANAGE_DELEGATION):
+        page.agent_figures = agent_figures(user=user, portfolio=portfolio, today=today)
+    if access.holds_anywhere(user, Perm.MANAGE_PAYMENTS):
+        page.finance_figures, page.overdue_ages, page.exception_ages = finance_figures(
+            user=user, portfolio=portfolio, today=today
+        )
+    if access.can_global(user, access.GlobalPerm.MANAGE_USERS):
+        page.workload = workload(portfolio=portfolio)
+    return page
