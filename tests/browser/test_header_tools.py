@@ -74,7 +74,9 @@ def test_header_tools_on_a_phone(page: Page, live_server, dana):
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    # The unread badge, then search with the keyboard only.
+    # On a phone the header's tools sit in the folded menu: open it, then the unread badge and
+    # search with the keyboard only.
+    page.locator("label[for=site-menu-toggle]").click()
     expect(page.get_by_role("link", name="Notifications 1 unread")).to_be_visible()
     box = page.get_by_role(
         "searchbox", name="Search importers, accounts, transactions, payments and people"
@@ -88,6 +90,7 @@ def test_header_tools_on_a_phone(page: Page, live_server, dana):
     no_sideways_scroll(page)
     shoot(page, "header-search-phone")
 
+    page.locator("label[for=site-menu-toggle]").click()  # each page opens with the menu folded
     page.get_by_role("link", name="Calendar").click()
     expect(page.locator('[aria-current="date"]')).to_be_visible()
     expect(
@@ -100,8 +103,10 @@ def test_header_tools_on_a_phone(page: Page, live_server, dana):
         re.compile(r"/calendar/feed/.+\.ics$")
     )
 
+    page.locator("label[for=site-menu-toggle]").click()
     page.get_by_role("link", name="Notifications 1 unread").click()
     page.get_by_role("link", name="Please renew the delegation.").click()
     expect(page).to_have_url(f"{live_server.url}/delegations/")
+    page.locator("label[for=site-menu-toggle]").click()
     expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
     shoot(page, "inbox-after-phone")

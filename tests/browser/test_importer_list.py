@@ -99,8 +99,10 @@ def test_an_agent_signs_in_filters_the_list_and_opens_a_checklist(
     page.get_by_role("button", name="Sign in").click()
 
     # The dashboard.
-    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
-    expect(page.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("heading", name="Today", level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Today", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
     shoot(page, "dashboard")
 
     # The importer list.
@@ -111,12 +113,12 @@ def test_an_agent_signs_in_filters_the_list_and_opens_a_checklist(
     shoot(page, "importer-list")
 
     # Filter it: "maple" among onboarding importers.
-    page.get_by_label("Search").fill("maple")
+    page.get_by_label("Search", exact=True).fill("maple")
     page.get_by_label("Status", exact=True).select_option("onboarding")
     page.get_by_role("button", name="Apply filters").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Maple Leaf Provisions Inc.")
-    expect(page.get_by_label("Search")).to_have_value("maple")
+    expect(page.get_by_label("Search", exact=True)).to_have_value("maple")
     shoot(page, "importer-list-filtered")
 
     # Open the importer and see its checklist.

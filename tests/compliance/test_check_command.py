@@ -77,7 +77,7 @@ def test_each_stage_alerts_once_under_reruns(correction):
         "blocking",
         correction,
     )
-    assert alert.message == f"The correction of CAD {TXN} was due on Dec. 30, 2026."
+    assert alert.message == f"The correction of CAD {TXN} was due on 2026-12-30."
     assert ComplianceAlert.objects.count() == 4
 
 
