@@ -243,7 +243,13 @@ def project_patterns() -> list[tuple[str, str | None, list[str]]]:
             elif isinstance(p, URLPattern):
                 view = getattr(p.callback, "cls", None) or getattr(p.callback, "view_class", None)
                 module = (view or p.callback).__module__
-                if module.split(".")[0] not in {"clients", "statements", "payments", "delegation", "services"}:
+                if module.split(".")[0] not in {
+                    "clients",
+                    "statements",
+                    "payments",
+                    "delegation",
+                    "services",
+                }:
                     continue
                 name = f"{namespace}:{p.name}" if namespace and p.name else p.name
                 yield prefix + str(p.pattern), name, list(p.pattern.regex.groupindex)
