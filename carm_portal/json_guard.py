@@ -64,9 +64,7 @@ class DepthLimitedJSONParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
-        if stream is None:
-            return super().parse(stream, media_type, parser_context)
-        body = stream.read()
+        body = stream.read() if stream is not None else b""
         limit = max_depth()
         if json_depth(body, stop_above=limit) > limit:
             raise ParseError(
