@@ -32,7 +32,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Field, Model, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -125,7 +128,9 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """OpenAPI descriptions of the error answers a view gives, for ``extend_schema(responses=)``."""
     described = {
         400: _("Invalid input: {field: [messages]}, or non_field_errors."),
-        401: _("Not signed in (session or 'Authorization: Token <key>')."),
+        401: _(
+            "Not signed in (session or 'Authorization: Bearer <token>'), or the token is expired or revoked."
+        ),
         403: _("Signed in, but your role does not allow this (or not signed in)."),
         404: _("No such object, or not one you may see."),
     }
@@ -180,6 +185,28 @@ class RaceSafeUniqueSerializer(serializers.ModelSerializer):
         value = validated_data.get(self.unique_field, getattr(instance, self.unique_field))
         with self._unique_guard(value):
             return super().update(instance, validated_data)
+
+
+# --- Authentication in the schema -------------------------------------------------------------
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The personal API tokens (``carm_portal.mfa.TokenAuthentication``) as an HTTP bearer scheme."""
+
+    target_class = "carm_portal.mfa.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": str(
+                _(
+                    "A personal API token made on the 'API tokens' page of your account: "
+                    "'Authorization: Bearer <token>' ('Token <token>' also works)."
+                )
+            ),
+        }
 
 
 # --- Fields -----------------------------------------------------------------------------------

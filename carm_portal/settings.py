@@ -58,7 +58,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -250,7 +249,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {
     # Token first: an anonymous API call gets 401 with WWW-Authenticate, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "carm_portal.mfa.TokenAuthentication",  # DRF's, refusing staff without MFA (403)
+        "carm_portal.mfa.TokenAuthentication",  # personal tokens; staff without MFA: 403
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "carm_portal.api.exception_handler",
@@ -270,6 +269,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# Personal API tokens (carm_portal/api_tokens.py): lifetime when made, and the longest allowed.
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 SPECTACULAR_SETTINGS = {
     "TITLE": "carm-portal API",

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from carm_portal import user_language
+from carm_portal import api_token_views, user_language
 from carm_portal.importer_home import views as importer_home
 
 # The admin's own login form would skip allauth's rate limits and two-factor stage: a signed-out
@@ -22,6 +22,12 @@ urlpatterns = [
     path("compliance/", include("services.compliance_urls")),
     path("invitations/", include("clients.invitation_urls")),
     path("onboarding/", include("carm_portal.onboarding_wizard.urls")),
+    path("accounts/api-tokens/", api_token_views.token_list, name="api_tokens"),
+    path(
+        "accounts/api-tokens/<int:pk>/revoke/",
+        api_token_views.token_revoke,
+        name="api_token_revoke",
+    ),
     path("accounts/", include("allauth.urls")),
     # Django's set_language, also saving a signed-in user's choice (carm_portal/user_language.py).
     path("i18n/setlang/", user_language.set_language, name="set_language"),
