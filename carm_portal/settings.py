@@ -260,6 +260,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Rates in API_THROTTLE_RATES, read on each request (carm_portal/throttles.py): 429 + Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "carm_portal.throttles.AnonThrottle",
+        "carm_portal.throttles.UserThrottle",
+        "carm_portal.throttles.TokenThrottle",
+        "carm_portal.throttles.ScopedThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -272,6 +279,16 @@ REST_FRAMEWORK = {
 # Personal API tokens (carm_portal/api_tokens.py): lifetime when made, and the longest allowed.
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+# Requests allowed per period ("n/second|minute|hour|day"); None for no limit.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+    "token": env.str("API_THROTTLE_TOKEN", default="600/minute"),
+    # Actions that send email to someone else (inviting, resending an invitation).
+    "invitation-send": env.str("API_THROTTLE_INVITATION_SEND", default="30/hour"),
+}
+# The OpenAPI schema and Swagger UI for anyone (True), or for signed-in people only (False).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 SPECTACULAR_SETTINGS = {
     "TITLE": "carm-portal API",
@@ -328,6 +345,10 @@ RECONCILIATION_STALE_SECONDS = env.int(
 
 # --- Invitations and the onboarding wizard (clients/invitations.py, carm_portal/onboarding_wizard/)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=14)
+# An invitation is not sent again within this many seconds; one address gets at most this many
+# invitation emails a day (clients/invitations.py: check_send_rate).
+INVITATION_RESEND_MIN_SECONDS = env.int("INVITATION_RESEND_MIN_SECONDS", default=60)
+INVITATION_SENDS_PER_ADDRESS_PER_DAY = env.int("INVITATION_SENDS_PER_ADDRESS_PER_DAY", default=10)
 
 # --- Payments (payments/*) ----------------------------------------------------------------------
 # Bank account numbers for pre-authorized debit are encrypted at rest with Fernet (``cryptography``).
