@@ -301,6 +301,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain settings ------------------------------------------------------------------------------
+# Dates a person enters run from 2000 to this many years ahead (carm_portal/dates.py).
+BUSINESS_DATE_MAX_YEARS_AHEAD = env.int("BUSINESS_DATE_MAX_YEARS_AHEAD", default=10)
 # Account security numbers (ASEC) of this broker: the first five digits of its transaction numbers.
 BROKER_ASECS = env.list("BROKER_ASECS", default=["12345"])
 BROKER_NAME = env.str("BROKER_NAME", default="Demo Customs Brokers Inc.")

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.dates import business_date
 from carm_portal.models import User
 from carm_portal.widgets import DateInput
 from clients import access
@@ -234,6 +235,7 @@ class StepForm(forms.Form):
         required=False,
         widget=DateInput(),
         help_text=_("For “done”; today if left empty."),
+        validators=[business_date],
     )
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})

@@ -53,6 +53,7 @@ from carm_portal.api import (
     row_action_schema,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.dates import business_date
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import ProgramAccount
@@ -270,7 +271,7 @@ class PaymentStatusSerializer(serializers.Serializer):
         choices=Payment.Status.choices,
         help_text=_("cleared (from pending) or returned."),
     )
-    returned_on = serializers.DateField(required=False, allow_null=True)
+    returned_on = serializers.DateField(required=False, allow_null=True, validators=[business_date])
 
 
 class PaymentFilter(django_filters.FilterSet):
