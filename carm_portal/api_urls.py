@@ -14,6 +14,7 @@ from payments.api import (
 )
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 from statements.reconciliation_api import ReconciliationRunViewSet
+from statements.reconciliation_item_api import ReconciliationItemViewSet
 
 router = DefaultRouter()
 router.register("importers", ImporterViewSet, basename="importer")
@@ -25,6 +26,7 @@ router.register("statements", StatementViewSet, basename="statement")
 router.register("broker-entries", BrokerEntryViewSet, basename="broker-entry")
 router.register("import-batches", ImportBatchViewSet, basename="import-batch")
 router.register("reconciliation-runs", ReconciliationRunViewSet, basename="reconciliation-run")
+router.register("reconciliation-items", ReconciliationItemViewSet, basename="reconciliation-item")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("payment-alerts", PaymentAlertViewSet, basename="payment-alert")
 router.register("financial-securities", FinancialSecurityViewSet, basename="financial-security")
