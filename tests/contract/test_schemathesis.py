@@ -1,0 +1,101 @@
+"""The API answers as its OpenAPI schema says: schemathesis against a live server.
+
+The app runs on a loopback port (pytest-django's ``live_server``) over seeded data: the kit's
+personas, a reconciled statement, a payment and a security. schemathesis (its ``st run`` command)
+reads the schema and sends generated requests to every operation, as a broker agent and as an
+importer's BAM, each with a personal API token. Any server error or departure from the schema
+(status code, content type, body) fails the test, with schemathesis' report in the message.
+
+Bounded for CI: a few examples per operation, one worker, ``SCHEMATHESIS_BUDGET`` seconds at
+most per persona (120 by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from carm_portal import api_tokens
+from payments.records import record_payment
+from tests.factories import FinancialSecurityFactory
+from tests.statements.reconciliation_fixtures import reconciled_statement
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "response_schema_conformance",
+        "status_code_conformance",
+        "content_type_conformance",
+    ]
+)
+BUDGET = int(os.environ.get("SCHEMATHESIS_BUDGET", "120"))
+ST = Path(sys.executable).with_name("st")
+
+
+@pytest.fixture
+def seeded(personas):
+    for importer in (personas.importer_a, personas.importer_b):
+        account = importer.program_accounts.get()
+        reconciled_statement(account)
+        record_payment(
+            importer=importer,
+            program_account=account,
+            amount=Decimal("300.00"),
+            method="online_banking",
+            paid_on=dt.date.today() - dt.timedelta(days=3),
+            by=None,
+        )
+        FinancialSecurityFactory(program_account=account)
+    return personas
+
+
+def run_schemathesis(base_url: str, token: str, report: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        [
+            str(ST),
+            "--no-color",
+            "run",
+            f"{base_url}/api/schema/?format=json",
+            "--url",
+            base_url,
+            "--checks",
+            CHECKS,
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--max-examples",
+            "5",
+            "--workers",
+            "1",
+            "--generation-deterministic",
+            "--request-timeout",
+            "20",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--report",
+            "junit",
+            "--report-junit-path",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=BUDGET + 60,
+    )
+
+
+@pytest.mark.parametrize("persona", ["broker_agent", "bam_a"])
+def test_the_api_keeps_its_schema(live_server, seeded, persona, tmp_path, settings):
+    settings.API_THROTTLE_RATES = {}  # schemathesis sends thousands of requests
+    _token, raw = api_tokens.issue(user=getattr(seeded, persona), name="schemathesis")
+
+    result = run_schemathesis(live_server.url, raw, tmp_path / "junit.xml")
+
+    tail = (result.stdout + result.stderr)[-12_000:]
+    assert result.returncode == 0, tail
