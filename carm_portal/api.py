@@ -137,6 +137,53 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(description=str(described[code])) for code in codes}
 
 
+_HTTP_METHODS = frozenset({"get", "put", "patch", "post", "delete", "head", "options"})
+
+
+def document_common_answers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: the answers every operation can give, documented.
+
+    Whatever the view: 401 (no or a bad sign-in), 403 (a role that may not, or broker staff
+    without two-factor authentication), 429 (over a rate limit, with ``Retry-After``); an
+    operation with a body also 400 (a body that is not JSON, or nested too deeply), one on a row
+    (``{id}``) also 404. The views document the rest (their 200/201 and field errors).
+    """
+    described = {
+        "400": _("Invalid input: {field: [messages]}, or non_field_errors."),
+        "401": _(
+            "Not signed in (session or 'Authorization: Bearer <token>'), or the token is expired "
+            "or revoked."
+        ),
+        "403": _("Signed in, but your role does not allow this (or not signed in)."),
+        "404": _("No such object, or not one you may see."),
+        "429": _("Too many requests: wait the number of seconds in Retry-After."),
+    }
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in _HTTP_METHODS:
+                continue
+            codes = ["401", "403", "429"]
+            if "requestBody" in operation:
+                codes.append("400")
+            if "{" in path:
+                codes.append("404")
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(code, {"description": str(described[code])})
+            responses["429"].setdefault(
+                "headers",
+                {
+                    "Retry-After": {
+                        "schema": {"type": "integer"},
+                        "description": str(_("Seconds to wait before trying again.")),
+                    }
+                },
+            )
+    return result
+
+
 def value_after_write(
     serializer: serializers.ModelSerializer, attrs: dict[str, Any], name: str
 ) -> Any:

@@ -298,6 +298,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The answers every operation can give (401, 403, 429; 400 with a body; 404 on a row).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "carm_portal.api.document_common_answers",
+    ],
 }
 
 # --- Domain settings ------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ CHECKS = ",".join(
         "content_type_conformance",
     ]
 )
-BUDGET = int(os.environ.get("SCHEMATHESIS_BUDGET", "120"))
+BUDGET = int(os.environ.get("SCHEMATHESIS_BUDGET", "150"))
+PHASES = os.environ.get("SCHEMATHESIS_PHASES", "examples,fuzzing")
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3"))
 ST = Path(sys.executable).with_name("st")
 
 
@@ -57,37 +59,43 @@ def seeded(personas):
     return personas
 
 
-def run_schemathesis(base_url: str, token: str, report: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(  # noqa: S603
-        [
-            str(ST),
-            "--no-color",
-            "run",
-            f"{base_url}/api/schema/?format=json",
-            "--url",
-            base_url,
-            "--checks",
-            CHECKS,
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--max-examples",
-            "5",
-            "--workers",
-            "1",
-            "--generation-deterministic",
-            "--request-timeout",
-            "20",
-            "--header",
-            f"Authorization: Bearer {token}",
-            "--report",
-            "junit",
-            "--report-junit-path",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=BUDGET + 60,
-    )
+def run_schemathesis(base_url: str, token: str, report: Path) -> tuple[int | None, str]:
+    """schemathesis' exit status (None when it ran out of time) and its report."""
+    try:
+        done = subprocess.run(  # noqa: S603
+            [
+                str(ST),
+                "--no-color",
+                "run",
+                f"{base_url}/api/schema/?format=json",
+                "--url",
+                base_url,
+                "--checks",
+                CHECKS,
+                "--phases",
+                PHASES,
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--workers",
+                "1",
+                "--generation-deterministic",
+                "--request-timeout",
+                "20",
+                "--header",
+                f"Authorization: Bearer {token}",
+                "--report",
+                "junit",
+                "--report-junit-path",
+                str(report),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=BUDGET,
+        )
+    except subprocess.TimeoutExpired as late:
+        output = late.output.decode() if isinstance(late.output, bytes) else (late.output or "")
+        return None, output
+    return done.returncode, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("persona", ["broker_agent", "bam_a"])
@@ -95,7 +103,6 @@ def test_the_api_keeps_its_schema(live_server, seeded, persona, tmp_path, settin
     settings.API_THROTTLE_RATES = {}  # schemathesis sends thousands of requests
     _token, raw = api_tokens.issue(user=getattr(seeded, persona), name="schemathesis")
 
-    result = run_schemathesis(live_server.url, raw, tmp_path / "junit.xml")
+    status, report = run_schemathesis(live_server.url, raw, tmp_path / "junit.xml")
 
-    tail = (result.stdout + result.stderr)[-12_000:]
-    assert result.returncode == 0, tail
+    assert status == 0, report[-15_000:]
