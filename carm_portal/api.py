@@ -148,7 +148,7 @@ def document_common_answers(
     Whatever the view: 401 (no or a bad sign-in), 403 (a role that may not, or broker staff
     without two-factor authentication), 429 (over a rate limit, with ``Retry-After``); an
     operation with a body also 400 (a body that is not JSON, or nested too deeply), one on a row
-    (``{id}``) also 404. The views document the rest (their 200/201 and field errors).
+    (``{id}``) or a paginated list also 404 (no such row; a page past the last). The views document the rest (their 200/201 and field errors).
     """
     described = {
         "400": _("Invalid input: {field: [messages]}, or non_field_errors."),
@@ -157,7 +157,7 @@ def document_common_answers(
             "or revoked."
         ),
         "403": _("Signed in, but your role does not allow this (or not signed in)."),
-        "404": _("No such object, or not one you may see."),
+        "404": _("No such object, or not one you may see (or a page past the last)."),
         "429": _("Too many requests: wait the number of seconds in Retry-After."),
     }
     for path, operations in result.get("paths", {}).items():
@@ -167,8 +167,8 @@ def document_common_answers(
             codes = ["401", "403", "429"]
             if "requestBody" in operation:
                 codes.append("400")
-            if "{" in path:
-                codes.append("404")
+            if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                codes.append("404")  # a row that is not there, or a page past the last
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, {"description": str(described[code])})

@@ -47,7 +47,9 @@ Resolution = ReconciliationItem.Resolution
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.EmailField(source="author.email", read_only=True, default=None)
+    author = serializers.EmailField(
+        source="author.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = ReconciliationComment
@@ -137,6 +139,14 @@ def _as_validation_error(exc: workflow.WorkflowError) -> ValidationError:
     one="a reconciliation item",
     many="reconciliation items",
     list_description="The items of each statement's current run, by statement and position.",
+    list=extend_schema(
+        summary="List reconciliation items",
+        description="The items of each statement's current run, by statement and position.",
+        responses={
+            200: ReconciliationItemSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+    ),
     assign=row_action_schema(
         "Assign a reconciliation item", request=AssignSerializer, answer=ItemDetailSerializer
     ),

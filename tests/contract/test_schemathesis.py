@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from carm_portal import api_tokens
+from carm_portal.calendar import cbsa_today
 from payments.records import record_payment
 from tests.factories import FinancialSecurityFactory
 from tests.statements.reconciliation_fixtures import reconciled_statement
@@ -52,7 +53,7 @@ def seeded(personas):
             program_account=account,
             amount=Decimal("300.00"),
             method="online_banking",
-            paid_on=dt.date.today() - dt.timedelta(days=3),
+            paid_on=cbsa_today() - dt.timedelta(days=3),
             by=None,
         )
         FinancialSecurityFactory(program_account=account)
