@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from clients.api import ImporterViewSet, ProgramAccountViewSet
+from clients.checklist_api import OnboardingStepViewSet, PortalUserViewSet
 from clients.invitation_api import InvitationViewSet
 from delegation.api import DelegationAlertViewSet, DelegationViewSet
 from payments.api import (
@@ -19,6 +20,8 @@ from statements.reconciliation_item_api import ReconciliationItemViewSet
 router = DefaultRouter()
 router.register("importers", ImporterViewSet, basename="importer")
 router.register("program-accounts", ProgramAccountViewSet, basename="program-account")
+router.register("onboarding-steps", OnboardingStepViewSet, basename="onboarding-step")
+router.register("portal-users", PortalUserViewSet, basename="portal-user")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("delegation-alerts", DelegationAlertViewSet, basename="delegation-alert")
