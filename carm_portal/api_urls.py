@@ -6,6 +6,7 @@ from clients.api import ImporterViewSet, ProgramAccountViewSet
 from clients.checklist_api import OnboardingStepViewSet, PortalUserViewSet
 from clients.invitation_api import InvitationViewSet
 from delegation.api import DelegationAlertViewSet, DelegationViewSet
+from delegation.renewal_api import RenewalRequestViewSet
 from payments.api import (
     BankAccountViewSet,
     FinancialSecurityViewSet,
@@ -24,6 +25,7 @@ router.register("onboarding-steps", OnboardingStepViewSet, basename="onboarding-
 router.register("portal-users", PortalUserViewSet, basename="portal-user")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("delegations", DelegationViewSet, basename="delegation")
+router.register("renewal-requests", RenewalRequestViewSet, basename="renewal-request")
 router.register("delegation-alerts", DelegationAlertViewSet, basename="delegation-alert")
 router.register("statements", StatementViewSet, basename="statement")
 router.register("broker-entries", BrokerEntryViewSet, basename="broker-entry")
