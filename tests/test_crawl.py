@@ -44,6 +44,7 @@ from clients.models import (
     Importer,
     Invitation,
     Membership,
+    OnboardingStep,
     OnboardingWizard,
     PortalUser,
     ProgramAccount,
@@ -111,6 +112,7 @@ OWNER: dict[type[models.Model], str | None] = {
     Importer: "pk",
     ProgramAccount: "importer",
     PortalUser: "importer",
+    OnboardingStep: "importer",
     Invitation: "importer",
     Delegation: "importer",
     DelegationAlert: "importer",
@@ -221,12 +223,24 @@ ROUTES: dict[str, Route] = {
     "interest-rate-detail": Route(InterestRate, {"pk": "pk"}),
     "bank-account-detail": Route(BankAccount, {"pk": "pk"}),
     "bank-account-reveal": Route(BankAccount, {"pk": "pk"}),
+    "onboarding-step-detail": Route(OnboardingStep, {"pk": "pk"}),
+    "onboarding-step-mark": Route(OnboardingStep, {"pk": "pk"}),
+    "portal-user-detail": Route(PortalUser, {"pk": "pk"}),
+    **{
+        f"renewal-request-{name}": Route(RenewalRequest, {"pk": "pk"})
+        for name in ["detail", "confirm", "cancel"]
+    },
+    **{
+        f"reconciliation-item-{name}": Route(ReconciliationItem, {"pk": "pk"})
+        for name in ["detail", "assign", "comments", "resolve", "reopen"]
+    },
 }
 
 # Patterns with arguments that name no object an importer owns, and why.
 NOT_OBJECT_URLS = {
     "invitations:accept": "a one-time secret token; knowing it is the permission",
     "invitations:confirm_by_contact": "a one-time secret token sent to the importer's contact",
+    "api_token_revoke": "a person's own API token: another person's is a 404 (tests/api)",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists
