@@ -32,7 +32,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Field, Model, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -125,11 +128,60 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """OpenAPI descriptions of the error answers a view gives, for ``extend_schema(responses=)``."""
     described = {
         400: _("Invalid input: {field: [messages]}, or non_field_errors."),
-        401: _("Not signed in (session or 'Authorization: Token <key>')."),
+        401: _(
+            "Not signed in (session or 'Authorization: Bearer <token>'), or the token is expired or revoked."
+        ),
         403: _("Signed in, but your role does not allow this (or not signed in)."),
         404: _("No such object, or not one you may see."),
     }
     return {code: OpenApiResponse(description=str(described[code])) for code in codes}
+
+
+_HTTP_METHODS = frozenset({"get", "put", "patch", "post", "delete", "head", "options"})
+
+
+def document_common_answers(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """A drf-spectacular postprocessing hook: the answers every operation can give, documented.
+
+    Whatever the view: 401 (no or a bad sign-in), 403 (a role that may not, or broker staff
+    without two-factor authentication), 429 (over a rate limit, with ``Retry-After``); an
+    operation with a body also 400 (a body that is not JSON, or nested too deeply), one on a row
+    (``{id}``) or a paginated list also 404 (no such row; a page past the last). The views document the rest (their 200/201 and field errors).
+    """
+    described = {
+        "400": _("Invalid input: {field: [messages]}, or non_field_errors."),
+        "401": _(
+            "Not signed in (session or 'Authorization: Bearer <token>'), or the token is expired "
+            "or revoked."
+        ),
+        "403": _("Signed in, but your role does not allow this (or not signed in)."),
+        "404": _("No such object, or not one you may see (or a page past the last)."),
+        "429": _("Too many requests: wait the number of seconds in Retry-After."),
+    }
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in _HTTP_METHODS:
+                continue
+            codes = ["401", "403", "429"]
+            if "requestBody" in operation:
+                codes.append("400")
+            if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                codes.append("404")  # a row that is not there, or a page past the last
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(code, {"description": str(described[code])})
+            responses["429"].setdefault(
+                "headers",
+                {
+                    "Retry-After": {
+                        "schema": {"type": "integer"},
+                        "description": str(_("Seconds to wait before trying again.")),
+                    }
+                },
+            )
+    return result
 
 
 def value_after_write(
@@ -180,6 +232,28 @@ class RaceSafeUniqueSerializer(serializers.ModelSerializer):
         value = validated_data.get(self.unique_field, getattr(instance, self.unique_field))
         with self._unique_guard(value):
             return super().update(instance, validated_data)
+
+
+# --- Authentication in the schema -------------------------------------------------------------
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The personal API tokens (``carm_portal.mfa.TokenAuthentication``) as an HTTP bearer scheme."""
+
+    target_class = "carm_portal.mfa.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": str(
+                _(
+                    "A personal API token made on the 'API tokens' page of your account: "
+                    "'Authorization: Bearer <token>' ('Token <token>' also works)."
+                )
+            ),
+        }
 
 
 # --- Fields -----------------------------------------------------------------------------------

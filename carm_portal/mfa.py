@@ -7,7 +7,7 @@ only applies it, in two places that between them cover every way in:
   page (allauth's ``/accounts/2fa/``) from every page but the setup itself (with the sign-in
   confirmation and email pages it may need), sign-out, static files and the language switcher;
   an HTMX request gets an ``HX-Redirect``; an API call on the session a 403 with the reason.
-* ``TokenAuthentication``: DRF's token authentication, refusing (403, the same reason) a token of
+* ``TokenAuthentication``: the personal API tokens, refusing (403, the same reason) a token of
   such a user, whose requests carry no session for the middleware to see.
 
 The setup pages say why (``context_processors.navigation`` passes ``mfa_required``).
@@ -24,9 +24,11 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_htmx.http import HttpResponseClientRedirect
 from rest_framework import authentication, exceptions
 
+from carm_portal import api_tokens
 from clients import access
 
 # The pages a user without the required MFA may still open (allauth URL names; every ``mfa_``
@@ -77,14 +79,34 @@ class MFARequiredMiddleware:
         return HttpResponseRedirect(setup)
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication; a token of a user who must have MFA and has none: 403."""
+class TokenAuthentication(authentication.BaseAuthentication):
+    """Personal API tokens (``carm_portal.api_tokens``), sent as ``Authorization: Bearer <token>``
+    (or ``Token <token>``, the scheme DRF's own tokens used). Unknown, expired or revoked: 401.
+    A token of a user who must have MFA and has none: 403."""
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        user, token = super().authenticate_credentials(key)
-        if access.lacks_required_mfa(user):
+    keywords = (b"bearer", b"token")
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in self.keywords:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid token header: give the scheme, one space, then the token.")
+            )
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        token = api_tokens.find(raw)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
+        if access.lacks_required_mfa(token.user):
             raise exceptions.PermissionDenied(access.MFA_REQUIRED_FOR_STAFF)
-        return user, token
+        return token.user, token
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
@@ -101,6 +102,50 @@ class WorkerHeartbeat(models.Model):
         return f"{self.queue}: {self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
+class ApiToken(models.Model):
+    """A personal API token: named, expiring, revocable, stored as a SHA-256 hash.
+
+    The secret is shown once, when the token is made (``carm_portal.api_tokens.issue``); only its
+    hash and a short public ``prefix`` (to find the row without scanning every hash) are kept. The
+    person sees their tokens by name, prefix, expiry and last use, and revokes them; changing the
+    password or deactivating the account revokes them all.
+    """
+
+    class RevokedBecause(models.TextChoices):
+        USER = "user", _("revoked by its owner")
+        PASSWORD = "password", _("password changed")
+        DEACTIVATED = "deactivated", _("account deactivated")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_because = models.CharField(
+        _("revoked because"), max_length=20, choices=RevokedBecause.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_live")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        return self.revoked_at is None and (now or timezone.now()) < self.expires_at
+
+
 # The inbox, e-mail preferences and calendar feeds: their own module, registered with this app.
 from carm_portal.notification_models import (  # noqa: E402
     CalendarFeed,
@@ -109,6 +154,7 @@ from carm_portal.notification_models import (  # noqa: E402
 )
 
 __all__ = [
+    "ApiToken",
     "CalendarFeed",
     "Notification",
     "NotificationPreference",

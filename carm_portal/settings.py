@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -290,11 +289,24 @@ CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {
     # Token first: an anonymous API call gets 401 with WWW-Authenticate, not a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "carm_portal.mfa.TokenAuthentication",  # DRF's, refusing staff without MFA (403)
+        "carm_portal.mfa.TokenAuthentication",  # personal tokens; staff without MFA: 403
         "rest_framework.authentication.SessionAuthentication",
     ],
     "EXCEPTION_HANDLER": "carm_portal.api.exception_handler",
+    # DRF's JSON parser, refusing (400) bodies nested deeper than API_MAX_JSON_DEPTH.
+    "DEFAULT_PARSER_CLASSES": [
+        "carm_portal.json_guard.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Rates in API_THROTTLE_RATES, read on each request (carm_portal/throttles.py): 429 + Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "carm_portal.throttles.AnonThrottle",
+        "carm_portal.throttles.UserThrottle",
+        "carm_portal.throttles.TokenThrottle",
+        "carm_portal.throttles.ScopedThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -304,6 +316,20 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# Personal API tokens (carm_portal/api_tokens.py): lifetime when made, and the longest allowed.
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+# Requests allowed per period ("n/second|minute|hour|day"); None for no limit.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+    "token": env.str("API_THROTTLE_TOKEN", default="600/minute"),
+    # Actions that send email to someone else (inviting, resending an invitation).
+    "invitation-send": env.str("API_THROTTLE_INVITATION_SEND", default="30/hour"),
+}
+# The OpenAPI schema and Swagger UI for anyone (True), or for signed-in people only (False).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=not PRODUCTION)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 SPECTACULAR_SETTINGS = {
     "TITLE": "carm-portal API",
     "DESCRIPTION": "Importers, delegations, statements and payments of a customs broker's clients.",
@@ -312,9 +338,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The answers every operation can give (401, 403, 429; 400 with a body; 404 on a row).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "carm_portal.api.document_common_answers",
+    ],
 }
 
 # --- Domain settings ------------------------------------------------------------------------------
+# Dates a person enters run from 2000 to this many years ahead (carm_portal/dates.py).
+BUSINESS_DATE_MAX_YEARS_AHEAD = env.int("BUSINESS_DATE_MAX_YEARS_AHEAD", default=10)
 # Account security numbers (ASEC) of this broker: the first five digits of its transaction numbers.
 BROKER_ASECS = env.list("BROKER_ASECS", default=["12345"])
 BROKER_NAME = env.str("BROKER_NAME", default="Demo Customs Brokers Inc.")
@@ -372,6 +405,10 @@ WORKER_QUEUES = ("default", "heavy")
 
 # --- Invitations and the onboarding wizard (clients/invitations.py, carm_portal/onboarding_wizard/)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=14)
+# An invitation is not sent again within this many seconds; one address gets at most this many
+# invitation emails a day (clients/invitations.py: check_send_rate).
+INVITATION_RESEND_MIN_SECONDS = env.int("INVITATION_RESEND_MIN_SECONDS", default=60)
+INVITATION_SENDS_PER_ADDRESS_PER_DAY = env.int("INVITATION_SENDS_PER_ADDRESS_PER_DAY", default=10)
 
 # --- Payments (payments/*) ----------------------------------------------------------------------
 # Bank account numbers for pre-authorized debit are encrypted at rest with Fernet (``cryptography``).

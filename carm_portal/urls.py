@@ -3,9 +3,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from carm_portal import user_language
+from carm_portal import api_docs, api_token_views, user_language
 from carm_portal.today import views as today
 
 # The admin's own login form would skip allauth's rate limits and two-factor stage: a signed-out
@@ -27,11 +26,17 @@ urlpatterns = [
     path("notifications/", include("carm_portal.inbox.urls")),
     path("search/", include("carm_portal.site_search.urls")),
     path("calendar/", include("carm_portal.deadlines.urls")),
+    path("accounts/api-tokens/", api_token_views.token_list, name="api_tokens"),
+    path(
+        "accounts/api-tokens/<int:pk>/revoke/",
+        api_token_views.token_revoke,
+        name="api_token_revoke",
+    ),
     path("accounts/", include("allauth.urls")),
     # Django's set_language, also saving a signed-in user's choice (carm_portal/user_language.py).
     path("i18n/setlang/", user_language.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("carm_portal.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", api_docs.schema_view, name="api-schema"),
+    path("api/docs/", api_docs.docs_view, name="api-docs"),
 ]

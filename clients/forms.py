@@ -17,6 +17,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.dates import business_date
 from carm_portal.models import User
 from carm_portal.widgets import DateInput
 from clients import access
@@ -237,6 +238,7 @@ class StepForm(forms.Form):
         required=False,
         widget=DateInput(),
         help_text=_("For “done”; today if left empty."),
+        validators=[business_date],
     )
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})

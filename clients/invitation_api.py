@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -43,13 +43,19 @@ from carm_portal.api import (
 )
 from clients import invitations
 from clients.access import Perm
-from clients.invitations import InvitationError
+from clients.invitations import InvitationError, InvitationThrottled
 from clients.models import Invitation, Membership
 
 
-def _as_validation_error(exc: InvitationError) -> ValidationError:
-    """A refusal of ``clients.invitations`` as a 400, on the field it names."""
+def _as_validation_error(exc: InvitationError) -> APIException:
+    """A refusal of ``clients.invitations`` as a 400, on the field it names; too many sendings
+    to one address as a 429 with ``Retry-After``."""
+    if isinstance(exc, InvitationThrottled):
+        return Throttled(wait=exc.retry_after, detail=str(exc))
     return ValidationError({exc.field or api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]})
+
+
+SENDING_ACTIONS = frozenset({"create", "resend"})
 
 
 # --- Serializers ------------------------------------------------------------------------------
@@ -223,6 +229,12 @@ class InvitationViewSet(ScopedCreateViewSet):
     importer_field = "importer"
     read_perm = Perm.INVITE
     write_perm = Perm.INVITE
+
+    @property
+    def throttle_scope(self) -> str | None:
+        """Inviting and resending email someone else: the ``invitation-send`` rate, on top of
+        ``clients.invitations``' limits per invitation and per address."""
+        return "invitation-send" if getattr(self, "action", None) in SENDING_ACTIONS else None
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": timezone.now()}

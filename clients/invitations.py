@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -36,6 +38,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from carm_portal import stored_text as later
 from carm_portal.notification_models import Kind
@@ -62,6 +65,67 @@ class InvitationError(Exception):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InvitationThrottled(InvitationError):
+    """Sending now would flood the address: ``retry_after`` seconds until it is allowed again."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, field=None)
+        self.retry_after = retry_after
+
+
+# --- How often one address is emailed ---------------------------------------------------------
+# An invitation is not sent again within INVITATION_RESEND_MIN_SECONDS of its last sending, and
+# one address receives at most INVITATION_SENDS_PER_ADDRESS_PER_DAY invitations in a UTC day,
+# whoever sends them and for whichever importer: an address must not be flooded by resends, nor
+# by invitations from several importers. The day's count lives in the cache (Redis in
+# production, shared by every process); None for no limit.
+
+_DAY = 86_400
+
+
+def _address_key(email: str, now: datetime) -> str:
+    day = int(now.timestamp()) // _DAY
+    return f"invitation-sends:{hashlib.sha256(email.encode()).hexdigest()[:32]}:{day}"
+
+
+def check_send_rate(invitation: Invitation | None, email: str, now: datetime) -> None:
+    """Raise ``InvitationThrottled`` if ``invitation`` (already sent) or ``email`` may not be
+    emailed now."""
+    interval = getattr(settings, "INVITATION_RESEND_MIN_SECONDS", 0) or 0
+    if invitation is not None and invitation.last_sent_at is not None and interval:
+        wait = interval - (now - invitation.last_sent_at).total_seconds()
+        if wait > 0:
+            raise InvitationThrottled(
+                ngettext(
+                    "This invitation was sent less than %(n)d second ago; wait a moment before "
+                    "sending it again.",
+                    "This invitation was sent less than %(n)d seconds ago; wait a moment before "
+                    "sending it again.",
+                    interval,
+                )
+                % {"n": interval},
+                retry_after=math.ceil(wait),
+            )
+    limit = getattr(settings, "INVITATION_SENDS_PER_ADDRESS_PER_DAY", None)
+    if limit and (cache.get(_address_key(email, now)) or 0) >= limit:
+        raise InvitationThrottled(
+            _("%(email)s has received as many invitations as allowed today; try again tomorrow.")
+            % {"email": email},
+            retry_after=_DAY - int(now.timestamp()) % _DAY,
+        )
+
+
+def _count_send(email: str, now: datetime) -> None:
+    if not getattr(settings, "INVITATION_SENDS_PER_ADDRESS_PER_DAY", None):
+        return
+    key = _address_key(email, now)
+    cache.add(key, 0, timeout=_DAY)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=_DAY)
 
 
 # --- Tokens -----------------------------------------------------------------------------------
@@ -219,6 +283,7 @@ def invite(
             field="email",
         )
     now = timezone.now()
+    check_send_rate(None, email, now)
     try:
         with transaction.atomic():
             invitation = (
@@ -233,7 +298,9 @@ def invite(
             )
             if invitation is None:
                 invitation = Invitation(importer=importer, email=email, invited_by=invited_by)
-            elif not may_manage(invited_by, invitation):
+            else:
+                check_send_rate(invitation, email, now)
+            if invitation.pk and not may_manage(invited_by, invitation):
                 # e.g. a BAM re-inviting as employee someone the broker invited as BAM
                 raise InvitationError(
                     _("%(email)s already has an invitation as %(role)s, which you may not change.")
@@ -251,6 +318,7 @@ def invite(
             _("%(email)s was invited a moment ago; refresh the page.") % {"email": email},
             field="email",
         ) from None
+    _count_send(email, now)
     if confirm_with is None:
         _send_on_commit(invitation, token)
     else:
@@ -353,18 +421,22 @@ def resend(invitation: Invitation, *, by: User) -> str:
             )
         if is_member(invitation.importer, invitation.email):
             raise InvitationError(_("%(email)s is already a member.") % {"email": invitation.email})
-        token = _issue(invitation, timezone.now())
+        now = timezone.now()
+        check_send_rate(invitation, invitation.email, now)
+        token = _issue(invitation, now)
         if state(invitation) == State.AWAITING_CONFIRMATION:
             # Ask again (a new confirmation link for the contact); still no invitation link.
             confirm_with = _ask_confirmation(invitation, invited_by=invitation.invited_by or by)
             invitation.save()
             if confirm_with is not None:
+                _count_send(invitation.email, now)
                 _send_confirmation_on_commit(invitation, confirm_with)
                 return token
         else:
             invitation.save(
                 update_fields=["token_hash", "expires_at", "sent_count", "last_sent_at"]
             )
+    _count_send(invitation.email, now)
     _send_on_commit(invitation, token)
     return token
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
+from carm_portal.dates import business_date
 from clients.validators import normalize_bn9, normalize_bn15, validate_bn9, validate_bn15
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ class ProgramAccount(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
     )
-    opened_on = models.DateField(_("opened on"), null=True, blank=True)
+    opened_on = models.DateField(_("opened on"), null=True, blank=True, validators=[business_date])
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -331,7 +332,9 @@ class OnboardingStep(models.Model):
     )
     # The summary untranslated (carm_portal/stored_text.py), to show it in the reader's language.
     summary_parts = models.JSONField(null=True, blank=True, editable=False)
-    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    completed_on = models.DateField(
+        _("completed on"), null=True, blank=True, validators=[business_date]
+    )
     note = models.TextField(_("note"), blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,6 +11,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.dates import business_date
 from carm_portal.models import User
 from carm_portal.widgets import DateInput
 from clients.models import Importer
@@ -110,7 +111,9 @@ class RenewalRequestForm(forms.ModelForm):
 
 class RenewalConfirmForm(forms.Form):
     confirmed_expiry_date = forms.DateField(
-        label=_("Expiry date you entered in the CCP"), widget=DateInput()
+        label=_("Expiry date you entered in the CCP"),
+        widget=DateInput(),
+        validators=[business_date],
     )
     # Only for broker staff confirming on the importer's behalf (removed for the importer's BAM).
     importer_person = forms.CharField(

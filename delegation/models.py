@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
+from carm_portal.dates import business_date
 from carm_portal.severity import Severity
 from clients.models import Importer, ProgramAccount
 from delegation.rules import bam_parts
@@ -69,20 +70,27 @@ class Delegation(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
     )
-    requested_on = models.DateField(_("requested on"), null=True, blank=True)
-    approved_on = models.DateField(_("approved on"), null=True, blank=True)
+    requested_on = models.DateField(
+        _("requested on"), null=True, blank=True, validators=[business_date]
+    )
+    approved_on = models.DateField(
+        _("approved on"), null=True, blank=True, validators=[business_date]
+    )
     expiry_date = models.DateField(
         _("expiry date"),
         null=True,
         blank=True,
         help_text=_("The last day the broker may act (it works through the end of that day)."),
+        validators=[business_date],
     )
     blank_expiry_confirmed = models.BooleanField(
         _("blank expiry date confirmed"),
         default=False,
         help_text=_("The importer really left the expiry date blank in the CCP."),
     )
-    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoked_on = models.DateField(
+        _("revoked on"), null=True, blank=True, validators=[business_date]
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -208,7 +216,9 @@ class RenewalRequest(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="renewals")
-    requested_expiry_date = models.DateField(_("new expiry date asked for"))
+    requested_expiry_date = models.DateField(
+        _("new expiry date asked for"), validators=[business_date]
+    )
     message = models.TextField(_("message to the importer"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
@@ -222,7 +232,10 @@ class RenewalRequest(models.Model):
     )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_expiry_date = models.DateField(
-        _("expiry date entered in the CCP"), null=True, blank=True
+        _("expiry date entered in the CCP"),
+        null=True,
+        blank=True,
+        validators=[business_date],
     )
     # When broker staff confirm on the importer's behalf: who in the importer said it was done,
     # and how (the BAM's own confirmation leaves both blank: ``confirmed_by`` says it all).

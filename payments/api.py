@@ -28,7 +28,6 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field, Prefetch
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -53,6 +52,7 @@ from carm_portal.api import (
     row_action_schema,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.dates import business_date
 from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.models import ProgramAccount
@@ -74,6 +74,11 @@ from payments.validation import validate_bank_account, validate_payment, validat
 MAX_ALLOCATIONS = 500
 
 
+# Money in the API is a decimal string with two places ("1234.50"), as DRF renders a
+# DecimalField: documented so, never as a floating-point number.
+MONEY_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^-?\d{0,12}(?:\.\d{0,2})?$"}
+
+
 def money_field(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
@@ -86,7 +91,7 @@ class VisibleProgramAccountField(VisibleRowField):
     default_error_messages = {"does_not_exist": _("No such program account.")}
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(MONEY_SCHEMA)
 class MoneyMethodField(serializers.SerializerMethodField):
     """A computed amount, rendered as DRF renders money: a string with two places."""
 
@@ -270,7 +275,7 @@ class PaymentStatusSerializer(serializers.Serializer):
         choices=Payment.Status.choices,
         help_text=_("cleared (from pending) or returned."),
     )
-    returned_on = serializers.DateField(required=False, allow_null=True)
+    returned_on = serializers.DateField(required=False, allow_null=True, validators=[business_date])
 
 
 class PaymentFilter(django_filters.FilterSet):

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.dates import business_date
 from carm_portal.money import format_money
 from carm_portal.widgets import DateInput
 from clients.models import Importer
@@ -117,6 +118,7 @@ class PaymentForm(ManualAmountsMixin, forms.Form):
         help_text=_(
             "Electronic payments count until 23:59 Eastern on the due date; a cheque must arrive by 16:00."
         ),
+        validators=[business_date],
     )
     reference = forms.CharField(
         label=_("Reference"),
@@ -240,7 +242,9 @@ class PaymentStatusForm(forms.Form):
             (Payment.Status.RETURNED, _("Returned: the bank refused or reversed it")),
         ],
     )
-    returned_on = forms.DateField(label=_("Returned on"), required=False, widget=DateInput())
+    returned_on = forms.DateField(
+        label=_("Returned on"), required=False, widget=DateInput(), validators=[business_date]
+    )
 
     def __init__(self, *args: Any, payment: Payment | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
+from carm_portal.dates import business_date
 from carm_portal.severity import Severity
 from clients.models import Importer, ProgramAccount
 from statements.models import Statement, StatementLine
@@ -53,7 +54,7 @@ class InterestRate(models.Model):
     enters each new rate (``GlobalPerm.MANAGE_RATES``).
     """
 
-    effective_from = models.DateField(_("in effect from"), unique=True)
+    effective_from = models.DateField(_("in effect from"), unique=True, validators=[business_date])
     annual_rate = models.DecimalField(
         _("annual rate (%)"),
         max_digits=6,
@@ -115,7 +116,9 @@ class BankAccount(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
     )
-    pad_agreement_on = models.DateField(_("PAD agreement signed on"), null=True, blank=True)
+    pad_agreement_on = models.DateField(
+        _("PAD agreement signed on"), null=True, blank=True, validators=[business_date]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("added by"),
@@ -223,6 +226,7 @@ class Payment(models.Model):
     paid_on = models.DateField(
         _("paid on"),
         help_text=_("The day the money left: electronic payments count until 23:59 Eastern."),
+        validators=[business_date],
     )
     reference = models.CharField(
         _("reference"),
@@ -253,7 +257,9 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
     )
-    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+    returned_on = models.DateField(
+        _("returned on"), null=True, blank=True, validators=[business_date]
+    )
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -402,12 +408,15 @@ class FinancialSecurity(models.Model):
     surety_company = models.CharField(_("surety company"), max_length=120, blank=True)
     bond_number = models.CharField(_("bond number"), max_length=40, blank=True)
     amount = money(_("amount"))
-    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    effective_date = models.DateField(
+        _("effective date"), null=True, blank=True, validators=[business_date]
+    )
     expiry_date = models.DateField(
         _("expiry date"),
         null=True,
         blank=True,
         help_text=_("Blank for a cash deposit or a continuous bond. In force through that day."),
+        validators=[business_date],
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING

@@ -23,6 +23,7 @@ from payments.allocation import AllocationError, Plan, allocate_payment, lock_ac
 from payments.balances import refresh_balances
 from payments.models import BankAccount, FinancialSecurity, Payment
 from payments.posted_payments import sync_posted_payments
+from payments.validation import validate_return
 
 
 @transaction.atomic
@@ -87,9 +88,11 @@ def set_payment_status(
                 "then": Payment.Status(status).label.lower(),
             }
         )
-    payment.status = status
     if status == Payment.Status.RETURNED:
-        payment.returned_on = on or cbsa_today()
+        today = cbsa_today()
+        validate_return(payment=payment, returned_on=on or today, today=today)
+        payment.returned_on = on or today
+    payment.status = status
     payment._history_user = by
     payment.save()
     refresh_balances(statement_ids=list(payment.allocations.values_list("statement_id", flat=True)))

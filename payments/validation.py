@@ -110,6 +110,23 @@ def validate_payment(
         raise ValidationError(errors)
 
 
+def validate_return(*, payment: Payment, returned_on: dt.date, today: dt.date) -> None:
+    """A payment comes back after it was made, and not in the future."""
+    if returned_on < payment.paid_on:
+        raise ValidationError(
+            {
+                "returned_on": [
+                    _("A payment cannot come back before it was made (%(paid_on)s).")
+                    % {"paid_on": payment.paid_on.isoformat()}
+                ]
+            }
+        )
+    if returned_on > today:
+        raise ValidationError(
+            {"returned_on": [_("Record a returned payment once it has come back, not before.")]}
+        )
+
+
 def validate_security(
     *,
     program_account: ProgramAccount | None,

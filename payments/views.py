@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -315,6 +315,10 @@ def payment_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         )
     except AllocationError as exc:
         messages.error(request, str(exc))
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error("returned_on", message)
+        return payment_detail(request, pk, status_form=form)
     else:
         messages.success(request, _("Payment status changed."))
     return redirect(payment)

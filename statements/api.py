@@ -251,7 +251,9 @@ class ImportBatchSerializer(serializers.ModelSerializer):
     unknown_accounts = UnknownAccountSerializer(many=True, read_only=True)
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
     percent = serializers.IntegerField(read_only=True)
-    uploaded_by = serializers.EmailField(source="uploaded_by.email", read_only=True, default=None)
+    uploaded_by = serializers.EmailField(
+        source="uploaded_by.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = ImportBatch

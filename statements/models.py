@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from carm_portal.dates import business_date
 from clients.models import ProgramAccount
 from statements import due
 
@@ -218,10 +219,10 @@ class Statement(models.Model):
         verbose_name=_("program account"),
         db_index=False,  # the unique (program_account, statement_date) index serves it
     )
-    statement_date = models.DateField(_("statement date"))
-    period_start = models.DateField(_("billing period start"))
-    period_end = models.DateField(_("billing period end"))
-    due_date = models.DateField(_("payment due date"))
+    statement_date = models.DateField(_("statement date"), validators=[business_date])
+    period_start = models.DateField(_("billing period start"), validators=[business_date])
+    period_end = models.DateField(_("billing period end"), validators=[business_date])
+    due_date = models.DateField(_("payment due date"), validators=[business_date])
     opening_balance = money(_("opening balance"), default=0)
     closing_balance = money(_("closing balance"), default=0)  # the opening balance + the lines
     # What CBSA's statement itself says it closes at (the file's CLOSING_BALANCE row), or None
@@ -316,7 +317,7 @@ class StatementLine(Components):
     )
     line_type = models.CharField(_("line type"), max_length=16, choices=LineType.choices)
     transaction_number = models.CharField(_("transaction number"), max_length=14, blank=True)
-    posted_on = models.DateField(_("posted on"))
+    posted_on = models.DateField(_("posted on"), validators=[business_date])
     reference = models.CharField(_("reference"), max_length=64, blank=True)
 
     class Meta:
@@ -348,9 +349,11 @@ class BrokerEntry(Components):
     )
     transaction_number = models.CharField(_("transaction number"), max_length=14)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
-    release_date = models.DateField(_("release date"))
+    release_date = models.DateField(_("release date"), validators=[business_date])
     accounted_on = models.DateField(
-        _("accounted on"), help_text=_("Decides the billing period the entry belongs to.")
+        _("accounted on"),
+        help_text=_("Decides the billing period the entry belongs to."),
+        validators=[business_date],
     )
     client_reference = models.CharField(_("client reference"), max_length=64, blank=True)
     source_batch = models.ForeignKey(

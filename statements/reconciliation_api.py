@@ -50,7 +50,9 @@ class ReconciliationRunSerializer(serializers.ModelSerializer):
     trigger = NamedChoiceField(
         enum_name="ReconciliationTrigger", choices=ReconciliationRun.Trigger.choices, read_only=True
     )
-    run_by = serializers.EmailField(source="run_by.email", read_only=True, default=None)
+    run_by = serializers.EmailField(
+        source="run_by.email", read_only=True, default=None, allow_null=True
+    )
     summary = serializers.JSONField(
         read_only=True, help_text=_('Counts and totals by status: {"matched": {"count": 3, ...}}.')
     )
@@ -123,7 +125,9 @@ class ReconciliationItemSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_blank=True,
     )
-    assigned_to = serializers.EmailField(source="assigned_to.email", read_only=True, default=None)
+    assigned_to = serializers.EmailField(
+        source="assigned_to.email", read_only=True, default=None, allow_null=True
+    )
     components_differing = serializers.JSONField(
         read_only=True,
         help_text=_('{component: {"statement": "1.00", "entry": "0.99", "difference": "0.01"}}'),

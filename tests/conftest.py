@@ -23,6 +23,11 @@ def _fast_and_quiet(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The suite sends thousands of requests as the same few users from one address; the rate
+    # limits are tested on their own (tests/api/test_throttles.py) with a cache of their own.
+    settings.API_THROTTLE_RATES = {}
+    settings.INVITATION_RESEND_MIN_SECONDS = 0
+    settings.INVITATION_SENDS_PER_ADDRESS_PER_DAY = None
 
 
 @pytest.fixture

@@ -123,6 +123,14 @@ def api_as(personas):
     return sign_in
 
 
+def bearer(user: User, *, days: int | None = None) -> str:
+    """An ``Authorization`` header value with a new personal API token of ``user``."""
+    from carm_portal import api_tokens
+
+    _token, raw = api_tokens.issue(user=user, name="test", days=days)
+    return f"Bearer {raw}"
+
+
 # --- Persona tables ------------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ from clients.models import (
     Importer,
     Invitation,
     Membership,
+    OnboardingStep,
     OnboardingWizard,
     PortalUser,
     ProgramAccount,
@@ -122,6 +123,7 @@ OWNER: dict[type[models.Model], str | None] = {
     Importer: "pk",
     ProgramAccount: "importer",
     PortalUser: "importer",
+    OnboardingStep: "importer",
     Invitation: "importer",
     Delegation: "importer",
     DelegationAlert: "importer",
@@ -281,6 +283,17 @@ ROUTES: dict[str, Route] = {
     "correction-detail": Route(Correction, {"pk": "pk"}),
     "compliance-document-detail": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance-document-download": Route(ComplianceDocument, {"pk": "pk"}),
+    "onboarding-step-detail": Route(OnboardingStep, {"pk": "pk"}),
+    "onboarding-step-mark": Route(OnboardingStep, {"pk": "pk"}),
+    "portal-user-detail": Route(PortalUser, {"pk": "pk"}),
+    **{
+        f"renewal-request-{name}": Route(RenewalRequest, {"pk": "pk"})
+        for name in ["detail", "confirm", "cancel"]
+    },
+    **{
+        f"reconciliation-item-{name}": Route(ReconciliationItem, {"pk": "pk"})
+        for name in ["detail", "assign", "comments", "resolve", "reopen"]
+    },
 }
 
 # Patterns with arguments that name no object an importer owns, and why.
@@ -293,6 +306,7 @@ NOT_OBJECT_URLS = {
     "services:interest_confirm": "a signed one-time link e-mailed to the person who signed up",
     "staff:detail": "a broker staff account: broker admins only (GlobalPerm.MANAGE_USERS)",
     "clients:group_edit": "the broker's own client group: broker admins only (MANAGE_USERS)",
+    "api_token_revoke": "a person's own API token: another person's is a 404 (tests/api)",
 }
 IGNORED_ARGS = {"format"}  # DRF's format suffix: the same view as the plain route
 GUESS_CANDIDATES = 30  # objects of other importers tried per pattern to find one that exists

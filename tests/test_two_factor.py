@@ -22,7 +22,6 @@ from django.contrib.auth import SESSION_KEY
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from carm_portal.demo.seed import DEMO_TOTP_SECRET, demo_totp_code
@@ -32,6 +31,7 @@ from clients.access import BrokerRole
 from payments.models import BankAccount, BankAccountReveal
 from payments.records import save_bank_account
 from tests.factories import DEFAULT_PASSWORD, TEST_TOTP_SECRET, UserFactory
+from tests.kit import bearer
 from tests.mfa import give_recovery_codes, give_totp, totp_code
 
 pytestmark = pytest.mark.django_db
@@ -157,9 +157,9 @@ def test_the_api_refuses_staff_without_mfa_on_the_session(agent_without_mfa):
 
 
 def test_the_api_refuses_a_token_of_staff_without_mfa(agent_without_mfa):
-    token = Token.objects.create(user=agent_without_mfa)
+    header = bearer(agent_without_mfa)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=header)
 
     response = api.get("/api/v1/importers/")
 
@@ -169,9 +169,9 @@ def test_the_api_refuses_a_token_of_staff_without_mfa(agent_without_mfa):
 
 def test_the_api_answers_staff_with_mfa(agent_without_mfa):
     give_totp(agent_without_mfa)
-    token = Token.objects.create(user=agent_without_mfa)
+    header = bearer(agent_without_mfa)
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=header)
 
     assert api.get("/api/v1/importers/").status_code == 200
 

@@ -9,14 +9,13 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from clients import invitations
 from clients.invitations import State
 from clients.models import Invitation, Membership
 from tests.factories import UserFactory
-from tests.kit import persona_cases
+from tests.kit import bearer, persona_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -136,9 +135,7 @@ def test_anonymous_gets_401(api, personas):
 
 def test_a_token_works_like_a_session(api, personas):
     _invite(personas)
-    token = Token.objects.create(user=personas.bam_a)
-
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    api.credentials(HTTP_AUTHORIZATION=bearer(personas.bam_a))
 
     assert api.get(URL).json()["count"] == 1
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.dates import business_date
 from carm_portal.models import User
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms.base import WizardForm, active_accounts
@@ -63,12 +64,14 @@ class BrokerAccessForm(WizardForm):
         label=_("Date you approved our request"),
         widget=DateInput(),
         error_messages={"required": _("Enter the date you approved our request in the CCP.")},
+        validators=[business_date],
     )
     expiry_date = forms.DateField(
         label=_("Expiry date"),
         widget=DateInput(),
         help_text=_("The last day we may act for you; it cannot be left blank."),
         error_messages={"required": EXPIRY_REQUIRED},
+        validators=[business_date],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

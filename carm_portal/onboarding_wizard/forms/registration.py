@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.dates import business_date
 from carm_portal.models import User
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms.base import WizardForm
@@ -21,7 +22,10 @@ class RegistrationForm(WizardForm):
         label=_("Yes, our business is registered in the CCP"), required=False
     )
     registered_on = forms.DateField(
-        label=_("Date of registration"), required=False, widget=DateInput()
+        label=_("Date of registration"),
+        required=False,
+        widget=DateInput(),
+        validators=[business_date],
     )
 
     @classmethod

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.dates import business_date
 from carm_portal.models import User
 from carm_portal.onboarding_wizard import steps
 from carm_portal.onboarding_wizard.forms.base import WizardForm, active_accounts
@@ -49,12 +50,15 @@ class SecurityForm(WizardForm):
         required=False,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
-    effective_date = forms.DateField(label=_("Effective date"), required=False, widget=DateInput())
+    effective_date = forms.DateField(
+        label=_("Effective date"), required=False, widget=DateInput(), validators=[business_date]
+    )
     expiry_date = forms.DateField(
         label=_("Expiry date"),
         required=False,
         widget=DateInput(),
         help_text=_("Leave blank for a cash deposit or a continuous bond."),
+        validators=[business_date],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
