@@ -7,7 +7,7 @@ The same forms and functions as the delegation page (``RenewalRequestForm``,
 * list and show: ``VIEW`` on the delegation's importer;
 * ``POST /api/v1/renewal-requests/`` ``{"delegation", "requested_expiry_date", "message"}``:
   ``MANAGE_DELEGATION`` (one open request per delegation);
-* ``POST /{id}/confirm/`` ``{"confirmed_expiry_date"}``: ``CONFIRM_DELEGATION`` (the importer's
+* ``POST /{id}/confirm/`` ``{"confirmed_expiry_date", "importer_person", "channel"}`` (the last two from broker staff): ``CONFIRM_DELEGATION`` (the importer's
   BAM, broker admins and agents); the delegation then runs to that date;
 * ``POST /{id}/cancel/``: ``MANAGE_DELEGATION``.
 """
@@ -37,9 +37,10 @@ from carm_portal.api import (
     row_action_schema,
 )
 from carm_portal.dates import business_date
+from clients import access
 from clients.access import Perm
 from delegation.forms import RenewalConfirmForm, RenewalRequestForm
-from delegation.models import Delegation, RenewalRequest
+from delegation.models import ConfirmationChannel, Delegation, RenewalRequest
 from delegation.records import RenewalError, cancel_renewal, confirm_renewal, request_renewal
 
 IMPORTER_FIELD = "delegation__importer"
@@ -92,6 +93,20 @@ class RenewalRequestSerializer(serializers.ModelSerializer):
 class ConfirmSerializer(serializers.Serializer):
     confirmed_expiry_date = serializers.DateField(
         validators=[business_date], help_text=_("The expiry date the CCP now shows.")
+    )
+    importer_person = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=_(
+            "Broker staff confirming on the importer's behalf: who at the importer confirmed it."
+        ),
+    )
+    channel = serializers.ChoiceField(
+        choices=ConfirmationChannel.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("Broker staff confirming on the importer's behalf: how they confirmed it."),
     )
 
 
@@ -193,8 +208,15 @@ class RenewalRequestViewSet(ScopedCreateViewSet):
         renewal = self.get_object()
         body = ConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The page's form and rule: broker staff confirm on the importer's word, and say whose.
+        on_behalf = access.is_broker(request.user)
         form = RenewalConfirmForm(
-            {"confirmed_expiry_date": body.validated_data["confirmed_expiry_date"]}
+            {
+                "confirmed_expiry_date": body.validated_data["confirmed_expiry_date"],
+                "importer_person": body.validated_data.get("importer_person", ""),
+                "channel": body.validated_data.get("channel", ""),
+            },
+            on_behalf=on_behalf,
         )
         if not form.is_valid():
             raise _form_errors(form)
@@ -203,6 +225,8 @@ class RenewalRequestViewSet(ScopedCreateViewSet):
                 renewal=renewal,
                 expiry_date=form.cleaned_data["confirmed_expiry_date"],
                 by=request.user,  # type: ignore[arg-type]
+                importer_person=form.cleaned_data.get("importer_person", ""),
+                channel=form.cleaned_data.get("channel", ""),
             )
         except RenewalError as exc:
             raise _refused(exc) from None

@@ -11,6 +11,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.importer_home.views import importer_home
 from carm_portal.today.charts import age_chart
 from carm_portal.today.figures import today_for
+from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import GlobalPerm
 from clients.models import ClientGroup
@@ -43,5 +44,6 @@ def today(request: HttpRequest) -> HttpResponse:
             "overdue_chart": age_chart(page.overdue_ages) if page.overdue_ages else None,
             "exception_chart": age_chart(page.exception_ages) if page.exception_ages else None,
             "can_forecast": access.holds_anywhere(user, access.Perm.MANAGE_PAYMENTS),
+            "worker_health": worker_health(),  # staff only: the broker staff's home
         },
     )

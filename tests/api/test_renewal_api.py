@@ -91,9 +91,10 @@ def test_read_per_persona(api_as, renewal, persona):
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_confirm_per_persona(api_as, renewal, delegation, persona):
-    response = api_as(persona).post(
-        f"{URL}{renewal.pk}/confirm/", {"confirmed_expiry_date": "2027-12-31"}, format="json"
-    )
+    body = {"confirmed_expiry_date": "2027-12-31"}
+    if persona.startswith("broker_"):  # on the importer's word: whose, and how
+        body |= {"importer_person": "Ana Reyes (BAM)", "channel": "phone"}
+    response = api_as(persona).post(f"{URL}{renewal.pk}/confirm/", body, format="json")
 
     assert response.status_code == CONFIRM[persona], response.content
     delegation.refresh_from_db()
@@ -103,6 +104,22 @@ def test_confirm_per_persona(api_as, renewal, delegation, persona):
         assert delegation.status == Delegation.Status.ACTIVE
     else:
         assert delegation.expiry_date == dt.date(2026, 12, 15)
+
+
+def test_broker_staff_confirming_must_say_who_at_the_importer_and_how(api_as, renewal):
+    api = api_as("broker_agent")
+
+    bare = api.post(f"{URL}{renewal.pk}/confirm/", {"confirmed_expiry_date": "2027-12-31"})
+    said = api.post(
+        f"{URL}{renewal.pk}/confirm/",
+        {"confirmed_expiry_date": "2027-12-31", "importer_person": "Ana", "channel": "email"},
+        format="json",
+    )
+
+    assert bare.status_code == 400
+    assert said.status_code == 200, said.content
+    renewal.refresh_from_db()
+    assert (renewal.confirmed_for_importer_by, renewal.confirmation_channel) == ("Ana", "email")
 
 
 def test_confirm_refuses_a_past_date_and_a_closed_request(api_as, renewal):
