@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal.user_language import by_language
 from services.charges import charge_once
 from services.ics import event_calendar, uid_for
 from services.models import BillableService, Booking, WalkthroughSlot
@@ -185,16 +186,25 @@ def _mail_on_commit(booking: Booking) -> None:
 
 
 def send_booking_email(booking: Booking) -> None:
-    """The booking, move or cancellation, with its .ics, to the importer's contact and the agent."""
+    """The booking, move or cancellation, with its .ics, to the importer's contact and the agent,
+    each in their own saved language (not that of whoever clicked): one e-mail per language."""
     context = {"booking": booking, "slot": booking.slot, "broker_name": settings.BROKER_NAME}
-    with translation.override(translation.get_language() or settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string("services/email/booking_subject.txt", context).split())
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("services/email/booking.txt", context),
-            to=[booking.contact_email],
-            cc=[booking.slot.agent.email],
-        )
     method = "CANCEL" if booking.cancelled_at else "REQUEST"
-    message.attach("walkthrough.ics", booking_ics(booking), f"text/calendar; method={method}")
-    message.send()
+    recipients = [booking.contact_email]
+    if booking.slot.agent.email.lower() != booking.contact_email.lower():
+        recipients.append(booking.slot.agent.email)
+    for language, addresses in by_language(recipients).items():
+        with translation.override(language):
+            subject = " ".join(
+                render_to_string("services/email/booking_subject.txt", context).split()
+            )
+            message = EmailMultiAlternatives(
+                subject=subject,
+                body=render_to_string("services/email/booking.txt", context),
+                # The contact on To and the agent on Cc, when they read the same language.
+                to=[a for a in addresses if a == booking.contact_email] or addresses,
+                cc=[a for a in addresses if a != booking.contact_email and len(addresses) > 1],
+            )
+            ics = booking_ics(booking)
+        message.attach("walkthrough.ics", ics, f"text/calendar; method={method}")
+        message.send()

@@ -29,6 +29,7 @@ from io import StringIO
 from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -82,7 +83,8 @@ IMPORTER_LOGINS = ["bam.rideau", "finance.rideau", "staff.rideau", "bam.bowriver
 MAX_PAGES = 400  # per persona
 MAX_PER_ROUTE = 4  # distinct URLs of one named route (e.g. four statements, not all of them)
 MAX_QUERY_VARIANTS = 8  # distinct query strings of one path (filters, sort orders, pages)
-CONTENT_TYPES = {"text/html", "text/csv", "application/pdf"}
+# Pages, exports, feeds and the compliance documents as filed (a .txt or .csv keeps its type).
+CONTENT_TYPES = {"text/html", "text/csv", "application/pdf", "text/calendar", "text/plain"}
 SKIP_PREFIXES = ("/admin/", "/api/", "/accounts/logout/", "/static/", "/media/")
 
 
@@ -340,12 +342,30 @@ def project_patterns() -> list[tuple[str, str | None, list[str]]]:
 # --- The demo data, seeded once for the module ----------------------------------------------------
 
 
+DEMO_MEDIA: list[str] = []  # where the module's demo keeps its files
+
+
+def _storages(location: str) -> dict:
+    return {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker) -> None:
-    """Seed the demo once, in a transaction rolled back at the module's end (see test_seed_demo)."""
+def demo(django_db_setup, django_db_blocker, tmp_path_factory) -> None:
+    """Seed the demo once, in a transaction rolled back at the module's end (see test_seed_demo).
+
+    Its compliance documents go to a directory of the module's (``demo_media``), not var/media.
+    """
+    DEMO_MEDIA.append(str(tmp_path_factory.mktemp("demo-media")))
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+        override_settings(PASSWORD_HASHERS=FAST_HASHERS, STORAGES=_storages(DEMO_MEDIA[-1])),
         transaction.atomic(),
     ):
         call_command("seed_demo", stdout=StringIO())
@@ -373,7 +393,8 @@ def forbidden_words(user: User) -> dict[str, re.Pattern[str]]:
             # Whole words only: a short operating name ("DPI") also turns up inside random
             # tokens (the CSRF token of a form), which is not a leak.
             words[name] = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
-        words[bn9] = re.compile(rf"(?<!\d){bn9}(?!\d)")
+        if bn9:  # a new client (a converted prospect) may have no BN9 yet
+            words[bn9] = re.compile(rf"(?<!\d){bn9}(?!\d)")
     return words
 
 
@@ -610,20 +631,14 @@ def test_every_url_with_an_id_is_mapped():
 
 
 @pytest.fixture
-def stranger(demo, settings, tmp_path) -> Importer:
+def stranger(demo, settings) -> Importer:
     """A demo importer nobody of the demo logins belongs to, given what the demo lacks.
 
     The demo has no invitation, renewal request, correction, compliance document or uploaded
     wizard statement, and only its persona importers have bank accounts; this importer gets one
     of each (rolled back after).
     """
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+    settings.STORAGES = _storages(DEMO_MEDIA[-1])  # beside the demo's own documents
     importer = (
         Importer.objects.filter(memberships=None, delegations__isnull=False).order_by("pk").first()
     )

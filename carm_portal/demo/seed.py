@@ -50,6 +50,7 @@ from clients.validators import normalize_phone, normalize_postal_code
 from delegation.demo import seed_delegations
 from delegation.models import Delegation, DelegationAlert
 from payments.demo import seed_payments
+from services.demo import seed_services
 from statements.demo import seed_statements
 
 DEMO_PASSWORD = "demo-carm-2026"  # noqa: S105  (DEV ONLY, printed by the command on purpose)
@@ -639,6 +640,14 @@ def seed_demo(*, stdout: TextIO | None = None) -> DemoSummary:
             importers_by_stage=by_stage, by=staff["finance"], today=cbsa_today()
         ).summary()
     )
+
+    say("Services: prospects, webinars, walk-throughs, requests, fees; corrections, documents…")
+    by_login = {
+        key: Importer.objects.get(legal_name=legal)
+        for legal, _op, _city, _street, _stage, _status, key in IMPORTERS
+        if key
+    }
+    say(seed_services(importers=by_login, staff=staff, today=cbsa_today()).summary())
 
     roles = list(MEMBERSHIP_LABELS.values())
     logins += sorted(importer_logins, key=lambda login: (login.importer, roles.index(login.role)))

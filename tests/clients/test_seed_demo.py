@@ -7,12 +7,16 @@ from io import StringIO
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
+from carm_portal.calendar import cbsa_today
 from carm_portal.demo.seed import DEMO_PASSWORD
 from carm_portal.models import User
+from carm_portal.notification_models import Notification
 from clients import onboarding
 from clients.access import BrokerRole, visible_importers
 from clients.models import (
@@ -24,8 +28,39 @@ from clients.models import (
     ProgramAccount,
 )
 from clients.validators import normalize_bn9, normalize_bn15, normalize_postal_code
+from payments.models import FinancialSecurity
+from services.compliance.corrections import days_left
+from services.models import (
+    Booking,
+    Charge,
+    ComplianceDocument,
+    Correction,
+    Fee,
+    Prospect,
+    Registration,
+    RequestKind,
+    RequestStatus,
+    ServiceRequest,
+    WalkthroughSlot,
+    WebinarSession,
+)
 
 pytestmark = pytest.mark.django_db
+
+SERVICES = [
+    Prospect,
+    WebinarSession,
+    Registration,
+    WalkthroughSlot,
+    Booking,
+    ServiceRequest,
+    Fee,
+    Charge,
+    Correction,
+    ComplianceDocument,
+    FinancialSecurity,
+    Notification,
+]
 
 DONE = OnboardingStep.Status.DONE
 BLOCKED = OnboardingStep.Status.BLOCKED
@@ -39,7 +74,7 @@ def seed(**options: object) -> str:
 
 
 @pytest.fixture(scope="module")
-def output(django_db_setup, django_db_blocker) -> str:
+def output(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
     """Seed once for the module, in a transaction rolled back at its end.
 
     Each test's own transaction nests inside it as a savepoint, so a test that changes the demo
@@ -48,7 +83,17 @@ def output(django_db_setup, django_db_blocker) -> str:
     """
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=FAST_HASHERS),
+        override_settings(
+            PASSWORD_HASHERS=FAST_HASHERS,
+            # The demo's compliance documents: in a directory of the module's, not var/media.
+            STORAGES={
+                **settings.STORAGES,
+                "default": {
+                    "BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(tmp_path_factory.mktemp("demo-media"))},
+                },
+            },
+        ),
         transaction.atomic(),
     ):
         yield seed()
@@ -60,7 +105,7 @@ def snapshot() -> dict[str, object]:
     models = [User, EmailAddress, ClientGroup, Importer, ProgramAccount, PortalUser, Membership]
     tracked = [Importer, ProgramAccount, PortalUser, Membership, OnboardingStep]
     return {
-        "rows": {m.__name__: m.objects.count() for m in [*models, OnboardingStep]},
+        "rows": {m.__name__: m.objects.count() for m in [*models, OnboardingStep, *SERVICES]},
         "history": {m.__name__: m.history.count() for m in tracked},
         "importers": list(Importer.objects.order_by("pk").values_list("pk", "updated_at")),
         "steps": list(OnboardingStep.objects.order_by("pk").values_list("pk", "updated_at")),
@@ -71,7 +116,7 @@ def snapshot() -> dict[str, object]:
 def progress_by_importer() -> dict[str, tuple[int, bool]]:
     """legal name -> (steps done, any step blocked)."""
     result = {}
-    for importer in Importer.objects.prefetch_related("onboarding_steps"):
+    for importer in Importer.objects.filter(prospect=None).prefetch_related("onboarding_steps"):
         steps = list(importer.onboarding_steps.all())
         done, _total = onboarding.progress(steps)
         result[importer.legal_name] = (done, any(s.status == BLOCKED for s in steps))
@@ -123,7 +168,8 @@ def test_broker_team_holds_one_role_each_with_a_verified_email_and_the_demo_pass
 
 
 def test_importers_have_valid_business_numbers_rm_accounts_and_addresses(output):
-    importers = list(Importer.objects.prefetch_related("program_accounts"))
+    # The prospect converted in the demo (services/demo.py) is a new client with no BN9 yet.
+    importers = list(Importer.objects.filter(prospect=None).prefetch_related("program_accounts"))
 
     assert len(importers) == 30
     assert {i.status for i in importers} == set(Importer.Status.values)
@@ -245,3 +291,44 @@ def test_it_runs_in_production_when_forced(output, settings):
 
     assert Importer.objects.get(legal_name="Rideau Office Interiors Inc.").city == "Ottawa"
     assert "updated importers: 1" in forced
+
+
+def test_services_and_compliance_pages_have_content(output):
+    prospects = Prospect.objects.all()
+    assert prospects.filter(confirmed_at=None).exists()
+    assert prospects.exclude(importer=None).count() == 1
+    assert len({p.stage for p in prospects}) >= 2
+
+    upcoming = WebinarSession.objects.filter(starts_at__gt=timezone.now())
+    assert upcoming.count() == 3
+    full = upcoming.filter(registrations__status=Registration.Status.WAITLISTED).distinct().get()
+    assert full.registrations.filter(status=Registration.Status.CONFIRMED).count() == full.capacity
+    past = WebinarSession.objects.get(starts_at__lt=timezone.now())
+    assert past.registrations.filter(attended=True).exists()
+    assert past.registrations.filter(attended=False).exists()
+
+    assert Booking.objects.filter(completed_at__isnull=False, notes="SOA retrieved").exists()
+    assert Booking.objects.filter(completed_at=None, cancelled_at=None).exists()
+    assert WalkthroughSlot.objects.filter(bookings=None, starts_at__gt=timezone.now()).exists()
+
+    requests = ServiceRequest.objects.all()
+    assert {r.kind for r in requests} == set(RequestKind.values)
+    assert len({r.status for r in requests}) >= 5
+    approved = requests.get(kind=RequestKind.BOND, status=RequestStatus.APPROVED)
+    assert approved.security is not None
+    assert approved.security.bond_number == approved.bond_number
+    assert {c.status for c in Charge.objects.all()} == set(Charge.Status.values)
+    assert Fee.objects.filter(active=True).count() == 4
+
+    today = cbsa_today()
+    corrections = list(Correction.objects.all())
+    assert any(c.status == Correction.Status.FILED for c in corrections)
+    assert any(
+        c.status == Correction.Status.OPEN and 0 < days_left(c, today=today) <= 10
+        for c in corrections
+    )
+    assert ComplianceDocument.objects.count() >= 3
+
+    demo_people = ["agent", "admin", "finance", "bam.rideau", "bam.bowriver"]
+    for local in demo_people:
+        assert Notification.objects.filter(recipient__email__startswith=f"{local}@").exists(), local

@@ -19,6 +19,7 @@ from django.utils import translation
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.onboarding_wizard.steps import SLUGS
+from clients import onboarding
 from clients.models import Importer, OnboardingStep, OnboardingWizard, PortalUser
 from delegation.models import Delegation
 from tests.factories import ImporterFactory, PortalUserFactory, bn9_for
@@ -649,3 +650,15 @@ def test_another_importers_bn9_is_refused_without_saying_so(personas, client_for
     assert 'id="bn9-taken"' in agent and other.bn9 in agent
     bam_page = client_for(personas.bam_a).get(url).content.decode()
     assert 'id="bn9-taken"' not in bam_page
+
+
+def test_the_step_count_agrees_in_french(personas, client_for):
+    """French agrees with the number done: "1 étape sur 7 terminée", "3 étapes sur 7 terminées"."""
+    client = client_for(personas.bam_a)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    done, total = onboarding.progress(OnboardingStep.objects.filter(importer=personas.importer_a))
+    plural = "s" if done > 1 else ""
+
+    html = client.get(step_url(personas.importer_a, "security")).content.decode()
+
+    assert f"{done} étape{plural} sur {total} terminée{plural}" in html

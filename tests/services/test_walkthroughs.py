@@ -7,9 +7,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from services import walkthroughs
@@ -212,3 +214,42 @@ def test_publish_through_the_page_in_eastern_time(personas, client_for):
 
     starts = list(WalkthroughSlot.objects.values_list("starts_at", flat=True))
     assert starts == [dt.datetime(2027, 1, 12, h, tzinfo=dt.UTC) for h in (14, 15, 16)]
+
+
+def test_each_recipient_reads_the_booking_in_their_own_language(
+    personas, slot, django_capture_on_commit_callbacks
+):
+    """The agent chose French, the importer's contact English: the one booking reaches each in
+    their own language, whatever language the person booking had on."""
+    personas.broker_agent.language = "fr"
+    personas.broker_agent.save(update_fields=["language"])
+    personas.bam_a.language = "en"
+    personas.bam_a.save(update_fields=["language"])
+
+    with translation.override("fr"), django_capture_on_commit_callbacks(execute=True):
+        walkthroughs.book(
+            slot=slot,
+            importer=personas.importer_a,
+            by=personas.bam_a,
+            contact_email=personas.bam_a.email,
+        )
+
+    by_recipient = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_recipient) == {(personas.bam_a.email,), (personas.broker_agent.email,)}
+    english = by_recipient[(personas.bam_a.email,)]
+    french = by_recipient[(personas.broker_agent.email,)]
+    assert english.cc == [] and french.cc == []
+    with translation.override("en"):
+        assert english.subject == " ".join(
+            render_to_string(
+                "services/email/booking_subject.txt",
+                {
+                    "booking": Booking.objects.get(),
+                    "slot": slot,
+                    "broker_name": settings.BROKER_NAME,
+                },
+            ).split()
+        )
+    assert english.subject != french.subject
+    for message in mail.outbox:
+        assert Calendar.from_ical(message.attachments[0][1])["method"] == "REQUEST"

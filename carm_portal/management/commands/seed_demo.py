@@ -7,6 +7,7 @@ from typing import Any, TextIO, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test import override_settings
 
 from carm_portal.demo.seed import DemoSummary, demo_totp_code, seed_demo
 
@@ -44,7 +45,10 @@ class Command(BaseCommand):
             )
         # OutputWrapper is a TextIOBase, which the stubs do not count as a TextIO; demo only writes.
         stdout = cast(TextIO, self.stdout)
-        summary = seed_demo(stdout=stdout if options.get("verbosity", 1) > 1 else None)
+        # The demo's sign-ups, bookings and invitations go to made-up addresses: their e-mails
+        # (sent when the seeding commits) are dropped rather than sent or printed.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            summary = seed_demo(stdout=stdout if options.get("verbosity", 1) > 1 else None)
         if options.get("verbosity", 1) > 0:
             self._report(summary)
 
