@@ -38,6 +38,7 @@ from payments.balances import refresh_balances, stale_statement_ids
 from payments.checklist import derive_financial_security
 from payments.models import FinancialSecurity, Payment, PaymentAlert, StatementBalance
 from payments.posted_payments import sync_posted_payments
+from payments.reviews import record_annual_reviews, sufficiencies
 from payments.rules import (
     PAYMENT_KINDS,
     SECURITY_KINDS,
@@ -47,12 +48,10 @@ from payments.rules import (
     SecurityFacts,
     StatementFacts,
     Thresholds,
-    annual_review,
     payment_findings,
     security_findings,
     statement_findings,
 )
-from payments.security import peaks_for_accounts, requirements
 
 PAYMENTS_LOCK_ID = 0x0CA4_9A1D  # serialises concurrent payment checks on PostgreSQL
 SECURITY_LOCK_ID = 0x0CA4_5EC0  # and security checks
@@ -347,13 +346,13 @@ def current_security_findings(
     *, today: dt.date, importer_ids: Collection[int] | None, thresholds: Thresholds
 ) -> tuple[list[Finding], int]:
     """The security findings of today's data, and the number of accounts checked: what the
-    daily check records, and what the importer's home shows live (four queries)."""
+    daily check records, and what the importer's home shows live. Each account's standing comes
+    from ``payments.reviews.sufficiencies`` (the one rule: the last review's requirement, top-ups,
+    forecasts); nothing is written here."""
     accounts, securities = load_security_facts(importer_ids)
-    account_ids = None if importer_ids is None else [a.id for a in accounts]
-    peaks = peaks_for_accounts(account_ids, on_date=today)
-    review = annual_review(today)
-    review_peaks = (
-        peaks_for_accounts(account_ids, on_date=review.review_on) if review is not None else {}
+    account_ids = [a.id for a in accounts]
+    standings = sufficiencies(
+        securities, account_ids=account_ids, today=today, every_account=importer_ids is None
     )
     findings: list[Finding] = []
     for account in accounts:
@@ -361,11 +360,7 @@ def current_security_findings(
             security_findings(
                 account=account,
                 securities=securities.get(account.id, []),
-                required=requirements(peaks.get(account.id)),
-                required_at_review=requirements(review_peaks.get(account.id))
-                if review is not None
-                else None,
-                review=review,
+                standing=standings[account.id],
                 today=today,
                 thresholds=thresholds,
             )
@@ -391,7 +386,8 @@ def run_security_checks(
     importer_ids: Collection[int] | None = None,
     thresholds: Thresholds | None = None,
 ) -> CheckResult:
-    """Mark expired securities, then flag missing, insufficient, expiring and annual top-ups."""
+    """Mark expired securities, record the annual reviews (20 October – 15 January), then flag
+    missing and insufficient security, top-ups, forecasts and expiring bonds."""
     thresholds = thresholds or Thresholds.from_settings()
     advisory_xact_lock(SECURITY_LOCK_ID)
     result = CheckResult(name=_("financial security"), today=today)
@@ -400,6 +396,12 @@ def run_security_checks(
     if expired_importers:  # step 1 of their checklist follows the securities
         rederive_step_1(expired_importers, today=today)
     result.extra = {"marked expired": len(expired_importers)}
+    account_ids = ProgramAccount.objects.filter(status=ProgramAccount.Status.ACTIVE)
+    if importer_ids is not None:
+        account_ids = account_ids.filter(importer_id__in=list(importer_ids))
+    result.extra["annual reviews recorded"] = record_annual_reviews(
+        list(account_ids.values_list("id", flat=True)), today=today
+    )
 
     findings, result.checked = current_security_findings(
         today=today, importer_ids=importer_ids, thresholds=thresholds

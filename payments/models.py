@@ -482,6 +482,65 @@ class FinancialSecurity(models.Model):
         )
 
 
+class SecurityReview(models.Model):
+    """What CBSA set as an RM account's required security at one annual review (20 October).
+
+    Between two reviews, posted security is checked against this figure, not against the
+    trailing 12 months recomputed every day (``payments.rules.sufficiency``). The daily security
+    check records the computed figure once per account and year; a figure entered from CBSA's
+    notice replaces it and is never overwritten by the check.
+    """
+
+    class Source(models.TextChoices):
+        COMPUTED = "computed", _("Computed from the statements")
+        ENTERED = "entered", _("Entered from CBSA's notice")
+
+    program_account = models.ForeignKey(
+        ProgramAccount,
+        on_delete=models.PROTECT,
+        related_name="security_reviews",
+        verbose_name=_("program account"),
+    )
+    review_date = models.DateField(_("review date"))
+    required_bond = money(_("required as a surety bond"))
+    required_cash = money(_("required as a cash deposit"))
+    top_up_by = models.DateField(_("top up by"))
+    source = models.CharField(
+        _("source"), max_length=8, choices=Source.choices, default=Source.COMPUTED
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+    _history_user: User | None  # set before a save: the history record's user
+
+    class Meta:
+        ordering = ["program_account_id", "-review_date"]
+        verbose_name = _("annual security review")
+        verbose_name_plural = _("annual security reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program_account", "review_date"], name="one_security_review_per_date"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(required_bond__gt=0, required_cash__gt=0),
+                name="security_review_amounts_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_account} · {self.review_date.isoformat()}"
+
+
 class PaymentAlert(models.Model):
     """One finding of the daily payment or security check, raised once per ``key``.
 

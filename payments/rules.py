@@ -12,7 +12,10 @@ Days, defined once:
 * a notice of arrears is warned ``arrears_days`` calendar days after D;
 * a security expiring on D covers through the end of D;
 * the annual review is on 20 October over the 12 months before it; a requirement that rose must
-  be topped up by 15 January. The top-up is flagged from 20 October through 15 January.
+  be topped up by 15 January. The top-up is flagged from 20 October through 15 January;
+* between two reviews, posted security is checked against the requirement the last review set
+  (``sufficiency``, the one place that decides): a 12-month peak rising above it is a forecast
+  of the next review, not a shortfall.
 """
 
 from __future__ import annotations
@@ -52,13 +55,14 @@ class Kind(StrEnum):
     INSUFFICIENT = "security_insufficient"
     BOND_EXPIRING = "bond_expiring"
     ANNUAL_TOP_UP = "annual_top_up"
+    FORECAST = "security_forecast"
 
 
 PAYMENT_KINDS = frozenset(
     {Kind.DUE_SOON, Kind.DUE_TODAY, Kind.OVERDUE, Kind.ARREARS, Kind.NOT_POSTED}
 )
 SECURITY_KINDS = frozenset(
-    {Kind.NO_SECURITY, Kind.INSUFFICIENT, Kind.BOND_EXPIRING, Kind.ANNUAL_TOP_UP}
+    {Kind.NO_SECURITY, Kind.INSUFFICIENT, Kind.BOND_EXPIRING, Kind.ANNUAL_TOP_UP, Kind.FORECAST}
 )
 
 # Posted security below what CBSA requires (none, not enough, the annual review's top-up): the
@@ -75,6 +79,7 @@ KIND_LABELS = {
     Kind.INSUFFICIENT: gettext_lazy("Security insufficient"),
     Kind.BOND_EXPIRING: gettext_lazy("Bond expiring"),
     Kind.ANNUAL_TOP_UP: gettext_lazy("Annual review top-up"),
+    Kind.FORECAST: gettext_lazy("Security forecast"),
 }
 
 
@@ -361,20 +366,122 @@ def _replaced(security: SecurityFacts, others: Sequence[SecurityFacts]) -> bool:
     )
 
 
+def next_review_on(today: dt.date) -> dt.date:
+    """The next 20 October after ``today`` (on a review day, the one a year later)."""
+    if (today.month, today.day) < (REVIEW_MONTH, REVIEW_DAY):
+        return review_of(today.year).review_on
+    return review_of(today.year + 1).review_on
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    """A requirement CBSA set at an annual review (``SecurityReview``), as plain facts."""
+
+    program_account_id: int
+    review_on: dt.date
+    top_up_by: dt.date
+    required: Mapping[str, Decimal]  # kind -> amount
+    entered: bool = False  # from CBSA's notice rather than computed here
+
+
+class Standing(StrEnum):
+    NONE = "none"  # nothing in force: blocking
+    SHORTFALL = "shortfall"  # below the requirement in force: blocking (red)
+    TOP_UP = "top_up"  # below the new review's requirement, before its 15 January: warning
+    FORECAST = "forecast"  # covered, but the rising peak will need more at the next review
+    SUFFICIENT = "sufficient"
+
+
+@dataclass(frozen=True)
+class Sufficiency:
+    """Whether an RM account's posted security is enough today, and against what.
+
+    ``required`` is the requirement in force (the last review's, or today's computation for an
+    account never reviewed); ``projected`` what the trailing 12 months would set at
+    ``next_review_on`` if they stayed as they are.
+    """
+
+    standing: Standing
+    coverage: Coverage  # against ``required``
+    required: Mapping[str, Decimal]
+    projected: Mapping[str, Decimal]
+    projected_coverage: Coverage
+    review: ReviewFacts | None
+    next_review_on: dt.date
+
+    @property
+    def blocking(self) -> bool:
+        return self.standing in (Standing.NONE, Standing.SHORTFALL)
+
+    @property
+    def severity(self) -> Severity | None:
+        if self.blocking:
+            return Severity.BLOCKING
+        if self.standing in (Standing.TOP_UP, Standing.FORECAST):
+            return Severity.WARNING
+        return None
+
+
+def sufficiency(
+    *,
+    securities: Iterable[SecurityFacts],
+    review: ReviewFacts | None,
+    previous: ReviewFacts | None = None,
+    computed: Mapping[str, Decimal],
+    today: dt.date,
+) -> Sufficiency:
+    """The one rule deciding shortfall, top-up window and forecast for an RM account.
+
+    ``review`` is the last annual review on or before ``today`` (None: never reviewed, so the
+    requirement computed today applies); ``previous`` the review before it; ``computed`` the
+    requirement from the trailing 12 months today, which is the projection of the next review.
+
+    * below the review's requirement up to its top-up date (15 January, included) is a top-up
+      warning, unless the posted security was already short of the previous review's
+      requirement: that shortfall was blocking before the review and stays so;
+    * below it after 15 January is a blocking shortfall;
+    * covered, but below the projection, is a forecast warning naming the next 20 October.
+    """
+    securities = list(securities)
+    required = review.required if review is not None else computed
+    now = coverage(securities, required, today)
+    projected = coverage(securities, computed, today)
+
+    def result(standing: Standing) -> Sufficiency:
+        return Sufficiency(
+            standing=standing,
+            coverage=now,
+            required=required,
+            projected=computed,
+            projected_coverage=projected,
+            review=review,
+            next_review_on=next_review_on(today),
+        )
+
+    if not now.posted:
+        return result(Standing.NONE)
+    if not now.ok:
+        in_window = review is not None and review.review_on <= today <= review.top_up_by
+        short_before = (
+            previous is not None and not coverage(securities, previous.required, today).ok
+        )
+        return result(Standing.TOP_UP if in_window and not short_before else Standing.SHORTFALL)
+    if review is not None and not projected.ok:
+        return result(Standing.FORECAST)
+    return result(Standing.SUFFICIENT)
+
+
 def security_findings(
     *,
     account: AccountFacts,
     securities: Sequence[SecurityFacts],
-    required: Mapping[str, Decimal],
-    required_at_review: Mapping[str, Decimal] | None,
-    review: Review | None,
+    standing: Sufficiency,
     today: dt.date,
     thresholds: Thresholds,
 ) -> list[Finding]:
-    """No security, not enough of it, a bond about to expire, the annual top-up.
+    """No security, not enough of it, the annual top-up, the forecast, a bond about to expire.
 
-    ``required`` is what CBSA requires today for each kind; ``required_at_review`` what the
-    annual review (``review``) found, while its top-up window is open.
+    What is enough is ``standing`` (``sufficiency``): this only words it as findings.
     """
 
     def finding(kind: Kind, severity: Severity, key: str, **kwargs: Any) -> Finding:
@@ -388,8 +495,9 @@ def security_findings(
         )
 
     found: list[Finding] = []
-    now = coverage(securities, required, today)
-    if not now.posted:
+    required = standing.required
+    now = standing.coverage
+    if standing.standing == Standing.NONE:
         if account.importer_active:
             found.append(
                 finding(
@@ -402,29 +510,27 @@ def security_findings(
             )
         return found
 
-    topping_up = False
-    if review is not None and required_at_review is not None:
-        at_review = coverage(securities, required_at_review, today)
-        if not at_review.ok:
-            topping_up = True
-            kind = at_review.main_kind
-            found.append(
-                finding(
-                    Kind.ANNUAL_TOP_UP,
-                    Severity.WARNING,
-                    f"account:{account.id}:{Kind.ANNUAL_TOP_UP}:{review.year}",
-                    deadline=review.top_up_by,
-                    amount=at_review.shortfall(kind),
-                    details=(
-                        account.bn15,
-                        review.review_on,
-                        required_at_review[kind],
-                        at_review.total_posted,
-                        kind,
-                    ),
-                )
+    review = standing.review
+    if standing.standing == Standing.TOP_UP:
+        assert review is not None
+        kind = now.main_kind
+        found.append(
+            finding(
+                Kind.ANNUAL_TOP_UP,
+                Severity.WARNING,
+                f"account:{account.id}:{Kind.ANNUAL_TOP_UP}:{review.review_on.year}",
+                deadline=review.top_up_by,
+                amount=now.shortfall(kind),
+                details=(
+                    account.bn15,
+                    review.review_on,
+                    required[kind],
+                    now.total_posted,
+                    kind,
+                ),
             )
-    if not now.ok and not topping_up:
+        )
+    elif standing.standing == Standing.SHORTFALL:
         kind = now.main_kind
         found.append(
             finding(
@@ -433,6 +539,25 @@ def security_findings(
                 f"account:{account.id}:{Kind.INSUFFICIENT}",
                 amount=now.shortfall(kind),
                 details=(account.bn15, now.total_posted, required[kind], kind),
+            )
+        )
+    elif standing.standing == Standing.FORECAST:
+        projected = standing.projected_coverage
+        kind = projected.main_kind
+        found.append(
+            finding(
+                Kind.FORECAST,
+                Severity.WARNING,
+                f"account:{account.id}:{Kind.FORECAST}:{standing.next_review_on.year}",
+                deadline=standing.next_review_on,
+                amount=projected.shortfall(kind),
+                details=(
+                    account.bn15,
+                    standing.projected[kind],
+                    projected.total_posted,
+                    kind,
+                    required[kind],
+                ),
             )
         )
 
@@ -570,6 +695,21 @@ def finding_parts(f: Finding) -> later.Parts:
                 "kind": later.gettext(KIND_NAMES[d[4]]),
                 "shortfall": amount,
                 "deadline": _day(f.deadline),
+            },
+        )
+    if f.kind == Kind.FORECAST:
+        return later.gettext(
+            "%(bn15)s: the months owed in the last 12 would raise the requirement to "
+            "%(projected)s as a %(kind)s at the review of %(review)s (%(required)s today, "
+            "%(posted)s posted). Plan a top-up of %(shortfall)s.",
+            {
+                "bn15": d[0],
+                "projected": later.money(d[1]),
+                "posted": later.money(d[2]),
+                "kind": later.gettext(KIND_NAMES[d[3]]),
+                "required": later.money(d[4]),
+                "review": _day(f.deadline),
+                "shortfall": amount,
             },
         )
     return f.kind

@@ -26,13 +26,15 @@ from payments.models import (
     PaymentAllocation,
     StatementBalance,
 )
+from payments.reviews import sufficiencies
 from payments.rules import (
     CASH_DEPOSIT,
     SURETY_BOND,
     Coverage,
     SecurityFacts,
+    Standing,
+    Sufficiency,
     Thresholds,
-    coverage,
     expected_posting,
 )
 from payments.security import (
@@ -40,7 +42,6 @@ from payments.security import (
     coverage_line,
     monthly_totals,
     peaks_for_accounts,
-    requirements,
 )
 from statements.models import Statement
 
@@ -329,16 +330,35 @@ def build_chart(months: Sequence[Month], coverage_amount: Decimal) -> Chart:
 
 @dataclass
 class AccountSecurity:
-    """One RM account: its securities, what CBSA requires, whether it is covered, its chart."""
+    """One RM account: its securities, what CBSA requires, whether it is covered, its chart.
+
+    ``required`` and ``coverage`` are against the requirement in force (the last annual review's,
+    or today's computation before any review); ``sufficiency`` says which, and the forecast.
+    """
 
     account: ProgramAccount
     securities: list[FinancialSecurity]
     peak: Decimal | None
-    required: dict[str, Decimal]
-    coverage: Coverage
+    sufficiency: Sufficiency
     today: dt.date
     months: list[Month] = field(default_factory=list)
     chart: Chart | None = None
+
+    @property
+    def required(self) -> dict[str, Decimal]:
+        return dict(self.sufficiency.required)
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.sufficiency.coverage
+
+    @property
+    def projected_bond(self) -> Decimal:
+        return self.sufficiency.projected[SURETY_BOND]
+
+    @property
+    def projected_cash(self) -> Decimal:
+        return self.sufficiency.projected[CASH_DEPOSIT]
 
     @property
     def in_force(self) -> list[FinancialSecurity]:
@@ -354,9 +374,9 @@ class AccountSecurity:
 
     @property
     def state(self) -> str:
-        if not self.coverage.posted:
-            return "none"
-        return "sufficient" if self.coverage.ok else "insufficient"
+        """none, insufficient (blocking), top_up, forecast (warnings) or sufficient."""
+        standing = self.sufficiency.standing
+        return "insufficient" if standing == Standing.SHORTFALL else standing.value
 
 
 def facts_of(security: FinancialSecurity) -> SecurityFacts:
@@ -384,22 +404,26 @@ def account_securities(
     ):
         securities[security.program_account_id].append(security)
     peaks = peaks_for_accounts(ids, on_date=today)
+    standings = sufficiencies(
+        {pk: [facts_of(s) for s in rows] for pk, rows in securities.items()},
+        account_ids=ids,
+        today=today,
+        peaks=peaks,
+    )
     months = monthly_totals(ids, on_date=today) if with_chart else {}
     result = {}
     for account in accounts:
-        required = requirements(peaks.get(account.pk))
-        cover = coverage([facts_of(s) for s in securities[account.pk]], required, today)
+        standing = standings[account.pk]
         position = AccountSecurity(
             account=account,
             securities=securities[account.pk],
             peak=peaks.get(account.pk),
-            required=required,
-            coverage=cover,
+            sufficiency=standing,
             today=today,
         )
         if with_chart:
             position.months = months.get(account.pk, [])
-            position.chart = build_chart(position.months, coverage_line(cover.posted))
+            position.chart = build_chart(position.months, coverage_line(standing.coverage.posted))
         result[account.pk] = position
     return result
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from carm_portal.calendar import cbsa_today
 from payments.models import FinancialSecurity
 from payments.records import save_security
-from payments.security import required_security
+from payments.reviews import required_in_force
 from services.charges import charge_once
 from services.models import (
     BillableService,
@@ -73,8 +73,8 @@ def request_soa(
 
 
 def proposed_bond_amount(program_account: ProgramAccount, today: dt.date | None = None) -> Decimal:
-    """What CBSA requires as a surety bond on the account (payments.security's rule)."""
-    return required_security(
+    """What CBSA requires as a surety bond on the account (the last annual review's figure)."""
+    return required_in_force(
         program_account=program_account,
         kind=FinancialSecurity.Kind.SURETY_BOND,
         on_date=today or cbsa_today(),

@@ -6,7 +6,7 @@ import pytest
 
 from clients.models import OnboardingStep
 from payments.checks import run_payment_checks, run_security_checks
-from payments.models import FinancialSecurity, InterestRate, Payment
+from payments.models import FinancialSecurity, InterestRate, Payment, SecurityReview
 from payments.records import record_payment
 from tests.factories import (
     FinancialSecurityFactory,
@@ -410,6 +410,7 @@ def test_the_security_page_shows_requirement_chart_and_history(
     personas, client_for, world, account
 ):
     make_statement(account, dt.date(2026, 9, 25), "16000.00")
+    SecurityReview.objects.filter(program_account=account).delete()  # never reviewed
 
     response = client_for(personas.broker_agent).get(world["security"].get_absolute_url())
 

@@ -4,14 +4,18 @@ import datetime as dt
 
 import pytest
 
+from carm_portal.severity import Severity
 from payments.rules import (
     AccountFacts,
     Kind,
+    ReviewFacts,
     SecurityFacts,
     Thresholds,
     annual_review,
     coverage,
+    next_review_on,
     security_findings,
+    sufficiency,
 )
 from payments.security import (
     MAXIMUM,
@@ -183,19 +187,34 @@ ACCOUNT = AccountFacts(id=1, importer_id=7, bn15="123456782RM0001")
 T = Thresholds()
 
 
-def findings(securities, *, today=ON, required=REQUIRED, at_review=None, active=True):
+def reviewed(year, required, *, entered=False):
+    return ReviewFacts(
+        program_account_id=1,
+        review_on=dt.date(year, 10, 20),
+        top_up_by=dt.date(year + 1, 1, 15),
+        required=required,
+        entered=entered,
+    )
+
+
+def findings(
+    securities, *, today=ON, required=REQUIRED, at_review=None, previous=None, active=True
+):
+    """``at_review``: the requirement the last 20 October review set (None: never reviewed)."""
     account = (
         ACCOUNT if active else AccountFacts(id=1, importer_id=7, bn15="x", importer_active=False)
     )
-    review = annual_review(today)
-    return security_findings(
-        account=account,
+    year = today.year if (today.month, today.day) >= (10, 20) else today.year - 1
+    review = reviewed(year, at_review) if at_review is not None else None
+    standing = sufficiency(
         securities=securities,
-        required=required,
-        required_at_review=at_review if review else None,
         review=review,
+        previous=reviewed(year - 1, previous) if previous is not None else None,
+        computed=required,
         today=today,
-        thresholds=T,
+    )
+    return security_findings(
+        account=account, securities=securities, standing=standing, today=today, thresholds=T
     )
 
 
@@ -289,3 +308,64 @@ def test_after_15_january_a_shortfall_is_insufficient():
     )
 
     assert kinds(found) == [Kind.INSUFFICIENT]
+
+
+RISEN = {BOND: D("9500.00"), CASH: D("19000.00")}
+
+
+@pytest.mark.parametrize(
+    ("today", "expected", "severity"),
+    [
+        (dt.date(2026, 10, 20), Kind.ANNUAL_TOP_UP, Severity.WARNING),
+        (dt.date(2027, 1, 15), Kind.ANNUAL_TOP_UP, Severity.WARNING),
+        (dt.date(2027, 1, 16), Kind.INSUFFICIENT, Severity.BLOCKING),
+        (dt.date(2027, 6, 1), Kind.INSUFFICIENT, Severity.BLOCKING),
+    ],
+)
+def test_below_the_review_is_a_top_up_until_15_january_then_a_shortfall(today, expected, severity):
+    found = findings([security(1, amount="8000.00")], today=today, at_review=RISEN)
+
+    assert [(f.kind, f.severity) for f in found] == [(expected, severity)]
+    assert found[0].amount == D("1500.00")
+
+
+def test_a_shortfall_before_the_review_stays_blocking_in_the_top_up_window():
+    found = findings(
+        [security(1, amount="7000.00")],
+        today=dt.date(2026, 11, 1),
+        at_review=RISEN,
+        previous=REQUIRED,  # 8,000 required since the review before: already short
+    )
+
+    assert kinds(found) == [Kind.INSUFFICIENT]
+
+
+def test_a_rising_peak_between_reviews_is_a_forecast_not_a_shortfall():
+    today = dt.date(2027, 6, 1)
+    found = findings(
+        [security(1, amount="8000.00")], today=today, required=RISEN, at_review=REQUIRED
+    )
+
+    assert [(f.kind, f.severity) for f in found] == [(Kind.FORECAST, Severity.WARNING)]
+    forecast = found[0]
+    assert (forecast.deadline, forecast.amount, forecast.key) == (
+        dt.date(2027, 10, 20),
+        D("1500.00"),
+        "account:1:security_forecast:2027",
+    )
+    assert "$9,500.00" in forecast.message and "2027-10-20" in forecast.message
+
+
+def test_a_rising_peak_without_any_review_is_a_shortfall_on_the_computed_figure():
+    found = findings([security(1, amount="8000.00")], today=dt.date(2027, 6, 1), required=RISEN)
+
+    assert kinds(found) == [Kind.INSUFFICIENT]
+
+
+def test_covered_by_both_the_review_and_the_projection_raises_nothing():
+    assert findings([security(1, amount="9500.00")], today=ON, at_review=REQUIRED) == []
+
+
+def test_the_next_review_is_the_coming_20_october():
+    assert next_review_on(dt.date(2027, 10, 19)) == dt.date(2027, 10, 20)
+    assert next_review_on(dt.date(2027, 10, 20)) == dt.date(2028, 10, 20)
