@@ -215,25 +215,3 @@ def complete_gap(gap: ReadinessGap, *, by: User | None) -> bool:
             done_at=timezone.now(), done_by=by
         )
     )
-
-
-def readiness_pdf(check: ReadinessCheck) -> bytes:
-    """The check as a PDF: the importer, the score, every answer and the open follow-ups."""
-    from django.template.loader import render_to_string
-
-    from carm_portal import pdf  # imported here: WeasyPrint takes a moment to load
-
-    answers = [
-        {**a, "display": question_text(str(a["key"]), str(a["text"]))} for a in check.answers
-    ]
-    html = render_to_string(
-        "compliance/pdf/readiness.html",
-        {
-            "check": check,
-            "importer": check.importer,
-            "answers": answers,
-            "gaps": list(check.gaps.select_related("owner").order_by("due_on", "id")),
-            "page_counter": pdf.css_string(str(_("Page"))) + " counter(page)",
-        },
-    )
-    return pdf.render_pdf(html)

@@ -118,22 +118,3 @@ def refresh_findings(*, today: dt.date) -> list[tuple[int, str, str, dict, dt.da
         key = f"training:{membership_id}:{course_id}:{lapses:%Y-%m-%d}"
         findings.append((importer_id, key, severity, parts, lapses))
     return findings
-
-
-def certificate_pdf(completion: TrainingCompletion) -> bytes:
-    """A completion certificate: the person, the importer, the course, the date, the session."""
-    from django.template.loader import render_to_string
-
-    from carm_portal import pdf  # imported here: WeasyPrint takes a moment to load
-
-    html = render_to_string(
-        "compliance/pdf/certificate.html",
-        {
-            "completion": completion,
-            "person": completion.membership.user,
-            "importer": completion.importer,
-            "course": completion.course,
-            "session": completion.session,
-        },
-    )
-    return pdf.render_pdf(html)
