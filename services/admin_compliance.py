@@ -19,7 +19,18 @@ from carm_portal.models import User
 from clients import access
 from clients.access import GlobalPerm
 from services.compliance.documents import purge_documents
-from services.models import ComplianceAlert, ComplianceDocument, Correction, RetentionPeriod
+from services.models import (
+    ComplianceAlert,
+    ComplianceDocument,
+    Correction,
+    Course,
+    ReadinessCheck,
+    ReadinessGap,
+    ReadinessQuestion,
+    RetentionPeriod,
+    TrainingCompletion,
+    TrainingSession,
+)
 
 
 @admin.register(Correction)
@@ -119,3 +130,48 @@ class ComplianceDocumentAdmin(SimpleHistoryAdmin):
             ngettext("%(n)d document purged.", "%(n)d documents purged.", purged) % {"n": purged},
         )
         return None
+
+
+@admin.register(ReadinessQuestion)
+class ReadinessQuestionAdmin(admin.ModelAdmin):
+    """Broker admins edit the questionnaire's wording, weights and order here."""
+
+    list_display = ["key", "text", "weight", "derived_from", "position", "active"]
+    list_editable = ["weight", "position", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(ReadinessCheck)
+class ReadinessCheckAdmin(admin.ModelAdmin):
+    list_display = ["importer", "taken_on", "score", "taken_by"]
+    list_select_related = ["importer", "taken_by"]
+    raw_id_fields = ["importer", "taken_by"]
+    readonly_fields = ["answers"]
+
+
+@admin.register(ReadinessGap)
+class ReadinessGapAdmin(admin.ModelAdmin):
+    list_display = ["importer", "question_key", "owner", "due_on", "done_at"]
+    list_filter = ["done_at"]
+    list_select_related = ["importer", "owner"]
+    raw_id_fields = ["importer", "check_run", "owner", "done_by"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "refresh_months", "active"]
+    list_filter = ["role", "active"]
+
+
+@admin.register(TrainingSession)
+class TrainingSessionAdmin(admin.ModelAdmin):
+    list_display = ["course", "held_on", "trainer"]
+    list_select_related = ["course"]
+    raw_id_fields = ["webinar", "booking"]
+
+
+@admin.register(TrainingCompletion)
+class TrainingCompletionAdmin(admin.ModelAdmin):
+    list_display = ["membership", "importer", "course", "completed_on", "lapses_on"]
+    list_select_related = ["membership__user", "importer", "course"]
+    raw_id_fields = ["importer", "membership", "session", "recorded_by"]

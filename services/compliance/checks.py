@@ -12,6 +12,9 @@ key naming the thing and the occasion, so a second run on the same day records n
   (the count it carries is the count when first raised).
 * **Retention**: one alert per importer while it has documents past retention and not on hold;
   it resolves once an administrator has purged them (or placed them on hold).
+* **Training refreshers**: one alert per person, course and lapse date, from 30 days before a
+  training lapses; a refresher recorded later changes the lapse date, so the alert resolves and
+  the next cycle gets its own key.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from carm_portal.locks import advisory_xact_lock
 from carm_portal.severity import Severity
 from services.compliance.documents import expired
 from services.compliance.late_accounting import first_versions, is_late_q
+from services.compliance.training import refresh_findings
 from services.models import ComplianceAlert, Correction
 
 COMPLIANCE_LOCK_ID = 0x0CA4_C0A1
@@ -208,6 +212,20 @@ def retention_findings(*, today: dt.date) -> list[Finding]:
     ]
 
 
+def training_findings(*, today: dt.date) -> list[Finding]:
+    return [
+        Finding(
+            importer_id=importer_id,
+            key=key,
+            kind=Kind.TRAINING_REFRESH,
+            severity=severity,
+            parts=parts,
+            deadline=lapses,
+        )
+        for importer_id, key, severity, parts, lapses in refresh_findings(today=today)
+    ]
+
+
 @transaction.atomic
 def run_compliance_checks(*, today: dt.date) -> CheckResult:
     """Record today's compliance findings; a second run the same day records nothing new."""
@@ -217,6 +235,7 @@ def run_compliance_checks(*, today: dt.date) -> CheckResult:
         correction_findings(today=today)
         + late_accounting_findings(today=today)
         + retention_findings(today=today)
+        + training_findings(today=today)
     )
     wanted = {(f.importer_id, f.key): f for f in findings}
     result.findings = len(wanted)
@@ -228,7 +247,12 @@ def run_compliance_checks(*, today: dt.date) -> CheckResult:
         f"late:{(today - dt.timedelta(days=d)):%Y-%m}" for d in range(0, LATE_WINDOW_DAYS + 1)
     }
     existing = ComplianceAlert.objects.filter(
-        kind__in=[Kind.CORRECTION_DUE, Kind.CORRECTION_OVERDUE, Kind.RETENTION_EXPIRED]
+        kind__in=[
+            Kind.CORRECTION_DUE,
+            Kind.CORRECTION_OVERDUE,
+            Kind.RETENTION_EXPIRED,
+            Kind.TRAINING_REFRESH,
+        ]
     ) | ComplianceAlert.objects.filter(kind=Kind.LATE_ACCOUNTING, key__in=sorted(window_keys))
     recorded = record_alerts(
         model=ComplianceAlert,

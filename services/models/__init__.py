@@ -6,6 +6,7 @@ from services.models.corrections import Correction
 from services.models.documents import ComplianceDocument, DocumentType, RetentionPeriod
 from services.models.fees import BillableService, Charge, Fee
 from services.models.prospects import Prospect, Service, Stage
+from services.models.readiness import ReadinessCheck, ReadinessGap, ReadinessQuestion
 from services.models.requests import (
     HelpTopic,
     RequestKind,
@@ -13,6 +14,7 @@ from services.models.requests import (
     RequestStatus,
     ServiceRequest,
 )
+from services.models.training import Course, TrainingCompletion, TrainingSession
 from services.models.webinars import Registration, WebinarSession
 
 __all__ = [
@@ -22,10 +24,14 @@ __all__ = [
     "ComplianceAlert",
     "ComplianceDocument",
     "Correction",
+    "Course",
     "DocumentType",
     "Fee",
     "HelpTopic",
     "Prospect",
+    "ReadinessCheck",
+    "ReadinessGap",
+    "ReadinessQuestion",
     "Registration",
     "RequestKind",
     "RequestReply",
@@ -34,6 +40,8 @@ __all__ = [
     "Service",
     "ServiceRequest",
     "Stage",
+    "TrainingCompletion",
+    "TrainingSession",
     "WalkthroughOutcome",
     "WalkthroughSlot",
     "WebinarSession",

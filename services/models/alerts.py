@@ -26,6 +26,7 @@ class ComplianceAlert(models.Model):
         CORRECTION_OVERDUE = "correction_overdue", _("Correction overdue")
         LATE_ACCOUNTING = "late_accounting", _("CADs accounted late")
         RETENTION_EXPIRED = "retention_expired", _("Documents past retention")
+        TRAINING_REFRESH = "training_refresh", _("Training refresher due")
 
     Severity = Severity
 

@@ -1,0 +1,217 @@
+"""Taking an RM readiness check: answers (derived where the data knows), score, gaps, follow-ups.
+
+Score = the weighted share of "yes" answers, in percent to two places. Each "no" is a gap and
+becomes a follow-up task for the broker's staff: owned by the importer's assigned agent (else by
+the staff member who took the check) and due ``GAP_DAYS`` later (the next business day if that
+falls on a weekend or a federal holiday).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from carm_portal.calendar import cbsa_today, is_business_day, next_business_day
+from carm_portal.models import User
+from clients import access
+from clients.models import Importer
+from services.compliance.readiness_derivers import DERIVERS
+from services.models import ReadinessCheck, ReadinessGap, ReadinessQuestion
+
+GAP_DAYS = 30
+HUNDRED = Decimal("100")
+
+# The wording of the default questions, translated; a question an admin adds shows its own text.
+QUESTION_TEXT: dict[str, Promise] = {
+    "records_kept": _("Are import records kept for six years and on file for the last year?"),
+    "release_documentation": _(
+        "Is release documentation (invoices, B3/CAD support, permits) kept for each shipment?"
+    ),
+    "security_posted": _("Is financial security posted and sufficient for every RM account?"),
+    "delegations_current": _("Are the broker's delegations current in the CARM Client Portal?"),
+    "people_trained": _("Has at least one person been trained on CARM in the last year?"),
+    "soa_reconciled": _("Is the Statement of Account reconciled every month?"),
+    "bam_named": _("Is a Business Account Manager (BAM) named?"),
+    "payment_method": _("Is a payment method set up for CBSA payments?"),
+}
+
+
+def question_text(key: str, stored: str) -> str:
+    """The question in the user's language when it is one of ours and unchanged, else as stored."""
+    default = DEFAULT_QUESTIONS.get(key)
+    if default is not None and default[0] == stored and key in QUESTION_TEXT:
+        return str(QUESTION_TEXT[key])
+    return stored
+
+
+# key -> (English text, weight, derived_from): what the data migration seeds.
+DEFAULT_QUESTIONS: dict[str, tuple[str, int, str]] = {
+    "records_kept": (
+        "Are import records kept for six years and on file for the last year?",
+        2,
+        "records_kept",
+    ),
+    "release_documentation": (
+        "Is release documentation (invoices, B3/CAD support, permits) kept for each shipment?",
+        2,
+        "",
+    ),
+    "security_posted": (
+        "Is financial security posted and sufficient for every RM account?",
+        3,
+        "security_posted",
+    ),
+    "delegations_current": (
+        "Are the broker's delegations current in the CARM Client Portal?",
+        3,
+        "delegations_current",
+    ),
+    "people_trained": (
+        "Has at least one person been trained on CARM in the last year?",
+        1,
+        "people_trained",
+    ),
+    "soa_reconciled": (
+        "Is the Statement of Account reconciled every month?",
+        2,
+        "soa_reconciled",
+    ),
+    "bam_named": ("Is a Business Account Manager (BAM) named?", 2, "bam_named"),
+    "payment_method": ("Is a payment method set up for CBSA payments?", 2, "payment_method"),
+}
+
+
+class ReadinessError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    key: str
+    text: str
+    weight: int
+    yes: bool
+    derived: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "text": self.text,
+            "weight": self.weight,
+            "yes": self.yes,
+            "derived": self.derived,
+        }
+
+
+def active_questions() -> list[ReadinessQuestion]:
+    return list(ReadinessQuestion.objects.filter(active=True).order_by("position", "id"))
+
+
+def derived_answers(
+    importer: Importer, questions: Sequence[ReadinessQuestion], today: dt.date
+) -> dict[str, bool]:
+    """question key -> the answer its deriver gives today (questions answered by a person omitted;
+    a deriver named in the admin that does not exist counts as "no", so a typo cannot pass)."""
+    result = {}
+    for q in questions:
+        if q.derived_from:
+            deriver = DERIVERS.get(q.derived_from)
+            result[q.key] = bool(deriver and deriver.answer(importer, today))
+    return result
+
+
+def build_answers(
+    questions: Sequence[ReadinessQuestion],
+    derived: Mapping[str, bool],
+    manual: Mapping[str, bool],
+) -> list[Answer]:
+    answers = []
+    for q in questions:
+        if q.key in derived:
+            answers.append(Answer(q.key, q.text, q.weight, derived[q.key], True))
+        elif q.key in manual:
+            answers.append(Answer(q.key, q.text, q.weight, bool(manual[q.key]), False))
+        else:
+            raise ReadinessError(_("Answer every question."))
+    return answers
+
+
+def score(answers: Sequence[Answer]) -> Decimal:
+    """The weighted share of "yes", in percent to two places (0 for an empty questionnaire)."""
+    total = sum(a.weight for a in answers)
+    if not total:
+        return Decimal("0.00")
+    yes = sum(a.weight for a in answers if a.yes)
+    return (Decimal(yes) * HUNDRED / Decimal(total)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+
+
+def gap_due(today: dt.date) -> dt.date:
+    due = today + dt.timedelta(days=GAP_DAYS)
+    return due if is_business_day(due) else next_business_day(due)
+
+
+def gap_owner(importer: Importer, taken_by: User | None) -> User | None:
+    """The importer's assigned agent, else the broker-staff member who took the check."""
+    if importer.assigned_agent_id:
+        return importer.assigned_agent
+    if taken_by is not None and access.is_broker(taken_by):
+        return taken_by
+    return None
+
+
+@transaction.atomic
+def take_check(
+    importer: Importer,
+    *,
+    manual: Mapping[str, bool],
+    by: User | None,
+    today: dt.date | None = None,
+) -> ReadinessCheck:
+    """Record a readiness check for ``importer``: derived answers from today's data, the
+    person's answers for the rest, the score, and one follow-up task per gap."""
+    today = today or cbsa_today()
+    questions = active_questions()
+    if not questions:
+        raise ReadinessError(_("No readiness question is set up."))
+    answers = build_answers(questions, derived_answers(importer, questions, today), manual)
+    check = ReadinessCheck.objects.create(
+        importer=importer,
+        taken_by=by,
+        taken_at=timezone.now(),
+        taken_on=today,
+        score=score(answers),
+        answers=[a.as_json() for a in answers],
+    )
+    owner = gap_owner(importer, by)
+    due = gap_due(today)
+    ReadinessGap.objects.bulk_create(
+        ReadinessGap(
+            check_run=check,
+            importer=importer,
+            question_key=a.key,
+            text=a.text,
+            owner=owner,
+            due_on=due,
+        )
+        for a in answers
+        if not a.yes
+    )
+    return check
+
+
+def complete_gap(gap: ReadinessGap, *, by: User | None) -> bool:
+    """Mark a follow-up done (once: a second call changes nothing and returns False)."""
+    return bool(
+        ReadinessGap.objects.filter(pk=gap.pk, done_at=None).update(
+            done_at=timezone.now(), done_by=by
+        )
+    )

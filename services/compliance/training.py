@@ -1,0 +1,120 @@
+"""Training records: recording a completion, who is trained for what, refresher reminders.
+
+A completion lapses ``course.refresh_months`` after its date (the same day of the month, the last
+day when the month is shorter). Only a person's latest completion of a course counts: a refresher
+recorded later replaces the previous cycle, and its reminder (keyed by the lapse date) resolves.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from carm_portal import stored_text as later
+from carm_portal.models import User
+from carm_portal.severity import Severity
+from clients.models import Membership
+from services.models import Course, TrainingCompletion, TrainingSession
+
+REMIND_DAYS = 30  # a refresher is flagged this many days before the training lapses
+
+
+class TrainingError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def record_completion(
+    *,
+    membership: Membership,
+    course: Course,
+    completed_on: dt.date,
+    session: TrainingSession | None = None,
+    by: User | None,
+    today: dt.date,
+) -> TrainingCompletion:
+    if completed_on > today:
+        raise TrainingError(str(_("A training cannot be completed in the future.")), "completed_on")
+    if session is not None and session.course_id != course.pk:
+        raise TrainingError(str(_("That session was of another course.")), "session")
+    if TrainingCompletion.objects.filter(
+        membership=membership, course=course, completed_on=completed_on
+    ).exists():
+        raise TrainingError(str(_("This completion is already recorded.")), "completed_on")
+    return TrainingCompletion.objects.create(
+        importer_id=membership.importer_id,
+        membership=membership,
+        course=course,
+        completed_on=completed_on,
+        lapses_on=add_months(completed_on, course.refresh_months),
+        session=session,
+        recorded_by=by,
+    )
+
+
+def latest(completions: QuerySet[TrainingCompletion]) -> QuerySet[TrainingCompletion]:
+    """Each person's latest completion of each course (one query, any database)."""
+    newer = TrainingCompletion.objects.filter(
+        membership_id=OuterRef("membership_id"),
+        course_id=OuterRef("course_id"),
+        completed_on__gt=OuterRef("completed_on"),
+    )
+    return completions.filter(~Exists(newer))
+
+
+def current_training(importer_ids: Iterable[int]) -> QuerySet[TrainingCompletion]:
+    """Who of these importers' people is trained for what, and when it lapses."""
+    return (
+        latest(TrainingCompletion.objects.filter(importer_id__in=list(importer_ids)))
+        .select_related("membership__user", "course", "session")
+        .order_by("lapses_on", "id")
+    )
+
+
+def refresh_findings(*, today: dt.date) -> list[tuple[int, str, str, dict, dt.date]]:
+    """(importer id, key, severity, message parts, lapse date) for every latest completion that
+    lapses within ``REMIND_DAYS`` or has lapsed, for people still active on the importer."""
+    rows = (
+        latest(TrainingCompletion.objects.all())
+        .filter(
+            lapses_on__lte=today + dt.timedelta(days=REMIND_DAYS),
+            membership__user__is_active=True,
+        )
+        .values_list(
+            "importer_id",
+            "membership_id",
+            "course_id",
+            "course__name",
+            "membership__user__full_name",
+            "membership__user__email",
+            "lapses_on",
+        )
+    )
+    findings: list[tuple[int, str, str, dict, dt.date]] = []
+    for importer_id, membership_id, course_id, course, name, email, lapses in rows:
+        person = name or email
+        if lapses <= today:
+            parts = later.gettext(
+                "%(person)s's training “%(course)s” lapsed on %(day)s: a refresher is due.",
+                {"person": person, "course": course, "day": later.date(lapses)},
+            )
+            severity = str(Severity.WARNING)
+        else:
+            parts = later.gettext(
+                "%(person)s's training “%(course)s” lapses on %(day)s: plan a refresher.",
+                {"person": person, "course": course, "day": later.date(lapses)},
+            )
+            severity = str(Severity.ADVICE)
+        key = f"training:{membership_id}:{course_id}:{lapses:%Y-%m-%d}"
+        findings.append((importer_id, key, severity, parts, lapses))
+    return findings
