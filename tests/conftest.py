@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from tests.mfa import give_totp
 
@@ -13,6 +15,16 @@ CHROMIUM = "/usr/bin/chromium"
 # The test kit (personas, client_for, api_as) and the real-Celery-worker fixture (`worker_queue`)
 # of the integration tests.
 pytest_plugins = ["tests.kit", "tests.worker"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request's LocaleMiddleware (or a test
+    that activates French) leaves its language on the thread, which would leak into the next test
+    that calls a function directly."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

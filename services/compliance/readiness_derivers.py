@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Importer, Membership, PortalUser, ProgramAccount
+from clients import access
+from clients.models import Importer, PortalUser, ProgramAccount
 from delegation.models import Delegation, DelegationAlert
 from payments.models import BankAccount, Payment
 from payments.security import window_start
@@ -85,9 +86,7 @@ def bam_named(importer: Importer, today: dt.date) -> bool:
     """A BAM is recorded: in the importer's CCP people or among its portal members."""
     return (
         PortalUser.objects.filter(importer=importer, ccp_role=PortalUser.CcpRole.BAM).exists()
-        or Membership.objects.filter(
-            importer=importer, role=Membership.Role.BAM, user__is_active=True
-        ).exists()
+        or access.bams_of([importer.pk]).exists()
     )
 
 
