@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django_htmx.http import HttpResponseClientRedirect
 from rest_framework import authentication, exceptions
 
-from carm_portal import api_tokens
+from carm_portal import api_tokens, keyring
 from clients import access
 
 # The pages a user without the required MFA may still open (allauth URL names; every ``mfa_``
@@ -110,7 +110,53 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
 
 class MFAAdapter(DefaultMFAAdapter):
-    """allauth's, naming the broker rather than the ``django.contrib.sites`` site ("example.com")."""
+    """allauth's, naming the broker rather than the ``django.contrib.sites`` site ("example.com"),
+    and keeping the authenticator-app secrets and recovery-code seeds encrypted at rest
+    (``MFA_ENCRYPTION_KEYS``): a copy of the database or a backup does not hand out second factors."""
 
     def _get_site_name(self) -> str:
         return settings.BROKER_NAME
+
+    def encrypt(self, text: str) -> str:
+        return keyring.encrypt(MFA_KEYS, text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return keyring.decrypt(MFA_KEYS, encrypted_text)
+
+
+MFA_KEYS = "MFA_ENCRYPTION_KEYS"
+# What allauth passes through ``encrypt`` in each kind of authenticator's ``data``.
+SECRET_FIELDS = {"totp": ("secret",), "recovery_codes": ("seed",)}
+SECRET_LISTS = {"recovery_codes": ("migrated_codes",)}
+
+
+def reencrypt(data: dict[str, Any], kind: str, convert: Callable[[str], str]) -> dict[str, Any]:
+    """``data`` of an authenticator of ``kind`` with each secret passed through ``convert``
+    (encrypt a secret stored in the clear, or rotate it to the newest key)."""
+    data = dict(data)
+    for field in SECRET_FIELDS.get(kind, ()):
+        if isinstance(data.get(field), str):
+            data[field] = convert(data[field])
+    for field in SECRET_LISTS.get(kind, ()):
+        if isinstance(data.get(field), list):
+            data[field] = [convert(value) for value in data[field]]
+    return data
+
+
+def seal(plain: str) -> str:
+    """A secret as the adapter stores it (for code that writes authenticators itself)."""
+    return keyring.encrypt(MFA_KEYS, plain)
+
+
+def seal_if_clear(value: str) -> str:
+    """``value`` encrypted unless it already is (secrets stored before encryption at rest)."""
+    return value if keyring.is_token(MFA_KEYS, value) else seal(value)
+
+
+def open_secret(token: str) -> str:
+    """What ``seal`` sealed (raises ``keyring.UnreadableToken`` if no key opens it)."""
+    return keyring.decrypt(MFA_KEYS, token)
+
+
+def rotate(value: str) -> str:
+    return keyring.rotate(MFA_KEYS, value)

@@ -429,6 +429,10 @@ if PRODUCTION and (
         "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'\n"
     )
     raise ImproperlyConfigured("PAYMENTS_ENCRYPTION_KEYS is missing or is the development key.")
+# Authenticator-app secrets and recovery-code seeds (allauth MFA) are encrypted the same way
+# (``carm_portal.mfa.MFAAdapter``); rotate with ``manage.py rotate_mfa_keys``. They default to the
+# payments keys; set MFA_ENCRYPTION_KEYS to keep the two apart.
+MFA_ENCRYPTION_KEYS = env.list("MFA_ENCRYPTION_KEYS", default=PAYMENTS_ENCRYPTION_KEYS)
 # CBSA's limit on credit card payments in the CCP, per billing cycle per program account.
 PAYMENTS_CREDIT_CARD_LIMIT = Decimal(env.str("PAYMENTS_CREDIT_CARD_LIMIT", default="4999.99"))
 # Payment reminders: weekdays before the due date, and days overdue before a notice of arrears.

@@ -11,12 +11,12 @@ Nothing here decides who may read a number: ``payments.reveals.reveal`` does, an
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from cryptography.fernet import MultiFernet
+
+from carm_portal import keyring
+from carm_portal.keyring import UnreadableToken as UnreadableToken  # callers catch it here
 
 if TYPE_CHECKING:
     from payments.models import BankAccount
@@ -24,27 +24,11 @@ if TYPE_CHECKING:
 ACCOUNT_NUMBER = re.compile(r"^\d{5,12}$")
 
 
-class UnreadableToken(ValueError):
-    """A stored token no configured key opens (a key removed too early, or tampering)."""
-
-
-@lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        raise ImproperlyConfigured(
-            "PAYMENTS_ENCRYPTION_KEYS is empty: bank accounts cannot be read."
-        )
-    try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(
-            "PAYMENTS_ENCRYPTION_KEYS holds a value that is not a Fernet key "
-            "(32 url-safe base64-encoded bytes)."
-        ) from exc
+SETTING = "PAYMENTS_ENCRYPTION_KEYS"
 
 
 def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.PAYMENTS_ENCRYPTION_KEYS))
+    return keyring.fernet(SETTING)
 
 
 def normalize_account_number(value: str) -> str:
@@ -56,22 +40,16 @@ def normalize_account_number(value: str) -> str:
 
 
 def encrypt(plain: str) -> str:
-    return fernet().encrypt(plain.encode()).decode()
+    return keyring.encrypt(SETTING, plain)
 
 
 def decrypt(token: str) -> str:
-    try:
-        return fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise UnreadableToken("No configured key opens this bank account number.") from None
+    return keyring.decrypt(SETTING, token)
 
 
 def rotate_token(token: str) -> str:
     """The same number under the first (newest) key."""
-    try:
-        return fernet().rotate(token.encode()).decode()
-    except InvalidToken:
-        raise UnreadableToken("No configured key opens this bank account number.") from None
+    return keyring.rotate(SETTING, token)
 
 
 def reveal_account_number(bank_account: BankAccount) -> str:

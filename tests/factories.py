@@ -10,6 +10,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from stdnum import luhn
 
+from carm_portal.mfa import seal
 from carm_portal.models import User
 from clients import access
 from clients.models import ClientGroup, Importer, Membership, PortalUser, ProgramAccount
@@ -60,7 +61,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             Authenticator.objects.get_or_create(
                 user=self,
                 type=Authenticator.Type.TOTP,
-                defaults={"data": {"secret": TEST_TOTP_SECRET}},
+                defaults={"data": {"secret": seal(TEST_TOTP_SECRET)}},
             )
 
 

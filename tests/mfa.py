@@ -15,13 +15,14 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
+from carm_portal.mfa import seal
 from tests.factories import TEST_TOTP_SECRET
 
 
 def give_totp(user, secret: str = TEST_TOTP_SECRET) -> Authenticator:
-    """``user`` has set up an authenticator app with ``secret`` (as allauth's setup stores it)."""
+    """``user`` has set up an authenticator app with ``secret`` (as allauth's setup stores it: encrypted)."""
     authenticator, _created = Authenticator.objects.get_or_create(
-        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": secret}}
+        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": seal(secret)}}
     )
     return authenticator
 

@@ -35,6 +35,8 @@ from django.db import models, transaction
 from stdnum import luhn
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.keyring import UnreadableToken
+from carm_portal.mfa import open_secret, seal
 from carm_portal.models import User
 from clients import onboarding
 from clients.access import BrokerRole
@@ -488,15 +490,18 @@ class _Writer:
     def totp(self, user: User) -> Authenticator:
         """The broker staff's authenticator app: the published demo secret (put back if changed)."""
         # Not ``sync``: allauth's model does not pass ``full_clean`` (``last_used_at`` is null).
-        data = {"secret": DEMO_TOTP_SECRET}
+        # The secret is stored encrypted (``carm_portal.mfa``), and each encryption differs: compare
+        # what it opens to, not the stored text.
         label = str(Authenticator._meta.verbose_name_plural)
         app, created = Authenticator.objects.get_or_create(
-            user=user, type=Authenticator.Type.TOTP, defaults={"data": data}
+            user=user,
+            type=Authenticator.Type.TOTP,
+            defaults={"data": {"secret": seal(DEMO_TOTP_SECRET)}},
         )
         if created:
             self.created[label] += 1
-        elif app.data != data:
-            app.data = data
+        elif _opened_secret(app) != DEMO_TOTP_SECRET:
+            app.data = {"secret": seal(DEMO_TOTP_SECRET)}
             app.save(update_fields=["data"])
             self.updated[label] += 1
         return app
@@ -527,6 +532,14 @@ def _manual_step(*, importer: Importer, step: int, plan: tuple, by: User) -> boo
         importer=importer, step=step, status=status, by=by, note=note, completed_on=completed_on
     )
     return True
+
+
+def _opened_secret(app: Authenticator) -> str | None:
+    """The secret an authenticator app holds, or None if no key opens it (or it is missing)."""
+    try:
+        return open_secret(str(app.data.get("secret", "")))
+    except UnreadableToken:
+        return None
 
 
 def demo_totp_code(at: float | None = None) -> str:
