@@ -3,6 +3,15 @@
 (function () {
   "use strict";
   var link = document.querySelector("[data-unread-url]");
+  function show(count, label, data) {
+    if (!count || !label) {
+      return;
+    }
+    count.textContent = String(data.unread);
+    label.textContent = " " + data.label;
+    count.hidden = false;
+    label.hidden = false;
+  }
   if (!link || !window.fetch) {
     return;
   }
@@ -17,12 +26,13 @@
       if (!data || !data.unread) {
         return;
       }
-      var count = link.querySelector("[data-unread-count]");
-      var label = link.querySelector("[data-unread-label]");
-      count.textContent = String(data.unread);
-      label.textContent = " " + data.label;
-      count.hidden = false;
-      label.hidden = false;
+      show(link.querySelector("[data-unread-count]"), link.querySelector("[data-unread-label]"), data);
+      /* The phone's "Menu" button repeats the count: the folded menu hides the link's. */
+      show(
+        document.querySelector("[data-menu-unread-count]"),
+        document.querySelector("[data-menu-unread-label]"),
+        data
+      );
     })
     .catch(function () {
       /* the badge is a convenience: a failed fetch leaves the plain link */

@@ -74,9 +74,12 @@ def test_header_tools_on_a_phone(page: Page, live_server, dana):
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    # On a phone the header's tools sit in the folded menu: open it, then the unread badge and
-    # search with the keyboard only.
-    page.locator("label[for=site-menu-toggle]").click()
+    # On a phone the header's tools sit in the folded menu; its button shows the unread count
+    # while folded. Open it, then the unread badge and search with the keyboard only.
+    toggle = page.locator("label[for=site-menu-toggle]")
+    expect(toggle).to_have_text(re.compile(r"Menu\s+1\s+unread"))
+    expect(page.get_by_role("link", name="Notifications 1 unread")).to_be_hidden()
+    toggle.click()
     expect(page.get_by_role("link", name="Notifications 1 unread")).to_be_visible()
     box = page.get_by_role(
         "searchbox", name="Search importers, accounts, transactions, payments and people"
