@@ -451,3 +451,30 @@ def test_the_certificate_and_the_pages_are_in_french(personas, client_for, compl
     assert "Qui est formé" in plain and "Who is trained" not in plain
     assert "Formation à renouveler" in due.content.decode()
     assert "Cours de formation" in courses.content.decode()
+
+
+# --- The API (read only) --------------------------------------------------------------------------
+
+API_TABLE = [
+    ("list", (1, 1, 1, 1, 0, 0, 0)),  # rows seen: staff and A's BAM; nobody else
+    ("detail", (200, 200, 200, 200, 403, 403, 404)),
+]
+
+
+@pytest.mark.parametrize(("name", "persona", "expected"), persona_cases(API_TABLE))
+def test_the_api_lists_training_completions_to_who_may_see_them(
+    api_as, personas, completion, name, persona, expected
+):
+    client = api_as(persona)
+    if name == "list":
+        response = client.get("/api/v1/training-completions/")
+        assert response.status_code == 200
+        rows = response.json()["results"]
+        assert len(rows) == expected
+        if rows:
+            assert rows[0]["completed_on"] == "2026-10-01"
+            assert rows[0]["lapses_on"] == "2027-10-01"
+            assert rows[0]["person"] == "finance@alpha.example.com"
+    else:
+        response = client.get(f"/api/v1/training-completions/{completion.pk}/")
+        assert response.status_code == expected
