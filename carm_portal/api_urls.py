@@ -15,7 +15,11 @@ from payments.api import (
     PaymentViewSet,
 )
 from services.api import BookingViewSet, OpenSlotViewSet, ServiceRequestViewSet
-from services.compliance_api import ComplianceDocumentViewSet, CorrectionViewSet
+from services.compliance_api import (
+    ComplianceDocumentViewSet,
+    CorrectionViewSet,
+    TrainingCompletionViewSet,
+)
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 from statements.reconciliation_api import ReconciliationRunViewSet
 from statements.reconciliation_item_api import ReconciliationItemViewSet
@@ -44,5 +48,7 @@ router.register("walkthrough-slots", OpenSlotViewSet, basename="walkthrough-slot
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("corrections", CorrectionViewSet, basename="correction")
 router.register("compliance-documents", ComplianceDocumentViewSet, basename="compliance-document")
+# training records (issue #18, item 5)
+router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 
 urlpatterns = router.urls

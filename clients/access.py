@@ -65,6 +65,10 @@ class Perm(StrEnum):
     REQUEST_SERVICES = "request_services"  # book walk-throughs, ask for SOA retrieval, bonds, help
     VIEW_CHARGES = "view_charges"  # the broker's service fees charged to the importer
     FILE_DOCUMENTS = "file_documents"  # upload compliance documents (import records)
+    # --- training records (issue #18, item 5) ---
+    VIEW_TRAINING = "view_training"  # who of the importer's people is trained for what
+    RECORD_TRAINING = "record_training"  # record training completions for the importer's people
+    # --- end training records ---
 
 
 class GlobalPerm(StrEnum):
@@ -78,6 +82,9 @@ class GlobalPerm(StrEnum):
     MANAGE_FEES = "manage_fees"  # the fee schedule
     BILL_CHARGES = "bill_charges"  # mark service charges billed or waived, export them
     PURGE_RECORDS = "purge_records"  # confirm the purge of documents past retention
+    # --- training records (issue #18, item 5) ---
+    MANAGE_TRAINING = "manage_training"  # training sessions of the broker's courses
+    # --- end training records ---
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -156,6 +163,20 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
 }
+
+
+# --- Training records (issue #18, item 5) ---------------------------------------------------------
+# Broker admins hold every permission already. Agents deliver the training and record it; broker
+# finance may look. An importer's BAM sees who of their people is trained (read only); every person
+# sees their own completions (``may_see_training_of``), whatever their role.
+_BROKER_PERMS[BrokerRole.AGENT] = _BROKER_PERMS[BrokerRole.AGENT] | {
+    Perm.VIEW_TRAINING,
+    Perm.RECORD_TRAINING,
+}
+_BROKER_PERMS[BrokerRole.FINANCE] = _BROKER_PERMS[BrokerRole.FINANCE] | {Perm.VIEW_TRAINING}
+_BROKER_GLOBAL[BrokerRole.AGENT] = _BROKER_GLOBAL[BrokerRole.AGENT] | {GlobalPerm.MANAGE_TRAINING}
+_MEMBER_PERMS[Membership.Role.BAM] = _MEMBER_PERMS[Membership.Role.BAM] | {Perm.VIEW_TRAINING}
+# --- end training records -------------------------------------------------------------------------
 
 
 # --- Who is this user? (cached on the user object: one query each per request) ------------------
@@ -522,3 +543,28 @@ def get_scoped(
         raise Http404(_("Not found.")) from None
     require(user, perm, importer_id_of(obj, importer_field))
     return obj
+
+
+# --- Training records (issue #18, item 5) ---------------------------------------------------------
+
+
+def may_see_training_of(user: AnyUser, membership: Membership) -> bool:
+    """A person's training record (and certificate): whoever holds ``VIEW_TRAINING`` on their
+    importer (broker staff, its BAM), and the person themself."""
+    if can(user, Perm.VIEW_TRAINING, membership.importer_id):
+        return True
+    return (
+        user.is_authenticated
+        and not is_broker(user)
+        and membership.user_id == user.pk
+        and membership.importer_id in member_roles(user)
+    )
+
+
+def require_training_of(user: AnyUser, membership: Membership) -> None:
+    """403 unless ``may_see_training_of`` (the importer's visibility is checked first: 404)."""
+    if not may_see_training_of(user, membership):
+        raise PermissionDenied(_("Your role does not allow this for this importer."))
+
+
+# --- end training records -------------------------------------------------------------------------

@@ -158,20 +158,20 @@ class ReadinessGapAdmin(admin.ModelAdmin):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(SimpleHistoryAdmin):
     list_display = ["name", "role", "refresh_months", "active"]
     list_filter = ["role", "active"]
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(admin.ModelAdmin):
+class TrainingSessionAdmin(SimpleHistoryAdmin):
     list_display = ["course", "held_on", "trainer"]
     list_select_related = ["course"]
     raw_id_fields = ["webinar", "booking"]
 
 
 @admin.register(TrainingCompletion)
-class TrainingCompletionAdmin(admin.ModelAdmin):
+class TrainingCompletionAdmin(SimpleHistoryAdmin):
     list_display = ["membership", "importer", "course", "completed_on", "lapses_on"]
     list_select_related = ["membership__user", "importer", "course"]
     raw_id_fields = ["importer", "membership", "session", "recorded_by"]

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 
 from carm_portal.api import ScopedReadViewSet, crud_schema, error_responses
 from clients.access import Perm
-from services.models import ComplianceDocument, Correction
+from services.models import ComplianceDocument, Correction, TrainingCompletion
 
 
 class CorrectionSerializer(serializers.ModelSerializer):
@@ -116,3 +116,50 @@ class ComplianceDocumentViewSet(ScopedReadViewSet):
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+# --- Training records (issue #18, item 5) ---------------------------------------------------------
+
+
+class TrainingCompletionSerializer(serializers.ModelSerializer):
+    person = serializers.CharField(source="membership.user.email", read_only=True)
+    course_name = serializers.CharField(source="course.name", read_only=True)
+    course_role = serializers.CharField(source="course.role", read_only=True)
+
+    class Meta:
+        model = TrainingCompletion
+        fields = [
+            "id",
+            "importer",
+            "membership",
+            "person",
+            "course",
+            "course_name",
+            "course_role",
+            "completed_on",
+            "lapses_on",
+            "session",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+@crud_schema(
+    TrainingCompletionSerializer,
+    tag="compliance",
+    one="a training completion",
+    many="training completions",
+)
+class TrainingCompletionViewSet(ScopedReadViewSet):
+    """Who of the importers' people completed which course, and when it lapses (latest first).
+    Needs ``view_training``: broker staff and the importer's BAM."""
+
+    queryset = TrainingCompletion.objects.select_related("membership__user", "course").order_by(
+        "-completed_on", "-id"
+    )
+    serializer_class = TrainingCompletionSerializer
+    importer_field = "importer"
+    read_perm = Perm.VIEW_TRAINING
+
+
+# --- end training records -------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from services import compliance_views as views
+from services import training_views
 
 app_name = "compliance"
 
@@ -20,4 +21,30 @@ urlpatterns = [
     path("importers/<int:importer_pk>/documents/", views.document_list, name="documents"),
     path("documents/<int:pk>/download/", views.document_download, name="document_download"),
     path("documents/<int:pk>/hold/", views.document_hold, name="document_hold"),
+    # --- training records (issue #18, item 5) ---
+    path("training/", training_views.course_list, name="training_courses"),
+    path("training/due/", training_views.due_list, name="training_due"),
+    path("training/record/", training_views.pick_importer, name="training_pick"),
+    path("training/courses/<int:pk>/", training_views.course_detail, name="training_course"),
+    path(
+        "training/courses/<int:pk>/sessions/new/",
+        training_views.session_create,
+        name="training_session_create",
+    ),
+    path(
+        "training/completions/<int:pk>/certificate.pdf",
+        training_views.certificate,
+        name="training_certificate",
+    ),
+    path(
+        "importers/<int:importer_pk>/training/",
+        training_views.importer_training,
+        name="training_importer",
+    ),
+    path(
+        "importers/<int:importer_pk>/training/record/",
+        training_views.record,
+        name="training_record",
+    ),
+    # --- end training records ---
 ]

@@ -48,6 +48,7 @@ from services.models import (
     WebinarSession,
 )
 from services.pipeline import convert_to_importer
+from services.training_demo import seed_training
 
 EASTERN = ZoneInfo("America/Toronto")
 DOMAIN = "example.com"
@@ -107,6 +108,9 @@ def seed_services(
     _walkthroughs(result, importers, staff, today)
     _requests(result, importers, staff, today)
     _compliance(result, importers, staff, today)
+    # --- training records (issue #18, item 5) ---
+    result.created += seed_training(importers=importers, staff=staff, today=today)
+    # --- end training records ---
     _notifications(importers, staff)
     return result
 

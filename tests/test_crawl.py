@@ -53,13 +53,16 @@ from clients.models import (
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
 from services.compliance.documents import file_document
+from services.compliance.training import record_completion
 from services.models import (
     Booking,
     ComplianceDocument,
     Correction,
+    Course,
     Prospect,
     Registration,
     ServiceRequest,
+    TrainingCompletion,
     WalkthroughSlot,
     WebinarSession,
 )
@@ -70,7 +73,7 @@ from statements.models import (
     ReconciliationRun,
     Statement,
 )
-from tests.factories import BankAccountFactory
+from tests.factories import BankAccountFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +148,10 @@ OWNER: dict[type[models.Model], str | None] = {
     Registration: None,
     Correction: "importer",
     ComplianceDocument: "importer",
+    # --- training records (issue #18, item 5) ---
+    Course: None,  # the broker's courses: staff pages only
+    TrainingCompletion: "importer",
+    # --- end training records ---
 }
 
 # Reference data everybody signed in may read: not guessed.
@@ -226,6 +233,13 @@ ROUTES: dict[str, Route] = {
     "compliance:documents": _importer("importer_pk"),
     "compliance:document_download": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance:document_hold": Route(ComplianceDocument, {"pk": "pk"}),
+    # --- training records (issue #18, item 5) ---
+    "compliance:training_course": Route(Course, {"pk": "pk"}),
+    "compliance:training_session_create": Route(Course, {"pk": "pk"}),
+    "compliance:training_certificate": Route(TrainingCompletion, {"pk": "pk"}),
+    "compliance:training_importer": _importer("importer_pk"),
+    "compliance:training_record": _importer("importer_pk"),
+    # --- end training records ---
     # the REST API (router names; the ".json" suffix variants run the same views)
     "importer-detail": _importer("pk"),
     "program-account-detail": Route(ProgramAccount, {"pk": "pk"}),
@@ -285,6 +299,7 @@ ROUTES: dict[str, Route] = {
     "correction-detail": Route(Correction, {"pk": "pk"}),
     "compliance-document-detail": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance-document-download": Route(ComplianceDocument, {"pk": "pk"}),
+    "training-completion-detail": Route(TrainingCompletion, {"pk": "pk"}),  # issue #18, item 5
     "onboarding-step-detail": Route(OnboardingStep, {"pk": "pk"}),
     "onboarding-step-mark": Route(OnboardingStep, {"pk": "pk"}),
     "portal-user-detail": Route(PortalUser, {"pk": "pk"}),
@@ -694,6 +709,17 @@ def stranger(demo, settings) -> Importer:
         record_date=date(2026, 10, 1),
         by=admin,
     )
+    # --- training records (issue #18, item 5): a person of the stranger's, trained ---
+    trainee = UserFactory(email="trainee@stranger.example.com")
+    MembershipFactory(user=trainee, importer=importer, role=Membership.Role.EMPLOYEE)
+    record_completion(
+        membership=Membership.objects.get(user=trainee, importer=importer),
+        course=Course.objects.order_by("pk").first(),
+        completed_on=date(2026, 10, 1),
+        by=admin,
+        today=date(2026, 11, 5),
+    )
+    # --- end training records ---
     stored = default_storage.save("wizard/soa.csv", ContentFile(b"account_number,amount\n"))
     OnboardingWizard.objects.update_or_create(
         importer=importer,

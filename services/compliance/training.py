@@ -10,15 +10,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal import stored_text as later
 from carm_portal.models import User
 from carm_portal.severity import Severity
 from clients.models import Membership
-from services.models import Course, TrainingCompletion, TrainingSession
+from services.models import Course, Registration, TrainingCompletion, TrainingSession
 
 REMIND_DAYS = 30  # a refresher is flagged this many days before the training lapses
 
@@ -84,21 +87,14 @@ def current_training(importer_ids: Iterable[int]) -> QuerySet[TrainingCompletion
 def refresh_findings(*, today: dt.date) -> list[tuple[int, str, str, dict, dt.date]]:
     """(importer id, key, severity, message parts, lapse date) for every latest completion that
     lapses within ``REMIND_DAYS`` or has lapsed, for people still active on the importer."""
-    rows = (
-        latest(TrainingCompletion.objects.all())
-        .filter(
-            lapses_on__lte=today + dt.timedelta(days=REMIND_DAYS),
-            membership__user__is_active=True,
-        )
-        .values_list(
-            "importer_id",
-            "membership_id",
-            "course_id",
-            "course__name",
-            "membership__user__full_name",
-            "membership__user__email",
-            "lapses_on",
-        )
+    rows = due_for_refresh(TrainingCompletion.objects.all(), today=today).values_list(
+        "importer_id",
+        "membership_id",
+        "course_id",
+        "course__name",
+        "membership__user__full_name",
+        "membership__user__email",
+        "lapses_on",
     )
     findings: list[tuple[int, str, str, dict, dt.date]] = []
     for importer_id, membership_id, course_id, course, name, email, lapses in rows:
@@ -118,3 +114,112 @@ def refresh_findings(*, today: dt.date) -> list[tuple[int, str, str, dict, dt.da
         key = f"training:{membership_id}:{course_id}:{lapses:%Y-%m-%d}"
         findings.append((importer_id, key, severity, parts, lapses))
     return findings
+
+
+# --- Pages: the refresh list, the status badges, recording in bulk, the certificate -------------
+
+CURRENT, EXPIRING, EXPIRED = "current", "expiring", "expired"
+
+
+def due_for_refresh(
+    completions: QuerySet[TrainingCompletion], *, today: dt.date
+) -> QuerySet[TrainingCompletion]:
+    """The latest completions among ``completions`` that lapse within ``REMIND_DAYS`` of ``today``
+    or have lapsed, of people still active: the reminders' rule and the refresh list's."""
+    return latest(completions).filter(
+        lapses_on__lte=today + dt.timedelta(days=REMIND_DAYS), membership__user__is_active=True
+    )
+
+
+def status_of(completion: TrainingCompletion, *, today: dt.date) -> str:
+    """``expired`` on and after the lapse date, ``expiring`` within ``REMIND_DAYS`` of it (the
+    reminders' window), else ``current``."""
+    if completion.lapses_on <= today:
+        return EXPIRED
+    if completion.lapses_on <= today + dt.timedelta(days=REMIND_DAYS):
+        return EXPIRING
+    return CURRENT
+
+
+def valid_until(completion: TrainingCompletion) -> dt.date:
+    """The last day a completion counts: the day before it lapses (``status_of``'s rule)."""
+    return completion.lapses_on - dt.timedelta(days=1)
+
+
+def verification_reference(completion: TrainingCompletion) -> str:
+    """The reference printed on a certificate: the completion's id and a keyed digest of what the
+    certificate states, so the broker can tell a genuine certificate from an edited one."""
+    facts = (
+        f"{completion.pk}:{completion.membership_id}:{completion.course_id}:"
+        f"{completion.completed_on:%Y-%m-%d}:{completion.lapses_on:%Y-%m-%d}"
+    )
+    digest = salted_hmac("carm-training-certificate", facts, algorithm="sha256").hexdigest()
+    return f"TRN-{completion.pk:06d}-{digest[:10].upper()}"
+
+
+@dataclass
+class Recorded:
+    """What a bulk recording did: the completions made, and the people already recorded."""
+
+    created: list[TrainingCompletion] = field(default_factory=list)
+    already: list[Membership] = field(default_factory=list)
+
+
+def record_completions(
+    *,
+    memberships: Iterable[Membership],
+    course: Course,
+    completed_on: dt.date,
+    session: TrainingSession | None = None,
+    by: User | None,
+    today: dt.date,
+) -> Recorded:
+    """Record the same completion for several people. Idempotent: a person whose completion of
+    the course on that day is already recorded is counted in ``already``, not recorded twice
+    (and a concurrent double submission is stopped by the unique constraint)."""
+    result = Recorded()
+    people = list(memberships)
+    done = set(
+        TrainingCompletion.objects.filter(
+            membership__in=people, course=course, completed_on=completed_on
+        ).values_list("membership_id", flat=True)
+    )
+    for membership in people:
+        if membership.pk in done:
+            result.already.append(membership)
+            continue
+        try:
+            with transaction.atomic():
+                result.created.append(
+                    record_completion(
+                        membership=membership,
+                        course=course,
+                        completed_on=completed_on,
+                        session=session,
+                        by=by,
+                        today=today,
+                    )
+                )
+        except IntegrityError:
+            result.already.append(membership)
+    return result
+
+
+def attendees(session: TrainingSession, memberships: QuerySet[Membership]) -> set[int]:
+    """Which of ``memberships`` took part in the session: a webinar's attendees (attendance as
+    staff marked it, matched by account or e-mail), or the person who booked the walk-through."""
+    if session.webinar_id is not None:
+        came = Registration.objects.filter(session_id=session.webinar_id, attended=True)
+        return set(
+            memberships.filter(
+                Q(user__in=came.exclude(user=None).values("user"))
+                | Q(user__email__in=came.values("email"))
+            ).values_list("pk", flat=True)
+        )
+    if session.booking_id is not None:
+        return set(
+            memberships.filter(user__walkthrough_bookings=session.booking_id).values_list(
+                "pk", flat=True
+            )
+        )
+    return set()

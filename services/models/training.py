@@ -3,6 +3,7 @@
 A completion lapses ``refresh_months`` after its date; the daily compliance check raises one
 reminder per (person, course, lapse date), so a refresher recorded later starts a new cycle.
 A session may be tied to a webinar session or a walk-through booking it was delivered in.
+Every change is kept in the audit history (django-simple-history), like the other compliance records.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Course(models.Model):
@@ -22,6 +24,8 @@ class Course(models.Model):
     role = models.CharField(_("for"), max_length=16, choices=Role.choices)
     refresh_months = models.PositiveSmallIntegerField(_("refresh every (months)"), default=12)
     active = models.BooleanField(_("offered"), default=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["role", "name", "id"]
@@ -59,6 +63,8 @@ class TrainingSession(models.Model):
         verbose_name=_("walk-through"),
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-held_on", "id"]
         verbose_name = _("training session")
@@ -94,6 +100,8 @@ class TrainingCompletion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-completed_on", "-id"]

@@ -25,6 +25,8 @@ EXPECTED_ON_A = {
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
+        Perm.VIEW_TRAINING,  # training records (issue #18, item 5)
+        Perm.RECORD_TRAINING,
     },
     "broker_finance": {
         Perm.VIEW,
@@ -34,6 +36,7 @@ EXPECTED_ON_A = {
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
+        Perm.VIEW_TRAINING,  # training records (issue #18, item 5)
     },
     "bam_a": {
         Perm.VIEW,
@@ -48,6 +51,7 @@ EXPECTED_ON_A = {
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
+        Perm.VIEW_TRAINING,  # training records (issue #18, item 5): read only
     },
     "finance_a": {
         Perm.VIEW,
@@ -152,6 +156,7 @@ def test_get_scoped_follows_the_importer_path(personas):
                 GlobalPerm.MANAGE_PROSPECTS,
                 GlobalPerm.MANAGE_WEBINARS,
                 GlobalPerm.DELIVER_SERVICES,
+                GlobalPerm.MANAGE_TRAINING,  # training records (issue #18, item 5)
             },
         ),
         ("broker_finance", {GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.BILL_CHARGES}),
