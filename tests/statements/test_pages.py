@@ -3,7 +3,6 @@ balance check, uploads (at once and by the worker), the batch page and its error
 
 import datetime as dt
 from decimal import Decimal
-
 from pathlib import PurePath
 
 import pytest
