@@ -9,11 +9,13 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
 from carm_portal.calendar import cbsa_today
-from services.models import ComplianceDocument
+from services import requests_flow as flow
+from services.models import ComplianceDocument, RequestStatus
 from statements import reports
 from statements.importing.batches import import_stream
 from statements.importing.received import ReceivedFile
@@ -183,6 +185,32 @@ def test_the_import_command_files_the_statement(
     document = ComplianceDocument.objects.get()
     assert (document.importer, document.original_name) == (personas.importer_a, "soa-june.csv")
     assert stored_bytes(document) == path.read_bytes()
+
+
+def test_a_statement_retrieved_by_service_request_is_filed(
+    personas, django_capture_on_commit_callbacks
+):
+    account = personas.importer_a.program_accounts.get()
+    request = flow.request_soa(
+        importer=personas.importer_a, program_account=account, period="June 2025", by=personas.bam_a
+    )
+    flow.advance(request=request, to=RequestStatus.SENT, by=personas.broker_agent)
+    content = statement_file(personas.importer_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        flow.attach_statement(
+            request=request,
+            upload=SimpleUploadedFile("cbsa-soa.csv", content, "text/csv"),
+            by=personas.broker_agent,
+        )
+
+    document = ComplianceDocument.objects.get()
+    assert (document.importer, document.uploaded_by, document.record_date) == (
+        personas.importer_a,
+        personas.broker_agent,
+        PERIOD_END,
+    )
+    assert stored_bytes(document) == content
 
 
 # --- Generated PDFs ---------------------------------------------------------------------------
