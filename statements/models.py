@@ -121,7 +121,10 @@ class ImportBatch(models.Model):
         _("stored upload"),
         upload_to="imports/%Y/%m/",
         blank=True,
-        help_text=_("Kept only until the import has run."),
+        help_text=_(
+            "An accepted statement file is kept (the importer's record); any other file only "
+            "until the import has run."
+        ),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED

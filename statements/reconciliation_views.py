@@ -250,7 +250,8 @@ def run_pdf(request: HtmxHttpRequest, statement_pk: int, run_pk: int) -> HttpRes
     run = _finished_run(request, statement_pk, run_pk)
     filename = reports.csv_filename(run, "pdf")
     if not reports.is_large(run):
-        response = HttpResponse(reports.render_pdf(run), content_type="application/pdf")
+        data, _rendered = reports.fresh_or_new_pdf(run, user=request.user)
+        response = HttpResponse(data, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     fresh = reports.stored_pdf_is_fresh(run)

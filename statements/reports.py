@@ -16,10 +16,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.db.models import Case, Count, Max, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,11 +28,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carm_portal import csv_cells
+from carm_portal.calendar import cbsa_today
 from carm_portal.dispatch import send, send_on_commit
 from carm_portal.money import ZERO, from_cents, sum_cents
 from statements import balance as balances
 from statements.enqueue import heavy_render_reconciliation_pdf
 from statements.models import COMPONENTS, ReconciliationItem, ReconciliationRun
+from statements.signals import report_generated
+from statements.stored_files import delete_unless_kept
+
+if TYPE_CHECKING:
+    from carm_portal.models import User
 
 Code = ReconciliationItem.Code
 PdfStatus = ReconciliationRun.PdfStatus
@@ -526,11 +533,48 @@ def render_stored_pdf(*, run_id: int) -> str:
     except Exception:
         ReconciliationRun.objects.filter(pk=run_id).update(pdf_status=PdfStatus.FAILED)
         raise
+    return keep_pdf(run, data, rendered_at=now)
+
+
+def keep_pdf(
+    run: ReconciliationRun, data: bytes, *, rendered_at: dt.datetime, user: User | None = None
+) -> str:
+    """Store a rendered PDF of ``run`` as its current PDF and announce it once committed
+    (``signals.report_generated``: the compliance work files it as a record of the importer).
+
+    ``rendered_at`` is the moment the render began: changes after it make the PDF stale. The PDF
+    it replaces is deleted unless it is kept as a record. Returns the stored file's name."""
     old = run.pdf_file.name if run.pdf_file else ""
     run.pdf_file.save(csv_filename(run, "pdf"), ContentFile(data), save=False)
-    ReconciliationRun.objects.filter(pk=run_id).update(
-        pdf_file=run.pdf_file.name, pdf_status=PdfStatus.READY
-    )  # pdf_rendered_at stays the moment the render began: changes after it make the PDF stale
+    run.pdf_status = PdfStatus.READY
+    run.pdf_rendered_at = rendered_at
+    ReconciliationRun.objects.filter(pk=run.pk).update(
+        pdf_file=run.pdf_file.name, pdf_status=PdfStatus.READY, pdf_rendered_at=rendered_at
+    )
     if old and old != run.pdf_file.name:
-        run.pdf_file.storage.delete(old)
-    return run.pdf_file.name
+        delete_unless_kept(old, run.pdf_file.storage)
+    path, name = run.pdf_file.name, csv_filename(run, "pdf")
+    record_date = cbsa_today(rendered_at)
+    transaction.on_commit(
+        lambda: report_generated.send(
+            sender=ReconciliationRun,
+            run=run,
+            path=path,
+            name=name,
+            record_date=record_date,
+            user=user or run.run_by,
+        )
+    )
+    return path
+
+
+def fresh_or_new_pdf(run: ReconciliationRun, *, user: User | None) -> tuple[bytes, bool]:
+    """The PDF of a small run, rendered in the request: the stored one while it is fresh, else a
+    new render, stored (and so filed). Returns the bytes and whether they were rendered now."""
+    if stored_pdf_is_fresh(run):
+        with run.pdf_file.open("rb") as stored:
+            return stored.read(), False
+    started = timezone.now()
+    data = render_pdf(run)
+    keep_pdf(run, data, rendered_at=started, user=user)
+    return data, True

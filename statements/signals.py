@@ -11,3 +11,16 @@ entries_imported = Signal()
 # requested": ``item`` (ReconciliationItem) and ``user``. The compliance work (services) opens the
 # correction from it; statements never import the apps built on it.
 correction_requested = Signal()
+
+# Sent once the import's transaction has committed, once per importer an accepted statement file
+# concerns: ``batch`` (ImportBatch) and ``received`` (``statements.importing.received.ReceivedFile``:
+# the importer, the stored path, the file name, the record date and the statements it brought).
+# The compliance work (services) files it as the importer's record; the import does not wait on
+# it and is not undone if filing fails.
+statement_file_received = Signal()
+# Sent once a generated report's PDF is stored and committed: ``run`` (ReconciliationRun),
+# ``path`` (its name in the default storage), ``name``, ``record_date`` and ``user`` (or None).
+report_generated = Signal()
+# Asked before statements deletes a stored file it wrote: ``path``. A receiver answering True keeps
+# the file (a compliance record points at it).
+keep_file = Signal()

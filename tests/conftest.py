@@ -27,8 +27,16 @@ def _default_language():
     translation.activate(django_settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture(autouse=True)
-def _fast_and_quiet(settings) -> None:
+def _fast_and_quiet(settings, _media_root) -> None:
+    # Accepted statement files and rendered PDFs are kept in the default storage: never in the
+    # checkout's var/media during tests.
+    settings.MEDIA_ROOT = _media_root
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.STORAGES = {

@@ -229,6 +229,7 @@ def purge_documents(
     return purged, refused
 
 
+@transaction.atomic
 def file_stored(
     *,
     importer: Importer,
@@ -238,15 +239,28 @@ def file_stored(
     record_date: dt.date,
     by: User | None,
     description: str = "",
+    statement: Statement | None = None,
 ) -> ComplianceDocument | None:
-    """File a document the product already stored (a wizard upload): the row points at the same
-    file, no copy. Content the checks refuse is not filed (the caller's own checks apply to it);
-    a path already filed returns its document."""
+    """File a document the product already stored (a wizard upload, an imported statement file, a
+    generated PDF): the row points at the same file, no copy.
+
+    Idempotent: a path already filed returns its document, and so does the same content (SHA-256)
+    already filed for the importer as the same type (a statement file imported again after its
+    batch was deleted, say): one record, not two. Content the checks refuse is not filed (the
+    caller's own checks apply to it)."""
+    # One filing at a time per importer: two deliveries of the same file make one record.
+    Importer.objects.select_for_update().filter(pk=importer.pk).exists()
     existing = ComplianceDocument.objects.filter(file=path).first()
     if existing is not None:
         return existing
     with default_storage.open(path, "rb") as stored:
         data = stored.read(max_bytes() + 1)
+    sha256 = hashlib.sha256(data).hexdigest()
+    same = ComplianceDocument.objects.filter(
+        importer=importer, document_type=document_type, sha256=sha256, purged_at__isnull=True
+    ).first()
+    if same is not None:
+        return same
     try:
         content_type = checked_content(name=name, data=data)
     except DocumentError:
@@ -258,10 +272,11 @@ def file_stored(
         original_name=PurePath(name).name[:255],
         content_type=content_type,
         size=default_storage.size(path),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         record_date=record_date,
         retain_until=retain_until(document_type=document_type, record_date=record_date),
         description=description,
+        statement=statement,
         uploaded_by=by,
     )
     document._history_user = by

@@ -1,17 +1,35 @@
 """What the compliance work observes in the statements app (connected in ``ServicesConfig.ready``).
 
-Both receivers run inside the sender's transaction, so a correction opens or is filed together
-with the resolution or the import that caused it, or not at all.
+The correction receivers run inside the sender's transaction, so a correction opens or is filed
+together with the resolution or the import that caused it, or not at all. The filing receivers
+run after the sender committed (statement files, generated PDFs): the import or the report stands
+even if filing fails, which is logged rather than raised into a finished request or task.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from carm_portal.models import User
+from clients.models import Importer
 from services.compliance.corrections import file_from_batch, open_from_reconciliation
-from statements.models import ImportBatch, ReconciliationItem
-from statements.signals import correction_requested, entries_imported
+from services.compliance.documents import file_stored, is_filed
+from services.models import DocumentType
+from statements.importing.received import ReceivedFile
+from statements.models import ImportBatch, ReconciliationItem, ReconciliationRun, Statement
+from statements.signals import (
+    correction_requested,
+    entries_imported,
+    keep_file,
+    report_generated,
+    statement_file_received,
+)
+
+log = logging.getLogger(__name__)
 
 
 @receiver(correction_requested, dispatch_uid="compliance_open_correction")
@@ -24,3 +42,62 @@ def open_requested_correction(
 @receiver(entries_imported, dispatch_uid="compliance_file_corrections")
 def file_corrections(sender: type, batch: ImportBatch, **kwargs: object) -> None:
     file_from_batch(batch)
+
+
+@receiver(statement_file_received, dispatch_uid="compliance_file_statement")
+def file_statement(
+    sender: type, batch: ImportBatch, received: ReceivedFile, **kwargs: object
+) -> None:
+    """An accepted statement file is the importer's SOA record, dated by its period's end."""
+    try:
+        [statement_id] = received.statement_ids or [None]
+    except ValueError:  # several statements: the document is the importer's, not one statement's
+        statement_id = None
+    try:
+        file_stored(
+            importer=Importer.objects.get(pk=received.importer_id),
+            path=received.path,
+            name=received.name,
+            document_type=DocumentType.SOA,
+            record_date=received.record_date,
+            by=batch.uploaded_by,
+            description=_("Statement file imported (import #%(batch)d)") % {"batch": batch.pk},
+            statement=Statement.objects.filter(pk=statement_id).first() if statement_id else None,
+        )
+    except Exception:
+        log.exception("Filing statement file %s of batch %s failed", received.path, batch.pk)
+
+
+@receiver(report_generated, dispatch_uid="compliance_file_report")
+def file_report(
+    sender: type,
+    run: ReconciliationRun,
+    path: str,
+    name: str,
+    record_date: dt.date,
+    user: User | None = None,
+    **kwargs: object,
+) -> None:
+    """A generated reconciliation PDF is filed with the importer's records, dated the day it was
+    generated and linked to its statement."""
+    statement = run.statement
+    try:
+        file_stored(
+            importer=statement.program_account.importer,
+            path=path,
+            name=name,
+            document_type=DocumentType.RECONCILIATION_REPORT,
+            record_date=record_date,
+            by=user,
+            description=_("Reconciliation report of the statement of %(date)s (run #%(run)d)")
+            % {"date": statement.statement_date.isoformat(), "run": run.pk},
+            statement=statement,
+        )
+    except Exception:
+        log.exception("Filing report %s of run %s failed", path, run.pk)
+
+
+@receiver(keep_file, dispatch_uid="compliance_keep_filed")
+def keep_filed(sender: type, path: str, **kwargs: object) -> bool:
+    """A file filed as a compliance record outlives what statements deletes."""
+    return is_filed(path)

@@ -32,6 +32,9 @@ class DocumentType(models.TextChoices):
     DELEGATION_CONFIRMATION = "delegation_confirmation", _("Delegation confirmation")
     RULING = "ruling", _("Ruling")
     CORRESPONDENCE = "correspondence", _("Correspondence")
+    # The reconciliation of a statement with the broker's entries, as the PDF report generated
+    # then: the working paper behind a payment or a correction, kept as long as the statement.
+    RECONCILIATION_REPORT = "reconciliation_report", _("Reconciliation report")
     OTHER = "other", _("Other")
 
 

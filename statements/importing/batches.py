@@ -33,6 +33,7 @@ from carm_portal.dispatch import send, send_on_commit
 from carm_portal.notification_models import Kind as NotificationKind
 from carm_portal.notifications import notify
 from statements.enqueue import heavy_import_batch
+from statements.importing import received
 from statements.importing.base import Import, Outcome
 from statements.importing.columns import COLUMNS
 from statements.importing.entry_file import EntryImport
@@ -41,6 +42,7 @@ from statements.importing.reading import hash_stream
 from statements.importing.statement_file import StatementImport
 from statements.models import ImportBatch
 from statements.signals import entries_imported, statements_imported
+from statements.stored_files import delete_unless_kept
 
 if TYPE_CHECKING:
     from carm_portal.models import User
@@ -147,6 +149,7 @@ def run_batch(*, batch: ImportBatch, stream: IO[bytes] | None = None) -> ImportB
     try:
         if stream is not None:
             _execute(batch, stream, user)
+            _keep_if_accepted(batch, stream)
         else:
             try:
                 stored = batch.source_file.open("rb")
@@ -155,14 +158,23 @@ def run_batch(*, batch: ImportBatch, stream: IO[bytes] | None = None) -> ImportB
             else:
                 with stored:
                     _execute(batch, unwrap_file(stored), user)
-                batch.source_file.delete(save=False)
-                ImportBatch.objects.filter(pk=batch.pk).update(source_file="")
+                if not _keep_if_accepted(batch, None):
+                    delete_unless_kept(batch.source_file.name, batch.source_file.storage)
+                    ImportBatch.objects.filter(pk=batch.pk).update(source_file="")
     except Exception:
         log.exception("Import batch %s failed", batch.pk)
         _fail(batch, _("The import stopped on an unexpected error and nothing was imported."))
         raise
     batch.refresh_from_db()
     return batch
+
+
+def _keep_if_accepted(batch: ImportBatch, stream: IO[bytes] | None) -> bool:
+    """Keep an accepted statement file as the importers' record (``importing.received``);
+    returns whether it is kept. Refused files and entries files are not (see there why)."""
+    if batch.kind != Kind.STATEMENT or batch.status != ImportBatch.Status.ACCEPTED:
+        return False
+    return bool(received.keep(batch, stream))
 
 
 def _fail(batch: ImportBatch, reason: str) -> None:

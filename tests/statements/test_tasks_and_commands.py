@@ -36,14 +36,26 @@ def test_the_import_task_goes_to_the_heavy_queue():
     assert route["queue"].name == "heavy"
 
 
-def test_the_task_imports_a_queued_batch_and_drops_the_file(accounts, media):
-    batch = queued_batch(csv_text("statement", [statement_row()]).encode())
+def test_the_task_imports_a_queued_batch_and_keeps_the_accepted_file(accounts, media):
+    content = csv_text("statement", [statement_row()]).encode()
+    batch = queued_batch(content)
 
     message = heavy_import_batch(batch_id=batch.pk)
 
     batch.refresh_from_db()
     assert message == "Imported 1 statement (1 line) for 1 program account."
-    assert (batch.status, batch.source_file.name, batch.bytes_read) == ("accepted", "", batch.size)
+    assert (batch.status, batch.bytes_read) == ("accepted", batch.size)
+    # An accepted statement file is the importer's record (statements.importing.received).
+    assert [p.read_bytes() for p in media.rglob("*.csv")] == [content]
+
+
+def test_the_task_drops_a_refused_file(accounts, media):
+    batch = queued_batch(csv_text("statement", [statement_row(amount="1.00")]).encode())
+
+    heavy_import_batch(batch_id=batch.pk)
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.source_file.name) == ("refused", "")
     assert not any(media.rglob("*.csv"))
 
 

@@ -22,4 +22,6 @@ def test_the_worker_imports_an_uploaded_file(worker_queue, accounts, media):
     assert wait_for(lambda: ImportBatch.objects.get(pk=batch.pk).status == "accepted")
     statement = Statement.objects.get()
     assert (statement.line_count, statement.source_batch_id) == (200, batch.pk)
-    assert ImportBatch.objects.get(pk=batch.pk).source_file.name == ""
+    # Accepted: the file is kept as the importer's record (statements.importing.received).
+    with ImportBatch.objects.get(pk=batch.pk).source_file.open("rb") as kept:
+        assert kept.read() == csv_text("statement", rows).encode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from statements import balance as balances
 from statements import reports
@@ -67,8 +68,10 @@ class Command(BaseCommand):
                 size = path.stat().st_size
                 what = f"{count} items"
             else:
+                started = timezone.now()
                 data = reports.render_pdf(chosen)
                 path.write_bytes(data)
+                reports.keep_pdf(chosen, data, rendered_at=started)  # filed, as the page's is
                 size = len(data)
                 what = f"{chosen.item_count} items"
         except PermissionError:
