@@ -4,7 +4,7 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint format bench lock messages check-compose clean
+.PHONY: setup run test lint format bench fuzz lock messages check-compose clean
 
 setup:
 	@bash bin/setup
@@ -36,6 +36,10 @@ format: setup
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/carm_bench
 bench: setup
 	@for b in bench/bench_*.py bench/load_pages.py; do BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) "$$b" || exit 1; done
+
+## fuzz: schemathesis with every phase (CI skips the slow "coverage" phase), up to an hour per persona.
+fuzz: setup
+	@SCHEMATHESIS_PHASES=examples,coverage,fuzzing SCHEMATHESIS_BUDGET=3600 .venv/bin/pytest tests/contract -q -p no:cacheprovider
 
 ## lock: recompile the exact pins from pyproject.toml (no registry URLs recorded).
 lock:
