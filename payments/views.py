@@ -593,11 +593,11 @@ def forecast(request: HttpRequest) -> HttpResponse:
         importer_field=SECURITY_IMPORTER,
     )
     totals = snapshot.aggregate(
-        accounts=Count("pk"),
-        short=Count("pk", filter=Q(short=True)),
-        short_total=sum_cents("shortfall", filter=Q(short=True)),
+        n_accounts=Count("pk"),
+        n_short=Count("pk", filter=Q(short=True)),
+        short_cents=sum_cents("shortfall", filter=Q(short=True)),
         oldest=Min("computed_at"),
-        review_on=Max("review_on"),
+        next_review=Max("review_on"),
     )
     show_all = request.GET.get("accounts") == "all"
     rows = (snapshot if show_all else snapshot.filter(short=True)).select_related(
@@ -613,11 +613,11 @@ def forecast(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": list(page.object_list),
-            "review_on": totals["review_on"] or next_review_on(today),
+            "review_on": totals["next_review"] or next_review_on(today),
             "computed_at": totals["oldest"],
-            "short_count": totals["short"],
-            "short_total": from_cents(totals["short_total"]),
-            "account_count": totals["accounts"],
+            "short_count": totals["n_short"],
+            "short_total": from_cents(totals["short_cents"]),
+            "account_count": totals["n_accounts"],
             "show_all": show_all,
             "portfolio": portfolio,
             "portfolio_query": "" if portfolio.is_all else portfolio.query,
