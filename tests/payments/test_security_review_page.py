@@ -65,15 +65,13 @@ def test_a_guessed_account_id_is_not_found(personas, client_for):
     assert response.status_code == 404
 
 
-def test_cbsa_figure_replaces_the_computed_one_and_the_check_follows(
-    personas, client_for, account
-):
+def test_cbsa_figure_replaces_the_computed_one_and_the_check_follows(personas, client_for, account):
     make_statement(account, dt.date(2026, 9, 25), "16000.00")  # computed: 8,000.00 as a bond
     FinancialSecurityFactory(program_account=account, amount=D("6000.00"), expiry_date=None)
     run_security_checks(today=dt.date(2026, 11, 23))
-    assert list(
-        PaymentAlert.objects.filter(resolved_at=None).values_list("kind", flat=True)
-    ) == ["annual_top_up"]
+    assert list(PaymentAlert.objects.filter(resolved_at=None).values_list("kind", flat=True)) == [
+        "annual_top_up"
+    ]
 
     response = client_for(personas.broker_finance).post(url(account), entry())
 
@@ -90,9 +88,9 @@ def test_cbsa_figure_replaces_the_computed_one_and_the_check_follows(
     )
     assert review.recorded_by == personas.broker_finance
     # 6,000 posted covers CBSA's 6,000: the top-up is resolved; 8,000 stays the forecast
-    assert list(
-        PaymentAlert.objects.filter(resolved_at=None).values_list("kind", flat=True)
-    ) == ["security_forecast"]
+    assert list(PaymentAlert.objects.filter(resolved_at=None).values_list("kind", flat=True)) == [
+        "security_forecast"
+    ]
     assert required_in_force(
         program_account=account, kind="surety_bond", on_date=dt.date(2026, 11, 23)
     ) == D("6000.00")
@@ -126,9 +124,7 @@ def test_a_correction_keeps_its_history(personas, client_for, account):
         ({"required_bond": ""}, "required"),
     ],
 )
-def test_bad_input_is_shown_again_with_the_reason(
-    personas, client_for, account, changes, message
-):
+def test_bad_input_is_shown_again_with_the_reason(personas, client_for, account, changes, message):
     data = entry(**changes)
     response = client_for(personas.broker_admin).post(url(account), data)
 
