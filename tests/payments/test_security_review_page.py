@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from clients.models import Importer
 from payments.checks import run_security_checks
-from payments.models import PaymentAlert, SecurityReview
+from payments.models import PaymentAlert, SecurityForecast, SecurityReview
 from payments.reviews import required_in_force
 from tests.factories import FinancialSecurityFactory
 from tests.kit import PERSONAS
@@ -73,6 +73,8 @@ def test_cbsa_figure_replaces_the_computed_one_and_the_check_follows(personas, c
         "annual_top_up"
     ]
 
+    SecurityForecast.objects.all().delete()  # saving must compute it again
+
     response = client_for(personas.broker_finance).post(url(account), entry())
 
     assert response.status_code == 302
@@ -94,6 +96,13 @@ def test_cbsa_figure_replaces_the_computed_one_and_the_check_follows(personas, c
     assert required_in_force(
         program_account=account, kind="surety_bond", on_date=dt.date(2026, 11, 23)
     ) == D("6000.00")
+    # the forecast snapshot was recomputed for the account: 8,000.00 at the next review, 2,000 short
+    row = SecurityForecast.objects.get(program_account=account)
+    assert (row.required_bond, row.shortfall, row.review_on) == (
+        D("8000.00"),
+        D("2000.00"),
+        dt.date(2027, 10, 20),
+    )
 
 
 def test_a_correction_keeps_its_history(personas, client_for, account):
