@@ -218,3 +218,16 @@ def test_the_page_takes_as_many_queries_for_50_importers_as_for_1(personas, clie
     assert response.context["account_count"] == 50
     assert len(response.context["rows"]) == min(50, response.context["page"].paginator.per_page)
     assert one == fifty
+
+
+@pytest.mark.django_db
+def test_the_daily_check_lists_the_active_accounts_once():
+    for _ in range(3):
+        ProgramAccountFactory()
+    with CaptureQueriesContext(connection) as queries:
+        run_security_checks(today=TODAY)
+    # once to record the reviews, find the shortfalls and store the forecasts (was twice)
+    listing = [
+        q["sql"] for q in queries.captured_queries if 'FROM "clients_programaccount"' in q["sql"]
+    ]
+    assert len(listing) == 1, listing
