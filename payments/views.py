@@ -597,6 +597,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
         n_short=Count("pk", filter=Q(short=True)),
         short_cents=sum_cents("shortfall", filter=Q(short=True)),
         oldest=Min("computed_at"),
+        oldest_day=Min("computed_on"),
         next_review=Max("review_on"),
     )
     show_all = request.GET.get("accounts") == "all"
@@ -615,6 +616,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
             "rows": list(page.object_list),
             "review_on": totals["next_review"] or next_review_on(today),
             "computed_at": totals["oldest"],
+            "stale": totals["oldest_day"] is not None and totals["oldest_day"] < today,
             "short_count": totals["n_short"],
             "short_total": from_cents(totals["short_cents"]),
             "account_count": totals["n_accounts"],

@@ -231,3 +231,16 @@ def test_the_daily_check_lists_the_active_accounts_once():
         q["sql"] for q in queries.captured_queries if 'FROM "clients_programaccount"' in q["sql"]
     ]
     assert len(listing) == 1, listing
+
+
+@pytest.mark.django_db
+def test_the_page_says_when_the_snapshot_is_older_than_today(personas, client_for):
+    run_security_checks(today=dt.date(2027, 3, 9))
+    with _on(TODAY):
+        client = client_for(personas.broker_admin)
+        stale = client.get(reverse("payments:forecast"), {"accounts": "all"})
+        run_security_checks(today=TODAY)
+        fresh = client.get(reverse("payments:forecast"), {"accounts": "all"})
+
+    assert "has not run yet" in stale.content.decode()
+    assert "has not run yet" not in fresh.content.decode()
