@@ -57,7 +57,8 @@ app.conf.beat_schedule = {
         "options": {"queue": "heavy", "expires": 55},
     },
     # 06:30 daily: mark expired securities, flag RM accounts without enough security, surety
-    # bonds expiring within 60 days and (20 October - 15 January) the annual-review top-ups.
+    # bonds expiring within 60 days and (20 October - 15 January) the annual-review top-ups, and
+    # store each account's forecast at the next review (the snapshot /payments/forecast/ reads).
     "check-security": {
         "task": "payments.tasks.check_security",
         "schedule": crontab(hour=6, minute=30),

@@ -2,6 +2,7 @@
 only the importer's BAM reads them, on the portal's own page."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from payments.models import (
@@ -12,6 +13,8 @@ from payments.models import (
     Payment,
     PaymentAlert,
     PaymentAllocation,
+    SecurityForecast,
+    SecurityReview,
     StatementBalance,
 )
 
@@ -41,6 +44,53 @@ class FinancialSecurityAdmin(SimpleHistoryAdmin):
     search_fields = ["program_account__bn15", "bond_number", "surety_company"]
     list_select_related = ["program_account"]
     raw_id_fields = ["program_account", "recorded_by"]
+
+
+@admin.register(SecurityReview)
+class SecurityReviewAdmin(SimpleHistoryAdmin):
+    """CBSA's figure is entered on the account's review page (it re-checks the security); here
+    for finding and auditing rows."""
+
+    list_display = [
+        "program_account",
+        "review_date",
+        "required_bond",
+        "required_cash",
+        "top_up_by",
+        "source",
+        "cbsa_reference",
+    ]
+    list_filter = ["source", "review_date"]
+    search_fields = [
+        "program_account__bn15",
+        "program_account__importer__legal_name",
+        "cbsa_reference",
+    ]
+    list_select_related = ["program_account"]
+    raw_id_fields = ["program_account", "recorded_by"]
+
+
+@admin.register(SecurityForecast)
+class SecurityForecastAdmin(admin.ModelAdmin):
+    """The forecast snapshot: rewritten by the daily security check, so read-only here."""
+
+    list_display = [
+        "program_account",
+        "review_on",
+        "required_bond",
+        "posted",
+        "shortfall",
+        "computed_at",
+    ]
+    list_filter = ["short"]
+    search_fields = ["program_account__bn15"]
+    list_select_related = ["program_account"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(InterestRate)

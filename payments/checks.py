@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -32,10 +32,11 @@ from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.bulk import snapshot_history
 from carm_portal.locks import advisory_xact_lock
-from clients.models import Importer, OnboardingStep, ProgramAccount
+from clients.models import OnboardingStep, ProgramAccount
 from clients.onboarding import apply_derivations
 from payments.balances import refresh_balances, stale_statement_ids
 from payments.checklist import derive_financial_security
+from payments.forecast import forecast_rows, store_forecasts
 from payments.models import FinancialSecurity, Payment, PaymentAlert, StatementBalance
 from payments.posted_payments import sync_posted_payments
 from payments.reviews import record_annual_reviews, sufficiencies
@@ -47,11 +48,14 @@ from payments.rules import (
     PaymentFacts,
     SecurityFacts,
     StatementFacts,
+    Sufficiency,
     Thresholds,
     payment_findings,
     security_findings,
     statement_findings,
 )
+from payments.security import peaks_for_accounts
+from payments.security_facts import load_security_facts
 
 PAYMENTS_LOCK_ID = 0x0CA4_9A1D  # serialises concurrent payment checks on PostgreSQL
 SECURITY_LOCK_ID = 0x0CA4_5EC0  # and security checks
@@ -267,44 +271,6 @@ def _mark_expired(
     return importers
 
 
-def load_security_facts(
-    importer_ids: Collection[int] | None,
-) -> tuple[list[AccountFacts], dict[int, list[SecurityFacts]]]:
-    """Active RM accounts, and the securities (in force or on the way) of every account."""
-    accounts = ProgramAccount.objects.filter(status=ProgramAccount.Status.ACTIVE)
-    securities = FinancialSecurity.objects.filter(
-        status__in=[FinancialSecurity.Status.ACTIVE, FinancialSecurity.Status.PENDING]
-    )
-    if importer_ids is not None:
-        accounts = accounts.filter(importer_id__in=list(importer_ids))
-        securities = securities.filter(program_account__importer_id__in=list(importer_ids))
-    account_facts = [
-        AccountFacts(
-            id=pk,
-            importer_id=importer_id,
-            bn15=bn15,
-            importer_active=status == Importer.Status.ACTIVE,
-        )
-        for pk, importer_id, bn15, status in accounts.values_list(
-            "id", "importer_id", "bn15", "importer__status"
-        ).iterator(chunk_size=5000)
-    ]
-    by_account: dict[int, list[SecurityFacts]] = defaultdict(list)
-    for row in securities.values_list(
-        "id",
-        "program_account_id",
-        "kind",
-        "amount",
-        "status",
-        "effective_date",
-        "expiry_date",
-        "surety_company",
-        "bond_number",
-    ).iterator(chunk_size=5000):
-        by_account[row[1]].append(SecurityFacts(*row))
-    return account_facts, by_account
-
-
 def rederive_step_1(importer_ids: Collection[int], *, today: dt.date) -> int:
     """Step 1 of these importers' checklists, derived as of ``today`` (three queries and the
     set-based write of ``apply_derivations``)."""
@@ -346,14 +312,26 @@ def current_security_findings(
     *, today: dt.date, importer_ids: Collection[int] | None, thresholds: Thresholds
 ) -> tuple[list[Finding], int]:
     """The security findings of today's data, and the number of accounts checked: what the
-    daily check records, and what the importer's home shows live. Each account's standing comes
-    from ``payments.reviews.sufficiencies`` (the one rule: the last review's requirement, top-ups,
-    forecasts); nothing is written here."""
+    daily check records, and what the importer's home shows live. Nothing is written here."""
     accounts, securities = load_security_facts(importer_ids)
-    account_ids = [a.id for a in accounts]
     standings = sufficiencies(
-        securities, account_ids=account_ids, today=today, every_account=importer_ids is None
+        securities,
+        account_ids=[a.id for a in accounts],
+        today=today,
+        every_account=importer_ids is None,
     )
+    return _security_findings(accounts, securities, standings, today, thresholds), len(accounts)
+
+
+def _security_findings(
+    accounts: Sequence[AccountFacts],
+    securities: Mapping[int, Sequence[SecurityFacts]],
+    standings: Mapping[int, Sufficiency],
+    today: dt.date,
+    thresholds: Thresholds,
+) -> list[Finding]:
+    """Each account's findings from its standing (``payments.reviews.sufficiencies``, the one
+    rule: the last review's requirement, top-ups, forecasts)."""
     findings: list[Finding] = []
     for account in accounts:
         findings.extend(
@@ -365,7 +343,7 @@ def current_security_findings(
                 thresholds=thresholds,
             )
         )
-    return findings, len(accounts)
+    return findings
 
 
 def current_statement_findings(
@@ -396,15 +374,25 @@ def run_security_checks(
     if expired_importers:  # step 1 of their checklist follows the securities
         rederive_step_1(expired_importers, today=today)
     result.extra = {"marked expired": len(expired_importers)}
-    account_ids = ProgramAccount.objects.filter(status=ProgramAccount.Status.ACTIVE)
-    if importer_ids is not None:
-        account_ids = account_ids.filter(importer_id__in=list(importer_ids))
-    result.extra["annual reviews recorded"] = record_annual_reviews(
-        list(account_ids.values_list("id", flat=True)), today=today
+    # The active accounts, loaded once: this year's review is recorded for them, then their
+    # standing read back (with it), checked, and stored as the forecast snapshot.
+    accounts, securities = load_security_facts(importer_ids)
+    account_ids = [a.id for a in accounts]
+    result.extra["annual reviews recorded"] = record_annual_reviews(account_ids, today=today)
+    every_account = importer_ids is None
+    peaks = peaks_for_accounts(None if every_account else account_ids, on_date=today)
+    standings = sufficiencies(
+        securities,
+        account_ids=account_ids,
+        today=today,
+        every_account=every_account,
+        peaks=peaks,
     )
-
-    findings, result.checked = current_security_findings(
-        today=today, importer_ids=importer_ids, thresholds=thresholds
+    findings = _security_findings(accounts, securities, standings, today, thresholds)
+    result.checked = len(accounts)
+    result.extra["forecasts stored"] = store_forecasts(
+        forecast_rows(standings, peaks, today=today, now=now),
+        importer_ids=importer_ids,
     )
     record_findings(
         findings, kinds=SECURITY_KINDS, today=today, importer_ids=importer_ids, result=result

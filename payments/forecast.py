@@ -1,79 +1,119 @@
 """The security each RM account will need at CBSA's next annual review, and who will fall short.
 
-At the review (20 October) CBSA recomputes the requirement over the 12 months before it. The
-statements already issued in that window are known today; this forecast applies the rule of
-``payments.security`` (``peaks_for_accounts`` and ``requirement_from_peak``, the arithmetic of
-``required_security``) on the review date to them, and compares it with the security that will
-still be in force that day (``payments.rules.coverage``, the daily check's rule). Statements
-issued between now and the review can only raise the figure: the forecast is a floor.
+The rule is ``payments.rules.forecast`` (the requirement from the trailing 12 months, the arithmetic
+of ``required_security``, against the security in force today): the same figure the security
+pages call "projected" and the daily check warns about. This module keeps its snapshot, one
+``SecurityForecast`` row per active RM account, so the forecast page of 10,000 importers is one
+indexed query:
+
+* the daily security check (beat, 06:30) stores the rows of the standings it has just checked
+  (``forecast_rows`` and ``store_forecasts``), idempotent: rerun, it rewrites the same rows;
+* ``refresh_forecasts`` recomputes some accounts on demand: after a security or an annual-review
+  figure is saved, and for accounts the page finds without a row (opened since the last check).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
 from decimal import Decimal
 
-from carm_portal.money import ZERO
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
 from clients.models import ProgramAccount
-from payments.checks import load_security_facts
-from payments.rules import REVIEW_DAY, REVIEW_MONTH, Coverage, coverage
-from payments.security import peaks_for_accounts, requirements
+from payments.models import SecurityForecast
+from payments.reviews import sufficiencies
+from payments.rules import CASH_DEPOSIT, SURETY_BOND, Sufficiency
+from payments.security import peaks_for_accounts
+from payments.security_facts import load_security_facts
+
+UPDATED_FIELDS = [
+    "review_on",
+    "peak",
+    "required_bond",
+    "required_cash",
+    "posted",
+    "kind",
+    "shortfall",
+    "short",
+    "computed_on",
+    "computed_at",
+]
 
 
-def next_review(today: dt.date) -> dt.date:
-    """The next 20 October, today included."""
-    review = dt.date(today.year, REVIEW_MONTH, REVIEW_DAY)
-    return review if today <= review else dt.date(today.year + 1, REVIEW_MONTH, REVIEW_DAY)
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """One RM account at the next review."""
-
-    account: ProgramAccount
-    review_on: dt.date
-    peak: Decimal | None  # the highest monthly total in the window (None: no statement yet)
-    required: dict[str, Decimal]  # kind -> required amount
-    coverage: Coverage
-
-    @property
-    def posted(self) -> Decimal:
-        return self.coverage.total_posted
-
-    @property
-    def short(self) -> bool:
-        return not self.coverage.ok
-
-    @property
-    def shortfall(self) -> Decimal:
-        """What more of the account's main kind of security would cover it on the review date."""
-        return self.coverage.shortfall() if self.short else ZERO
-
-    @property
-    def kind(self) -> str:
-        return self.coverage.main_kind
-
-
-def security_forecast(accounts: Collection[ProgramAccount], *, today: dt.date) -> list[Forecast]:
-    """The forecast of each active account given (three queries, however many accounts)."""
-    review = next_review(today)
-    active = [a for a in accounts if a.status == ProgramAccount.Status.ACTIVE]
-    if not active:
-        return []
-    peaks = peaks_for_accounts([a.pk for a in active], on_date=review)
-    _facts, securities = load_security_facts({a.importer_id for a in active})
-    forecasts = []
-    for account in active:
-        required = requirements(peaks.get(account.pk))
-        forecasts.append(
-            Forecast(
-                account=account,
-                review_on=review,
-                peak=peaks.get(account.pk),
-                required=required,
-                coverage=coverage(securities.get(account.pk, []), required, review),
+def forecast_rows(
+    standings: Mapping[int, Sufficiency],
+    peaks: Mapping[int, Decimal],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+) -> list[SecurityForecast]:
+    """The snapshot rows (unsaved) of accounts whose standing has been decided."""
+    rows = []
+    for account_id, standing in standings.items():
+        ahead = standing.forecast
+        rows.append(
+            SecurityForecast(
+                program_account_id=account_id,
+                review_on=ahead.review_on,
+                peak=peaks.get(account_id),
+                required_bond=ahead.required[SURETY_BOND],
+                required_cash=ahead.required[CASH_DEPOSIT],
+                posted=ahead.posted,
+                kind=ahead.kind,
+                shortfall=ahead.shortfall,
+                short=ahead.short,
+                computed_on=today,
+                computed_at=now,
             )
         )
-    return forecasts
+    return rows
+
+
+@transaction.atomic
+def store_forecasts(
+    rows: Iterable[SecurityForecast],
+    *,
+    importer_ids: Collection[int] | None = None,
+    account_ids: Collection[int] | None = None,
+) -> int:
+    """Write the rows (insert or update), and drop the rows of the accounts in scope that are no
+    longer active. The scope is these importers or accounts (None: every one)."""
+    rows = list(rows)
+    SecurityForecast.objects.bulk_create(
+        rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["program_account"],
+        update_fields=UPDATED_FIELDS,
+    )
+    stale = SecurityForecast.objects.exclude(program_account__status=ProgramAccount.Status.ACTIVE)
+    if importer_ids is not None:
+        stale = stale.filter(program_account__importer_id__in=list(importer_ids))
+    if account_ids is not None:
+        stale = stale.filter(program_account_id__in=list(account_ids))
+    stale.delete()
+    return len(rows)
+
+
+def refresh_forecasts(*, today: dt.date, account_ids: Collection[int]) -> int:
+    """Recompute and store the forecast of these accounts (four queries and the write)."""
+    accounts, securities = load_security_facts(None, account_ids=account_ids)
+    ids = [a.id for a in accounts]
+    peaks = peaks_for_accounts(ids, on_date=today) if ids else {}
+    standings = sufficiencies(securities, account_ids=ids, today=today, peaks=peaks)
+    rows = forecast_rows(standings, peaks, today=today, now=timezone.now())
+    return store_forecasts(rows, account_ids=account_ids)
+
+
+def refresh_missing(accounts: QuerySet[ProgramAccount], *, today: dt.date) -> int:
+    """Compute the forecast of the active ``accounts`` that have none yet (one query when none
+    is missing): accounts opened since the last daily check, or before its first run."""
+    missing = list(
+        accounts.filter(
+            status=ProgramAccount.Status.ACTIVE, security_forecast__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    return refresh_forecasts(today=today, account_ids=missing) if missing else 0

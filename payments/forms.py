@@ -22,7 +22,13 @@ from carm_portal.widgets import DateInput
 from clients.models import Importer
 from payments.allocation import AllocationError, OpenStatement, Plan, open_statements_for, preview
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment
-from payments.validation import validate_bank_account, validate_payment, validate_security
+from payments.validation import (
+    validate_bank_account,
+    validate_payment,
+    validate_review_amounts,
+    validate_review_date,
+    validate_security,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -425,3 +431,50 @@ class SecurityFilterForm(forms.Form):
         return self.is_bound and any(
             self.data.get(name) for name in ("q", "kind", "status", "expiring_within", "importer")
         )
+
+
+class SecurityReviewForm(forms.Form):
+    """The requirement CBSA set for an RM account at an annual review, from its notice."""
+
+    review_date = forms.DateField(
+        label=_("Review date"),
+        widget=DateInput(),
+        validators=[business_date],
+        help_text=_("CBSA reviews every RM account on 20 October."),
+    )
+    required_bond = money_field(
+        _("Required as a surety bond"), help_text=_("The figure on CBSA's notice.")
+    )
+    required_cash = money_field(
+        _("Required as a cash deposit"),
+        required=False,
+        help_text=_("Blank: twice the bond, within the $5,000 to $10,000,000 limits."),
+    )
+    cbsa_reference = forms.CharField(label=_("CBSA reference"), max_length=80, required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_review_date(self) -> dt.date:
+        value: dt.date = self.cleaned_data["review_date"]
+        try:
+            validate_review_date(value, today=self.today)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        assert data is not None  # BaseForm.clean returns self.cleaned_data
+        bond = data.get("required_bond")
+        if bond is None:
+            return data
+        try:
+            data["required_cash"] = validate_review_amounts(bond, data.get("required_cash"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return data

@@ -508,6 +508,12 @@ class SecurityReview(models.Model):
     source = models.CharField(
         _("source"), max_length=8, choices=Source.choices, default=Source.COMPUTED
     )
+    cbsa_reference = models.CharField(
+        _("CBSA reference"),
+        max_length=80,
+        blank=True,
+        help_text=_("The reference of CBSA's notice or letter, to find it again."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -522,6 +528,7 @@ class SecurityReview(models.Model):
 
     history = HistoricalRecords()
     _history_user: User | None  # set before a save: the history record's user
+    _change_reason: StrOrPromise  # set before a save: the history record's reason
 
     class Meta:
         ordering = ["program_account_id", "-review_date"]
@@ -539,6 +546,41 @@ class SecurityReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program_account} · {self.review_date.isoformat()}"
+
+
+class SecurityForecast(models.Model):
+    """One RM account's forecast at the next annual review, as last computed (``payments/forecast.py``).
+
+    A snapshot, not a record: the daily security check rewrites every row (the same standings it
+    checks), and saving a security or a review recomputes its account's row, so the forecast
+    page reads one indexed table instead of a year of statement lines for 10,000 importers.
+    """
+
+    program_account = models.OneToOneField(
+        ProgramAccount,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="security_forecast",
+        verbose_name=_("program account"),
+    )
+    review_on = models.DateField(_("next review"))
+    peak = money(_("highest monthly total"), null=True, blank=True)
+    required_bond = money(_("required as a surety bond"))
+    required_cash = money(_("required as a cash deposit"))
+    posted = money(_("in force"))
+    kind = models.CharField(_("main kind"), max_length=12)
+    shortfall = money(_("shortfall"))
+    short = models.BooleanField(_("will fall short"))
+    computed_on = models.DateField(_("computed for"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("security forecast")
+        verbose_name_plural = _("security forecasts")
+        indexes = [models.Index(fields=["short", "-shortfall"], name="secforecast_short_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.program_account_id} · {self.review_on.isoformat()} · {self.shortfall}"
 
 
 class PaymentAlert(models.Model):

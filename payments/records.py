@@ -3,7 +3,7 @@
 Each function expects values already checked by ``payments/validation.py``, writes with who did it
 (for the audit history), and re-runs what depends on the change in the same transaction: the
 allocation and the statements' balances for a payment, the checklist (step 1, by signal) and the
-account's security alerts for a security.
+account's security alerts for a security or an annual-review figure.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from clients.models import Importer, ProgramAccount
 from payments import crypto
 from payments.allocation import AllocationError, Plan, allocate_payment, lock_account
 from payments.balances import refresh_balances
-from payments.models import BankAccount, FinancialSecurity, Payment
+from payments.models import BankAccount, FinancialSecurity, Payment, SecurityReview
 from payments.posted_payments import sync_posted_payments
+from payments.rules import review_of
 from payments.validation import validate_return
 
 
@@ -114,6 +115,49 @@ def save_security(
         today=today or cbsa_today(), importer_ids=[security.program_account.importer_id]
     )
     return security
+
+
+@transaction.atomic
+def enter_security_review(
+    *,
+    program_account: ProgramAccount,
+    review_date: dt.date,
+    required_bond: Decimal,
+    required_cash: Decimal,
+    cbsa_reference: str,
+    notes: str,
+    by: User | None,
+    today: dt.date | None = None,
+) -> SecurityReview:
+    """Record (or correct) the requirement CBSA set at an annual review, from its notice, then
+    re-check the importer's security against it (alerts and forecast).
+
+    It replaces the figure the daily check computed for that review, and the check never
+    overwrites it (``payments.reviews.record_annual_reviews``).
+    """
+    from payments.checks import run_security_checks
+
+    review = SecurityReview.objects.filter(
+        program_account=program_account, review_date=review_date
+    ).first()
+    if review is None:
+        review = SecurityReview(program_account=program_account, review_date=review_date)
+        review._change_reason = _("Entered from CBSA's notice")
+    elif review.source == SecurityReview.Source.ENTERED:
+        review._change_reason = _("Corrected")
+    else:
+        review._change_reason = _("CBSA's figure replaces the computed one")
+    review.required_bond = required_bond
+    review.required_cash = required_cash
+    review.top_up_by = review_of(review_date.year).top_up_by
+    review.source = SecurityReview.Source.ENTERED
+    review.cbsa_reference = cbsa_reference
+    review.notes = notes
+    review.recorded_by = by
+    review._history_user = by
+    review.save()
+    run_security_checks(today=today or cbsa_today(), importer_ids=[program_account.importer_id])
+    return review
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ def review_facts(review: SecurityReview) -> ReviewFacts:
         top_up_by=review.top_up_by,
         required={SURETY_BOND: review.required_bond, CASH_DEPOSIT: review.required_cash},
         entered=review.source == SecurityReview.Source.ENTERED,
+        cbsa_reference=review.cbsa_reference,
     )
 
 

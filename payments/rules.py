@@ -382,6 +382,54 @@ class ReviewFacts:
     top_up_by: dt.date
     required: Mapping[str, Decimal]  # kind -> amount
     entered: bool = False  # from CBSA's notice rather than computed here
+    cbsa_reference: str = ""  # the notice's reference, when entered
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What the next annual review will require of an RM account, and whether it will be covered.
+
+    The one forecast: the security pages' "projected", the daily check's forecast warning, the
+    forecast page and its nightly snapshot all come from ``forecast``.
+    """
+
+    review_on: dt.date  # the next 20 October (``next_review_on``)
+    required: Mapping[str, Decimal]  # kind -> amount the review would set
+    coverage: Coverage  # the security in force today against it
+
+    @property
+    def short(self) -> bool:
+        return not self.coverage.ok
+
+    @property
+    def kind(self) -> str:
+        return self.coverage.main_kind
+
+    @property
+    def posted(self) -> Decimal:
+        return self.coverage.total_posted
+
+    @property
+    def shortfall(self) -> Decimal:
+        """What more of the account's main kind of security would cover it at the review."""
+        return self.coverage.shortfall() if self.short else ZERO
+
+
+def forecast(
+    *, securities: Iterable[SecurityFacts], computed: Mapping[str, Decimal], today: dt.date
+) -> Forecast:
+    """The requirement at the next 20 October, and whether today's security will meet it.
+
+    ``computed`` is the requirement from the 12 months before ``today`` (``required_security``'s
+    rule, the one CBSA applies at the review): the best estimate of the review is that the months
+    to come repeat those of last year. It is compared with the security in force today; a bond
+    lapsing before the review is the bond-expiry warning's business, not the forecast's.
+    """
+    return Forecast(
+        review_on=next_review_on(today),
+        required=dict(computed),
+        coverage=coverage(securities, computed, today),
+    )
 
 
 class Standing(StrEnum):
@@ -397,17 +445,26 @@ class Sufficiency:
     """Whether an RM account's posted security is enough today, and against what.
 
     ``required`` is the requirement in force (the last review's, or today's computation for an
-    account never reviewed); ``projected`` what the trailing 12 months would set at
-    ``next_review_on`` if they stayed as they are.
+    account never reviewed); ``forecast`` what the next review would set (``forecast``).
     """
 
     standing: Standing
     coverage: Coverage  # against ``required``
     required: Mapping[str, Decimal]
-    projected: Mapping[str, Decimal]
-    projected_coverage: Coverage
+    forecast: Forecast
     review: ReviewFacts | None
-    next_review_on: dt.date
+
+    @property
+    def projected(self) -> Mapping[str, Decimal]:
+        return self.forecast.required
+
+    @property
+    def projected_coverage(self) -> Coverage:
+        return self.forecast.coverage
+
+    @property
+    def next_review_on(self) -> dt.date:
+        return self.forecast.review_on
 
     @property
     def blocking(self) -> bool:
@@ -434,28 +491,22 @@ def sufficiency(
 
     ``review`` is the last annual review on or before ``today`` (None: never reviewed, so the
     requirement computed today applies); ``previous`` the review before it; ``computed`` the
-    requirement from the trailing 12 months today, which is the projection of the next review.
+    requirement from the trailing 12 months today, which ``forecast`` projects to the next review.
 
     * below the review's requirement up to its top-up date (15 January, included) is a top-up
       warning, unless the posted security was already short of the previous review's
       requirement: that shortfall was blocking before the review and stays so;
     * below it after 15 January is a blocking shortfall;
-    * covered, but below the projection, is a forecast warning naming the next 20 October.
+    * covered, but short of the forecast, is a forecast warning naming the next 20 October.
     """
     securities = list(securities)
     required = review.required if review is not None else computed
     now = coverage(securities, required, today)
-    projected = coverage(securities, computed, today)
+    ahead = forecast(securities=securities, computed=computed, today=today)
 
     def result(standing: Standing) -> Sufficiency:
         return Sufficiency(
-            standing=standing,
-            coverage=now,
-            required=required,
-            projected=computed,
-            projected_coverage=projected,
-            review=review,
-            next_review_on=next_review_on(today),
+            standing=standing, coverage=now, required=required, forecast=ahead, review=review
         )
 
     if not now.posted:
@@ -466,7 +517,7 @@ def sufficiency(
             previous is not None and not coverage(securities, previous.required, today).ok
         )
         return result(Standing.TOP_UP if in_window and not short_before else Standing.SHORTFALL)
-    if review is not None and not projected.ok:
+    if review is not None and ahead.short:
         return result(Standing.FORECAST)
     return result(Standing.SUFFICIENT)
 
@@ -542,21 +593,20 @@ def security_findings(
             )
         )
     elif standing.standing == Standing.FORECAST:
-        projected = standing.projected_coverage
-        kind = projected.main_kind
+        ahead = standing.forecast
         found.append(
             finding(
                 Kind.FORECAST,
                 Severity.WARNING,
-                f"account:{account.id}:{Kind.FORECAST}:{standing.next_review_on.year}",
-                deadline=standing.next_review_on,
-                amount=projected.shortfall(kind),
+                f"account:{account.id}:{Kind.FORECAST}:{ahead.review_on.year}",
+                deadline=ahead.review_on,
+                amount=ahead.shortfall,
                 details=(
                     account.bn15,
-                    standing.projected[kind],
-                    projected.total_posted,
-                    kind,
-                    required[kind],
+                    ahead.required[ahead.kind],
+                    ahead.posted,
+                    ahead.kind,
+                    required[ahead.kind],
                 ),
             )
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views
+from payments import review_views, views
 
 app_name = "payments"
 
@@ -17,6 +17,11 @@ urlpatterns = [
     path("security/new/<int:importer_pk>/", views.security_create, name="security_create"),
     path("security/<int:pk>/", views.security_detail, name="security_detail"),
     path("security/<int:pk>/edit/", views.security_edit, name="security_edit"),
+    path(
+        "security/account/<int:pk>/review/",
+        review_views.security_review,
+        name="security_review",
+    ),
     path(
         "bank-accounts/importer/<int:importer_pk>/", views.bank_account_list, name="bank_accounts"
     ),

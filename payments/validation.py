@@ -14,11 +14,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from carm_portal.dates import check_business_date
 from carm_portal.money import ZERO, format_money, from_cents, sum_cents
 from clients.models import Importer, ProgramAccount
 from payments import crypto
 from payments.allocation import broker_needs_hand
 from payments.models import BankAccount, FinancialSecurity, Payment
+from payments.rules import CASH_DEPOSIT, REVIEW_DAY, REVIEW_MONTH, SURETY_BOND
+from payments.security import FACTORS, MAXIMUM, MINIMUM, requirement_from_peak
 from statements.billing import billing_period
 
 
@@ -194,3 +197,30 @@ def validate_bank_account(
     if errors:
         raise ValidationError(errors)
     return {"institution_number": institution, "transit_number": transit, "account_number": number}
+
+
+def validate_review_date(review_date: dt.date, *, today: dt.date) -> None:
+    """An annual review is held on 20 October, and one in the future has not set anything yet."""
+    check_business_date(review_date)
+    if (review_date.month, review_date.day) != (REVIEW_MONTH, REVIEW_DAY):
+        raise ValidationError(
+            _("CBSA's annual review is on 20 October: enter the 20 October of the review's year.")
+        )
+    if review_date > today:
+        raise ValidationError(_("This review has not taken place yet."))
+
+
+def validate_review_amounts(bond: Decimal, cash: Decimal | None) -> Decimal:
+    """The cash figure of a review (twice the bond when not given, the rule of
+    ``requirement_from_peak``); both within CBSA's $5,000 – $10,000,000 per RM account."""
+    if cash is None:
+        cash = requirement_from_peak(bond / FACTORS[SURETY_BOND], CASH_DEPOSIT)
+    limits = {"minimum": format_money(MINIMUM), "maximum": format_money(MAXIMUM)}
+    for value in (bond, cash):
+        if not MINIMUM <= value <= MAXIMUM:
+            raise ValidationError(
+                _("CBSA requires between %(minimum)s and %(maximum)s per RM account.") % limits
+            )
+    if cash < bond:
+        raise ValidationError(_("A cash deposit is never required for less than a surety bond."))
+    return cash

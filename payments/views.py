@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
-from carm_portal.money import ZERO, cents
+from carm_portal.money import ZERO, cents, from_cents, sum_cents
 from carm_portal.severity import severity_order
 from clients import access
 from clients.access import GlobalPerm, Perm
@@ -37,7 +37,7 @@ from clients.portfolio import portfolio_from
 from clients.search import importer_search
 from payments import reveals
 from payments.allocation import AllocationError, Plan, allocate_payment
-from payments.forecast import next_review, security_forecast
+from payments.forecast import refresh_missing
 from payments.forms import (
     MANUAL,
     AllocationForm,
@@ -56,6 +56,7 @@ from payments.models import (
     Payment,
     PaymentAlert,
     PaymentAllocation,
+    SecurityForecast,
     StatementBalance,
 )
 from payments.records import (
@@ -65,7 +66,7 @@ from payments.records import (
     set_bank_account_status,
     set_payment_status,
 )
-from payments.rules import SECURITY_KINDS, SHORTFALL_KINDS, kind_label
+from payments.rules import SECURITY_KINDS, SHORTFALL_KINDS, kind_label, next_review_on
 from payments.selectors import (
     account_securities,
     deactivation,
@@ -567,21 +568,45 @@ def worklist(request: HttpRequest) -> HttpResponse:
 @login_required
 def forecast(request: HttpRequest) -> HttpResponse:
     """Each RM account's forecast requirement at the next 20 October review, the shortfalls first
-    (``accounts=all`` lists every account). Broker finance and admins; linked from Today."""
+    (``accounts=all`` lists every account). Broker finance and admins; linked from Today.
+
+    Read from the snapshot the daily security check stores (``payments/forecast.py``): a fixed
+    number of queries whatever the size of the portfolio. Accounts without a row yet are
+    computed first."""
     user = request.user
     access.require_global(user, GlobalPerm.VIEW_PORTFOLIO)
     if not access.holds_anywhere(user, Perm.MANAGE_PAYMENTS):
         raise PermissionDenied(_("Your role does not manage financial security."))
     today = cbsa_today()
     portfolio = portfolio_from(request.GET, user=user)
-    accounts = portfolio.apply(
-        access.scope_for(ProgramAccount.objects.all(), user, Perm.VIEW_FINANCE)
-    ).select_related("importer")
-    forecasts = security_forecast(list(accounts), today=today)
-    short = [f for f in forecasts if f.short]
+    refresh_missing(
+        portfolio.apply(access.scope_for(ProgramAccount.objects.all(), user, Perm.VIEW_FINANCE)),
+        today=today,
+    )
+    snapshot = portfolio.apply(
+        access.scope_for(
+            SecurityForecast.objects.filter(program_account__status=ProgramAccount.Status.ACTIVE),
+            user,
+            Perm.VIEW_FINANCE,
+            importer_field=SECURITY_IMPORTER,
+        ),
+        importer_field=SECURITY_IMPORTER,
+    )
+    totals = snapshot.aggregate(
+        n_accounts=Count("pk"),
+        n_short=Count("pk", filter=Q(short=True)),
+        short_cents=sum_cents("shortfall", filter=Q(short=True)),
+        oldest=Min("computed_at"),
+        oldest_day=Min("computed_on"),
+        next_review=Max("review_on"),
+    )
     show_all = request.GET.get("accounts") == "all"
-    rows = forecasts if show_all else short
-    rows.sort(key=lambda f: (-f.shortfall, f.account.importer.legal_name, f.account.bn15))
+    rows = (snapshot if show_all else snapshot.filter(short=True)).select_related(
+        "program_account__importer"
+    )
+    rows = rows.order_by(
+        "-shortfall", "program_account__importer__legal_name", "program_account__bn15"
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -589,10 +614,12 @@ def forecast(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": list(page.object_list),
-            "review_on": next_review(today),
-            "short_count": len(short),
-            "short_total": sum((f.shortfall for f in short), ZERO),
-            "account_count": len(forecasts),
+            "review_on": totals["next_review"] or next_review_on(today),
+            "computed_at": totals["oldest"],
+            "stale": totals["oldest_day"] is not None and totals["oldest_day"] < today,
+            "short_count": totals["n_short"],
+            "short_total": from_cents(totals["short_cents"]),
+            "account_count": totals["n_accounts"],
             "show_all": show_all,
             "portfolio": portfolio,
             "portfolio_query": "" if portfolio.is_all else portfolio.query,

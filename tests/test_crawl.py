@@ -219,6 +219,7 @@ ROUTES: dict[str, Route] = {
     "payments:security_create": _importer("importer_pk"),
     "payments:security_detail": Route(FinancialSecurity, {"pk": "pk"}),
     "payments:security_edit": Route(FinancialSecurity, {"pk": "pk"}),
+    "payments:security_review": Route(ProgramAccount, {"pk": "pk"}),
     "payments:bank_accounts": _importer("importer_pk"),
     "payments:bank_account_create": _importer("importer_pk"),
     **{
