@@ -65,6 +65,8 @@ class Perm(StrEnum):
     REQUEST_SERVICES = "request_services"  # book walk-throughs, ask for SOA retrieval, bonds, help
     VIEW_CHARGES = "view_charges"  # the broker's service fees charged to the importer
     FILE_DOCUMENTS = "file_documents"  # upload compliance documents (import records)
+    VIEW_READINESS = "view_readiness"  # the RM readiness checks, their follow-ups and the PDF
+    TAKE_READINESS = "take_readiness"  # take a readiness check, complete or reassign follow-ups
 
 
 class GlobalPerm(StrEnum):
@@ -96,6 +98,8 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
+            Perm.VIEW_READINESS,
+            Perm.TAKE_READINESS,
         }
     ),
     # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
@@ -109,6 +113,7 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
+            Perm.VIEW_READINESS,
         }
     ),
 }
@@ -142,6 +147,9 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
+            # The importer's readiness (read only): the BAM answers for the importer to CBSA, and
+            # the follow-ups are the broker's work, taken and completed by its staff.
+            Perm.VIEW_READINESS,
         }
     ),
     Membership.Role.FINANCE: frozenset(

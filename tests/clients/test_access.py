@@ -25,6 +25,8 @@ EXPECTED_ON_A = {
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
+        Perm.VIEW_READINESS,
+        Perm.TAKE_READINESS,
     },
     "broker_finance": {
         Perm.VIEW,
@@ -34,6 +36,7 @@ EXPECTED_ON_A = {
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
+        Perm.VIEW_READINESS,
     },
     "bam_a": {
         Perm.VIEW,
@@ -48,6 +51,7 @@ EXPECTED_ON_A = {
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
+        Perm.VIEW_READINESS,
     },
     "finance_a": {
         Perm.VIEW,
