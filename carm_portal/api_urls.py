@@ -15,7 +15,11 @@ from payments.api import (
     PaymentViewSet,
 )
 from services.api import BookingViewSet, OpenSlotViewSet, ServiceRequestViewSet
-from services.compliance_api import ComplianceDocumentViewSet, CorrectionViewSet
+from services.compliance_api import (
+    ComplianceDocumentViewSet,
+    CorrectionViewSet,
+    ReadinessCheckViewSet,
+)
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
 from statements.reconciliation_api import ReconciliationRunViewSet
 from statements.reconciliation_item_api import ReconciliationItemViewSet
@@ -44,5 +48,6 @@ router.register("walkthrough-slots", OpenSlotViewSet, basename="walkthrough-slot
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("corrections", CorrectionViewSet, basename="correction")
 router.register("compliance-documents", ComplianceDocumentViewSet, basename="compliance-document")
+router.register("readiness-checks", ReadinessCheckViewSet, basename="readiness-check")
 
 urlpatterns = router.urls

@@ -53,11 +53,14 @@ from clients.models import (
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
 from services.compliance.documents import file_document
+from services.compliance.readiness import take_check
 from services.models import (
     Booking,
     ComplianceDocument,
     Correction,
     Prospect,
+    ReadinessCheck,
+    ReadinessGap,
     Registration,
     ServiceRequest,
     WalkthroughSlot,
@@ -145,6 +148,8 @@ OWNER: dict[type[models.Model], str | None] = {
     Registration: None,
     Correction: "importer",
     ComplianceDocument: "importer",
+    ReadinessCheck: "importer",
+    ReadinessGap: "importer",
 }
 
 # Reference data everybody signed in may read: not guessed.
@@ -226,6 +231,11 @@ ROUTES: dict[str, Route] = {
     "compliance:documents": _importer("importer_pk"),
     "compliance:document_download": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance:document_hold": Route(ComplianceDocument, {"pk": "pk"}),
+    "compliance:readiness": _importer("importer_pk"),
+    "compliance:readiness_take": _importer("importer_pk"),
+    "compliance:readiness_pdf": Route(ReadinessCheck, {"importer_pk": "importer_id"}),
+    "compliance:readiness_gap_done": Route(ReadinessGap, {"pk": "pk"}),
+    "compliance:readiness_gap_update": Route(ReadinessGap, {"pk": "pk"}),
     # the REST API (router names; the ".json" suffix variants run the same views)
     "importer-detail": _importer("pk"),
     "program-account-detail": Route(ProgramAccount, {"pk": "pk"}),
@@ -285,6 +295,7 @@ ROUTES: dict[str, Route] = {
     "correction-detail": Route(Correction, {"pk": "pk"}),
     "compliance-document-detail": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance-document-download": Route(ComplianceDocument, {"pk": "pk"}),
+    "readiness-check-detail": Route(ReadinessCheck, {"pk": "pk"}),
     "onboarding-step-detail": Route(OnboardingStep, {"pk": "pk"}),
     "onboarding-step-mark": Route(OnboardingStep, {"pk": "pk"}),
     "portal-user-detail": Route(PortalUser, {"pk": "pk"}),
@@ -634,9 +645,9 @@ def test_every_url_with_an_id_is_mapped():
 def stranger(demo, settings) -> Importer:
     """A demo importer nobody of the demo logins belongs to, given what the demo lacks.
 
-    The demo has no invitation, renewal request, correction, compliance document or uploaded
-    wizard statement, and only its persona importers have bank accounts; this importer gets one
-    of each (rolled back after).
+    The demo has no invitation, renewal request, correction, compliance document, readiness
+    check or uploaded wizard statement, and only its persona importers have bank accounts; this
+    importer gets one of each (rolled back after).
     """
     settings.STORAGES = _storages(DEMO_MEDIA[-1])  # beside the demo's own documents
     importer = (
@@ -694,6 +705,7 @@ def stranger(demo, settings) -> Importer:
         record_date=date(2026, 10, 1),
         by=admin,
     )
+    take_check(importer, manual={"release_documentation": False}, by=admin)
     stored = default_storage.save("wizard/soa.csv", ContentFile(b"account_number,amount\n"))
     OnboardingWizard.objects.update_or_create(
         importer=importer,
