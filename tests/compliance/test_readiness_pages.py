@@ -365,3 +365,37 @@ def test_the_panel_is_not_shown_to_an_employee(personas, client_for):
     response = client_for(personas.employee_a).get(personas.importer_a.get_absolute_url())
     if response.status_code == 200:
         assert b"readiness-title" not in response.content
+
+
+# --- History chart and the API ------------------------------------------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_history_is_charted_from_the_second_check(personas, client_for, check):
+    client = client_for(personas.bam_a)
+    url = reverse("compliance:readiness", args=[personas.importer_a.pk])
+    assert b"<svg" not in client.get(url).content  # one check: just a number
+    take_check(personas.importer_a, manual={"release_documentation": False}, by=None)
+
+    html = client.get(url).content.decode()
+
+    heights = [
+        float(h) for h in re.findall(r'<rect class="pay-chart__bar"[^>]*height="([\d.]+)"', html)
+    ]
+    # the columns are in proportion to the scores: 35.29 % then 23.53 % (4 of 17)
+    assert len(heights) == 2
+    assert heights[0] / heights[1] == pytest.approx(6 / 4, rel=0.01)
+
+
+def test_the_api_lists_an_importers_checks_to_its_bam_only(personas, api_as, check):
+    other = take_check(personas.importer_b, manual={"release_documentation": True}, by=None)
+
+    listing = api_as("bam_a").get("/api/v1/readiness-checks/")
+    assert listing.status_code == 200
+    rows = listing.json()["results"]
+    assert [r["id"] for r in rows] == [check.pk]
+    assert rows[0]["score"] == "35.29"
+    assert len(rows[0]["gaps"]) == 5
+    assert api_as("bam_a").get(f"/api/v1/readiness-checks/{other.pk}/").status_code == 404
+    assert api_as("employee_a").get(f"/api/v1/readiness-checks/{check.pk}/").status_code == 403
+    assert api_as("broker_finance").get(f"/api/v1/readiness-checks/{other.pk}/").status_code == 200
