@@ -15,7 +15,7 @@ from carm_portal.svg import coord
 from services.models import ReadinessCheck
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 220, 48, 12, 12, 36
-MAX_COLUMNS = 12
+MAX_COLUMNS = 8  # a date label (Y-m-d) each, without overlapping at 640 wide
 TICKS = (0, 25, 50, 75, 100)
 
 
