@@ -399,3 +399,16 @@ def test_the_api_lists_an_importers_checks_to_its_bam_only(personas, api_as, che
     assert api_as("bam_a").get(f"/api/v1/readiness-checks/{other.pk}/").status_code == 404
     assert api_as("employee_a").get(f"/api/v1/readiness-checks/{check.pk}/").status_code == 403
     assert api_as("broker_finance").get(f"/api/v1/readiness-checks/{other.pk}/").status_code == 200
+
+
+def test_the_french_pdf_reads_in_french(personas, check):
+    from services.compliance import readiness_pdf
+
+    with translation.override("fr"):
+        text = " ".join(pdf_pages(readiness_pdf.render_pdf(check)))
+
+    assert "Note : 35,29 %" in text
+    assert "Page 1 sur 1" in text
+    assert "Vérification de préparation à la RM du 2026-11-05" in text
+    assert "Un gestionnaire de compte d'entreprise (GCE) est-il désigné?" in text
+    assert "Des dossiers détenus" in text
