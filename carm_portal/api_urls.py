@@ -18,6 +18,7 @@ from services.api import BookingViewSet, OpenSlotViewSet, ServiceRequestViewSet
 from services.compliance_api import (
     ComplianceDocumentViewSet,
     CorrectionViewSet,
+    ReadinessCheckViewSet,
     TrainingCompletionViewSet,
 )
 from statements.api import BrokerEntryViewSet, ImportBatchViewSet, StatementViewSet
@@ -48,7 +49,7 @@ router.register("walkthrough-slots", OpenSlotViewSet, basename="walkthrough-slot
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("corrections", CorrectionViewSet, basename="correction")
 router.register("compliance-documents", ComplianceDocumentViewSet, basename="compliance-document")
-# training records (issue #18, item 5)
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
+router.register("readiness-checks", ReadinessCheckViewSet, basename="readiness-check")
 
 urlpatterns = router.urls

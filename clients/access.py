@@ -65,10 +65,10 @@ class Perm(StrEnum):
     REQUEST_SERVICES = "request_services"  # book walk-throughs, ask for SOA retrieval, bonds, help
     VIEW_CHARGES = "view_charges"  # the broker's service fees charged to the importer
     FILE_DOCUMENTS = "file_documents"  # upload compliance documents (import records)
-    # --- training records (issue #18, item 5) ---
     VIEW_TRAINING = "view_training"  # who of the importer's people is trained for what
     RECORD_TRAINING = "record_training"  # record training completions for the importer's people
-    # --- end training records ---
+    VIEW_READINESS = "view_readiness"  # the RM readiness checks, their follow-ups and the PDF
+    TAKE_READINESS = "take_readiness"  # take a readiness check, complete or reassign follow-ups
 
 
 class GlobalPerm(StrEnum):
@@ -82,9 +82,7 @@ class GlobalPerm(StrEnum):
     MANAGE_FEES = "manage_fees"  # the fee schedule
     BILL_CHARGES = "bill_charges"  # mark service charges billed or waived, export them
     PURGE_RECORDS = "purge_records"  # confirm the purge of documents past retention
-    # --- training records (issue #18, item 5) ---
     MANAGE_TRAINING = "manage_training"  # training sessions of the broker's courses
-    # --- end training records ---
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
@@ -103,6 +101,11 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
+            Perm.VIEW_READINESS,
+            Perm.TAKE_READINESS,
+            # Agents deliver the training and record it.
+            Perm.VIEW_TRAINING,
+            Perm.RECORD_TRAINING,
         }
     ),
     # Reconciliation reports are for finance teams: broker finance (and admin), the importer's BAM
@@ -116,6 +119,8 @@ _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
             Perm.DOWNLOAD_RECONCILIATION,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
+            Perm.VIEW_READINESS,
+            Perm.VIEW_TRAINING,
         }
     ),
 }
@@ -129,6 +134,7 @@ _BROKER_GLOBAL: dict[BrokerRole, frozenset[GlobalPerm]] = {
             GlobalPerm.MANAGE_PROSPECTS,
             GlobalPerm.MANAGE_WEBINARS,
             GlobalPerm.DELIVER_SERVICES,
+            GlobalPerm.MANAGE_TRAINING,
         }
     ),
     BrokerRole.FINANCE: frozenset({GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.BILL_CHARGES}),
@@ -149,6 +155,12 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
+            # The importer's readiness (read only): the BAM answers for the importer to CBSA, and
+            # the follow-ups are the broker's work, taken and completed by its staff.
+            Perm.VIEW_READINESS,
+            # Who of their people is trained (read only); every person sees their own completions
+            # whatever their role (``may_see_training_of``).
+            Perm.VIEW_TRAINING,
         }
     ),
     Membership.Role.FINANCE: frozenset(
@@ -163,20 +175,6 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Membership.Role.EMPLOYEE: frozenset({Perm.VIEW}),
 }
-
-
-# --- Training records (issue #18, item 5) ---------------------------------------------------------
-# Broker admins hold every permission already. Agents deliver the training and record it; broker
-# finance may look. An importer's BAM sees who of their people is trained (read only); every person
-# sees their own completions (``may_see_training_of``), whatever their role.
-_BROKER_PERMS[BrokerRole.AGENT] = _BROKER_PERMS[BrokerRole.AGENT] | {
-    Perm.VIEW_TRAINING,
-    Perm.RECORD_TRAINING,
-}
-_BROKER_PERMS[BrokerRole.FINANCE] = _BROKER_PERMS[BrokerRole.FINANCE] | {Perm.VIEW_TRAINING}
-_BROKER_GLOBAL[BrokerRole.AGENT] = _BROKER_GLOBAL[BrokerRole.AGENT] | {GlobalPerm.MANAGE_TRAINING}
-_MEMBER_PERMS[Membership.Role.BAM] = _MEMBER_PERMS[Membership.Role.BAM] | {Perm.VIEW_TRAINING}
-# --- end training records -------------------------------------------------------------------------
 
 
 # --- Who is this user? (cached on the user object: one query each per request) ------------------
@@ -545,9 +543,6 @@ def get_scoped(
     return obj
 
 
-# --- Training records (issue #18, item 5) ---------------------------------------------------------
-
-
 def may_see_training_of(user: AnyUser, membership: Membership) -> bool:
     """A person's training record (and certificate): whoever holds ``VIEW_TRAINING`` on their
     importer (broker staff, its BAM), and the person themself."""
@@ -565,6 +560,3 @@ def require_training_of(user: AnyUser, membership: Membership) -> None:
     """403 unless ``may_see_training_of`` (the importer's visibility is checked first: 404)."""
     if not may_see_training_of(user, membership):
         raise PermissionDenied(_("Your role does not allow this for this importer."))
-
-
-# --- end training records -------------------------------------------------------------------------

@@ -142,7 +142,7 @@ class ReadinessQuestionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReadinessCheck)
-class ReadinessCheckAdmin(admin.ModelAdmin):
+class ReadinessCheckAdmin(SimpleHistoryAdmin):
     list_display = ["importer", "taken_on", "score", "taken_by"]
     list_select_related = ["importer", "taken_by"]
     raw_id_fields = ["importer", "taken_by"]
@@ -150,7 +150,7 @@ class ReadinessCheckAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReadinessGap)
-class ReadinessGapAdmin(admin.ModelAdmin):
+class ReadinessGapAdmin(SimpleHistoryAdmin):
     list_display = ["importer", "question_key", "owner", "due_on", "done_at"]
     list_filter = ["done_at"]
     list_select_related = ["importer", "owner"]

@@ -1,7 +1,9 @@
-"""The compliance records in the REST API (read only): corrections and compliance documents.
+"""The compliance records in the REST API (read only): corrections, compliance documents and
+readiness checks (with their follow-ups).
 
 Scoped like every other viewset (``carm_portal.api``): rows of importers the user may not see
-never appear and are a 404; both need ``view_finance``. A document's file is downloaded through
+never appear and are a 404; corrections and documents need ``view_finance``, readiness checks
+``view_readiness``. A document's file is downloaded through
 ``download``, after the same check, never from a public URL.
 """
 
@@ -17,7 +19,13 @@ from rest_framework.request import Request
 
 from carm_portal.api import ScopedReadViewSet, crud_schema, error_responses
 from clients.access import Perm
-from services.models import ComplianceDocument, Correction, TrainingCompletion
+from services.models import (
+    ComplianceDocument,
+    Correction,
+    ReadinessCheck,
+    ReadinessGap,
+    TrainingCompletion,
+)
 
 
 class CorrectionSerializer(serializers.ModelSerializer):
@@ -70,6 +78,22 @@ class ComplianceDocumentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ReadinessGapSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReadinessGap
+        fields = ["id", "question_key", "text", "owner", "due_on", "done_at", "done_by"]
+        read_only_fields = fields
+
+
+class ReadinessCheckSerializer(serializers.ModelSerializer):
+    gaps = ReadinessGapSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReadinessCheck
+        fields = ["id", "importer", "taken_on", "taken_at", "taken_by", "score", "answers", "gaps"]
+        read_only_fields = fields
+
+
 @crud_schema(CorrectionSerializer, tag="compliance", one="a correction", many="corrections")
 class CorrectionViewSet(ScopedReadViewSet):
     """Post-release corrections of CADs, nearest deadline first."""
@@ -118,9 +142,6 @@ class ComplianceDocumentViewSet(ScopedReadViewSet):
         return response
 
 
-# --- Training records (issue #18, item 5) ---------------------------------------------------------
-
-
 class TrainingCompletionSerializer(serializers.ModelSerializer):
     person = serializers.CharField(source="membership.user.email", read_only=True)
     course_name = serializers.CharField(source="course.name", read_only=True)
@@ -162,4 +183,17 @@ class TrainingCompletionViewSet(ScopedReadViewSet):
     read_perm = Perm.VIEW_TRAINING
 
 
-# --- end training records -------------------------------------------------------------------------
+@crud_schema(
+    ReadinessCheckSerializer,
+    tag="compliance",
+    one="a readiness check",
+    many="readiness checks",
+)
+class ReadinessCheckViewSet(ScopedReadViewSet):
+    """RM readiness checks, the latest first: the score, the answers as given on the day and the
+    follow-ups each gap opened."""
+
+    queryset = ReadinessCheck.objects.prefetch_related("gaps").order_by("-taken_at", "-id")
+    serializer_class = ReadinessCheckSerializer
+    importer_field = "importer"
+    read_perm = Perm.VIEW_READINESS

@@ -4,6 +4,7 @@ from django.urls import path
 
 from services import compliance_views as views
 from services import training_views
+from services.views import readiness
 
 app_name = "compliance"
 
@@ -21,7 +22,6 @@ urlpatterns = [
     path("importers/<int:importer_pk>/documents/", views.document_list, name="documents"),
     path("documents/<int:pk>/download/", views.document_download, name="document_download"),
     path("documents/<int:pk>/hold/", views.document_hold, name="document_hold"),
-    # --- training records (issue #18, item 5) ---
     path("training/", training_views.course_list, name="training_courses"),
     path("training/due/", training_views.due_list, name="training_due"),
     path("training/record/", training_views.pick_importer, name="training_pick"),
@@ -46,5 +46,19 @@ urlpatterns = [
         training_views.record,
         name="training_record",
     ),
-    # --- end training records ---
+    path("importers/<int:importer_pk>/readiness/", readiness.readiness, name="readiness"),
+    path(
+        "importers/<int:importer_pk>/readiness/take/",
+        readiness.readiness_take,
+        name="readiness_take",
+    ),
+    path(
+        "importers/<int:importer_pk>/readiness/pdf/",
+        readiness.readiness_pdf_view,
+        name="readiness_pdf",
+    ),
+    path("readiness/", readiness.portfolio, name="readiness_portfolio"),
+    path("readiness/follow-ups/", readiness.followups, name="readiness_followups"),
+    path("readiness/follow-ups/<int:pk>/done/", readiness.gap_done, name="readiness_gap_done"),
+    path("readiness/follow-ups/<int:pk>/", readiness.gap_update, name="readiness_gap_update"),
 ]

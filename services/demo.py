@@ -1,5 +1,6 @@
 """Demo services and compliance work for ``seed_demo``: prospects, webinars, walk-throughs,
-service requests, fees and charges, corrections, compliance documents and notifications.
+service requests, fees and charges, corrections, compliance documents, readiness checks and
+notifications.
 
 Everything goes through the functions the pages use (``record_interest``, ``register``, ``book``,
 ``record_session``, ``approve_bond``, ``open_correction``, ``file_document``, ``notify``'s
@@ -30,6 +31,7 @@ from clients.models import Importer
 from services import charges, requests_flow, walkthroughs, webinar_seats
 from services.compliance.corrections import change_status, open_correction
 from services.compliance.documents import file_document
+from services.compliance.readiness import complete_gap, take_check
 from services.interest import confirm_interest, record_interest
 from services.models import (
     BillableService,
@@ -39,6 +41,7 @@ from services.models import (
     Fee,
     HelpTopic,
     Prospect,
+    ReadinessCheck,
     RequestStatus,
     Service,
     ServiceRequest,
@@ -108,9 +111,8 @@ def seed_services(
     _walkthroughs(result, importers, staff, today)
     _requests(result, importers, staff, today)
     _compliance(result, importers, staff, today)
-    # --- training records (issue #18, item 5) ---
     result.created += seed_training(importers=importers, staff=staff, today=today)
-    # --- end training records ---
+    _readiness(result, importers, staff, today)
     _notifications(importers, staff)
     return result
 
@@ -340,6 +342,28 @@ def _compliance(
                 by=agent,
             )
             result.created += 1
+
+
+def _readiness(
+    result: ServicesDemo, importers: dict[str, Importer], staff: dict[str, User], today: dt.date
+) -> None:
+    """Two checks for Rideau (a quarter apart, the first follow-up of the latest one done) and
+    one for Bluenose, so the readiness pages, the chart and the PDF have something to show."""
+    agent = staff["agent"]
+    for key, quarters in [("rideau", (1, 0)), ("bluenose", (0,))]:
+        importer = importers[key]
+        if ReadinessCheck.objects.filter(importer=importer).exists():
+            continue
+        for quarters_ago in quarters:
+            day = today - dt.timedelta(days=91 * quarters_ago)
+            check = take_check(
+                importer, manual={"release_documentation": not quarters_ago}, by=agent, today=day
+            )
+            result.created += 1
+            if quarters_ago:  # taken on that day, not now
+                ReadinessCheck.objects.filter(pk=check.pk).update(taken_at=_at(day, 0, 10))
+            elif key == "rideau" and (gap := check.gaps.order_by("id").first()) is not None:
+                complete_gap(gap, by=agent)
 
 
 def _notifications(importers: dict[str, Importer], staff: dict[str, User]) -> None:

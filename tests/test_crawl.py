@@ -53,6 +53,7 @@ from clients.models import (
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
 from payments.models import BankAccount, FinancialSecurity, InterestRate, Payment, PaymentAlert
 from services.compliance.documents import file_document
+from services.compliance.readiness import take_check
 from services.compliance.training import record_completion
 from services.models import (
     Booking,
@@ -60,6 +61,8 @@ from services.models import (
     Correction,
     Course,
     Prospect,
+    ReadinessCheck,
+    ReadinessGap,
     Registration,
     ServiceRequest,
     TrainingCompletion,
@@ -148,10 +151,10 @@ OWNER: dict[type[models.Model], str | None] = {
     Registration: None,
     Correction: "importer",
     ComplianceDocument: "importer",
-    # --- training records (issue #18, item 5) ---
     Course: None,  # the broker's courses: staff pages only
     TrainingCompletion: "importer",
-    # --- end training records ---
+    ReadinessCheck: "importer",
+    ReadinessGap: "importer",
 }
 
 # Reference data everybody signed in may read: not guessed.
@@ -234,13 +237,16 @@ ROUTES: dict[str, Route] = {
     "compliance:documents": _importer("importer_pk"),
     "compliance:document_download": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance:document_hold": Route(ComplianceDocument, {"pk": "pk"}),
-    # --- training records (issue #18, item 5) ---
     "compliance:training_course": Route(Course, {"pk": "pk"}),
     "compliance:training_session_create": Route(Course, {"pk": "pk"}),
     "compliance:training_certificate": Route(TrainingCompletion, {"pk": "pk"}),
     "compliance:training_importer": _importer("importer_pk"),
     "compliance:training_record": _importer("importer_pk"),
-    # --- end training records ---
+    "compliance:readiness": _importer("importer_pk"),
+    "compliance:readiness_take": _importer("importer_pk"),
+    "compliance:readiness_pdf": Route(ReadinessCheck, {"importer_pk": "importer_id"}),
+    "compliance:readiness_gap_done": Route(ReadinessGap, {"pk": "pk"}),
+    "compliance:readiness_gap_update": Route(ReadinessGap, {"pk": "pk"}),
     # the REST API (router names; the ".json" suffix variants run the same views)
     "importer-detail": _importer("pk"),
     "program-account-detail": Route(ProgramAccount, {"pk": "pk"}),
@@ -300,7 +306,8 @@ ROUTES: dict[str, Route] = {
     "correction-detail": Route(Correction, {"pk": "pk"}),
     "compliance-document-detail": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance-document-download": Route(ComplianceDocument, {"pk": "pk"}),
-    "training-completion-detail": Route(TrainingCompletion, {"pk": "pk"}),  # issue #18, item 5
+    "training-completion-detail": Route(TrainingCompletion, {"pk": "pk"}),
+    "readiness-check-detail": Route(ReadinessCheck, {"pk": "pk"}),
     "onboarding-step-detail": Route(OnboardingStep, {"pk": "pk"}),
     "onboarding-step-mark": Route(OnboardingStep, {"pk": "pk"}),
     "portal-user-detail": Route(PortalUser, {"pk": "pk"}),
@@ -650,9 +657,9 @@ def test_every_url_with_an_id_is_mapped():
 def stranger(demo, settings) -> Importer:
     """A demo importer nobody of the demo logins belongs to, given what the demo lacks.
 
-    The demo has no invitation, renewal request, correction, compliance document or uploaded
-    wizard statement, and only its persona importers have bank accounts; this importer gets one
-    of each (rolled back after).
+    The demo has no invitation, renewal request, correction, compliance document, readiness
+    check or uploaded wizard statement, and only its persona importers have bank accounts; this
+    importer gets one of each (rolled back after).
     """
     settings.STORAGES = _storages(DEMO_MEDIA[-1])  # beside the demo's own documents
     importer = (
@@ -710,7 +717,6 @@ def stranger(demo, settings) -> Importer:
         record_date=date(2026, 10, 1),
         by=admin,
     )
-    # --- training records (issue #18, item 5): a person of the stranger's, trained ---
     trainee = UserFactory(email="trainee@stranger.example.com")
     MembershipFactory(user=trainee, importer=importer, role=Membership.Role.EMPLOYEE)
     record_completion(
@@ -720,7 +726,7 @@ def stranger(demo, settings) -> Importer:
         by=admin,
         today=date(2026, 11, 5),
     )
-    # --- end training records ---
+    take_check(importer, manual={"release_documentation": False}, by=admin)
     stored = default_storage.save("wizard/soa.csv", ContentFile(b"account_number,amount\n"))
     OnboardingWizard.objects.update_or_create(
         importer=importer,

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
 
 from carm_portal.calendar import cbsa_today, is_business_day, next_business_day
 from carm_portal.models import User
@@ -183,7 +184,7 @@ def take_check(
     if not questions:
         raise ReadinessError(_("No readiness question is set up."))
     answers = build_answers(questions, derived_answers(importer, questions, today), manual)
-    check = ReadinessCheck.objects.create(
+    check = ReadinessCheck(
         importer=importer,
         taken_by=by,
         taken_at=timezone.now(),
@@ -191,27 +192,59 @@ def take_check(
         score=score(answers),
         answers=[a.as_json() for a in answers],
     )
+    check._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads these
+    check._change_reason = "Readiness check taken"  # type: ignore[attr-defined]
+    check.save()
     owner = gap_owner(importer, by)
     due = gap_due(today)
-    ReadinessGap.objects.bulk_create(
-        ReadinessGap(
-            check_run=check,
-            importer=importer,
-            question_key=a.key,
-            text=a.text,
-            owner=owner,
-            due_on=due,
-        )
-        for a in answers
-        if not a.yes
+    bulk_create_with_history(
+        [
+            ReadinessGap(
+                check_run=check,
+                importer=importer,
+                question_key=a.key,
+                text=a.text,
+                owner=owner,
+                due_on=due,
+            )
+            for a in answers
+            if not a.yes
+        ],
+        ReadinessGap,
+        default_user=by,
+        default_change_reason="Follow-up opened by a readiness check",
     )
     return check
 
 
+@transaction.atomic
 def complete_gap(gap: ReadinessGap, *, by: User | None) -> bool:
-    """Mark a follow-up done (once: a second call changes nothing and returns False)."""
-    return bool(
-        ReadinessGap.objects.filter(pk=gap.pk, done_at=None).update(
-            done_at=timezone.now(), done_by=by
-        )
-    )
+    """Mark a follow-up done (once: a second call, or a concurrent one, changes nothing and
+    returns False). Saved row by row under a lock so the history records who closed it."""
+    locked = ReadinessGap.objects.select_for_update().get(pk=gap.pk)
+    if locked.done_at is not None:
+        return False
+    locked.done_at = timezone.now()
+    locked.done_by = by
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked._change_reason = "Follow-up done"  # type: ignore[attr-defined]
+    locked.save(update_fields=["done_at", "done_by"])
+    gap.done_at, gap.done_by = locked.done_at, by
+    return True
+
+
+@transaction.atomic
+def reassign_gap(
+    gap: ReadinessGap, *, owner: User | None, due_on: dt.date, by: User | None
+) -> None:
+    """Give a follow-up to another member of staff, or another date (a done one stays as it was)."""
+    locked = ReadinessGap.objects.select_for_update().get(pk=gap.pk)
+    if locked.done_at is not None:
+        raise ReadinessError(_("This follow-up is already done."))
+    if owner is not None and not access.is_broker(owner):
+        raise ReadinessError(_("A follow-up is owned by a member of the broker's staff."))
+    locked.owner, locked.due_on = owner, due_on
+    locked._history_user = by  # type: ignore[attr-defined]
+    locked._change_reason = "Follow-up reassigned"  # type: ignore[attr-defined]
+    locked.save(update_fields=["owner", "due_on"])
+    gap.owner, gap.due_on = owner, due_on

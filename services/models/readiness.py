@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class ReadinessQuestion(models.Model):
@@ -59,6 +60,7 @@ class ReadinessCheck(models.Model):
     score = models.DecimalField(_("score (%)"), max_digits=5, decimal_places=2)
     # [{"key", "text", "weight", "yes", "derived"}] as answered on the day.
     answers = models.JSONField(default=list, editable=False)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-taken_at", "-id"]
@@ -100,6 +102,8 @@ class ReadinessGap(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Who took, completed or reassigned a follow-up, and when (the audit trail).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["done_at", "due_on", "id"]

@@ -18,6 +18,7 @@ from clients.access import Perm
 from clients.models import Importer
 from services.compliance.corrections import days_left
 from services.compliance.late_accounting import first_versions, is_late_q
+from services.compliance.readiness_queries import with_readiness
 from services.models import Correction
 from statements.billing import cad_due_date
 from statements.models import BrokerEntry, ReconciliationItem, Statement, StatementLine
@@ -56,6 +57,17 @@ def compliance_panel(context: template.Context, importer: Importer) -> dict[str,
         "entry_count": counts["total"],
         "days": PANEL_DAYS,
     }
+
+
+@register.inclusion_tag("compliance/_readiness_panel.html", takes_context=True)
+def readiness_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
+    """The latest readiness score and the open follow-ups, in one query whatever the data (the
+    importer page keeps its query count); nothing for a user without ``view_readiness``."""
+    if not access.can(context["request"].user, Perm.VIEW_READINESS, importer):
+        return {"show": False}
+    row = with_readiness(Importer.objects.filter(pk=importer.pk), cbsa_today()).first()
+    names = ("readiness_score", "readiness_on", "open_gap_count", "overdue_gap_count")
+    return {"show": True, "importer": importer, **{n: getattr(row, n, None) for n in names}}
 
 
 @register.simple_tag(takes_context=True)

@@ -25,8 +25,10 @@ EXPECTED_ON_A = {
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
-        Perm.VIEW_TRAINING,  # training records (issue #18, item 5)
+        Perm.VIEW_TRAINING,
         Perm.RECORD_TRAINING,
+        Perm.VIEW_READINESS,
+        Perm.TAKE_READINESS,
     },
     "broker_finance": {
         Perm.VIEW,
@@ -36,7 +38,8 @@ EXPECTED_ON_A = {
         Perm.DOWNLOAD_RECONCILIATION,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
-        Perm.VIEW_TRAINING,  # training records (issue #18, item 5)
+        Perm.VIEW_TRAINING,
+        Perm.VIEW_READINESS,
     },
     "bam_a": {
         Perm.VIEW,
@@ -51,7 +54,8 @@ EXPECTED_ON_A = {
         Perm.REQUEST_SERVICES,
         Perm.VIEW_CHARGES,
         Perm.FILE_DOCUMENTS,
-        Perm.VIEW_TRAINING,  # training records (issue #18, item 5): read only
+        Perm.VIEW_TRAINING,
+        Perm.VIEW_READINESS,
     },
     "finance_a": {
         Perm.VIEW,
@@ -156,7 +160,7 @@ def test_get_scoped_follows_the_importer_path(personas):
                 GlobalPerm.MANAGE_PROSPECTS,
                 GlobalPerm.MANAGE_WEBINARS,
                 GlobalPerm.DELIVER_SERVICES,
-                GlobalPerm.MANAGE_TRAINING,  # training records (issue #18, item 5)
+                GlobalPerm.MANAGE_TRAINING,
             },
         ),
         ("broker_finance", {GlobalPerm.VIEW_PORTFOLIO, GlobalPerm.BILL_CHARGES}),
