@@ -7,6 +7,7 @@ Those apps never import services: their templates load this library, which asks
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import template
@@ -67,7 +68,10 @@ def readiness_panel(context: template.Context, importer: Importer) -> dict[str, 
         return {"show": False}
     row = with_readiness(Importer.objects.filter(pk=importer.pk), cbsa_today()).first()
     names = ("readiness_score", "readiness_on", "open_gap_count", "overdue_gap_count")
-    return {"show": True, "importer": importer, **{n: getattr(row, n, None) for n in names}}
+    values = {n: getattr(row, n, None) for n in names}
+    if values["readiness_score"] is not None:  # SQLite's subquery gives it with 13 places
+        values["readiness_score"] = Decimal(values["readiness_score"]).quantize(Decimal("0.01"))
+    return {"show": True, "importer": importer, **values}
 
 
 @register.simple_tag(takes_context=True)
