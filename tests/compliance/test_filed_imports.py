@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from carm_portal.calendar import cbsa_today
 from services import requests_flow as flow
+from services.compliance import receivers
 from services.models import ComplianceDocument, RequestStatus
 from statements import reports
 from statements.importing.batches import import_stream
@@ -112,6 +113,21 @@ def test_a_statement_file_is_filed_once_however_often_it_arrives(
     assert again.already_imported and third.batch.status == "accepted"
     assert list(ComplianceDocument.objects.values_list("pk", flat=True)) == [document.pk]
     assert stored_bytes(document) == content  # deleting the batch left the record's file
+
+
+def test_an_import_stands_when_filing_fails(
+    personas, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    def broken(**kwargs):
+        raise OSError("storage unreachable")
+
+    monkeypatch.setattr(receivers, "file_stored", broken)
+
+    result = imported(statement_file(personas.importer_a), django_capture_on_commit_callbacks)
+
+    assert (result.batch.status, Statement.objects.count()) == ("accepted", 1)
+    assert not ComplianceDocument.objects.exists()
+    assert "Filing statement file" in caplog.text
 
 
 def test_a_file_about_two_importers_is_filed_as_each_ones_rows_only(
