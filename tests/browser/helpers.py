@@ -42,3 +42,9 @@ def console_errors(page: Page) -> list[str]:
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors
+
+
+def page_width(page: Page) -> tuple[int, int]:
+    """(how wide the page is, how wide the screen is): the first larger means a sideways scroll."""
+    scroll, inner = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    return scroll, inner

@@ -23,6 +23,7 @@ from tests.factories import (
     PaymentFactory,
     ProgramAccountFactory,
     StatementFactory,
+    StatementLineFactory,
     UserFactory,
 )
 from tests.mfa import totp_code
@@ -39,12 +40,17 @@ def cedar():
     October), with $4,000.00 already paid by card in today's billing cycle."""
     importer = ImporterFactory(legal_name="Northern Cedar Lumber Co.")
     account = ProgramAccountFactory(importer=importer)
-    StatementFactory(
+    september = StatementFactory(
         program_account=account, statement_date=dt.date(2026, 9, 25), closing_balance=1200
     )
-    StatementFactory(
-        program_account=account, statement_date=dt.date(2026, 10, 25), closing_balance=3000
+    StatementLineFactory(statement=september, amount=1200)
+    october = StatementFactory(
+        program_account=account,
+        statement_date=dt.date(2026, 10, 25),
+        opening_balance=1200,
+        closing_balance=4200,
     )
+    StatementLineFactory(statement=october, amount=3000)
     PaymentFactory(
         program_account=account,
         method="credit_card",

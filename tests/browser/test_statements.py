@@ -22,7 +22,7 @@ from statements.importing.batches import import_path
 from statements.models import ImportBatch, Statement, StatementLine
 from statements.reconciliation import runs
 from statements.tasks import heavy_reconcile_runs, heavy_reconcile_statement
-from tests.browser.helpers import BROWSER_MARKS, shoot, sign_in
+from tests.browser.helpers import BROWSER_MARKS, page_width, shoot, sign_in
 from tests.factories import DEFAULT_PASSWORD, ImporterFactory, ProgramAccountFactory, UserFactory
 from tests.mfa import totp_code
 
@@ -185,6 +185,9 @@ def test_import_reconcile_work_the_exceptions_and_read_the_pdf(
     # Assign the other seven at once: tick all, and the bulk bar stays in view while the list
     # scrolls on a short screen.
     page.set_viewport_size({"width": 1280, "height": 480})
+    # A laptop's width: the finance clerk's longer menu wraps instead of widening the page.
+    wide, screen = page_width(page)
+    assert wide <= screen, f"{wide}px wide on a {screen}px screen"
     bar = page.locator("fieldset.recon-bulk")
     page.locator("#bulk-all").check()
     for n in range(7):
