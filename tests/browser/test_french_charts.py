@@ -33,14 +33,16 @@ BARS = """(figure) => [...figure.querySelectorAll("svg rect")].map((r) => {
 
 def french_amount(text: str) -> Decimal:
     """``−1 234,56 $`` → Decimal("-1234.56"): read as a French reader would."""
-    cleaned = text.replace("\xa0", "").replace("\u202f", "").replace(" ", "").replace("$", "")
-    cleaned = cleaned.replace("\u2212", "-").replace(",", ".")
-    return Decimal(cleaned)
+    cleaned = re.sub(r"[^0-9,\u2212-]", "", text).replace("\u2212", "-").replace(",", ".")
+    try:
+        return Decimal(cleaned)
+    except ArithmeticError:
+        raise AssertionError(f"not an amount in French: {text!r}") from None
 
 
 def figures(figure: Locator, column: int) -> list[Decimal]:
     cells = figure.locator("details table tbody tr").all()
-    return [french_amount(row.locator("td").nth(column).inner_text()) for row in cells]
+    return [french_amount(row.locator("td").nth(column).text_content() or "") for row in cells]
 
 
 def check_chart(figure: Locator, amounts: list[Decimal], *, size: int) -> None:
@@ -68,17 +70,20 @@ def test_charts_draw_in_french_without_console_errors(page: Page, live_server, d
     sign_in(
         page,
         live_server.url,
-        f"agent@{DEMO_DOMAIN}",
+        f"finance@{DEMO_DOMAIN}",
         DEMO_PASSWORD,
         totp=totp_code(DEMO_TOTP_SECRET),
     )
     page.get_by_role("button", name="Français").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
 
-    # Today: the overdue amounts by age, one bar per age band, widths in proportion.
+    # Today: overdue payments and open exceptions by age, a bar per age band, widths in
+    # proportion.
     expect(page.get_by_role("heading", name="Aujourd'hui", level=1)).to_be_visible()
-    age = page.locator("figure.recon-chart").first
-    check_chart(age, figures(age, 2), size=0)
+    ages = page.locator("figure.recon-chart")
+    expect(ages).to_have_count(2)
+    for age in ages.all():
+        check_chart(age, figures(age, 2), size=0)
     shoot(page, "french-today")
 
     # An importer's page: the security chart (a bar per statement, heights in proportion) and
@@ -98,7 +103,9 @@ def test_charts_draw_in_french_without_console_errors(page: Page, live_server, d
     check_chart(security, figures(security, 1), size=1)
     billed = page.locator("figure.recon-chart", has=page.locator("svg[aria-labelledby^=billed]"))
     rows = billed.locator("details table tbody tr").all()
-    monthly = [french_amount(row.locator("td").nth(n).inner_text()) for row in rows for n in (1, 2)]
+    monthly = [
+        french_amount(row.locator("td").nth(n).text_content() or "") for row in rows for n in (1, 2)
+    ]
     check_chart(billed, monthly, size=1)
     shoot(page, "french-importer")
 
@@ -111,7 +118,7 @@ def test_charts_draw_in_french_without_console_errors(page: Page, live_server, d
     # The difference column when the bar draws the difference, else the amount.
     drawn = []
     for row in status.locator("details table tbody tr").all():
-        cells = [c.inner_text() for c in row.locator("td").all()]
+        cells = [(c.text_content() or "").strip() for c in row.locator("td").all()]
         drawn.append(french_amount(cells[3] if cells[3] != "—" else cells[2]))
     check_chart(status, drawn, size=0)
     shoot(page, "french-run")
