@@ -33,7 +33,7 @@ def sign_in(page: Page, base_url: str, email: str, password: str, *, totp: str =
     if totp:
         page.get_by_label("Code").fill(totp)
         page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for(state="attached")
+    page.wait_for_url(lambda url: "/accounts/" not in url)  # signed in, on the first page
 
 
 def console_errors(page: Page) -> list[str]:
