@@ -67,10 +67,10 @@ def test_a_bam_walks_her_pages_on_a_phone(page: Page, live_server, demo):
     expect(page.get_by_role("heading", name="Payments", level=1)).to_be_visible()
     fits(page, "bam-payments")
     payment = importer.payments.order_by("-paid_on", "-pk").first()
-    if payment is not None:
-        page.locator(f'a[href="{payment.get_absolute_url()}"]').first.click()
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Payment of")
-        fits(page, "bam-payment")
+    assert payment is not None
+    page.locator(f'a[href="{payment.get_absolute_url()}"]').first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Payment of")
+    fits(page, "bam-payment")
 
     go(page, "Compliance")
     fits(page, "bam-compliance")
