@@ -68,7 +68,12 @@ def held(monkeypatch, worker_queue):
     """Reconciliations queued by an import wait here until the test sends them to the worker,
     so the run page is seen queued first and then follows the run to its end."""
     waiting: list[list[int]] = []
-    monkeypatch.setattr(runs, "_enqueue", lambda ids, task_id: waiting.append(list(ids)) or True)
+
+    def hold(ids: list[int], task_id: str) -> bool:
+        waiting.append(list(ids))
+        return True  # "the broker took it"
+
+    monkeypatch.setattr(runs, "_enqueue", hold)
 
     def release() -> None:
         for ids in waiting:
