@@ -43,9 +43,7 @@ def registration_from_token(token: str) -> Registration | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("r"), int):
         return None
-    registration = (
-        Registration.objects.select_related("session").filter(pk=data["r"]).first()
-    )
+    registration = Registration.objects.select_related("session").filter(pk=data["r"]).first()
     if registration is None or registration.email.lower() != data.get("e"):
         return None
     return registration

@@ -200,9 +200,7 @@ def cancel_session(*, session: WebinarSession, now: dt.datetime | None = None) -
     told = list(
         session.registrations.exclude(
             status__in=[Registration.Status.CANCELLED, Registration.Status.PENDING]
-        ).select_related(
-            "session"
-        )
+        ).select_related("session")
     )
     for registration in told:
         transaction.on_commit(partial(send_session_cancelled, registration), robust=True)

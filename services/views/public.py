@@ -7,17 +7,19 @@ limits, the visitor is told to wait (HTTP 429).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from clients import access
 from services import spam_guard
 from services.forms import InterestForm, PublicRegistrationForm
 from services.interest import confirm_interest, prospect_from_token, record_interest
 from services.models import Registration, Service
-from clients import access
 from services.webinar_optin import CONFIRM_HOURS, registration_from_token
 from services.webinar_seats import (
     RegistrationClosed,
@@ -122,7 +124,7 @@ def webinar_register(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "services/webinar_register.html", {"session": session, "form": form})
 
 
-def _signed_in_importer_person(request: HttpRequest, email: str):
+def _signed_in_importer_person(request: HttpRequest, email: str) -> Any:
     """The signed-in user when they are one of an importer's people registering their own
     address: the address is proven by their sign-in, so no opt-in. None otherwise."""
     user = request.user

@@ -124,7 +124,10 @@ def test_a_tampered_link_or_another_address_confirms_nothing(client):
     registration = register(session=session, name="Pat", email="pat@example.com", opt_in=True)
     token = confirm_token(registration)
 
-    assert client.post(reverse("services:webinar_confirm", args=[token[:-2] + "xx"])).status_code == 404
+    assert (
+        client.post(reverse("services:webinar_confirm", args=[token[:-2] + "xx"])).status_code
+        == 404
+    )
     Registration.objects.filter(pk=registration.pk).update(email="other@example.com")
     assert client.post(reverse("services:webinar_confirm", args=[token])).status_code == 404
     assert Registration.objects.get().status == "pending"
@@ -163,9 +166,7 @@ def test_a_signed_in_importer_person_needs_no_link(
     assert mail.outbox[0].attachments[0][0] == "webinar.ics"
 
 
-def test_a_signed_in_person_registering_someone_else_still_needs_the_link(
-    personas, client_for
-):
+def test_a_signed_in_person_registering_someone_else_still_needs_the_link(personas, client_for):
     session = WebinarSessionFactory(capacity=5)
     _sign_up(client_for(personas.bam_a), session, email="colleague@example.com")
 
