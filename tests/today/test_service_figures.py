@@ -173,3 +173,26 @@ def test_the_services_cost_the_same_queries_for_1_and_50_rows(personas, client_f
     assert (counts[0]["help_requests_mine"], counts[1]["help_requests_mine"]) == (1, 50)
     assert (counts[0]["charges_to_bill"], counts[1]["charges_to_bill"]) == (1, 50)
     assert len(one.captured_queries) == len(fifty.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("services:slot_list", {"day": "2026-13-45", "agent": "me"}),
+        ("services:slot_list", {"day": "x" * 300}),
+        ("services:request_list", {"kind": "nonsense", "assignee": "someone"}),
+    ],
+)
+def test_bad_filters_show_the_usual_list(personas, client_for, work, name, params):
+    response = client_for(personas.broker_agent).get(reverse(name), params)
+
+    assert response.status_code == 200
+
+
+def test_the_filtered_lists_stay_closed_to_others(personas, client_for):
+    for persona in (personas.broker_finance, personas.bam_a):
+        for name, params in (
+            ("services:slot_list", {"day": "2026-12-07"}),
+            ("services:request_list", {"assignee": "me", "kind": "help"}),
+        ):
+            assert client_for(persona).get(reverse(name), params).status_code == 403
