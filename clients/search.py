@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.db.models.functions import Greatest
 
+from carm_portal import trigram
 from clients.models import ProgramAccount
 from clients.validators import compact_identifier
 
@@ -60,8 +61,9 @@ def contains_text(q: str, *fields: str) -> Q:
 
 def best_first(queryset: QuerySet[M], q: str, *fields: str) -> QuerySet[M]:
     """Order matches by how closely a word of ``fields`` resembles ``q`` (trigram word
-    similarity) on PostgreSQL, then by the first field; by the first field alone elsewhere."""
-    if connection.vendor == "postgresql" and fields:
+    similarity) on PostgreSQL with pg_trgm, then by the first field; by the first field alone
+    elsewhere (SQLite, or a database whose role could not create pg_trgm)."""
+    if fields and trigram.installed(connection):
         scores = [TrigramWordSimilarity(q.strip(), name) for name in fields]
         closeness = Greatest(*scores) if len(scores) > 1 else scores[0]
         return queryset.annotate(closeness=closeness).order_by("-closeness", fields[0], "pk")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,6 +52,27 @@ CLOSED = {S.IMPORTED, S.APPROVED, S.DECLINED, S.CLOSED}
 
 class RequestError(Exception):
     pass
+
+
+SERVICES = "services"  # the worklist's kind filter: SOA retrievals and bond applications
+
+
+def worklist(
+    *, kind: str = "", assignee: User | None = None, include_closed: bool = False
+) -> QuerySet[ServiceRequest]:
+    """The staff worklist of requests, oldest first: open ones unless ``include_closed``;
+    ``kind`` a ``RequestKind`` or ``SERVICES`` (all but help); ``assignee``'s only if given.
+    The staff Today view counts the same rows it links to."""
+    queryset = ServiceRequest.objects.order_by("created_at", "id")
+    if not include_closed:
+        queryset = queryset.exclude(status__in=CLOSED)
+    if kind == SERVICES:
+        queryset = queryset.exclude(kind=RequestKind.HELP)
+    elif kind in RequestKind.values:
+        queryset = queryset.filter(kind=kind)
+    if assignee is not None:
+        queryset = queryset.filter(assignee=assignee)
+    return queryset
 
 
 def next_statuses(request: ServiceRequest) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("interest/confirm/<str:token>/", public.interest_confirm, name="interest_confirm"),
     path("webinars/", public.webinars, name="webinars"),
     path("webinars/<int:pk>/", public.webinar_register, name="webinar_register"),
+    path("webinars/confirm/<str:token>/", public.webinar_confirm, name="webinar_confirm"),
     # An importer's people.
     path("webinars/<int:pk>/register-me/", webinars.register_me, name="register_me"),
     path(

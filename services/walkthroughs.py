@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal.calendar import start_of_day
 from carm_portal.user_language import by_language
 from services.charges import charge_once
 from services.ics import event_calendar, uid_for
@@ -63,6 +64,17 @@ def open_slots(now: dt.datetime | None = None) -> QuerySet[WalkthroughSlot]:
         .select_related("agent")
         .order_by("starts_at", "id")
     )
+
+
+def booked_on(day: dt.date, *, agent: User | None = None) -> QuerySet[Booking]:
+    """The live bookings of slots starting on ``day`` (Eastern), ``agent``'s only if given: the
+    staff Today view counts them and the slot list (``?day=…&agent=me``) lists them."""
+    bookings = Booking.objects.filter(
+        cancelled_at=None,
+        slot__starts_at__gte=start_of_day(day),
+        slot__starts_at__lt=start_of_day(day + dt.timedelta(days=1)),
+    )
+    return bookings.filter(slot__agent=agent) if agent is not None else bookings
 
 
 def may_change(booking: Booking, now: dt.datetime | None = None) -> bool:

@@ -3,6 +3,12 @@
 Each change locks the session row (``select_for_update``) before counting its confirmed seats, so
 two people taking the last seat at once are served one after the other: one confirmed, one
 waitlisted, never one seat too many. A cancellation promotes the oldest waitlisted registration.
+
+A visitor's registration from the public form is double opt-in (``services.webinar_optin``): it
+is recorded as awaiting confirmation, holding no seat and no waitlist place, and
+``confirm_registration`` gives it a seat or the waitlist under the same lock when the link is
+followed. Seats therefore go in confirmation order, and an unconfirmed registration never keeps a
+confirmed person out.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from django.utils import timezone
 
 from services.models import Registration, WebinarSession
 from services.webinar_mail import send_registration_email, send_session_cancelled
+from services.webinar_optin import send_confirmation
 
 if TYPE_CHECKING:
     from carm_portal.models import User
@@ -59,31 +66,70 @@ def register(
     importer: Importer | None = None,
     user: User | None = None,
     language: str = "en",
+    opt_in: bool = False,
     now: dt.datetime | None = None,
 ) -> Registration:
     """Confirm a seat, or waitlist when full; registering the same address again returns its row
-    (a cancelled one comes back, seat permitting). The e-mail (with the .ics) goes after commit."""
+    (a cancelled one comes back, seat permitting). The e-mail (with the .ics) goes after commit.
+
+    With ``opt_in`` (the public form) the registration only awaits confirmation: no seat is
+    counted and the e-mail carries the confirmation link instead; sending the form again before
+    confirming refreshes the row and sends a fresh link.
+    """
     now = now or timezone.now()
     email = email.strip().lower()
+    pending = Registration.Status.PENDING
     with transaction.atomic():
         locked = WebinarSession.objects.select_for_update().get(pk=session.pk)
         if locked.cancelled_at is not None or locked.starts_at <= now:
             raise RegistrationClosed(locked.pk)
         existing = Registration.objects.filter(session=locked, email=email).first()
-        if existing is not None and existing.status != Registration.Status.CANCELLED:
+        if existing is not None and existing.status not in (Registration.Status.CANCELLED, pending):
             return existing
-        full = seats_taken(locked) >= locked.capacity
-        status = Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED
         registration = existing or Registration(session=locked, email=email)
         registration.name = name.strip()
         registration.company = company.strip()
         registration.importer = importer
         registration.user = user
         registration.language = language
-        registration.status = status
-        registration.save()
-        transaction.on_commit(lambda: send_registration_email(registration), robust=True)
+        if opt_in:
+            registration.status = pending
+            registration.save()
+            transaction.on_commit(lambda: send_confirmation(registration), robust=True)
+            return registration
+        _take_seat_or_wait(locked, registration)
     return registration
+
+
+def _take_seat_or_wait(locked: WebinarSession, registration: Registration) -> None:
+    """Give ``registration`` a seat, or the waitlist when full (the caller holds the session row
+    lock), save it and send the registration e-mail after commit."""
+    full = seats_taken(locked) >= locked.capacity
+    registration.status = Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED
+    registration.save()
+    transaction.on_commit(lambda: send_registration_email(registration), robust=True)
+
+
+def confirm_registration(
+    registration: Registration, *, now: dt.datetime | None = None
+) -> Registration:
+    """The visitor followed their link: seat or waitlist now, under the session's row lock.
+
+    Idempotent: a registration already confirmed, waitlisted or cancelled is returned as it is
+    (a second click sends nothing). Raises ``RegistrationClosed`` once the session has started
+    or was cancelled.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = WebinarSession.objects.select_for_update().get(pk=registration.session_id)
+        row = Registration.objects.get(pk=registration.pk)
+        if row.status != Registration.Status.PENDING:
+            return row
+        if locked.cancelled_at is not None or locked.starts_at <= now:
+            raise RegistrationClosed(locked.pk)
+        row.session = locked
+        _take_seat_or_wait(locked, row)
+    return row
 
 
 def cancel(*, registration: Registration) -> Registration | None:
@@ -128,7 +174,7 @@ def home_panel(*, user: User, importers: list[Importer], limit: int = 3) -> dict
         r.session_id: r
         for r in Registration.objects.filter(
             session__in=[s.pk for s in sessions], email=user.email.lower()
-        ).exclude(status=Registration.Status.CANCELLED)
+        ).exclude(status__in=[Registration.Status.CANCELLED, Registration.Status.PENDING])
     }
     rows = [
         {
@@ -152,9 +198,9 @@ def cancel_session(*, session: WebinarSession, now: dt.datetime | None = None) -
     if not claimed:
         return 0
     told = list(
-        session.registrations.exclude(status=Registration.Status.CANCELLED).select_related(
-            "session"
-        )
+        session.registrations.exclude(
+            status__in=[Registration.Status.CANCELLED, Registration.Status.PENDING]
+        ).select_related("session")
     )
     for registration in told:
         transaction.on_commit(partial(send_session_cancelled, registration), robust=True)

@@ -105,3 +105,8 @@ class LineFilterForm(forms.Form):
         required=False,
         choices=[("", _("All lines")), *StatementLine.LineType.choices],
     )
+    # The header search links a statement line here by its number, so the line is on the page
+    # whatever its position in a long statement.
+    transaction = forms.CharField(
+        label=_("Transaction number"), required=False, max_length=14, strip=True
+    )

@@ -173,6 +173,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines = StatementLine.objects.filter(statement=statement).order_by("position")
     if line_form.is_valid() and line_form.cleaned_data.get("type"):
         lines = lines.filter(line_type=line_form.cleaned_data["type"])
+    if line_form.is_valid() and line_form.cleaned_data.get("transaction"):
+        lines = lines.filter(transaction_number=line_form.cleaned_data["transaction"])
     page = Paginator(lines, LINES_PAGE_SIZE).get_page(request.GET.get("page"))
     columns = [(c.name, c.label) for c in totals.components]  # those this statement uses
     rows = list(page.object_list)

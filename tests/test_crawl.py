@@ -329,6 +329,7 @@ NOT_OBJECT_URLS = {
     "notifications:mark_read": "a notification is its recipient's own: anyone else gets a 404",
     "deadlines:feed": "a secret calendar token; knowing it is the permission (revocable)",
     "services:interest_confirm": "a signed one-time link e-mailed to the person who signed up",
+    "services:webinar_confirm": "a signed link e-mailed to the visitor who registered",
     "staff:detail": "a broker staff account: broker admins only (GlobalPerm.MANAGE_USERS)",
     "clients:group_edit": "the broker's own client group: broker admins only (MANAGE_USERS)",
     "api_token_revoke": "a person's own API token: another person's is a 404 (tests/api)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +21,7 @@ from clients.models import Importer, Membership, PortalUser, ProgramAccount
 from clients.search import best_first, contains_text, importer_search
 from clients.validators import compact_identifier
 from payments.models import Payment
-from statements.models import BrokerEntry
+from statements.models import BrokerEntry, StatementLine
 
 LIMIT = 10
 MIN_LENGTH = 2
@@ -58,9 +59,20 @@ def _accounts(q: str, user: User) -> list[Hit]:
     return [Hit(a.bn15, a.importer.get_absolute_url(), a.importer.legal_name) for a in rows]
 
 
-def _transactions(q: str, user: User) -> list[Hit]:
+def _transaction_prefix(q: str) -> str:
+    """The digits of a transaction number typed any way, or "" when ``q`` cannot be one.
+
+    Transaction numbers (14 digits) match by prefix, on the broker's entries and on CBSA's
+    statement lines alike; fewer than 5 digits would match nearly every row.
+    """
     number = compact_identifier(q)
-    if len(number) < 5 or not number.isdigit():
+    return number if len(number) >= 5 and number.isdigit() else ""
+
+
+def _transactions(q: str, user: User) -> list[Hit]:
+    """The broker's declarations (each version) whose number starts with ``q``."""
+    number = _transaction_prefix(q)
+    if not number:
         return []
     rows = access.scope_for(
         BrokerEntry.objects.filter(transaction_number__startswith=number).select_related(
@@ -78,6 +90,41 @@ def _transactions(q: str, user: User) -> list[Hit]:
         )
         for e in rows
     ]
+
+
+def _statement_lines(q: str, user: User) -> list[Hit]:
+    """CBSA's statement lines (CADs and others) whose number starts with ``q``: a transaction the
+    broker never declared is found here only.
+
+    Lines without a number are left out in the query itself, so PostgreSQL's partial index
+    (``statements.0011``) serves the prefix match. The link filters the statement's lines to
+    that number.
+    """
+    number = _transaction_prefix(q)
+    if not number:
+        return []
+    importer_field = "statement__program_account__importer"
+    rows = access.scope_for(
+        StatementLine.objects.exclude(transaction_number="")
+        .filter(transaction_number__startswith=number)
+        .select_related("statement__program_account__importer"),
+        user,
+        Perm.VIEW_FINANCE,
+        importer_field=importer_field,
+    ).order_by("transaction_number", "pk")[: LIMIT + 1]
+    hits = []
+    for line in rows:
+        statement = line.statement
+        url = reverse("statements:detail", args=[statement.pk])
+        hits.append(
+            Hit(
+                f"{line.transaction_number} · {line.get_line_type_display()}",
+                f"{url}?{urlencode({'transaction': line.transaction_number})}",
+                f"{statement.program_account.importer.legal_name} · "
+                f"{statement.program_account.bn15} · {statement.statement_date.isoformat()}",
+            )
+        )
+    return hits
 
 
 def _payments(q: str, user: User) -> list[Hit]:
@@ -126,6 +173,7 @@ FINDERS: list[tuple[str, object, Callable[[str, User], list[Hit]]]] = [
     ("importers", _("Importers"), _importers),
     ("accounts", _("Program accounts (BN15)"), _accounts),
     ("transactions", _("Transactions"), _transactions),
+    ("statement_lines", _("Statement lines"), _statement_lines),
     ("payments", _("Payments"), _payments),
     ("people", _("People"), _people),
 ]

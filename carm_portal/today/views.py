@@ -11,6 +11,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.importer_home.views import importer_home
 from carm_portal.today.charts import age_chart
 from carm_portal.today.figures import today_for
+from carm_portal.today.service_figures import service_figures
 from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import GlobalPerm
@@ -45,5 +46,6 @@ def today(request: HttpRequest) -> HttpResponse:
             "exception_chart": age_chart(page.exception_ages) if page.exception_ages else None,
             "can_forecast": access.holds_anywhere(user, access.Perm.MANAGE_PAYMENTS),
             "worker_health": worker_health(),  # staff only: the broker staff's home
+            "service_figures": service_figures(user=user, portfolio=portfolio, today=cbsa_today()),
         },
     )

@@ -4,10 +4,16 @@
 ``UPPER(col::text) LIKE UPPER('%q%')``: a GIN trigram index on ``UPPER(col)`` answers it without
 reading the table. Business numbers match by prefix (``LIKE 'q%'``), served by a pattern-ops
 btree whatever the database's collation. SQLite (development) needs none of it.
+
+A role that may not create pg_trgm does not stop the migration: ``carm_portal.trigram`` says so
+and the trigram indexes are skipped (the prefix indexes are still made); the search works without
+them, and migrating again after an administrator creates the extension does not add them (run
+this migration's ``create`` again, or ``migrate clients 0005`` then ``migrate``).
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
+
+from carm_portal import trigram
 
 TRIGRAM = [
     ("clients_importer", "legal_name"),
@@ -31,7 +37,7 @@ def _prefix(table, column):
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for table, column in TRIGRAM:
+    for table, column in TRIGRAM if trigram.create_extension(schema_editor) else []:
         schema_editor.execute(
             f'CREATE INDEX IF NOT EXISTS "{_trgm(table, column)}" ON "{table}" '
             f'USING gin ((UPPER("{column}"::text)) gin_trgm_ops)'
@@ -59,6 +65,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
         migrations.RunPython(create, drop, elidable=False),
     ]

@@ -60,6 +60,8 @@ class Registration(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("Waitlisted")
         CANCELLED = "cancelled", _("Cancelled")
+        # A visitor's registration before they follow the e-mailed link: no seat, no waitlist.
+        PENDING = "pending", _("Awaiting e-mail confirmation")
 
     session = models.ForeignKey(
         WebinarSession, on_delete=models.CASCADE, related_name="registrations"

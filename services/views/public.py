@@ -7,18 +7,23 @@ limits, the visitor is told to wait (HTTP 429).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from clients import access
 from services import spam_guard
 from services.forms import InterestForm, PublicRegistrationForm
 from services.interest import confirm_interest, prospect_from_token, record_interest
 from services.models import Registration, Service
+from services.webinar_optin import CONFIRM_HOURS, registration_from_token
 from services.webinar_seats import (
     RegistrationClosed,
+    confirm_registration,
     register,
     upcoming_sessions,
     with_seat_counts,
@@ -93,28 +98,80 @@ def webinar_register(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(upcoming_sessions(), pk=pk)
     form = PublicRegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if form.looks_automated():
-            return render(request, "services/webinar_registered.html", {"session": session})
+        if form.looks_automated():  # answered like a visitor's registration, recording nothing
+            return render(
+                request,
+                "services/webinar_registered.html",
+                {"session": session, "pending": True, "hours": CONFIRM_HOURS},
+            )
         data = form.cleaned_data
         if spam_guard.over_limits(request=request, email=data["email"]):
             return _too_many(request)
+        signed_in = _signed_in_importer_person(request, data["email"])
         try:
             registration = register(
                 session=session,
                 name=data["name"],
                 email=data["email"],
                 company=data["company"],
+                user=signed_in,
                 language=translation.get_language() or "en",
+                opt_in=signed_in is None,
             )
         except RegistrationClosed:
             raise Http404(_("Registration for this session is closed.")) from None
+        return _registered(request, registration)
+    return render(request, "services/webinar_register.html", {"session": session, "form": form})
+
+
+def _signed_in_importer_person(request: HttpRequest, email: str) -> Any:
+    """The signed-in user when they are one of an importer's people registering their own
+    address: the address is proven by their sign-in, so no opt-in. None otherwise."""
+    user = request.user
+    if not user.is_authenticated or not access.member_roles(user):
+        return None
+    return user if user.email.strip().lower() == email.strip().lower() else None
+
+
+def _registered(request: HttpRequest, registration: Registration) -> HttpResponse:
+    return render(
+        request,
+        "services/webinar_registered.html",
+        {
+            "session": registration.session,
+            "registration": registration,
+            "pending": registration.status == Registration.Status.PENDING,
+            "waitlisted": registration.status == Registration.Status.WAITLISTED,
+            "hours": CONFIRM_HOURS,
+            "recorded": True,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def webinar_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the registration e-mail. GET shows a button; only the POST takes the seat, so
+    a mail scanner that opens links does not register on the person's behalf."""
+    registration = registration_from_token(token)
+    if registration is None:
         return render(
             request,
-            "services/webinar_registered.html",
-            {
-                "session": session,
-                "waitlisted": registration.status == Registration.Status.WAITLISTED,
-                "recorded": True,
-            },
+            "services/webinar_confirm.html",
+            {"invalid": True, "hours": CONFIRM_HOURS},
+            status=404,
         )
-    return render(request, "services/webinar_register.html", {"session": session, "form": form})
+    if request.method == "POST":
+        try:
+            registration = confirm_registration(registration)
+        except RegistrationClosed:
+            raise Http404(_("Registration for this session is closed.")) from None
+        if registration.status == Registration.Status.CANCELLED:
+            return redirect("services:webinar_register", registration.session_id)
+        return _registered(request, registration)
+    if registration.status != Registration.Status.PENDING:
+        return _registered(request, registration)
+    return render(
+        request,
+        "services/webinar_confirm.html",
+        {"registration": registration, "session": registration.session, "token": token},
+    )

@@ -208,11 +208,26 @@ def request_attach(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def request_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Staff work list: open requests first, oldest first."""
+    """Staff work list: open requests first, oldest first; ``?kind=`` (a service, ``services``
+    for all but help) and ``?assignee=me`` narrow it (the Today view links them)."""
     access.require_global(request.user, GlobalPerm.DELIVER_SERVICES)
     show_closed = request.GET.get("closed") == "1"
-    queryset = ServiceRequest.objects.select_related("importer", "assignee").order_by(
-        "created_at", "id"
+    kind = request.GET.get("kind", "")
+    mine = request.GET.get("assignee") == "me"
+    queryset = flow.worklist(
+        kind=kind, assignee=request.user if mine else None, include_closed=show_closed
+    ).select_related("importer", "assignee")
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "services/request_list.html",
+        {
+            "page": page,
+            "requests": list(page.object_list),
+            "show_closed": show_closed,
+            "mine": mine,
+            "kind": kind if kind == flow.SERVICES or kind in RequestKind.values else "",
+        },
     )
     if not show_closed:
         queryset = queryset.exclude(status__in=CLOSED)

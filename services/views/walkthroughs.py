@@ -31,9 +31,16 @@ def slot_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         messages.success(request, _("%(n)d slots published.") % {"n": len(slots)})
         return redirect("services:slot_list")
+    day = _day(request.GET.get("day", ""))
+    slots_shown = WalkthroughSlot.objects.filter(
+        starts_at__gt=timezone.now() - dt.timedelta(days=7)
+    )
+    if day is not None:  # ?day=YYYY-MM-DD[&agent=me]: the booked slots of that day (Today links it)
+        mine = request.GET.get("agent") == "me"
+        booked = walkthroughs.booked_on(day, agent=request.user if mine else None)
+        slots_shown = WalkthroughSlot.objects.filter(pk__in=booked.values("slot_id"))
     slots = list(
-        WalkthroughSlot.objects.filter(starts_at__gt=timezone.now() - dt.timedelta(days=7))
-        .select_related("agent")
+        slots_shown.select_related("agent")
         .prefetch_related("bookings__importer")
         .order_by("starts_at", "id")[:200]
     )
@@ -41,7 +48,15 @@ def slot_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         (slot, next((b for b in slot.bookings.all() if b.cancelled_at is None), None))
         for slot in slots
     ]
-    return render(request, "services/slot_list.html", {"form": form, "rows": rows})
+    return render(request, "services/slot_list.html", {"form": form, "rows": rows, "day": day})
+
+
+def _day(value: str) -> dt.date | None:
+    """An ISO date from the query string, or None (absent or not a date: the usual list)."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required

@@ -44,3 +44,35 @@ def test_concurrent_registrations_never_overbook():
     assert errors == []
     statuses = list(Registration.objects.values_list("status", flat=True))
     assert sorted(statuses) == ["confirmed"] * 3 + ["waitlisted"] * 5
+
+
+def test_concurrent_confirmations_never_overbook():
+    """Visitors following their links at once: the same lock, the same capacity."""
+    from services.webinar_seats import confirm_registration
+
+    session = WebinarSessionFactory(capacity=3)
+    pending = [
+        register(session=session, name=f"V{n}", email=f"v{n}@example.com", opt_in=True)
+        for n in range(8)
+    ]
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def confirm(registration: Registration) -> None:
+        try:
+            start.wait()
+            confirm_registration(registration)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(r,)) for r in pending]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    statuses = list(Registration.objects.values_list("status", flat=True))
+    assert sorted(statuses) == ["confirmed"] * 3 + ["waitlisted"] * 5

@@ -308,8 +308,9 @@ def test_public_registration(client, django_capture_on_commit_callbacks):
         )
 
     assert response.status_code == 200
-    assert Registration.objects.get(email="pat@example.com").status == "waitlisted"
-    assert "waitlist" in response.content.decode()
+    # Double opt-in (tests/services/test_webinar_optin.py): waitlisted only once confirmed.
+    assert Registration.objects.get(email="pat@example.com").status == "pending"
+    assert "confirmation link within 48 hours" in response.content.decode()
     cache.clear()
 
 

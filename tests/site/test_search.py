@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from carm_portal import trigram
 from carm_portal.site_search.finders import LIMIT, search
 from clients.models import Membership, PortalUser
 from tests.factories import (
@@ -16,6 +17,8 @@ from tests.factories import (
     PaymentFactory,
     PortalUserFactory,
     ProgramAccountFactory,
+    StatementFactory,
+    StatementLineFactory,
     UserFactory,
 )
 from tests.kit import persona_cases
@@ -62,6 +65,58 @@ def test_an_importers_people_never_see_another_importers_rows(personas, world):
     assert kinds_and_labels(personas.bam_a, "12345000000001")["transactions"] == [
         "12345000000001 v1"
     ]
+
+
+@pytest.fixture
+def lines(personas):
+    """A CAD on each importer's statement, both numbers starting with 98765, and a line that
+    carries no number."""
+    found = {}
+    for tag, importer in (("a", personas.importer_a), ("b", personas.importer_b)):
+        statement = StatementFactory(program_account=importer.program_accounts.get())
+        found[tag] = StatementLineFactory(
+            statement=statement, transaction_number=f"9876500000000{1 if tag == 'a' else 2}"
+        )
+        StatementLineFactory(statement=statement, line_type="INTEREST", transaction_number="")
+    return found
+
+
+def test_statement_lines_are_found_by_transaction_number_within_the_importer(personas, lines):
+    assert kinds_and_labels(personas.bam_a, "98765") == {
+        "statement_lines": ["98765000000001 · CAD"]
+    }
+    assert kinds_and_labels(personas.finance_a, "987 6500 000002") == {}
+    assert kinds_and_labels(personas.bam_b, "98765000000001") == {}
+    assert kinds_and_labels(personas.employee_a, "98765") == {}  # no finance permission
+    assert kinds_and_labels(personas.broker_agent, "98765") == {
+        "statement_lines": ["98765000000001 · CAD", "98765000000002 · CAD"]
+    }
+
+
+def test_a_statement_line_hit_opens_its_statement_on_that_line(personas, client_for, lines):
+    line = lines["a"]
+    [group] = search("98765000000001", personas.bam_a)
+    [hit] = group.hits
+    assert hit.url == f"/statements/{line.statement_id}/?transaction=98765000000001"
+    assert hit.detail == (
+        f"Alpha Imports Inc. · {line.statement.program_account.bn15} · 2026-10-25"
+    )
+    html = client_for(personas.bam_a).get(hit.url).content.decode()
+    assert html.count("98765000000001") >= 1
+    other = StatementLineFactory(statement=line.statement, transaction_number="11111000000009")
+    assert other.transaction_number not in html
+
+
+def test_another_importers_statement_line_is_not_found_nor_opened(personas, client_for, lines):
+    html = (
+        client_for(personas.bam_a)
+        .get(reverse("site_search:search"), {"q": "98765000000002"})
+        .content.decode()
+    )
+    url = reverse("statements:detail", args=[lines["b"].statement_id])
+    assert "Nothing matches “98765000000002”." in html
+    assert url not in html
+    assert client_for(personas.bam_a).get(url).status_code == 404
 
 
 def test_an_employee_finds_no_finance_rows(personas, world):
@@ -143,6 +198,10 @@ def _populate(count):
             importer=importer,
             role=Membership.Role.FINANCE,
         )
+        StatementLineFactory(
+            statement=StatementFactory(program_account=account),
+            transaction_number=f"55555{n:09d}",
+        )
 
 
 def test_constant_queries_between_1_and_50_importers(personas, client_for):
@@ -150,12 +209,20 @@ def test_constant_queries_between_1_and_50_importers(personas, client_for):
     counts = []
     for count in (1, 49):
         _populate(count)
-        client.get(reverse("site_search:search"), {"q": "quasar"})
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("site_search:search"), {"q": "quasar"})
-        assert response.status_code == 200
-        counts.append(len(queries))
-    assert counts[0] == counts[1]
+        for q in ("quasar", "55555"):
+            client.get(reverse("site_search:search"), {"q": q})
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("site_search:search"), {"q": q})
+            assert response.status_code == 200
+            shown = {g.kind: len(g.hits) for g in response.context["groups"]}
+            n = min(count, LIMIT)
+            assert shown == (
+                {"importers": n, "payments": n, "people": min(2 * count, LIMIT)}
+                if q == "quasar"
+                else {"statement_lines": n}
+            )
+            counts.append((q, len(queries)))
+    assert counts[:2] == counts[2:]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm is PostgreSQL's")
@@ -169,5 +236,39 @@ def test_postgresql_has_the_trigram_indexes_the_search_uses():
         "search_carm_portal_user_full_name_trgm",
         "search_payment_reference_trgm",
         "search_brokerentry_txn_prefix",
+        "search_statementline_txn_prefix",
         "search_clients_programaccount_bn15_prefix",
     } <= names
+
+
+def test_a_role_that_may_not_create_pg_trgm_skips_the_indexes_with_a_message(capsys):
+    """The migration goes on (returns False, says why and what to do) instead of failing."""
+
+    class Refusing:
+        connection = connection
+
+        def execute(self, sql):
+            raise ProgrammingError('permission denied to create extension "pg_trgm"')
+
+    if connection.vendor != "postgresql":
+        assert trigram.create_extension(Refusing()) is False
+        return
+    with connection.cursor() as cursor:  # as on a managed database: not there yet
+        cursor.execute("DROP EXTENSION IF EXISTS pg_trgm CASCADE")
+    trigram.forget()
+    try:
+        assert trigram.create_extension(Refusing()) is False
+        assert "CREATE EXTENSION pg_trgm;" in capsys.readouterr().err
+        assert trigram.installed(connection) is False
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        trigram.forget()
+
+
+def test_the_search_works_without_pg_trgm(personas, world, monkeypatch):
+    """Names still match and are ordered by name when the similarity function is missing."""
+    monkeypatch.setattr(trigram, "installed", lambda connection: False)
+    found = kinds_and_labels(personas.broker_agent, "zephyr")
+    assert found["payments"] == ["ZEPHYR-PAY-A", "ZEPHYR-PAY-B"]
+    assert found["people"] == ["Zephyr Person A", "Zephyr Person B"]
