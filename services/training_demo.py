@@ -53,17 +53,17 @@ def seed_training(*, importers: dict[str, Importer], staff: dict[str, User], tod
             booking=booking,
         )
         made += 1
-    plan = [  # (importer, role, course, days ago, session)
-        ("rideau", Membership.Role.BAM, "compliance", 350, None),  # expiring within 30 days
-        ("rideau", Membership.Role.FINANCE, "finance", 20, None),  # current
-        ("rideau", Membership.Role.EMPLOYEE, "operations", None, booking_session),
-        ("rideau", Membership.Role.FINANCE, "compliance", None, webinar_session),
-        ("bowriver", Membership.Role.BAM, "compliance", 400, None),  # expired
+    # (importer, its n-th demo login: BAM, finance, staff as seeded; course, days ago, session)
+    plan = [
+        ("rideau", 0, "compliance", 350, None),  # expiring within 30 days
+        ("rideau", 1, "finance", 20, None),  # current
+        ("rideau", 2, "operations", None, booking_session),
+        ("rideau", 1, "compliance", None, webinar_session),
+        ("bowriver", 0, "compliance", 400, None),  # expired
     ]
-    for key, role, course_role, days, session in plan:
-        member = (
-            Membership.objects.filter(importer=importers[key], role=role).order_by("id").first()
-        )
+    for key, nth, course_role, days, session in plan:
+        members = list(Membership.objects.filter(importer=importers[key]).order_by("id")[:3])
+        member = members[nth] if nth < len(members) else None
         if session is not None:
             completed = session.held_on
         elif days is not None:

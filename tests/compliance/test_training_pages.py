@@ -19,7 +19,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from clients.models import Membership
-from services.compliance.training import record_completion, record_completions
+from services.compliance.training import (
+    record_completion,
+    record_completions,
+    refresh_findings,
+)
 from services.models import Course, TrainingCompletion, TrainingSession
 from services.training_certificate import render_certificate, render_html
 from tests.factories import MembershipFactory, UserFactory
@@ -295,6 +299,12 @@ def test_the_refresh_list_shows_who_lapses_within_30_days_or_has_lapsed(
         "expiring",
     ]
     assert [c.pk for c in expired.context["completions"]] == [expired_today.pk]
+    # the daily reminders flag the same people, courses and lapse dates as the list
+    reminded = {key for _i, key, _s, _p, _d in refresh_findings(today=TODAY)}
+    assert reminded == {
+        f"training:{c.membership_id}:{c.course_id}:{c.lapses_on:%Y-%m-%d}"
+        for c in (expired_today, month_end, edge)
+    }
     # importer A is the agent's; importer B is nobody's
     assert [c.pk for c in mine.context["completions"]] == [expired_today.pk, edge.pk]
 

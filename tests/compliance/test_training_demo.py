@@ -1,0 +1,34 @@
+"""The demo seeds training records at each status, so the crawl opens every training page."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from carm_portal.calendar import cbsa_today
+from services.compliance.training import status_of
+from services.models import TrainingCompletion, TrainingSession
+
+pytestmark = pytest.mark.django_db
+
+
+@override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+def test_the_demo_has_current_expiring_and_expired_training_and_two_sessions(tmp_path, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # idempotent: nothing doubles
+
+    today = cbsa_today()
+    statuses = sorted(status_of(c, today=today) for c in TrainingCompletion.objects.all())
+    assert statuses == ["current", "current", "current", "expired", "expiring"]
+    assert TrainingSession.objects.filter(webinar__isnull=False).count() == 1
+    assert TrainingSession.objects.filter(booking__isnull=False).count() == 1
