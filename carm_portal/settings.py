@@ -152,15 +152,6 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Sessions are read from Redis and written through to the database when Redis is there (one
-# query less on every signed-in request; a session survives a Redis flush). Without Redis the
-# cache is one per process, which would let a signed-out session live on in another worker:
-# the database alone then.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
 
 # --- Users and login (django-allauth; email is the login) -----------------------------------------
 AUTH_USER_MODEL = "carm_portal.User"
