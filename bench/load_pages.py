@@ -3,7 +3,8 @@
 Run with ``.venv/bin/python bench/load_pages.py`` against PostgreSQL: ``BENCH_DATABASE_URL``
 (default ``postgres://postgres@127.0.0.1:5432/carm_bench``; the database is created if missing and
 its tables rebuilt, as for every benchmark). It seeds the demo data plus ``LOAD_IMPORTERS``
-importers, starts gunicorn on loopback (``LOAD_WORKERS`` processes, ``DEBUG`` off), signs a broker
+importers, starts gunicorn on loopback as the production image does (the Dockerfile's
+``WEB_CONCURRENCY`` workers unless ``LOAD_WORKERS`` says otherwise, ``DEBUG`` off), signs a broker
 agent in by a session cookie (with an authenticator app, as two-factor authentication requires),
 then runs ``LOAD_USERS`` threads (20) for ``LOAD_SECONDS`` (30) after a short warm-up, each going
 round the pages and API lists below as fast as the server answers. Bounded: it stops by itself.
@@ -38,7 +39,18 @@ from bench.common import create_accounts, fresh_database, print_table  # noqa: E
 USERS = int(os.environ.get("LOAD_USERS", "20"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
 WARM_UP_SECONDS = 3.0
-WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+
+
+def image_workers() -> int:
+    """The production image's gunicorn workers (the Dockerfile's ``WEB_CONCURRENCY``), so the
+    load test measures what is deployed rather than a setting of its own."""
+    import re
+
+    found = re.search(r"WEB_CONCURRENCY=(\d+)", (ROOT / "Dockerfile").read_text())
+    return int(found.group(1)) if found else 2 * (os.cpu_count() or 1) + 1
+
+
+WORKERS = int(os.environ.get("LOAD_WORKERS") or image_workers())
 IMPORTERS = int(os.environ.get("LOAD_IMPORTERS", "2000"))
 P95_TARGET_MS = 300.0
 
@@ -57,10 +69,12 @@ URLS = [
 
 def seed() -> str:
     """The data, and a broker agent's session key."""
+    from importlib import import_module
+
     from allauth.mfa.models import Authenticator
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
 
     from carm_portal.models import User
@@ -72,7 +86,7 @@ def seed() -> str:
     Authenticator.objects.create(
         user=user, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"}
     )
-    session = SessionStore()
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -97,6 +111,9 @@ def start_gunicorn(port: int) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--workers",
             str(WORKERS),
+            # The rest as the Dockerfile's CMD (its access log aside: it would time the terminal).
+            "--worker-tmp-dir",
+            "/dev/shm",  # noqa: S108 (as the image: heartbeat files in memory)
             "--log-level",
             "warning",
         ],

@@ -128,7 +128,11 @@ class Importer(models.Model):
     class Meta:
         ordering = ["legal_name", "id"]
         verbose_name = _("importer")
-        indexes = [models.Index(fields=["status", "legal_name"])]
+        indexes = [
+            models.Index(fields=["status", "legal_name"]),
+            # The default order of every importer list: a page is an index walk, not a sort.
+            models.Index(fields=["legal_name", "id"], name="importer_name_order"),
+        ]
 
     def __str__(self) -> str:
         return self.operating_name or self.legal_name

@@ -507,9 +507,13 @@ def balance_differences(
     check and the current run: exceptions to explain beside the items (statements/balance.py),
     oldest first. One query, whatever the number of statements."""
     current = ReconciliationRun.objects.filter(statement=OuterRef("pk"), is_current=True)
+    # The reconciled statements first (a semi-join on the current runs' unique index), then the
+    # balance check on those alone: filtering on the annotation made PostgreSQL run the check's
+    # subqueries on every statement (52,623 of them at the benchmark's size, ~0.5 s).
+    reconciled = ReconciliationRun.objects.filter(is_current=True).values("statement_id")
     statements = access.scope_for(
-        Statement.objects.annotate(current_run_id=Subquery(current.values("pk")[:1])).filter(
-            current_run_id__isnull=False
+        Statement.objects.filter(pk__in=reconciled).annotate(
+            current_run_id=Subquery(current.values("pk")[:1])
         ),
         request.user,
         Perm.VIEW_FINANCE,

@@ -326,6 +326,26 @@ def test_the_list_runs_in_a_constant_number_of_queries(
     assert len(response.context["importers"]) == count + 2
 
 
+def test_the_list_counts_importers_without_reading_their_checklists(
+    personas, client_for, django_assert_max_num_queries
+):
+    """The paginator's COUNT and the page read the checklist only for the rows shown: grouping
+    every importer's checklist rows made /clients/ take ~0.5 s at 10,000 importers."""
+    _portfolio_of(3, personas.broker_agent)
+    client = client_for(personas.broker_agent)
+
+    with django_assert_max_num_queries(LIST_QUERY_CAP) as queries:
+        response = client.get(LIST)
+
+    assert response.status_code == 200
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert counts, "the paginator counts the importers"
+    assert all("onboardingstep" not in sql.lower() for sql in counts), counts
+    outer_group = 'GROUP BY "clients_importer"."id"'
+    grouped = [q["sql"] for q in queries.captured_queries if outer_group in q["sql"]]
+    assert not grouped, grouped
+
+
 # 13 for the onboarding panels, 2 for the delegation summary, 1 for the two-factor authenticator,
 # 1 for the workers' heartbeat
 DASHBOARD_QUERY_CAP = 17
