@@ -186,10 +186,13 @@ class EasternDateTimeField(forms.SplitDateTimeField):
 
 
 class EasternSplitWidget(forms.SplitDateTimeWidget):
+    """A date box and a time box. The field's <label> names neither (a multi-widget has no one
+    id to point at), so each box is named by its own aria-label."""
+
     def __init__(self) -> None:
         super().__init__(
-            date_attrs={"type": "date"},
-            time_attrs={"type": "time"},
+            date_attrs={"type": "date", "aria-label": _("Date")},
+            time_attrs={"type": "time", "aria-label": _("Time")},
             date_format="%Y-%m-%d",
             time_format="%H:%M",
         )
