@@ -70,11 +70,11 @@ AXED: set[tuple[str, bool]] = set()
 
 # Words of the interface that a French page must not show in its chrome (headings, labels,
 # table headers, buttons, navigation): whole words, case-sensitive as the templates write them.
-ENGLISH = re.compile(
-    r"\b(Dashboard|Statements|Payments|Delegations|Reconciliation|Sign out|Settings|Search|"
+ENGLISH = re.compile(  # not inside a file name or an identifier ("...-from-excel.csv")
+    r"(?<![\w.-])(Dashboard|Statements|Payments|Delegations|Reconciliation|Sign out|Settings|Search|"
     r"Status|Amount|Due date|Save|Cancel|Back|Next|Previous|Filter|Download|Close|"
     r"Language|Help|Email|Balance|View|Edit|Delete|Add|Show|Details|Account|Yes|of|the|"
-    r"and|with|your|from|for|to|is|are|not|all|none|Paid|Open|Resolved|Assigned)\b"
+    r"and|with|your|from|for|to|is|are|not|all|none|Paid|Open|Resolved|Assigned)(?![\w.-])"
 )
 CHROME = "h1, h2, h3, h4, legend, label, th, caption, button, summary, nav a, .btn, [role=tab]"
 
@@ -100,10 +100,15 @@ RUN_AXE = """async () => {
     nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")), count: v.nodes.length,
   }));
 }"""
-# Text marked as another language (the switcher's "English") is not untranslated.
+# Text marked as another language (the switcher's "English", a webinar given in English: its
+# lang attribute) is not untranslated: it is left out.
 CHROME_TEXT = f"""() => Array.from(document.querySelectorAll({CHROME!r}))
-    .filter((el) => !el.closest("[lang]").lang.startsWith("en"))
-    .map((el) => el.innerText.trim()).filter(Boolean)"""
+    .filter((el) => el.closest("[lang]").lang.startsWith("fr"))
+    .map((el) => {{
+      const copy = el.cloneNode(true);
+      copy.querySelectorAll("[lang]:not([lang^=fr])").forEach((part) => part.remove());
+      return copy.textContent.replace(/\\s+/g, " ").trim();
+    }}).filter(Boolean)"""
 
 
 @dataclass
@@ -211,13 +216,19 @@ def check(page: Page, errors: list[str], found: Findings, where: str, fr: bool) 
             note(found.english, f"{where}: <html lang={lang!r}>")
         for text in page.evaluate(CHROME_TEXT):
             hit = ENGLISH.search(text)
-            if hit:
+            if hit and (where.split(" ")[-1], hit.group(0)) not in ALLOWED:
                 note(found.english, f"{where}: {hit.group(0)!r} in {text[:80]!r}")
 
 
 # (route name, axe rule) pairs known to fail, each with the reason it is not fixed yet. Empty is
 # the goal; an entry here is reported by the test's output, never silently skipped.
-ALLOWED: dict[tuple[str, str], str] = {}
+# English words found in French chrome are listed the same way: (route name, word).
+ALLOWED: dict[tuple[str, str], str] = {
+    ("services:charge_list", "Help"): (
+        "a charge's description is stored in English when it is billed (services/charges.py), "
+        "e.g. 'Help: Portal set-up'; it needs carm_portal.stored_text to be read in French"
+    ),
+}
 
 
 def walk(
@@ -266,12 +277,35 @@ def walk(
     page.close()
 
 
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  return [el.tagName.toLowerCase(), (el.innerText || el.value || "").trim().slice(0, 40),
+          style.outlineStyle, style.outlineWidth];
+}"""
+
+
+def keyboard_walk(context: BrowserContext, base: str) -> list[list[str]]:
+    """The first tab stops of the home page: the skip link first, and each one visibly focused
+    (the :focus-visible outline of static/css/app.css)."""
+    page = context.new_page()
+    page.set_viewport_size(WIDTHS["wide"])
+    page.goto(base + "/")
+    stops = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED))
+    page.close()
+    return stops
+
+
 def test_every_page_for_every_persona_in_both_languages_and_widths(
     browser: Browser, live_server, demo
 ):
     found = Findings()
     started = time.monotonic()
     walked: dict[str, list[str]] = {}
+    stops: list[list[str]] = []
     for persona, login in PERSONAS.items():
         cookie = session_cookie(f"{login}@{DEMO_DOMAIN}")
         for language in ("en", "fr"):
@@ -279,6 +313,8 @@ def test_every_page_for_every_persona_in_both_languages_and_widths(
             label = f"{language}-{persona}"
             visited = list(walk(context, live_server.url, walked.get(persona), found, label))
             walked.setdefault(persona, visited)
+            if persona == "importer-bam" and language == "en":
+                stops = keyboard_walk(context, live_server.url)
             context.close()
     elapsed = time.monotonic() - started
     report = [f"{found.pages} page views in {elapsed:.0f}s {TIMES}"]
@@ -286,6 +322,9 @@ def test_every_page_for_every_persona_in_both_languages_and_widths(
     report += [f"moderate (reported): {line}" for line in found.moderate]
     print("\n".join(report))
     assert all(len(v) > 5 for v in walked.values()), walked
+    assert stops[0][:2] == ["a", "Skip to main content"], stops
+    # Every stop visible: a 3 px outline (not the browser's thin default, nor none).
+    assert all(stop[2] == "solid" and stop[3] == "3px" for stop in stops), stops
     assert found.failing() == {}, "\n".join(
         f"{kind}:\n  " + "\n  ".join(items) for kind, items in found.failing().items()
     )
