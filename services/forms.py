@@ -190,9 +190,12 @@ class EasternSplitWidget(forms.SplitDateTimeWidget):
     id to point at), so each box is named by its own aria-label."""
 
     def __init__(self) -> None:
+        # Lazy labels, read in the language of the page that shows the form.
+        date_attrs: dict[str, Any] = {"type": "date", "aria-label": _("Date")}
+        time_attrs: dict[str, Any] = {"type": "time", "aria-label": _("Time")}
         super().__init__(
-            date_attrs={"type": "date", "aria-label": _("Date")},
-            time_attrs={"type": "time", "aria-label": _("Time")},
+            date_attrs=date_attrs,
+            time_attrs=time_attrs,
             date_format="%Y-%m-%d",
             time_format="%H:%M",
         )
