@@ -186,10 +186,16 @@ class EasternDateTimeField(forms.SplitDateTimeField):
 
 
 class EasternSplitWidget(forms.SplitDateTimeWidget):
+    """A date box and a time box. The field's <label> names neither (a multi-widget has no one
+    id to point at), so each box is named by its own aria-label."""
+
     def __init__(self) -> None:
+        # Lazy labels, read in the language of the page that shows the form.
+        date_attrs: dict[str, Any] = {"type": "date", "aria-label": _("Date")}
+        time_attrs: dict[str, Any] = {"type": "time", "aria-label": _("Time")}
         super().__init__(
-            date_attrs={"type": "date"},
-            time_attrs={"type": "time"},
+            date_attrs=date_attrs,
+            time_attrs=time_attrs,
             date_format="%Y-%m-%d",
             time_format="%H:%M",
         )
