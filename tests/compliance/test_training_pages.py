@@ -254,6 +254,48 @@ def test_a_webinar_session_ticks_the_people_who_attended_it(personas, client_for
     assert form.initial["course"] == course.pk
 
 
+@time_machine.travel(NOW, tick=False)
+def test_a_webinar_row_links_to_recording_its_attendees_per_importer(personas, client_for, course):
+    from services.models import Registration, WebinarSession
+
+    webinar = WebinarSession.objects.create(
+        title="Prepare for CARM", starts_at=NOW - dt.timedelta(days=20)
+    )
+    Registration.objects.create(
+        session=webinar, name="Fiona", email=personas.finance_a.email, status="confirmed",
+        attended=True,
+    )  # fmt: skip
+    Registration.objects.create(
+        session=webinar, name="Bea", email="other@example.com", user=personas.bam_b,
+        status="confirmed", attended=True,
+    )  # fmt: skip
+    Registration.objects.create(
+        session=webinar, name="Em", email=personas.employee_a.email, status="confirmed",
+        attended=False,
+    )  # fmt: skip
+    session = TrainingSession.objects.create(
+        course=course, held_on=dt.date(2026, 10, 16), trainer="Ada", webinar=webinar
+    )
+    page = reverse("compliance:training_course", args=[course.pk])
+    record_a = reverse("compliance:training_record", args=[personas.importer_a.pk])
+    record_b = reverse("compliance:training_record", args=[personas.importer_b.pk])
+
+    html = unescape(client_for(personas.broker_agent).get(page).content.decode())
+    links = re.findall(r'<a href="([^"]+)">Record completions: ([^<]+)</a>', html)
+    assert links == [
+        (f"{record_a}?session={session.pk}", "Alpha Imports Inc."),
+        (f"{record_b}?session={session.pk}", "Bravo Trading Ltd."),
+    ]
+    # Broker finance sees the course but may not record: no link.
+    finance_page = client_for(personas.broker_finance).get(page).content.decode()
+    assert f"?session={session.pk}" not in finance_page
+
+    form = client_for(personas.broker_agent).get(links[0][0]).context["form"]
+    assert form.initial["people"] == [membership(personas.finance_a, personas.importer_a).pk]
+    assert form.initial["session"] == session.pk
+    assert form.initial["completed_on"] == dt.date(2026, 10, 16)
+
+
 # --- The refresh list ----------------------------------------------------------------------------
 
 
