@@ -29,6 +29,10 @@ class Kind(models.TextChoices):
     )
     DELEGATION_ALERTS = "delegation_alerts", _("Delegation alerts (the daily digest)")
     PAYMENT_ALERTS = "payment_alerts", _("Payment alerts (the daily digest)")
+    READINESS_FOLLOWUP = (
+        "readiness_followup",
+        _("A readiness follow-up I own is nearly due or overdue"),
+    )
 
 
 # The daily checks' own digests: one e-mail a day at most, so "immediately" means nothing there.

@@ -556,6 +556,25 @@ def may_see_training_of(user: AnyUser, membership: Membership) -> bool:
     )
 
 
+def training_visible_to(
+    queryset: QuerySet[M], user: AnyUser, *, membership_field: str = "membership"
+) -> QuerySet[M]:
+    """``may_see_training_of`` for a list of training rows: those of importers on which the user
+    holds ``VIEW_TRAINING``, and the user's own (through a membership they still hold)."""
+    held = scope_for(
+        queryset, user, Perm.VIEW_TRAINING, importer_field=f"{membership_field}__importer"
+    )
+    if not user.is_authenticated or is_broker(user):
+        return held
+    own = queryset.filter(
+        **{
+            f"{membership_field}__user": user,
+            f"{membership_field}__importer__in": list(member_roles(user)),
+        }
+    )
+    return held | own
+
+
 def require_training_of(user: AnyUser, membership: Membership) -> None:
     """403 unless ``may_see_training_of`` (the importer's visibility is checked first: 404)."""
     if not may_see_training_of(user, membership):

@@ -9,15 +9,19 @@ never appear and are a 404; corrections and documents need ``view_finance``, rea
 
 from __future__ import annotations
 
+from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from carm_portal.api import ScopedReadViewSet, crud_schema, error_responses
+from carm_portal.api import ImporterPermission, ScopedReadViewSet, crud_schema, error_responses
+from clients import access
 from clients.access import Perm
 from services.models import (
     ComplianceDocument,
@@ -165,6 +169,14 @@ class TrainingCompletionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TrainingPermission(ImporterPermission):
+    """A completion is its importer's (``view_training``) and its person's own."""
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Model) -> bool:
+        assert isinstance(obj, TrainingCompletion)
+        return access.may_see_training_of(request.user, obj.membership)
+
+
 @crud_schema(
     TrainingCompletionSerializer,
     tag="compliance",
@@ -173,7 +185,8 @@ class TrainingCompletionSerializer(serializers.ModelSerializer):
 )
 class TrainingCompletionViewSet(ScopedReadViewSet):
     """Who of the importers' people completed which course, and when it lapses (latest first).
-    Needs ``view_training``: broker staff and the importer's BAM."""
+    ``access.may_see_training_of`` decides, as on the certificate: ``view_training`` (broker staff
+    and the importer's BAM) shows the importer's people, and every person sees their own."""
 
     queryset = TrainingCompletion.objects.select_related("membership__user", "course").order_by(
         "-completed_on", "-id"
@@ -181,6 +194,12 @@ class TrainingCompletionViewSet(ScopedReadViewSet):
     serializer_class = TrainingCompletionSerializer
     importer_field = "importer"
     read_perm = Perm.VIEW_TRAINING
+    permission_classes = [IsAuthenticated, TrainingPermission]
+
+    def get_queryset(self) -> QuerySet[TrainingCompletion]:
+        if getattr(self, "detail", None) is False:  # the list: only the rows the user may see
+            return access.training_visible_to(self.queryset.all(), self.request.user)
+        return super().get_queryset()  # a single row: 404 for an importer the user may not see
 
 
 @crud_schema(

@@ -27,6 +27,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.http import AuthenticatedHttpRequest
 from clients import access
 from clients.access import GlobalPerm, Perm
+from clients.models import Membership
 from clients.portfolio import portfolio_from
 from services.compliance.training import (
     TrainingError,
@@ -37,6 +38,7 @@ from services.compliance.training import (
     record_completions,
     status_of,
     valid_until,
+    webinar_attendee_importers,
 )
 from services.models import Course, TrainingCompletion, TrainingSession
 from services.training_certificate import certificate_filename, render_certificate
@@ -94,14 +96,24 @@ def course_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     page = Paginator(completions, PAGE_SIZE).get_page(request.GET.get("page"))
     can_record = access.holds_anywhere(request.user, Perm.RECORD_TRAINING)
+    sessions = list(
+        course.sessions.select_related("webinar", "booking__importer").annotate(
+            completion_count=Count("completions")
+        )
+    )
+    if can_record:
+        recordable = access.scope_for(
+            Membership.objects.filter(user__is_active=True), request.user, Perm.RECORD_TRAINING
+        )
+        for session in sessions:
+            # A webinar's attendees, by importer: one "record" link each, as a walk-through has.
+            session.attendee_importers = webinar_attendee_importers(session, recordable)  # type: ignore[attr-defined]
     return render(
         request,
         "compliance/training/course_detail.html",
         {
             "course": course,
-            "sessions": course.sessions.select_related("webinar", "booking__importer").annotate(
-                completion_count=Count("completions")
-            ),
+            "sessions": sessions,
             "page": page,
             "completions": _badge(list(page.object_list), today),
             "today": today,

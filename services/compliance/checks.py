@@ -15,6 +15,11 @@ key naming the thing and the occasion, so a second run on the same day records n
 * **Training refreshers**: one alert per person, course and lapse date, from 30 days before a
   training lapses; a refresher recorded later changes the lapse date, so the alert resolves and
   the next cycle gets its own key.
+* **Readiness follow-ups**: an open follow-up (``readiness_queries.open_gaps``) raises one alert
+  from ``FOLLOWUP_NOTICE_DAYS`` before its due date and one once it is overdue (keys
+  ``followup:<id>:due`` and ``followup:<id>:overdue``); its owner is told of each through
+  ``carm_portal.notifications`` (keyed like the alert, so a rerun tells nobody twice). Completing
+  the follow-up, or a new check superseding it, resolves its alert.
 """
 
 from __future__ import annotations
@@ -24,23 +29,28 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.functions import TruncMonth
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carm_portal import stored_text as later
 from carm_portal.alerts import record_alerts
 from carm_portal.locks import advisory_xact_lock
+from carm_portal.notification_models import Kind as NotificationKind
+from carm_portal.notifications import notify
 from carm_portal.severity import Severity
 from services.compliance.documents import expired
 from services.compliance.late_accounting import first_versions, is_late_q
+from services.compliance.readiness_queries import open_gaps, overdue_q
 from services.compliance.training import refresh_findings
 from services.models import ComplianceAlert, Correction
 
 COMPLIANCE_LOCK_ID = 0x0CA4_C0A1
 STAGES = (7, 14, 30)  # days left at which an open correction is flagged (most urgent first)
 LATE_WINDOW_DAYS = 62  # late accounting is reported for the current and previous month
+FOLLOWUP_NOTICE_DAYS = 7  # a readiness follow-up is flagged this many days before it is due
 
 Kind = ComplianceAlert.Kind
 
@@ -55,6 +65,7 @@ class Finding:
     deadline: dt.date | None = None
     count: int | None = None
     correction_id: int | None = None
+    notify_user_id: int | None = None  # told when the alert is raised (not a column)
 
 
 class ComplianceAlertRow(NamedTuple):
@@ -226,6 +237,60 @@ def training_findings(*, today: dt.date) -> list[Finding]:
     ]
 
 
+def followup_findings(*, today: dt.date) -> list[Finding]:
+    """Open follow-ups due within ``FOLLOWUP_NOTICE_DAYS`` (on time) or past their due date."""
+    horizon = today + dt.timedelta(days=FOLLOWUP_NOTICE_DAYS)
+    rows = (
+        open_gaps()
+        .filter(due_on__lte=horizon)
+        .annotate(late=ExpressionWrapper(overdue_q(today), output_field=BooleanField()))
+        .values_list(
+            "pk", "importer_id", "importer__legal_name", "text", "due_on", "owner_id", "late"
+        )
+    )
+    findings = []
+    for pk, importer_id, name, text, due_on, owner_id, late in rows:
+        args = {"importer": name, "question": later.gettext(text), "day": later.date(due_on)}
+        if late:
+            parts = later.gettext(
+                "The readiness follow-up of %(importer)s, “%(question)s”, was due on %(day)s.",
+                args,
+            )
+            kind, severity, occasion = Kind.FOLLOWUP_OVERDUE, Severity.WARNING, "overdue"
+        else:
+            parts = later.gettext(
+                "The readiness follow-up of %(importer)s, “%(question)s”, is due on %(day)s.",
+                args,
+            )
+            kind, severity, occasion = Kind.FOLLOWUP_DUE, Severity.ADVICE, "due"
+        findings.append(
+            Finding(
+                importer_id=importer_id,
+                key=f"followup:{pk}:{occasion}",
+                kind=kind,
+                severity=severity,
+                parts=parts,
+                deadline=due_on,
+                notify_user_id=owner_id,
+            )
+        )
+    return findings
+
+
+def notify_owners(findings: list[Finding], raised: set[tuple[int, str]]) -> None:
+    """Tell each owner of a newly raised (or reopened) follow-up alert, once per alert key."""
+    for f in findings:
+        if f.notify_user_id is None or (f.importer_id, f.key) not in raised:
+            continue
+        notify(
+            kind=NotificationKind.READINESS_FOLLOWUP,
+            recipients=[f.notify_user_id],
+            key=f.key,
+            text=f.parts,
+            url=reverse("compliance:readiness_followups"),
+        )
+
+
 @transaction.atomic
 def run_compliance_checks(*, today: dt.date) -> CheckResult:
     """Record today's compliance findings; a second run the same day records nothing new."""
@@ -236,6 +301,7 @@ def run_compliance_checks(*, today: dt.date) -> CheckResult:
         + late_accounting_findings(today=today)
         + retention_findings(today=today)
         + training_findings(today=today)
+        + followup_findings(today=today)
     )
     wanted = {(f.importer_id, f.key): f for f in findings}
     result.findings = len(wanted)
@@ -252,8 +318,11 @@ def run_compliance_checks(*, today: dt.date) -> CheckResult:
             Kind.CORRECTION_OVERDUE,
             Kind.RETENTION_EXPIRED,
             Kind.TRAINING_REFRESH,
+            Kind.FOLLOWUP_DUE,
+            Kind.FOLLOWUP_OVERDUE,
         ]
     ) | ComplianceAlert.objects.filter(kind=Kind.LATE_ACCOUNTING, key__in=sorted(window_keys))
+    now = timezone.now()
     recorded = record_alerts(
         model=ComplianceAlert,
         existing=existing,
@@ -261,8 +330,13 @@ def run_compliance_checks(*, today: dt.date) -> CheckResult:
         row_type=ComplianceAlertRow,
         row=alert_row,
         today=today,
-        now=timezone.now(),
+        now=now,
     )
+    fresh = ComplianceAlert.objects.filter(
+        Q(raised_at=now) | Q(pk__in=recorded.reopened),
+        kind__in=[Kind.FOLLOWUP_DUE, Kind.FOLLOWUP_OVERDUE],
+    ).values_list("importer_id", "key")
+    notify_owners(list(wanted.values()), set(fresh))
     result.raised, result.resolved = recorded.raised, recorded.resolved
     result.reopened = len(recorded.reopened)
     return result

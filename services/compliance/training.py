@@ -205,16 +205,36 @@ def record_completions(
     return result
 
 
+def webinar_attended_q(webinar_id: int) -> Q:
+    """Memberships whose person attended the webinar (attendance as staff marked it, matched by
+    account or e-mail: a registrant need not have had an account)."""
+    came = Registration.objects.filter(session_id=webinar_id, attended=True)
+    return Q(user__in=came.exclude(user=None).values("user")) | Q(
+        user__email__in=came.values("email")
+    )
+
+
+def webinar_attendee_importers(
+    session: TrainingSession, memberships: QuerySet[Membership]
+) -> list[tuple[int, str]]:
+    """(id, legal name) of the importers some of whose ``memberships`` attended the session's
+    webinar: a webinar mixes importers, and completions are recorded one importer at a time."""
+    if session.webinar_id is None:
+        return []
+    return list(
+        memberships.filter(webinar_attended_q(session.webinar_id))
+        .order_by("importer__legal_name", "importer_id")
+        .values_list("importer_id", "importer__legal_name")
+        .distinct()
+    )
+
+
 def attendees(session: TrainingSession, memberships: QuerySet[Membership]) -> set[int]:
     """Which of ``memberships`` took part in the session: a webinar's attendees (attendance as
     staff marked it, matched by account or e-mail), or the person who booked the walk-through."""
     if session.webinar_id is not None:
-        came = Registration.objects.filter(session_id=session.webinar_id, attended=True)
         return set(
-            memberships.filter(
-                Q(user__in=came.exclude(user=None).values("user"))
-                | Q(user__email__in=came.values("email"))
-            ).values_list("pk", flat=True)
+            memberships.filter(webinar_attended_q(session.webinar_id)).values_list("pk", flat=True)
         )
     if session.booking_id is not None:
         return set(

@@ -1,4 +1,5 @@
-"""The daily compliance check's findings: correction deadlines, late accounting, retention.
+"""The daily compliance check's findings: correction deadlines, late accounting, retention,
+training refreshers and readiness follow-ups.
 
 Recorded by ``carm_portal.alerts.record_alerts`` like the delegation and payment alerts: one row
 per (importer, key), the key naming the thing and the occasion, so a rerun records nothing new.
@@ -27,6 +28,8 @@ class ComplianceAlert(models.Model):
         LATE_ACCOUNTING = "late_accounting", _("CADs accounted late")
         RETENTION_EXPIRED = "retention_expired", _("Documents past retention")
         TRAINING_REFRESH = "training_refresh", _("Training refresher due")
+        FOLLOWUP_DUE = "followup_due", _("Readiness follow-up due")
+        FOLLOWUP_OVERDUE = "followup_overdue", _("Readiness follow-up overdue")
 
     Severity = Severity
 

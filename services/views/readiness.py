@@ -37,7 +37,7 @@ from services.compliance.readiness import (
 )
 from services.compliance.readiness_chart import score_chart
 from services.compliance.readiness_derivers import DERIVERS
-from services.compliance.readiness_queries import latest_check, open_gaps, with_readiness
+from services.compliance.readiness_queries import latest_check, open_gaps, overdue_q, with_readiness
 from services.models import ReadinessCheck, ReadinessGap
 from services.readiness_forms import GapForm, ReadinessForm
 
@@ -214,7 +214,7 @@ def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "importers": list(page.object_list),
             "my_open": mine.count(),
-            "my_overdue": mine.filter(due_on__lt=today).count(),
+            "my_overdue": mine.filter(overdue_q(today)).count(),
         },
     )
 

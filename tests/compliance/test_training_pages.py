@@ -254,6 +254,48 @@ def test_a_webinar_session_ticks_the_people_who_attended_it(personas, client_for
     assert form.initial["course"] == course.pk
 
 
+@time_machine.travel(NOW, tick=False)
+def test_a_webinar_row_links_to_recording_its_attendees_per_importer(personas, client_for, course):
+    from services.models import Registration, WebinarSession
+
+    webinar = WebinarSession.objects.create(
+        title="Prepare for CARM", starts_at=NOW - dt.timedelta(days=20)
+    )
+    Registration.objects.create(
+        session=webinar, name="Fiona", email=personas.finance_a.email, status="confirmed",
+        attended=True,
+    )  # fmt: skip
+    Registration.objects.create(
+        session=webinar, name="Bea", email="other@example.com", user=personas.bam_b,
+        status="confirmed", attended=True,
+    )  # fmt: skip
+    Registration.objects.create(
+        session=webinar, name="Em", email=personas.employee_a.email, status="confirmed",
+        attended=False,
+    )  # fmt: skip
+    session = TrainingSession.objects.create(
+        course=course, held_on=dt.date(2026, 10, 16), trainer="Ada", webinar=webinar
+    )
+    page = reverse("compliance:training_course", args=[course.pk])
+    record_a = reverse("compliance:training_record", args=[personas.importer_a.pk])
+    record_b = reverse("compliance:training_record", args=[personas.importer_b.pk])
+
+    html = unescape(client_for(personas.broker_agent).get(page).content.decode())
+    links = re.findall(r'<a href="([^"]+)">Record completions: ([^<]+)</a>', html)
+    assert links == [
+        (f"{record_a}?session={session.pk}", "Alpha Imports Inc."),
+        (f"{record_b}?session={session.pk}", "Bravo Trading Ltd."),
+    ]
+    # Broker finance sees the course but may not record: no link.
+    finance_page = client_for(personas.broker_finance).get(page).content.decode()
+    assert f"?session={session.pk}" not in finance_page
+
+    form = client_for(personas.broker_agent).get(links[0][0]).context["form"]
+    assert form.initial["people"] == [membership(personas.finance_a, personas.importer_a).pk]
+    assert form.initial["session"] == session.pk
+    assert form.initial["completed_on"] == dt.date(2026, 10, 16)
+
+
 # --- The refresh list ----------------------------------------------------------------------------
 
 
@@ -466,8 +508,9 @@ def test_the_certificate_and_the_pages_are_in_french(personas, client_for, compl
 # --- The API (read only) --------------------------------------------------------------------------
 
 API_TABLE = [
-    ("list", (1, 1, 1, 1, 0, 0, 0)),  # rows seen: staff and A's BAM; nobody else
-    ("detail", (200, 200, 200, 200, 403, 403, 404)),
+    # finance_a's completion: staff, A's BAM and finance_a themself; not A's employee nor B's BAM
+    ("list", (1, 1, 1, 1, 1, 0, 0)),
+    ("detail", (200, 200, 200, 200, 200, 403, 404)),
 ]
 
 
@@ -488,3 +531,55 @@ def test_the_api_lists_training_completions_to_who_may_see_them(
     else:
         response = client.get(f"/api/v1/training-completions/{completion.pk}/")
         assert response.status_code == expected
+
+
+def test_the_api_shows_a_person_their_own_completions_and_no_one_elses(
+    personas, completion, course
+):
+    from rest_framework.test import APIClient
+
+    """finance_a (no ``view_training``) sees their own completion only; importer B's finance
+    member sees theirs, and neither sees the other's (another importer's: 404)."""
+    finance_b = UserFactory(email="finance@bravo.example.com")
+    MembershipFactory(user=finance_b, importer=personas.importer_b, role=Membership.Role.FINANCE)
+    theirs = record_completion(
+        membership=membership(finance_b, personas.importer_b),
+        course=course,
+        completed_on=dt.date(2026, 9, 15),
+        by=personas.broker_agent,
+        today=TODAY,
+    )
+    employee = record_completion(
+        membership=membership(personas.employee_a, personas.importer_a),
+        course=course,
+        completed_on=dt.date(2026, 8, 3),
+        by=personas.broker_agent,
+        today=TODAY,
+    )
+
+    def api(user):
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    def seen(user):
+        rows = api(user).get("/api/v1/training-completions/").json()["results"]
+        return [row["id"] for row in rows]
+
+    def detail(user, row):
+        return api(user).get(f"/api/v1/training-completions/{row.pk}/").status_code
+
+    assert seen(personas.finance_a) == [completion.pk]
+    assert detail(personas.finance_a, completion) == 200
+    assert detail(personas.finance_a, employee) == 403  # same importer, someone else's
+    assert detail(personas.finance_a, theirs) == 404  # another importer's person
+
+    assert seen(finance_b) == [theirs.pk]
+    assert detail(finance_b, theirs) == 200
+    assert detail(finance_b, completion) == 404
+
+    assert seen(personas.employee_a) == [employee.pk]
+    assert seen(personas.bam_a) == [completion.pk, employee.pk]  # A's, latest first
+    assert seen(personas.bam_b) == [theirs.pk]
+    assert detail(personas.bam_b, completion) == 404
+    assert seen(personas.broker_agent) == [completion.pk, theirs.pk, employee.pk]

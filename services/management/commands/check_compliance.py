@@ -17,8 +17,10 @@ def parse_day(value: str) -> dt.date:
 
 class Command(BaseCommand):
     help = (
-        "The daily compliance check: correction deadlines, late accounting and documents past "
-        "retention, recorded as alerts (a second run on the same day records nothing new)."
+        "The daily compliance check: correction deadlines, late accounting, documents past "
+        "retention, training refreshers and readiness follow-ups due within 7 days or overdue "
+        "(their owners notified), recorded as alerts (a second run on the same day records "
+        "nothing new)."
     )
 
     def add_arguments(self, parser):
