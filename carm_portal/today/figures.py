@@ -219,9 +219,10 @@ def finance_figures(
         for key, (low, high) in OVERDUE_AGES.items()
     ]
 
-    security = portfolio.apply(
-        access.scope_for(PaymentAlert.objects.filter(resolved_at=None), user, Perm.VIEW_FINANCE)
-    ).aggregate(
+    # Only the kinds the figures count: the open-alert index (kind first) then reads those alone.
+    security_kinds = [*SHORTFALL_KINDS, PaymentKind.BOND_EXPIRING]
+    open_security = PaymentAlert.objects.filter(resolved_at=None, kind__in=security_kinds)
+    security = portfolio.apply(access.scope_for(open_security, user, Perm.VIEW_FINANCE)).aggregate(
         short_n=Count("id", filter=Q(kind__in=list(SHORTFALL_KINDS))),
         short_c=sum_cents("amount", filter=Q(kind__in=list(SHORTFALL_KINDS))),
         bonds_n=Count("id", filter=Q(kind=PaymentKind.BOND_EXPIRING)),

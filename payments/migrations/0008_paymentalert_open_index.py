@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             model_name="paymentalert",
             index=models.Index(
                 condition=models.Q(("resolved_at", None)),
-                fields=["importer", "kind"],
+                fields=["kind", "importer"],
                 include=("id", "amount"),
                 name="paymentalert_open_kind_idx",
             ),
