@@ -22,13 +22,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, F, Q
-from django.db.models.functions import Abs
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Abs, Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carm_portal.calendar import start_of_day
-from carm_portal.money import ZERO, from_cents, sum_cents
+from carm_portal.money import ZERO, add_cents, from_cents, sum_cents
 from carm_portal.severity import Severity
 from clients import access
 from clients.access import Perm
@@ -191,21 +191,27 @@ def finance_figures(
     *, user: Any, portfolio: Portfolio, today: dt.date
 ) -> tuple[list[Figure], list[Bucket], list[Bucket]]:
     """Payments, security, exceptions and runs (4 queries), with the two ageing charts."""
-    due_field = "statement__due_date"
-    aggregates: dict[str, Any] = {
-        "due_n": Count("pk", filter=due_soon_q(today, field=due_field)),
-        "due_c": sum_cents("outstanding", filter=due_soon_q(today, field=due_field)),
-        "arrears_n": Count("pk", filter=days_late_q(today, arrears_days(), None, field=due_field)),
-        "arrears_c": sum_cents(
-            "outstanding", filter=days_late_q(today, arrears_days(), None, field=due_field)
-        ),
+    # Count and total per due date first (statements share a few due dates), then the
+    # figures over those subtotals: each balance is added once, not once per figure.
+    per_due_date = (
+        _balances(user, portfolio)
+        .order_by()
+        .values(due=F("statement__due_date"))
+        .annotate(n=Count("pk"), c=sum_cents("outstanding"))
+    )
+    due_field = "due"
+    bands = {
+        "due": due_soon_q(today, field=due_field),
+        "arrears": days_late_q(today, arrears_days(), None, field=due_field),
+    } | {
+        f"o{key}": days_late_q(today, low, high, field=due_field)
+        for key, (low, high) in OVERDUE_AGES.items()
     }
-    for key, (low, high) in OVERDUE_AGES.items():
-        aggregates[f"o{key}_n"] = Count("pk", filter=days_late_q(today, low, high, field=due_field))
-        aggregates[f"o{key}_c"] = sum_cents(
-            "outstanding", filter=days_late_q(today, low, high, field=due_field)
-        )
-    owing = _balances(user, portfolio).aggregate(**aggregates)
+    aggregates: dict[str, Any] = {}
+    for band, q in bands.items():
+        aggregates[f"{band}_n"] = Coalesce(Sum("n", filter=q), 0)
+        aggregates[f"{band}_c"] = add_cents("c", filter=q)
+    owing = per_due_date.aggregate(**aggregates)
     overdue_ages = [
         Bucket(
             key,
@@ -219,9 +225,10 @@ def finance_figures(
         for key, (low, high) in OVERDUE_AGES.items()
     ]
 
-    security = portfolio.apply(
-        access.scope_for(PaymentAlert.objects.filter(resolved_at=None), user, Perm.VIEW_FINANCE)
-    ).aggregate(
+    # Only the kinds the figures count: the open-alert index (kind first) then reads those alone.
+    security_kinds = [*SHORTFALL_KINDS, PaymentKind.BOND_EXPIRING]
+    open_security = PaymentAlert.objects.filter(resolved_at=None, kind__in=security_kinds)
+    security = portfolio.apply(access.scope_for(open_security, user, Perm.VIEW_FINANCE)).aggregate(
         short_n=Count("id", filter=Q(kind__in=list(SHORTFALL_KINDS))),
         short_c=sum_cents("amount", filter=Q(kind__in=list(SHORTFALL_KINDS))),
         bonds_n=Count("id", filter=Q(kind=PaymentKind.BOND_EXPIRING)),
