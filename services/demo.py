@@ -31,7 +31,7 @@ from clients.models import Importer
 from services import charges, requests_flow, walkthroughs, webinar_seats
 from services.compliance.corrections import change_status, open_correction
 from services.compliance.documents import file_document
-from services.compliance.readiness import complete_gap, take_check
+from services.compliance.readiness import complete_gap, ensure_default_questions, take_check
 from services.interest import confirm_interest, record_interest
 from services.models import (
     BillableService,
@@ -350,6 +350,7 @@ def _readiness(
     """Two checks for Rideau (a quarter apart, the first follow-up of the latest one done) and
     one for Bluenose, so the readiness pages, the chart and the PDF have something to show."""
     agent = staff["agent"]
+    ensure_default_questions()
     for key, quarters in [("rideau", (1, 0)), ("bluenose", (0,))]:
         importer = importers[key]
         if ReadinessCheck.objects.filter(importer=importer).exists():

@@ -30,7 +30,7 @@ def certificate_context(completion: TrainingCompletion) -> dict:
 
 def render_html(completion: TrainingCompletion) -> str:
     return render_to_string(
-        "compliance/training/certificate_pdf.html", certificate_context(completion)
+        "compliance/pdf/training_certificate.html", certificate_context(completion)
     )
 
 

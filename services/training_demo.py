@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from carm_portal.models import User
 from clients.models import Importer, Membership
-from services.compliance.training import record_completion
+from services.compliance.training import ensure_default_courses, record_completion
 from services.models import Booking, Course, TrainingCompletion, TrainingSession, WebinarSession
 
 
@@ -21,6 +21,7 @@ def seed_training(*, importers: dict[str, Importer], staff: dict[str, User], tod
     """Seed the training pages; returns the number of rows made."""
     if TrainingCompletion.objects.filter(importer__in=importers.values()).exists():
         return 0
+    ensure_default_courses()
     courses = {c.role: c for c in Course.objects.filter(active=True).order_by("id")}
     if not {"finance", "operations", "compliance"} <= set(courses):
         return 0

@@ -89,6 +89,25 @@ DEFAULT_QUESTIONS: dict[str, tuple[str, int, str]] = {
 }
 
 
+def ensure_default_questions() -> int:
+    """The default questionnaire, for a database that lost what the data migration seeded (the
+    demo on a flushed test database): missing questions are added, existing ones left as admins
+    edited them. Returns how many were added."""
+    added = 0
+    for position, (key, (text, weight, derived)) in enumerate(DEFAULT_QUESTIONS.items(), start=1):
+        _question, created = ReadinessQuestion.objects.get_or_create(
+            key=key,
+            defaults={
+                "text": text,
+                "weight": weight,
+                "derived_from": derived,
+                "position": position * 10,
+            },
+        )
+        added += created
+    return added
+
+
 class ReadinessError(ValueError):
     pass
 

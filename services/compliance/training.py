@@ -32,6 +32,26 @@ class TrainingError(ValueError):
         self.field = field
 
 
+# name, role: the courses the data migration seeds (admins rename and add others).
+DEFAULT_COURSES = [
+    ("CARM for finance teams: Statements of Account, payments and security", "finance"),
+    ("CARM for operations: releases, accounting and the CARM Client Portal", "operations"),
+    ("CARM compliance: records, corrections and delegations", "compliance"),
+]
+
+
+def ensure_default_courses() -> int:
+    """A course per role when none is active for it (a database that lost what the data migration
+    seeded: the demo on a flushed test database). Returns how many were added."""
+    covered = set(Course.objects.filter(active=True).values_list("role", flat=True))
+    added = 0
+    for name, role in DEFAULT_COURSES:
+        if role not in covered:
+            Course.objects.get_or_create(name=name, role=role, defaults={"refresh_months": 12})
+            added += 1
+    return added
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))

@@ -378,7 +378,7 @@ def test_the_page_says_when_nobody_saw_the_number(personas, bank_a, client_for):
 def test_nothing_but_reveals_reads_a_number_for_a_person():
     """``crypto.reveal_account_number`` is called from ``payments/reveals.py`` only, and
     ``crypto.decrypt`` only there and in the change check of ``payments/records.py``
-    (which compares, never shows)."""
+    (which compares, never shows); the two-factor secrets' keys are not the payments keys."""
     base = Path(settings.BASE_DIR)
     sources = [
         path
@@ -397,7 +397,22 @@ def test_nothing_but_reveals_reads_a_number_for_a_person():
 
     assert len(sources) > 100
     assert reveal_users == {"payments/crypto.py", "payments/reveals.py"}
-    assert decrypt_users == {"payments/crypto.py", "payments/records.py"}
+    # carm_portal/keyring.py is the Fernet primitive every kind of secret goes through; what
+    # matters is who opens the payments keys: only payments/crypto.py names them outside the
+    # settings, and carm_portal/mfa.py opens its own keys only.
+    assert decrypt_users - {"carm_portal/keyring.py"} == {
+        "payments/crypto.py",
+        "payments/records.py",
+        "carm_portal/mfa.py",
+    }
+    names_the_keys = {
+        str(path.relative_to(base))
+        for path in sources
+        if '"PAYMENTS_ENCRYPTION_KEYS"' in path.read_text()
+    }
+    assert names_the_keys == {"carm_portal/settings.py", "payments/crypto.py"}
+    mfa_text = (base / "carm_portal/mfa.py").read_text()
+    assert set(re.findall(r"keyring\.decrypt\((\w+)", mfa_text)) == {"MFA_KEYS"}
 
 
 def test_the_admin_shows_the_audit_read_only(personas, bank_a, client_for):
