@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from carm_portal import stored_text as later
 from services.models import Booking, Charge, Fee, ServiceRequest
 
 if TYPE_CHECKING:
@@ -32,11 +33,13 @@ def charge_once(
     *,
     importer: Importer,
     service: str,
-    description: str,
+    description: later.Parts,
     request: ServiceRequest | None = None,
     booking: Booking | None = None,
 ) -> Charge | None:
-    """The charge for this source, created at the current fee the first time (None: no fee)."""
+    """The charge for this source, created at the current fee the first time (None: no fee).
+    ``description`` is kept as parts (``carm_portal.stored_text``): each reader sees it in their
+    own language, whoever's action made the charge."""
     if (request is None) == (booking is None):
         raise ValueError("a charge has exactly one source: a request or a booking")
     source: dict[str, ServiceRequest | Booking | None] = (
@@ -53,7 +56,8 @@ def charge_once(
             return Charge.objects.create(
                 importer=importer,
                 service=service,
-                description=description[:200],
+                description=later.render_stored(description)[:200],
+                description_parts=description,
                 amount=amount,
                 **source,
             )
@@ -83,7 +87,7 @@ def csv_rows(charges: QuerySet[Charge]) -> Iterable[list[object]]:
             c.importer.legal_name,
             c.importer.bn9 or "",
             c.get_service_display(),
-            c.description,
+            c.shown_description,
             f"{c.amount:.2f}",
             c.get_status_display(),
             timezone.localdate(c.created_at).isoformat(),

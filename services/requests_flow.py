@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.calendar import cbsa_today
 from payments.models import FinancialSecurity
 from payments.records import save_security
@@ -171,19 +172,26 @@ def advance(
             charge_once(
                 importer=row.importer,
                 service=BillableService.BOND_APPLICATION,
-                description=_("Customs bond application, %(account)s")
-                % {"account": row.program_account},
+                description=later.gettext(
+                    "Customs bond application, %(account)s", {"account": str(row.program_account)}
+                ),
                 request=row,
             )
         if row.kind == RequestKind.HELP and to == S.CLOSED:
             charge_once(
                 importer=row.importer,
                 service=BillableService.HELP,
-                description=_("Help: %(topic)s") % {"topic": row.get_topic_display()},
+                description=later.gettext("Help: %(topic)s", {"topic": _topic_msgid(row)}),
                 request=row,
             )
     request.refresh_from_db()
     return request
+
+
+def _topic_msgid(request: ServiceRequest) -> later.Parts:
+    """The help topic's label as a part: its untranslated msgid, translated when shown."""
+    with translation.override(None):
+        return later.gettext(str(request.get_topic_display()))
 
 
 def attach_statement(*, request: ServiceRequest, upload: UploadedFile, by: User) -> ServiceRequest:
@@ -208,8 +216,10 @@ def attach_statement(*, request: ServiceRequest, upload: UploadedFile, by: User)
             charge_once(
                 importer=row.importer,
                 service=BillableService.SOA_RETRIEVAL,
-                description=_("Statement of Account retrieval, %(account)s %(period)s")
-                % {"account": row.program_account, "period": row.period},
+                description=later.gettext(
+                    "Statement of Account retrieval, %(account)s %(period)s",
+                    {"account": str(row.program_account), "period": str(row.period)},
+                ),
                 request=row,
             )
     request.refresh_from_db()

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal import stored_text as later
 from carm_portal.calendar import start_of_day
 from carm_portal.user_language import by_language
 from services.charges import charge_once
@@ -164,8 +165,10 @@ def record_session(
     charge_once(
         importer=booking.importer,
         service=BillableService.WALKTHROUGH,
-        description=_("CARM Client Portal walk-through, %(day)s")
-        % {"day": timezone.localdate(booking.slot.starts_at).isoformat()},
+        description=later.gettext(
+            "CARM Client Portal walk-through, %(day)s",
+            {"day": later.date(timezone.localdate(booking.slot.starts_at), iso=True)},
+        ),
         booking=booking,
     )
     return booking

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal import stored_text as later
+
 
 class BillableService(models.TextChoices):
     SOA_RETRIEVAL = "soa_retrieval", _("Statement of Account retrieval")
@@ -53,6 +55,9 @@ class Charge(models.Model):
     )
     service = models.CharField(_("service"), max_length=20, choices=BillableService.choices)
     description = models.CharField(_("description"), max_length=200)
+    # The description's parts (``carm_portal.stored_text``), so each reader sees it in their
+    # language; ``description`` keeps it in English for the admin, CSV tools and old rows.
+    description_parts = models.JSONField(null=True, blank=True, editable=False)
     amount = models.DecimalField(_("amount (CAD)"), max_digits=14, decimal_places=2)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.TO_BILL
@@ -83,3 +88,8 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.importer}: {self.description} {self.amount}"
+
+    @property
+    def shown_description(self) -> str:
+        """The description in the reader's language (the stored English on rows without parts)."""
+        return later.show(self.description_parts, self.description)

@@ -230,12 +230,7 @@ def check(page: Page, errors: list[str], found: Findings, where: str, fr: bool) 
 # (route name, axe rule) pairs known to fail, each with the reason it is not fixed yet. Empty is
 # the goal; an entry here is reported by the test's output, never silently skipped.
 # English words found in French chrome are listed the same way: (route name, word).
-ALLOWED: dict[tuple[str, str], str] = {
-    ("services:charge_list", "Help"): (
-        "a charge's description is stored in English when it is billed (services/charges.py), "
-        "e.g. 'Help: Portal set-up'; it needs carm_portal.stored_text to be read in French"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def walk(

@@ -131,3 +131,35 @@ def test_admin_edits_the_fee_schedule(personas, client_for):
     fee = Fee.objects.get(service="soa_retrieval")
     assert (fee.amount, fee.active) == (Decimal("49.95"), True)
     assert Fee.objects.filter(active=True).count() == 1
+
+
+def test_a_charge_reads_in_each_readers_language_whoever_made_it(personas, client_for):
+    """A charge made by staff working in French is stored in English and shown to each reader in
+    their own language (the page, the CSV); rows made before the parts were kept show as stored."""
+    from django.utils import translation
+
+    from services import requests_flow as flow
+    from services.models import RequestStatus
+
+    Fee.objects.create(service="help", amount=Decimal("40.00"))
+    req = flow.request_help(
+        importer=personas.importer_a, topic="portal", message="?", by=personas.bam_a
+    )
+    with translation.override("fr"):
+        flow.advance(request=req, to=RequestStatus.CLOSED, by=personas.broker_agent)
+    charge = Charge.objects.get(request=req)
+    assert charge.description == "Help: Portal set-up"
+    _charge(personas.importer_a, description="Old row, as stored")
+
+    client = client_for(personas.bam_a)
+    english = client.get(reverse("services:charge_list")).content.decode()
+    assert "Help: Portal set-up" in english
+    client.cookies["django_language"] = "fr"
+    french = client.get(reverse("services:charge_list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Aide : Configuration du portail" in french
+    assert "Help: Portal set-up" not in french
+    assert "Old row, as stored" in french
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("services:charge_csv")).content.decode()))
+    )
+    assert any("Aide : Configuration du portail" in row for row in rows)
