@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal import stored_english
 from carm_portal.widgets import DateInput
 from clients.models import ClientGroup, Importer, Membership
 from services.models import Booking, Course, TrainingSession, WebinarSession
@@ -24,6 +25,13 @@ class _PersonChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Membership) -> str:
         name = obj.user.get_full_name() or obj.user.email
         return f"{name} · {obj.get_role_display()}"
+
+
+class _CourseChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Course) -> str:
+        return stored_english.translate(
+            obj.name
+        )  # a default course's name in the reader's language
 
 
 class _SessionChoice(forms.ModelChoiceField):
@@ -84,7 +92,7 @@ class SessionForm(forms.Form):
 
 
 class RecordForm(forms.Form):
-    course = forms.ModelChoiceField(
+    course = _CourseChoice(
         label=_("Course"), queryset=Course.objects.filter(active=True), empty_label=None
     )
     people = _PersonChoice(

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from carm_portal import stored_text as later
 from carm_portal.models import User
@@ -32,11 +33,19 @@ class TrainingError(ValueError):
         self.field = field
 
 
-# name, role: the courses the data migration seeds (admins rename and add others).
+# name, role: the courses the data migration seeds (admins rename and add others). The names are
+# in the catalogue, so pages show a default course's stored English name translated (the
+# ``from_english`` filter); a name an admin typed shows as typed.
 DEFAULT_COURSES = [
-    ("CARM for finance teams: Statements of Account, payments and security", "finance"),
-    ("CARM for operations: releases, accounting and the CARM Client Portal", "operations"),
-    ("CARM compliance: records, corrections and delegations", "compliance"),
+    (
+        gettext_noop("CARM for finance teams: Statements of Account, payments and security"),
+        "finance",
+    ),
+    (
+        gettext_noop("CARM for operations: releases, accounting and the CARM Client Portal"),
+        "operations",
+    ),
+    (gettext_noop("CARM compliance: records, corrections and delegations"), "compliance"),
 ]
 
 

@@ -24,10 +24,18 @@
     });
   }
 
-  var pending = null;
+  /* Once per frame while the window is resized (the next paint shows the right state), and
+     again once everything has loaded (fonts and images change widths). */
+  var pending = false;
   window.addEventListener("resize", function () {
-    window.clearTimeout(pending);
-    pending = window.setTimeout(mark, 100);
+    if (!pending) {
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        mark();
+      });
+    }
   });
+  window.addEventListener("load", mark);
   mark();
 })();

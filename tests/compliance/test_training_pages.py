@@ -583,3 +583,27 @@ def test_the_api_shows_a_person_their_own_completions_and_no_one_elses(
     assert seen(personas.bam_b) == [theirs.pk]
     assert detail(personas.bam_b, completion) == 404
     assert seen(personas.broker_agent) == [completion.pk, theirs.pk, employee.pk]
+
+
+def test_a_default_course_is_named_in_french_and_an_admins_own_name_as_typed(personas, client_for):
+    """The seeded courses' names are stored in English; a French reader sees them translated
+    (page, form choices), while a course an admin named shows exactly as typed."""
+    from services.compliance.training import ensure_default_courses
+
+    ensure_default_courses()  # as the data migration left them (a flushed database lacks them)
+    default = Course.objects.get(name="CARM compliance: records, corrections and delegations")
+    own = Course.objects.create(name="Atelier maison: CARM and you", role="finance")
+    staff = client_for(personas.broker_agent)
+    staff.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+
+    page = staff.get(reverse("compliance:training_course", args=[default.pk])).content.decode()
+    form = staff.get(
+        reverse("compliance:training_record", args=[personas.importer_a.pk])
+    ).content.decode()
+    listing = staff.get(reverse("compliance:training_courses")).content.decode()
+
+    assert "Conformité GCRA : dossiers, corrections et délégations" in unescape(page)
+    assert "records, corrections and delegations" not in page
+    assert "Conformité GCRA : dossiers, corrections et délégations" in unescape(form)
+    assert "Atelier maison: CARM and you" in unescape(listing)
+    assert own.pk
