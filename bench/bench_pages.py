@@ -126,67 +126,73 @@ def people(seed: int = 17):
 def known_people():
     """The personas ``people`` made, found again (``--reuse`` measures an existing database)."""
     from carm_portal.models import User
-    from clients.models import ClientGroup
+    from clients.models import ClientGroup, Membership
+    from statements.models import StatementLine
 
+    bam = User.objects.get(email="bench-bam@example.com")
+    importer = Membership.objects.get(user=bam).importer_id
     return {
         "admin": User.objects.get(email="bench-admin@example.com"),
         "agent": User.objects.get(email="bench-agent-0@example.com"),
         "finance": User.objects.get(email="bench-finance@example.com"),
-        "bam": User.objects.get(email="bench-bam@example.com"),
+        "bam": bam,
         "group": ClientGroup.objects.get(name="Bench group 0"),
+        "importer": importer,
+        # A line of a statement in the middle of the table, for the header search.
+        "transaction_number": StatementLine.objects.filter(
+            statement__program_account__importer_id=importer
+        )
+        .order_by("pk")
+        .values_list("transaction_number", flat=True)[5],
     }
+
+
+def pages(who: dict) -> list[tuple[str, str, str]]:
+    """Every page the benchmark times: (label, persona, URL). ``profile_pages`` reads the same."""
+    from django.urls import reverse
+
+    group = who["group"].pk
+    importer = who["importer"]
+    statement_ref = who["transaction_number"]
+    return [
+        ("Today (admin, all)", "admin", "/?show=all"),
+        ("Today (agent, mine)", "agent", "/"),
+        ("Today (finance, all)", "finance", "/"),
+        ("Today (admin, a group)", "admin", f"/?group={group}"),
+        ("Payments overdue 30-59", "finance", reverse("payments:worklist") + "?list=overdue&age=30-59"),
+        ("Security shortfalls", "finance", reverse("payments:worklist") + "?list=security&kind=shortfall"),
+        ("Reconciliation exceptions", "finance", reverse("statements:worklist") + "?age=8-30"),
+        ("Reconciliation worklist", "admin", reverse("statements:worklist")),
+        ("Statements to reconcile", "agent", reverse("statements:list") + "?reconcile=pending&mine=1"),
+        ("Statements (all)", "admin", reverse("statements:list")),
+        ("Delegation alerts (blocking)", "agent", reverse("delegation:alerts") + "?severity=blocking&mine=1"),
+        ("Delegations, renewal waiting", "agent", reverse("delegation:list") + "?renewal=open"),
+        ("Delegations (all)", "admin", reverse("delegation:list")),
+        ("Importers, stalled 14 days", "agent", reverse("clients:importer_list") + "?stalled=14&mine=1"),
+        ("Clients (all)", "admin", reverse("clients:importer_list")),
+        ("Payments (all)", "admin", reverse("payments:list")),
+        ("Security forecast", "finance", reverse("payments:forecast")),
+        ("Security forecast, every account", "finance", reverse("payments:forecast") + "?accounts=all&page=3"),
+        ("Security forecast, a group", "finance", reverse("payments:forecast") + f"?group={group}"),
+        ("Importer page (admin)", "admin", reverse("clients:importer_detail", args=[importer])),
+        ("Importer page (agent)", "agent", reverse("clients:importer_detail", args=[importer])),
+        ("Search a name", "admin", reverse("site_search:search") + "?q=Importer+0042"),
+        ("Search a BN9", "admin", reverse("site_search:search") + "?q=100004"),
+        ("Search a transaction number", "admin", reverse("site_search:search") + f"?q={statement_ref}"),
+        ("Importer home (BAM)", "bam", "/"),
+        ("API importers", "admin", "/api/v1/importers/"),
+        ("API delegations", "admin", "/api/v1/delegations/"),
+        ("API statements", "admin", "/api/v1/statements/"),
+    ]  # fmt: skip
 
 
 def time_pages(who: dict) -> list[list[str]]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django.urls import reverse
 
-    group = who["group"].pk
-    pages = [
-        ("Today (admin, all)", "admin", "/?show=all"),
-        ("Today (agent, mine)", "agent", "/"),
-        ("Today (finance, all)", "finance", "/"),
-        ("Today (admin, a group)", "admin", f"/?group={group}"),
-        (
-            "Payments overdue 30-59",
-            "finance",
-            reverse("payments:worklist") + "?list=overdue&age=30-59",
-        ),
-        (
-            "Security shortfalls",
-            "finance",
-            reverse("payments:worklist") + "?list=security&kind=shortfall",
-        ),
-        ("Reconciliation exceptions", "finance", reverse("statements:worklist") + "?age=8-30"),
-        (
-            "Statements to reconcile",
-            "agent",
-            reverse("statements:list") + "?reconcile=pending&mine=1",
-        ),
-        (
-            "Delegation alerts (blocking)",
-            "agent",
-            reverse("delegation:alerts") + "?severity=blocking&mine=1",
-        ),
-        ("Delegations, renewal waiting", "agent", reverse("delegation:list") + "?renewal=open"),
-        (
-            "Importers, stalled 14 days",
-            "agent",
-            reverse("clients:importer_list") + "?stalled=14&mine=1",
-        ),
-        ("Security forecast", "finance", reverse("payments:forecast")),
-        (
-            "Security forecast, every account",
-            "finance",
-            reverse("payments:forecast") + "?accounts=all&page=3",
-        ),
-        ("Security forecast, a group", "finance", reverse("payments:forecast") + f"?group={group}"),
-        ("Importer home (BAM)", "bam", "/"),
-    ]
     rows = []
-    for label, persona, url in pages:
+    for label, persona, url in pages(who):
         client = Client()
         client.force_login(who[persona])
         assert client.get(url).status_code == 200, url  # warm-up, and a check

@@ -32,38 +32,6 @@ os.environ["DATABASE_URL"] = os.environ.get(
 )
 
 
-def pages(who: dict) -> list[tuple[str, str, str]]:
-    from django.urls import reverse
-
-    group = who["group"].pk
-    importer = who["importer"]
-    return [
-        ("Today (admin, all)", "admin", "/?show=all"),
-        ("Today (agent, mine)", "agent", "/"),
-        ("Today (finance, all)", "finance", "/"),
-        ("Today (admin, a group)", "admin", f"/?group={group}"),
-        ("Payments overdue 30-59", "finance", reverse("payments:worklist") + "?list=overdue&age=30-59"),
-        ("Security shortfalls", "finance", reverse("payments:worklist") + "?list=security&kind=shortfall"),
-        ("Reconciliation exceptions", "finance", reverse("statements:worklist") + "?age=8-30"),
-        ("Reconciliation worklist", "admin", reverse("statements:worklist")),
-        ("Statements to reconcile", "agent", reverse("statements:list") + "?reconcile=pending&mine=1"),
-        ("Statements (all)", "admin", reverse("statements:list")),
-        ("Delegation alerts (blocking)", "agent", reverse("delegation:alerts") + "?severity=blocking&mine=1"),
-        ("Delegations, renewal waiting", "agent", reverse("delegation:list") + "?renewal=open"),
-        ("Delegations (all)", "admin", reverse("delegation:list")),
-        ("Importers, stalled 14 days", "agent", reverse("clients:importer_list") + "?stalled=14&mine=1"),
-        ("Clients (all)", "admin", reverse("clients:importer_list")),
-        ("Payments (all)", "admin", reverse("payments:list")),
-        ("Importer page (admin)", "admin", reverse("clients:importer_detail", args=[importer])),
-        ("Search a name", "admin", reverse("site_search:search") + "?q=Importer+0042"),
-        ("Search a BN9", "admin", reverse("site_search:search") + "?q=100004"),
-        ("Importer home (BAM)", "bam", "/"),
-        ("API importers", "admin", "/api/v1/importers/"),
-        ("API delegations", "admin", "/api/v1/delegations/"),
-        ("API statements", "admin", "/api/v1/statements/"),
-    ]  # fmt: skip
-
-
 def show_queries(client, url: str, label: str) -> None:
     """Each query of one request with its time, slowest first (the SQL in full, to EXPLAIN)."""
     from django.db import connection
@@ -105,13 +73,11 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
 
-    from bench.bench_pages import known_people
+    from bench.bench_pages import known_people, pages
     from bench.common import print_table
-    from clients.models import Membership
 
     setup_test_environment()
     who = known_people()
-    who["importer"] = Membership.objects.get(user=who["bam"]).importer_id
     rows = []
     with time_machine.travel(dt.datetime(2026, 11, 23, 15, tzinfo=dt.UTC), tick=True):
         for label, persona, url in pages(who):

@@ -32,11 +32,6 @@ def sum_cents(field: str, **kwargs: Any) -> Coalesce:
     )
 
 
-def add_cents(field: str, **kwargs: Any) -> Coalesce:
-    """``SUM`` of ``field``, already whole cents (subtotals of ``sum_cents``), 0 when none."""
-    return Coalesce(Sum(field, output_field=_CENTS, **kwargs), Decimal(0), output_field=_CENTS)
-
-
 def from_cents(value: Any) -> Decimal:
     """A database sum of cents back to dollars (exact: the sum is a whole number)."""
     return (Decimal(round(value or 0)) / 100).quantize(CENT)

@@ -105,7 +105,12 @@ def refresh_balances(*, statement_ids: Collection[int] | None = None) -> int:
                 "statement_id", "billed", "charges", "paid", "in_transit", "outstanding"
             )
         }
-        known = set(Statement.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        known = {
+            pk: (importer_id, due)
+            for pk, importer_id, due in Statement.objects.filter(pk__in=chunk).values_list(
+                "pk", "program_account__importer_id", "due_date"
+            )
+        }
         new_rows, changed = [], []
         for statement_id in chunk:
             if statement_id not in known:
@@ -114,11 +119,14 @@ def refresh_balances(*, statement_ids: Collection[int] | None = None) -> int:
             paid = covered[statement_id].get(Payment.Status.CLEARED, ZERO)
             in_transit = covered[statement_id].get(Payment.Status.PENDING, ZERO)
             outstanding = max(total - paid - in_transit, ZERO)
+            importer_id, due_date = known[statement_id]
             values = (total, charges, paid, in_transit, outstanding)
             if statement_id not in existing:
                 new_rows.append(
                     StatementBalance(
                         statement_id=statement_id,
+                        importer_id=importer_id,
+                        due_date=due_date,
                         billed=total,
                         charges=charges,
                         paid=paid,
@@ -128,13 +136,22 @@ def refresh_balances(*, statement_ids: Collection[int] | None = None) -> int:
                     )
                 )
             else:
-                changed.append((*values, now, statement_id))
+                changed.append((*values, importer_id, due_date, now, statement_id))
         if new_rows:
             StatementBalance.objects.bulk_create(new_rows, ignore_conflicts=True)
         if changed:
             update_rows(
                 StatementBalance,
-                ["billed", "charges", "paid", "in_transit", "outstanding", "computed_at"],
+                [
+                    "billed",
+                    "charges",
+                    "paid",
+                    "in_transit",
+                    "outstanding",
+                    "importer_id",
+                    "due_date",
+                    "computed_at",
+                ],
                 changed,
             )
         written += len(new_rows) + len(changed)

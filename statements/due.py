@@ -51,6 +51,12 @@ def arrears_days() -> int:
     return settings.PAYMENTS_ARREARS_DAYS
 
 
+def is_days_late(due_date: dt.date, *, today: dt.date, low: int, high: int | None) -> bool:
+    """Due ``low`` to ``high`` days before ``today`` (both inclusive; ``high=None``: or more)."""
+    late = (today - due_date).days
+    return late >= low and (high is None or late <= high)
+
+
 def days_late_q(today: dt.date, low: int, high: int | None, *, field: str = "due_date") -> Q:
     """Due ``low`` to ``high`` days before ``today`` (both inclusive; ``high=None``: or more)."""
     q = Q(**{f"{field}__lte": today - dt.timedelta(days=low)})

@@ -129,6 +129,16 @@ def exception_age_q(age: str, today: dt.date) -> Q:
     return q
 
 
+def exception_age(first_seen_on: dt.date, today: dt.date) -> str:
+    """The ``AGE_BUCKETS`` key of an exception first seen on that local day ("" if none): the
+    Python twin of ``exception_age_q``, for counts grouped by day."""
+    days = (today - first_seen_on).days
+    for key, (low, high) in AGE_BUCKETS.items():
+        if days >= low and (high is None or days <= high):
+            return key
+    return ""
+
+
 class WorklistForm(forms.Form):
     SORTS = [
         ("age", _("Oldest first")),

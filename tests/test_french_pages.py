@@ -95,14 +95,14 @@ def test_stored_english_sentences_are_translated_with_their_arguments():
 
 @pytest.mark.parametrize(("done", "french"), [(1, "1 étape sur 7"), (3, "3 étapes sur 7")])
 def test_steps_done_is_a_plural(done, french):
-    from clients.templatetags.carm_ui import step_bar
+    from clients.templatetags.carm_ui import step_bar_context
 
     rows = [
         OnboardingStep(step=number, status=OnboardingStep.Status.DONE)
         for number in range(1, done + 1)
     ]
     with translation.override("fr"):
-        assert step_bar(rows)["summary"].startswith(french)
+        assert step_bar_context(rows)["summary"].startswith(french)
 
 
 def test_the_history_shows_paid_in_full_in_french(personas, client_for, time_machine):

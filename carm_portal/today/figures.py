@@ -15,24 +15,26 @@ the URL of the worklist behind it, with the same filters, so a number is never a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Abs, Coalesce
+from django.db.models import Count, F, Q
+from django.db.models.functions import Abs, TruncDate
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from carm_portal.calendar import start_of_day
-from carm_portal.money import ZERO, add_cents, from_cents, sum_cents
+from carm_portal.money import ZERO, from_cents, sum_cents
 from carm_portal.severity import Severity
 from clients import access
 from clients.access import Perm
-from clients.models import Importer
+from clients.models import ClientGroup, Importer
 from clients.onboarding import stalled_onboarding
 from clients.portfolio import AGENT, Portfolio
 from delegation.models import DelegationAlert, RenewalRequest
@@ -41,10 +43,10 @@ from delegation.selectors import family_match
 from payments.models import PaymentAlert, StatementBalance
 from payments.rules import SHORTFALL_KINDS
 from payments.rules import Kind as PaymentKind
-from statements.due import OVERDUE_AGES, arrears_days, days_late_q, due_soon_days, due_soon_q
+from statements.due import OVERDUE_AGES, arrears_days, due_soon_days, is_days_late, is_due_soon
 from statements.models import ReconciliationRun, Statement
-from statements.reconciliation.selectors import open_exceptions, pending_statements
-from statements.reconciliation_forms import AGE_BUCKETS, exception_age_q
+from statements.reconciliation.selectors import open_exceptions, pending_count
+from statements.reconciliation_forms import AGE_BUCKETS, exception_age
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,7 @@ def agent_figures(*, user: Any, portfolio: Portfolio, today: dt.date) -> list[Fi
     statements = access.scope_for(
         Statement.objects.all(), user, Perm.VIEW_FINANCE, importer_field="program_account__importer"
     )
-    pending = pending_statements(
-        portfolio.apply(statements, importer_field="program_account__importer")
-    ).count()
+    pending = pending_count(portfolio.apply(statements, importer_field="program_account__importer"))
     return [
         Figure(
             "blocking_delegations",
@@ -180,38 +180,37 @@ def agent_figures(*, user: Any, portfolio: Portfolio, today: dt.date) -> list[Fi
 
 
 def _balances(user: Any, portfolio: Portfolio):
+    """Balances still owing in the slice, through their copies of the importer (no join)."""
     owing = StatementBalance.objects.filter(outstanding__gt=0)
-    owing = access.scope_for(
-        owing, user, Perm.VIEW_FINANCE, importer_field="statement__program_account__importer"
-    )
-    return portfolio.apply(owing, importer_field="statement__program_account__importer")
+    owing = access.scope_for(owing, user, Perm.VIEW_FINANCE, importer_field="importer")
+    return portfolio.apply(owing, importer_field="importer")
 
 
 def finance_figures(
     *, user: Any, portfolio: Portfolio, today: dt.date
 ) -> tuple[list[Figure], list[Bucket], list[Bucket]]:
     """Payments, security, exceptions and runs (4 queries), with the two ageing charts."""
-    # Count and total per due date first (statements share a few due dates), then the
-    # figures over those subtotals: each balance is added once, not once per figure.
-    per_due_date = (
+    # Count and total per due date (statements share a few due dates: a dozen rows), then the
+    # bands over those subtotals in Python, with the rule's Python twin of the worklist's Q.
+    per_due_date = list(
         _balances(user, portfolio)
         .order_by()
-        .values(due=F("statement__due_date"))
+        .values(due=F("due_date"))
         .annotate(n=Count("pk"), c=sum_cents("outstanding"))
+        .values_list("due", "n", "c")
     )
-    due_field = "due"
-    bands = {
-        "due": due_soon_q(today, field=due_field),
-        "arrears": days_late_q(today, arrears_days(), None, field=due_field),
+    bands: dict[str, Callable[[dt.date], bool]] = {
+        "due": lambda due: is_due_soon(due, today=today),
+        "arrears": lambda due: is_days_late(due, today=today, low=arrears_days(), high=None),
     } | {
-        f"o{key}": days_late_q(today, low, high, field=due_field)
+        f"o{key}": functools.partial(_late_between, today=today, low=low, high=high)
         for key, (low, high) in OVERDUE_AGES.items()
     }
-    aggregates: dict[str, Any] = {}
-    for band, q in bands.items():
-        aggregates[f"{band}_n"] = Coalesce(Sum("n", filter=q), 0)
-        aggregates[f"{band}_c"] = add_cents("c", filter=q)
-    owing = per_due_date.aggregate(**aggregates)
+    owing: dict[str, Any] = {}
+    for band, holds in bands.items():
+        rows = [(n, cents) for due, n, cents in per_due_date if holds(due)]
+        owing[f"{band}_n"] = sum(n for n, _cents in rows)
+        owing[f"{band}_c"] = sum((cents or 0 for _n, cents in rows), 0)
     overdue_ages = [
         Bucket(
             key,
@@ -235,12 +234,19 @@ def finance_figures(
     )
 
     exceptions = portfolio.apply(access.scope_for(open_exceptions(), user, Perm.VIEW_FINANCE))
-    at_risk: dict[str, Any] = {}
-    for key in AGE_BUCKETS:
-        q = exception_age_q(key, today)
-        at_risk[f"e{key}_n"] = Count("id", filter=q)
-        at_risk[f"e{key}_c"] = sum_cents("abs_difference", filter=q)
-    ages = exceptions.order_by().annotate(abs_difference=Abs(F("difference"))).aggregate(**at_risk)
+    # Count and total per day first seen (a few hundred rows at most), then the age bands.
+    per_day = (
+        exceptions.order_by()
+        .annotate(abs_difference=Abs(F("difference")), day=TruncDate("first_seen_at"))
+        .values("day")
+        .annotate(n=Count("id"), c=sum_cents("abs_difference"))
+        .values_list("day", "n", "c")
+    )
+    ages: dict[str, Any] = defaultdict(int)
+    for day, n, cents in per_day:
+        key = exception_age(day, today)
+        ages[f"e{key}_n"] += n
+        ages[f"e{key}_c"] += cents or 0
     exception_ages = [
         Bucket(
             key,
@@ -327,6 +333,10 @@ def finance_figures(
     return figures, overdue_ages, exception_ages
 
 
+def _late_between(due: dt.date, *, today: dt.date, low: int, high: int | None) -> bool:
+    return is_days_late(due, today=today, low=low, high=high)
+
+
 def yesterday_start(today: dt.date) -> dt.datetime:
     """Midnight at the start of yesterday, Eastern time (CBSA's day), as an aware datetime."""
     return start_of_day(today - dt.timedelta(days=1))
@@ -335,35 +345,53 @@ def yesterday_start(today: dt.date) -> dt.datetime:
 # --- Admin: each agent's workload ---------------------------------------------------------------
 
 
-def _per_agent(rows: Any, *, agent_path: str, via_group: str) -> dict[int, int]:
-    """agent id -> rows of importers the agent looks after, directly or through a client group,
-    each row counted once: direct + through a group - both (three grouped queries, no join that
-    multiplies rows)."""
+def _group_agents() -> dict[int, set[int]]:
+    """client group id -> the agents assigned to it (one query over the small link table)."""
+    agents: dict[int, set[int]] = defaultdict(set)
+    links = ClientGroup.agents.through.objects.values_list("clientgroup_id", "user_id")
+    for group_id, agent_id in links:
+        agents[group_id].add(agent_id)
+    return agents
+
+
+def _per_agent(rows: Any, *, importer: str, group_agents: dict[int, set[int]]) -> dict[int, int]:
+    """agent id -> rows of the importers the agent looks after, directly or through a client
+    group, each row counted once per agent.
+
+    One grouped query: rows per (assigned agent, client group), a few hundred pairs at most
+    whatever the portfolio's size; each pair's rows then go to its agent and to its group's
+    agents in Python. (Joining the rows to the group-agent link table instead made PostgreSQL
+    hash every open finding three times.)"""
+    agent_field, group_field = f"{importer}assigned_agent", f"{importer}client_group"
+    pairs = (
+        rows.order_by()
+        .values(agent_field, group_field)
+        .annotate(n=Count("pk"))
+        .values_list(agent_field, group_field, "n")
+    )
     counts: dict[int, int] = defaultdict(int)
-    direct = rows.filter(**{f"{agent_path}__isnull": False}).values(agent_path)
-    for agent_id, n in direct.annotate(n=Count("pk")).values_list(agent_path, "n").order_by():
-        counts[agent_id] += n
-    grouped = rows.filter(**{f"{via_group}__isnull": False}).values(via_group)
-    for agent_id, n in grouped.annotate(n=Count("pk")).values_list(via_group, "n").order_by():
-        counts[agent_id] += n
-    both = rows.filter(**{via_group: F(agent_path)}).values(agent_path)
-    for agent_id, n in both.annotate(n=Count("pk")).values_list(agent_path, "n").order_by():
-        counts[agent_id] -= n
+    for agent_id, group_id, n in pairs:
+        looking_after = set(group_agents.get(group_id, ())) if group_id is not None else set()
+        if agent_id is not None:
+            looking_after.add(agent_id)
+        for who in looking_after:
+            counts[who] += n
     return counts
 
 
 def workload(*, portfolio: Portfolio) -> list[Workload]:
-    """Every agent's importers, exceptions assigned and open delegation findings (eight grouped
-    queries, whatever the number of agents or importers)."""
+    """Every agent's importers, exceptions assigned and open delegation findings (five queries,
+    whatever the number of agents or importers)."""
+    group_agents = _group_agents()
     importers = _per_agent(
         portfolio.apply(Importer.objects.all(), importer_field="pk"),
-        agent_path="assigned_agent",
-        via_group="client_group__agents",
+        importer="",
+        group_agents=group_agents,
     )
     findings = _per_agent(
         portfolio.apply(DelegationAlert.objects.filter(resolved_at=None)),
-        agent_path="importer__assigned_agent",
-        via_group="importer__client_group__agents",
+        importer="importer__",
+        group_agents=group_agents,
     )
     exceptions = dict(
         portfolio.apply(open_exceptions())

@@ -282,3 +282,16 @@ def test_a_payment_nobody_recorded_is_added_from_the_statement_once(account):
     assert applied(found) == [("2026-08-25", D("1000.00"))]
     assert StatementBalance.objects.get(statement=august).outstanding == D("0.00")
     assert found.history.count() == 1
+
+
+def test_a_balance_carries_its_statements_importer_and_due_date(account):
+    """Today reads them from the balance, without the statement: written on create and update."""
+    from statements.models import Statement
+
+    august = make_statement(account, dt.date(2026, 8, 25), "100.00", due_date=OCT)
+    refresh_balances(statement_ids=[august.pk])
+    balance = StatementBalance.objects.get(statement=august)
+    assert (balance.importer_id, balance.due_date) == (account.importer_id, OCT)
+    Statement.objects.filter(pk=august.pk).update(due_date=dt.date(2026, 10, 1))
+    refresh_balances(statement_ids=[august.pk])
+    assert StatementBalance.objects.get(statement=august).due_date == dt.date(2026, 10, 1)

@@ -11,7 +11,12 @@ from django.core.management import CommandError, call_command
 from statements.models import BrokerEntry, ReconciliationRun, Statement
 from statements.reconciliation import outcome, runs
 from statements.reconciliation.runs import reconcile_statement, reconcile_statements
-from statements.reconciliation.selectors import current_items, current_run, pending_statements
+from statements.reconciliation.selectors import (
+    current_items,
+    current_run,
+    pending_count,
+    pending_statements,
+)
 from tests.statements.conftest import SAMPLES, csv_text, entry_row, run_import
 from tests.statements.test_reconcile import E, L, build, txn
 
@@ -241,3 +246,10 @@ def test_pending_follows_entries_of_the_statement_account_only():
     )
     BrokerEntryFactory(program_account=a.program_account, source_batch=earlier)
     assert list(pending_statements()) == [b]
+    never = build([L("CAD", txn(3), "1.00")], [])  # no run at all
+    assert list(pending_statements()) == [b, never]
+    # Today's count, taken in two disjoint parts, agrees with the list (one up to date, one
+    # outdated by newer entries, one never reconciled), overall and for one statement.
+    assert pending_count() == 2
+    assert pending_count(Statement.objects.filter(pk=a.pk)) == 0
+    assert pending_count(Statement.objects.filter(pk=never.pk)) == 1

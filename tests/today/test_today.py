@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from carm_portal.today.charts import age_chart, coordinate
 from carm_portal.today.figures import Bucket, today_for
+from clients import access
 from clients.access import BrokerRole
+from clients.models import Importer
 from clients.portfolio import Portfolio, portfolio_from
 from delegation.models import DelegationAlert, RenewalRequest
 from payments.models import PaymentAlert, StatementBalance
@@ -60,6 +62,8 @@ def owing(importer, *, days_late: int, outstanding: str):
     )
     StatementBalance.objects.create(
         statement=statement,
+        importer=importer,
+        due_date=statement.due_date,
         billed=Decimal(outstanding),
         outstanding=Decimal(outstanding),
         computed_at=timezone.now(),
@@ -268,7 +272,8 @@ def test_a_client_group_limits_every_figure(personas):
 def test_workload_counts_group_clients_once(personas):
     agent = personas.broker_agent
     group = ClientGroupFactory(name="West")
-    group.agents.add(agent, UserFactory(roles=[BrokerRole.AGENT]))
+    colleague = UserFactory(roles=[BrokerRole.AGENT])
+    group.agents.add(agent, colleague)
     personas.importer_a.client_group = group  # assigned directly and through the group
     personas.importer_a.save()
     personas.importer_b.client_group = group
@@ -287,6 +292,16 @@ def test_workload_counts_group_clients_once(personas):
         1,
     )
     assert (rows[personas.broker_admin].importers, rows[personas.broker_admin].exceptions) == (0, 0)
+    # Through the group alone: both importers and their finding, none of the exceptions.
+    assert (
+        rows[colleague].importers,
+        rows[colleague].exceptions,
+        rows[colleague].delegation_findings,
+    ) == (2, 0, 1)
+    # The same count as the client list filtered to each agent (the page the number links to).
+    for who in (agent, colleague):
+        listed = Importer.objects.filter(access.my_clients_filter(who)).distinct().count()
+        assert rows[who].importers == listed
 
 
 # --- Every number links to its worklist -------------------------------------------------------------
@@ -392,3 +407,24 @@ def test_chart_bars_are_proportional_to_amounts():
 
     assert [bar.width for bar in chart.bars] == ["360.0", "90.0", "0.0"]
     assert coordinate(Decimal("12.25")) == "12.3"
+
+
+@pytest.mark.django_db
+def test_exception_ages_banded_in_python_match_the_worklists_filter(personas):
+    """Today bands exceptions by their local day first seen in Python; the worklist filters the
+    same bands in SQL. Exceptions first seen at every edge, late in the evening Eastern time (the
+    next day in UTC), land in the same band both ways."""
+    from statements.reconciliation.selectors import open_exceptions
+    from statements.reconciliation_forms import exception_age_q
+
+    evening = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(23, 30)))  # Eastern time
+    for days_old in (0, 1, 7, 8, 30, 31, 60, 61, 90):
+        item = exception(personas.importer_a, difference="-2.50", days_old=days_old)
+        item.first_seen_at = evening - dt.timedelta(days=days_old)
+        item.save(update_fields=["first_seen_at"])
+    with time_machine.travel(evening, tick=False):
+        page = today_for(user=personas.broker_admin, portfolio=Portfolio(), today=TODAY)
+    for bucket in page.exception_ages:
+        listed = open_exceptions().filter(exception_age_q(bucket.key, TODAY))
+        assert bucket.count == listed.count() > 0
+        assert bucket.amount == Decimal("2.50") * bucket.count
