@@ -398,6 +398,14 @@ class StatementBalance(models.Model):
     def __str__(self) -> str:
         return f"{self.statement_id}: {self.outstanding} of {self.billed}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Fill the statement's copies when a caller saves one row itself (``balances.py``
+        writes them in bulk, with the copies)."""
+        if self.importer_id is None or self.due_date is None:
+            self.importer_id = self.statement.program_account.importer_id
+            self.due_date = self.statement.due_date
+        super().save(*args, **kwargs)
+
 
 class FinancialSecurity(models.Model):
     """A surety bond or cash deposit an importer posts with CBSA for release prior to payment."""
