@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from services.compliance.readiness import gap_due, take_check
+from services.compliance.readiness import answer_as_importer, gap_due, take_check
 from services.compliance.readiness_queries import open_gaps
 from services.models import ReadinessCheck, ReadinessGap, ReadinessQuestion
 from tests.kit import persona_cases
@@ -144,6 +144,13 @@ def test_derived_answers_are_not_the_bams_to_give(personas, client_for):
     assert answers["security_posted"]["derived"] is True
     assert check.score == percent(DERIVED_YES + 2)
 
+    # and the domain function behind the page ignores them too, whoever calls it
+    direct = answer_as_importer(
+        importer, answers={RELEASE: True, "security_posted": True}, by=personas.bam_a
+    )
+    assert {a["key"]: a["yes"] for a in direct.answers}["security_posted"] is False
+    assert direct.score == check.score
+
 
 @time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize("data", [{}, {f"q_{RELEASE}": "maybe"}, {f"q_{RELEASE}": ""}])
@@ -214,7 +221,6 @@ def test_the_staff_page_shows_the_importers_answer_and_keeps_it_through_a_staff_
 
 def test_the_pdf_names_the_importers_answer(personas):
     from services.compliance import readiness_pdf
-    from services.compliance.readiness import answer_as_importer
 
     check = answer_as_importer(personas.importer_a, answers={RELEASE: True}, by=personas.bam_a)
 
