@@ -210,9 +210,7 @@ def build_answers(
             answers.append(Answer(q.key, q.text, q.weight, derived[q.key], True))
         elif q.key in manual:
             answers.append(
-                Answer(
-                    q.key, q.text, q.weight, bool(manual[q.key]), False, by_importer.get(q.key)
-                )
+                Answer(q.key, q.text, q.weight, bool(manual[q.key]), False, by_importer.get(q.key))
             )
         else:
             raise ReadinessError(_("Answer every question."))
@@ -290,7 +288,7 @@ def take_check(
         if by is None:
             raise ReadinessError(_("An importer's answer needs the person who gave it."))
         mark = ImporterAnswer.of(by, now)
-        marks = {key: mark for key in manual}
+        marks = dict.fromkeys(manual, mark)
     else:
         kept = importer_answers(latest_check(importer))
         marks = {

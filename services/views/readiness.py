@@ -91,7 +91,7 @@ def _page(
                 "yes": derived.get(q.key),
                 "source": DERIVERS[q.derived_from].label if q.derived_from in DERIVERS else "",
                 "field": None if q.key in derived else form[f"q_{q.key}"],
-                "given": given[q.key] if q.key in given else None,
+                "given": given.get(q.key),
             }
             for q in active
         ]

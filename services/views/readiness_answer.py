@@ -10,6 +10,8 @@ Derived answers are shown as the records give them and are never fields.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -32,6 +34,7 @@ from services.compliance.readiness import (
 )
 from services.compliance.readiness_derivers import DERIVERS
 from services.compliance.readiness_queries import latest_check
+from services.models import ReadinessQuestion
 from services.readiness_forms import ReadinessForm, field_name
 
 
@@ -44,9 +47,7 @@ def readiness_answer(request: AuthenticatedHttpRequest, importer_pk: int) -> Htt
         form = ReadinessForm(request.POST, questions=questions)
         if form.is_valid():
             try:
-                check = answer_as_importer(
-                    importer, answers=form.manual_answers(), by=request.user
-                )
+                check = answer_as_importer(importer, answers=form.manual_answers(), by=request.user)
             except ReadinessError as error:
                 form.add_error(None, str(error))
             else:
@@ -63,7 +64,7 @@ def readiness_answer(request: AuthenticatedHttpRequest, importer_pk: int) -> Htt
 def _page(
     request: AuthenticatedHttpRequest,
     importer: Importer,
-    questions: list,
+    questions: Sequence[ReadinessQuestion],
     form: ReadinessForm | None,
 ) -> HttpResponse:
     current = latest_check(importer)

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 5, 15, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 5)
-TOTAL_WEIGHT = 17  # the default questionnaire (migration 0004), written out: see test_readiness_pages
+TOTAL_WEIGHT = (
+    17  # the default questionnaire (migration 0004), written out: see test_readiness_pages
+)
 # What the records answer yes for the personas' importer A: BAM named (2), SOA reconciled (2).
 DERIVED_YES = 4
 RELEASE = "release_documentation"  # the one default question no record answers (weight 2)
@@ -41,9 +43,11 @@ def answer_url(importer) -> str:
 
 
 def open_keys(importer) -> set[str]:
-    return set(open_gaps(ReadinessGap.objects.filter(importer=importer)).values_list(
-        "question_key", flat=True
-    ))
+    return set(
+        open_gaps(ReadinessGap.objects.filter(importer=importer)).values_list(
+            "question_key", flat=True
+        )
+    )
 
 
 TABLE = [
@@ -58,10 +62,7 @@ def test_only_the_importers_bam_answers(personas, client_for, method, persona, e
     client = client_for(personas.all()[persona])
     url = answer_url(personas.importer_a)
 
-    if method == "get":
-        response = client.get(url)
-    else:
-        response = client.post(url, {f"q_{RELEASE}": "yes"})
+    response = client.get(url) if method == "get" else client.post(url, {f"q_{RELEASE}": "yes"})
 
     assert response.status_code == expected
     if method == "post":
