@@ -263,6 +263,14 @@ def test_the_home_card_shows_the_score_and_what_waits_on_the_bam(personas, clien
     assert "Review your answers" in card
 
 
+def test_the_readiness_page_leads_the_bam_to_the_answers_and_not_staff(personas, client_for):
+    page = reverse("compliance:readiness", args=[personas.importer_a.pk])
+    url = answer_url(personas.importer_a)
+
+    assert url in client_for(personas.bam_a).get(page).content.decode()
+    assert url not in client_for(personas.broker_admin).get(page).content.decode()
+
+
 @pytest.mark.parametrize("who", ["finance_a", "employee_a"])
 def test_the_importers_other_people_get_no_card_and_no_form(personas, client_for, who):
     take_check(personas.importer_a, manual={RELEASE: False}, by=None)
