@@ -16,7 +16,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from carm_portal.calendar import cbsa_today
 from carm_portal.http import AuthenticatedHttpRequest
@@ -39,6 +41,7 @@ from services.readiness_forms import ReadinessForm, field_name
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def readiness_answer(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpResponse:
     """The questions no record answers, to answer (or change), beside the derived answers."""
     importer = access.get_importer(request.user, importer_pk, Perm.ANSWER_READINESS)
@@ -54,7 +57,7 @@ def readiness_answer(request: AuthenticatedHttpRequest, importer_pk: int) -> Htt
                 messages.success(
                     request,
                     _("Thank you: your answers are recorded. Readiness score: %(score)s %%.")
-                    % {"score": check.score},
+                    % {"score": localize(check.score)},
                 )
                 return redirect("compliance:readiness_answer", importer_pk=importer.pk)
         return _page(request, importer, questions, form)

@@ -96,8 +96,10 @@ def test_the_bams_answer_is_recorded_with_who_and_when_and_rescored(personas, cl
     assert all("by_importer" not in a for a in check.answers if a["key"] != RELEASE)
     # the follow-up of the "no" is closed (superseded), as a staff "yes" would close it
     assert RELEASE not in open_keys(importer)
-    shown = client.get(answer_url(importer))
-    assert "Score 35.29 % on 2026-11-05" in shown.content.decode()
+    shown = client.get(response["Location"])
+    html = shown.content.decode()
+    assert "Score 35.29 % on 2026-11-05" in html
+    assert "Thank you: your answers are recorded. Readiness score: 35.29 %." in html
 
 
 @time_machine.travel(NOW, tick=False)
@@ -350,5 +352,13 @@ def test_the_answer_page_and_card_read_in_french(personas, client_for):
     assert "Record my answers" not in html
     assert "Note de 23,53 % le 2026-11-05" in html
     assert "Préparation" in card
+    with translation.override("fr"):
+        client.post(
+            answer_url(personas.importer_a), {f"q_{RELEASE}": "yes"}, HTTP_ACCEPT_LANGUAGE="fr"
+        )
+        done = client.get(answer_url(personas.importer_a), HTTP_ACCEPT_LANGUAGE="fr")
+    assert "Merci : vos réponses sont enregistrées. Note de préparation : 35,29 %." in (
+        done.content.decode()
+    )
     assert "1 question attend votre réponse :" in card
     assert "Répondre aux questions" in card
