@@ -69,6 +69,9 @@ class Perm(StrEnum):
     RECORD_TRAINING = "record_training"  # record training completions for the importer's people
     VIEW_READINESS = "view_readiness"  # the RM readiness checks, their follow-ups and the PDF
     TAKE_READINESS = "take_readiness"  # take a readiness check, complete or reassign follow-ups
+    # Answer, from the importer's own pages, the readiness questions its records cannot answer
+    # (narrower than ``TAKE_READINESS``: no follow-up work, and the answers count as the importer's).
+    ANSWER_READINESS = "answer_readiness"
 
 
 class GlobalPerm(StrEnum):
@@ -86,7 +89,9 @@ class GlobalPerm(StrEnum):
 
 
 _BROKER_PERMS: dict[BrokerRole, frozenset[Perm]] = {
-    BrokerRole.ADMIN: frozenset(Perm) - {Perm.VIEW_BANK_ACCOUNT},
+    # Staff answer for an importer through the check they take (``TAKE_READINESS``); what is
+    # recorded as the importer's own answer comes from the importer's people alone.
+    BrokerRole.ADMIN: frozenset(Perm) - {Perm.VIEW_BANK_ACCOUNT, Perm.ANSWER_READINESS},
     BrokerRole.AGENT: frozenset(
         {
             Perm.VIEW,
@@ -155,9 +160,12 @@ _MEMBER_PERMS: dict[str, frozenset[Perm]] = {
             Perm.REQUEST_SERVICES,
             Perm.VIEW_CHARGES,
             Perm.FILE_DOCUMENTS,
-            # The importer's readiness (read only): the BAM answers for the importer to CBSA, and
-            # the follow-ups are the broker's work, taken and completed by its staff.
+            # The importer's readiness: the BAM answers for the importer to CBSA, so they answer the
+            # questions the broker's records cannot (``ANSWER_READINESS``, which re-scores the check
+            # exactly as a staff check would); the follow-ups stay the broker's work, completed and
+            # reassigned by its staff (``TAKE_READINESS``, which the BAM does not hold).
             Perm.VIEW_READINESS,
+            Perm.ANSWER_READINESS,
             # Who of their people is trained (read only); every person sees their own completions
             # whatever their role (``may_see_training_of``).
             Perm.VIEW_TRAINING,

@@ -4,7 +4,7 @@ from django.urls import path
 
 from services import compliance_views as views
 from services import training_views
-from services.views import readiness
+from services.views import readiness, readiness_answer
 
 app_name = "compliance"
 
@@ -51,6 +51,11 @@ urlpatterns = [
         "importers/<int:importer_pk>/readiness/take/",
         readiness.readiness_take,
         name="readiness_take",
+    ),
+    path(
+        "importers/<int:importer_pk>/readiness/answer/",
+        readiness_answer.readiness_answer,
+        name="readiness_answer",
     ),
     path(
         "importers/<int:importer_pk>/readiness/pdf/",

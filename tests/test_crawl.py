@@ -244,6 +244,7 @@ ROUTES: dict[str, Route] = {
     "compliance:training_record": _importer("importer_pk"),
     "compliance:readiness": _importer("importer_pk"),
     "compliance:readiness_take": _importer("importer_pk"),
+    "compliance:readiness_answer": _importer("importer_pk"),
     "compliance:readiness_pdf": Route(ReadinessCheck, {"importer_pk": "importer_id"}),
     "compliance:readiness_gap_done": Route(ReadinessGap, {"pk": "pk"}),
     "compliance:readiness_gap_update": Route(ReadinessGap, {"pk": "pk"}),

@@ -41,6 +41,8 @@ from payments.rules import Finding as PaymentFinding
 from payments.rules import Kind as PaymentKind
 from payments.rules import Thresholds as PaymentThresholds
 from payments.rules import kind_label as payment_kind_label
+from services.compliance.readiness import active_questions, question_text, waiting_on_importer
+from services.models import ReadinessCheck
 from statements.due import is_due_soon, is_overdue
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
 from statements.reconciliation.selectors import unresolved_exceptions
@@ -99,6 +101,15 @@ class StatementRow:
 
 
 @dataclass
+class ReadinessCard:
+    """The importer's RM readiness at a glance: the latest score and what waits on its people."""
+
+    check: ReadinessCheck | None
+    waiting: list[str]  # the questions no record answers and the importer has not answered yet
+    can_answer: bool
+
+
+@dataclass
 class ImporterHome:
     """Everything one importer's card on the home page shows, with what this user may do there."""
 
@@ -120,6 +131,7 @@ class ImporterHome:
     reports: list[ReconciliationRun] = field(default_factory=list)
     members: list[Membership] = field(default_factory=list)
     people: list[PortalUser] = field(default_factory=list)
+    readiness: ReadinessCard | None = None  # for those who may see the importer's readiness
 
     def __getitem__(self, name: str) -> Any:
         """``card["importer"]``: the page context has long been a list of dicts."""
@@ -238,6 +250,10 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
         items.sort(key=lambda a: a.sort_key)
         homes[pk].attention = items[:ATTENTION_ROWS]
         homes[pk].attention_hidden = max(len(items) - ATTENTION_ROWS, 0)
+
+    readiness_ids = [pk for pk in homes if access.can(user, Perm.VIEW_READINESS, pk)]
+    for importer_id, readiness in readiness_cards(readiness_ids, user=user).items():
+        homes[importer_id].readiness = readiness
 
     for row in latest_statements(finance_ids, today=today):
         homes[row.statement.program_account.importer_id].statements.append(row)
@@ -451,6 +467,36 @@ def payment_attention(alert: PaymentAlert, *, user: Any) -> Attention:
         day_label=day_label if alert.deadline else "",
         amount=alert.amount,
     )
+
+
+# --- RM readiness --------------------------------------------------------------------------------
+
+
+def readiness_cards(importer_ids: Collection[int], *, user: Any) -> dict[int, ReadinessCard]:
+    """Each importer's latest check and the questions waiting on its people (two queries)."""
+    if not importer_ids:
+        return {}
+    latest = {
+        check.importer_id: check
+        for check in latest_per_importer(
+            ReadinessCheck.objects.filter(importer_id__in=list(importer_ids)),
+            importer_field="importer_id",
+            order_by=[F("taken_at").desc(), F("pk").desc()],
+            limit=1,
+        )
+    }
+    questions = active_questions()
+    return {
+        importer_id: ReadinessCard(
+            check=latest.get(importer_id),
+            waiting=[
+                question_text(q.key, q.text)
+                for q in waiting_on_importer(questions, latest.get(importer_id))
+            ],
+            can_answer=access.can(user, Perm.ANSWER_READINESS, importer_id),
+        )
+        for importer_id in importer_ids
+    }
 
 
 # --- Statements and reconciliation reports ------------------------------------------------------

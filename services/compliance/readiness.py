@@ -4,6 +4,11 @@ Score = the weighted share of "yes" answers, in percent to two places. Each "no"
 becomes a follow-up task for the broker's staff: owned by the importer's assigned agent (else by
 the staff member who took the check) and due ``GAP_DAYS`` later (the next business day if that
 falls on a weekend or a federal holiday).
+
+A check is taken by the broker's staff or, from the importer's own pages, by its BAM
+(``answer_as_importer``): the same ``take_check``, so the score and the follow-ups follow one rule.
+An answer the importer gave carries who gave it and when; a later staff check that leaves it as it
+was keeps it as the importer's answer, one that changes it makes it the staff's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from carm_portal.models import User
 from clients import access
 from clients.models import Importer
 from services.compliance.readiness_derivers import DERIVERS
+from services.compliance.readiness_queries import latest_check
 from services.models import ReadinessCheck, ReadinessGap, ReadinessQuestion
 
 GAP_DAYS = 30
@@ -113,21 +119,62 @@ class ReadinessError(ValueError):
 
 
 @dataclass(frozen=True)
+class ImporterAnswer:
+    """Who of the importer's people gave an answer, and when (the name as it was then)."""
+
+    user_id: int | None
+    name: str
+    at: str  # ISO 8601, UTC
+
+    @classmethod
+    def of(cls, user: User, at: dt.datetime) -> ImporterAnswer:
+        return cls(user.pk, str(user.get_full_name() or user.email), at.isoformat())
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, object]) -> ImporterAnswer | None:
+        """The importer's mark on a stored answer (``None`` for staff and derived answers)."""
+        if not row.get("by_importer"):
+            return None
+        user_id = row.get("answered_by")
+        return cls(
+            int(user_id) if isinstance(user_id, int) else None,
+            str(row.get("answered_by_name", "")),
+            str(row.get("answered_at", "")),
+        )
+
+    @property
+    def answered_at(self) -> dt.datetime | None:
+        try:
+            return dt.datetime.fromisoformat(self.at)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
 class Answer:
     key: str
     text: str
     weight: int
     yes: bool
     derived: bool
+    by_importer: ImporterAnswer | None = None
 
     def as_json(self) -> dict[str, object]:
-        return {
+        row: dict[str, object] = {
             "key": self.key,
             "text": self.text,
             "weight": self.weight,
             "yes": self.yes,
             "derived": self.derived,
         }
+        if self.by_importer is not None:
+            row |= {
+                "by_importer": True,
+                "answered_by": self.by_importer.user_id,
+                "answered_by_name": self.by_importer.name,
+                "answered_at": self.by_importer.at,
+            }
+        return row
 
 
 def active_questions() -> list[ReadinessQuestion]:
@@ -151,16 +198,44 @@ def build_answers(
     questions: Sequence[ReadinessQuestion],
     derived: Mapping[str, bool],
     manual: Mapping[str, bool],
+    by_importer: Mapping[str, ImporterAnswer] | None = None,
 ) -> list[Answer]:
+    """One answer per question: the deriver's when there is one (a manual answer given for a
+    derived question is ignored, so nobody overrides the records), else the person's, marked as
+    the importer's where ``by_importer`` says so."""
+    by_importer = by_importer or {}
     answers = []
     for q in questions:
         if q.key in derived:
             answers.append(Answer(q.key, q.text, q.weight, derived[q.key], True))
         elif q.key in manual:
-            answers.append(Answer(q.key, q.text, q.weight, bool(manual[q.key]), False))
+            answers.append(
+                Answer(q.key, q.text, q.weight, bool(manual[q.key]), False, by_importer.get(q.key))
+            )
         else:
             raise ReadinessError(_("Answer every question."))
     return answers
+
+
+def importer_answers(check: ReadinessCheck | None) -> dict[str, tuple[bool, ImporterAnswer]]:
+    """question key -> (yes, who and when) for the answers of ``check`` the importer gave."""
+    if check is None:
+        return {}
+    found = {}
+    for row in check.answers:
+        mark = ImporterAnswer.from_json(row)
+        if mark is not None and not row.get("derived"):
+            found[str(row["key"])] = (bool(row["yes"]), mark)
+    return found
+
+
+def waiting_on_importer(
+    questions: Sequence[ReadinessQuestion], check: ReadinessCheck | None
+) -> list[ReadinessQuestion]:
+    """The asked questions no record answers (no ``derived_from``) that ``check`` (the latest)
+    holds no answer of the importer's to: what its BAM is asked to answer."""
+    given = importer_answers(check)
+    return [q for q in questions if not q.derived_from and q.key not in given]
 
 
 def score(answers: Sequence[Answer]) -> Decimal:
@@ -195,24 +270,45 @@ def take_check(
     manual: Mapping[str, bool],
     by: User | None,
     today: dt.date | None = None,
+    as_importer: bool = False,
 ) -> ReadinessCheck:
     """Record a readiness check for ``importer``: derived answers from today's data, the
-    person's answers for the rest, the score, and one follow-up task per gap."""
+    person's answers for the rest, the score, and one follow-up task per gap.
+
+    ``as_importer``: ``by`` is one of the importer's people answering for it (its BAM, from
+    ``answer_as_importer``), so every manual answer is the importer's, with who and when.
+    Otherwise an answer the importer gave on the latest check, and left unchanged here, stays
+    the importer's."""
     today = today or cbsa_today()
+    now = timezone.now()
     questions = active_questions()
     if not questions:
         raise ReadinessError(_("No readiness question is set up."))
-    answers = build_answers(questions, derived_answers(importer, questions, today), manual)
+    if as_importer:
+        if by is None:
+            raise ReadinessError(_("An importer's answer needs the person who gave it."))
+        mark = ImporterAnswer.of(by, now)
+        marks = dict.fromkeys(manual, mark)
+    else:
+        kept = importer_answers(latest_check(importer))
+        marks = {
+            key: given
+            for key, (yes, given) in kept.items()
+            if key in manual and bool(manual[key]) == yes
+        }
+    answers = build_answers(questions, derived_answers(importer, questions, today), manual, marks)
     check = ReadinessCheck(
         importer=importer,
         taken_by=by,
-        taken_at=timezone.now(),
+        taken_at=now,
         taken_on=today,
         score=score(answers),
         answers=[a.as_json() for a in answers],
     )
     check._history_user = by  # type: ignore[attr-defined]  # django-simple-history reads these
-    check._change_reason = "Readiness check taken"  # type: ignore[attr-defined]
+    check._change_reason = (  # type: ignore[attr-defined]
+        "Readiness questions answered by the importer" if as_importer else "Readiness check taken"
+    )
     check.save()
     owner = gap_owner(importer, by)
     due = gap_due(today)
@@ -234,6 +330,16 @@ def take_check(
         default_change_reason="Follow-up opened by a readiness check",
     )
     return check
+
+
+def answer_as_importer(
+    importer: Importer, *, answers: Mapping[str, bool], by: User, today: dt.date | None = None
+) -> ReadinessCheck:
+    """The importer's BAM answers the questions no record answers, from the importer's pages:
+    a new check through ``take_check`` (derived answers from today's records, never from
+    ``answers``), so the score and the follow-ups it opens, and those it closes by superseding
+    the previous check's, are exactly what a staff check with these answers would give."""
+    return take_check(importer, manual=answers, by=by, today=today, as_importer=True)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from services.compliance.readiness import question_text
+from services.compliance.readiness import ImporterAnswer, question_text
 from services.models import ReadinessCheck, ReadinessGap
 from statements.reports import page_counter_content
 
@@ -26,6 +26,7 @@ class AnswerRow:
     weight: int
     yes: bool
     derived: bool
+    by_importer: ImporterAnswer | None = None  # who of the importer's people answered, and when
 
 
 def answer_rows(check: ReadinessCheck) -> list[AnswerRow]:
@@ -36,6 +37,7 @@ def answer_rows(check: ReadinessCheck) -> list[AnswerRow]:
             weight=int(a["weight"]),
             yes=bool(a["yes"]),
             derived=bool(a["derived"]),
+            by_importer=ImporterAnswer.from_json(a),
         )
         for a in check.answers
     ]

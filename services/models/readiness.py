@@ -58,7 +58,9 @@ class ReadinessCheck(models.Model):
     taken_at = models.DateTimeField(_("taken at"))
     taken_on = models.DateField(_("taken on"))
     score = models.DecimalField(_("score (%)"), max_digits=5, decimal_places=2)
-    # [{"key", "text", "weight", "yes", "derived"}] as answered on the day.
+    # [{"key", "text", "weight", "yes", "derived"}] as answered on the day; an answer the importer
+    # gave (its BAM, from the importer's pages) adds "by_importer": true, "answered_by" (user id),
+    # "answered_by_name" and "answered_at" (ISO 8601), kept by a later staff check that leaves it.
     answers = models.JSONField(default=list, editable=False)
     history = HistoricalRecords()
 

@@ -4,7 +4,9 @@ portfolio by score, and the follow-ups waiting on a member of staff.
 Thin views over ``services.compliance.readiness`` (taking a check, follow-ups) and
 ``readiness_queries`` (what is current and open). ``clients.access`` decides: seeing an importer's
 readiness takes ``view_readiness`` (its BAM reads it), taking a check or working a follow-up
-``take_readiness`` (broker staff); an importer the user may not see is a 404.
+``take_readiness`` (broker staff); an importer the user may not see is a 404. The importer's BAM
+answers the questions no record answers on its own page (``readiness_answer``); those answers
+show here as the importer's.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from services.compliance.readiness import (
     active_questions,
     complete_gap,
     derived_answers,
+    importer_answers,
     question_text,
     reassign_gap,
     take_check,
@@ -51,6 +54,7 @@ def _page(
     """The readiness page of ``importer`` (``form`` bound when a check was refused)."""
     today = cbsa_today()
     can_take = access.can(request.user, Perm.TAKE_READINESS, importer)
+    can_answer = access.can(request.user, Perm.ANSWER_READINESS, importer)
     checks = list(
         ReadinessCheck.objects.filter(importer=importer)
         .select_related("taken_by")
@@ -74,6 +78,7 @@ def _page(
     questions = []
     if can_take:
         active = active_questions()
+        given = importer_answers(current)
         derived = derived_answers(importer, active, today)
         if form is None:
             previous = {a["key"]: bool(a["yes"]) for a in current.answers} if current else {}
@@ -86,6 +91,7 @@ def _page(
                 "yes": derived.get(q.key),
                 "source": DERIVERS[q.derived_from].label if q.derived_from in DERIVERS else "",
                 "field": None if q.key in derived else form[f"q_{q.key}"],
+                "given": given.get(q.key),
             }
             for q in active
         ]
@@ -102,6 +108,7 @@ def _page(
             "checks": checks,
             "chart": score_chart(checks),
             "can_take": can_take,
+            "can_answer": can_answer,
             "form": form,
             "questions": questions,
         },

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.django_db
 
 # What each persona may do on importer A (the one the importer personas belong to).
 EXPECTED_ON_A = {
-    "broker_admin": set(Perm) - {Perm.VIEW_BANK_ACCOUNT},
+    # The importer's own readiness answers come from its people: staff answer through a check.
+    "broker_admin": set(Perm) - {Perm.VIEW_BANK_ACCOUNT, Perm.ANSWER_READINESS},
     "broker_agent": {
         Perm.VIEW,
         Perm.MANAGE_CLIENT,
@@ -56,6 +57,7 @@ EXPECTED_ON_A = {
         Perm.FILE_DOCUMENTS,
         Perm.VIEW_TRAINING,
         Perm.VIEW_READINESS,
+        Perm.ANSWER_READINESS,
     },
     "finance_a": {
         Perm.VIEW,
