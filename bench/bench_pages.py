@@ -97,6 +97,76 @@ def populate_statements(lines_wanted: int, seed: int = 13) -> int:
     return written
 
 
+def populate_reconciliations() -> dict[str, int]:
+    """The broker's entries for the statements' CADs, then every statement reconciled, as the
+    night after the files came in leaves a live portfolio: most entries match; one CAD in 37 was
+    declared a dollar off (an amount mismatch), one in 101 has no entry (CBSA posted what the
+    broker did not declare) and one entry in 211 has no line (missing on the statement). Written
+    with ``INSERT … SELECT`` from the lines (a million rows in seconds). Afterwards a third of
+    the exceptions are assigned to their importer's agent, first seen over the last 90 days, and
+    a later entries file touches one account in 20, so its statements wait for a new run."""
+    import time_machine
+    from django.db import connection
+
+    from statements.models import COMPONENTS, ImportBatch, ReconciliationItem, Statement
+    from statements.reconciliation.runs import reconcile_statements
+
+    first = ImportBatch.objects.create(
+        kind="entries", file_name="bench-entries.csv", sha256="2" * 64, status="accepted"
+    )
+    parts = ", ".join(COMPONENTS)
+    line_parts = ", ".join(
+        f"l.{c} + CASE WHEN l.id %% 37 = 0 THEN 1 ELSE 0 END" if c == "gst" else f"l.{c}"
+        for c in COMPONENTS
+    )
+    entry = (
+        "INSERT INTO statements_brokerentry (program_account_id, transaction_number, version,"
+        " release_date, accounted_on, client_reference, source_batch_id, position, {parts},"
+        " amount) SELECT s.program_account_id, {number}, 1, l.posted_on - 2, l.posted_on, '',"
+        " %s, l.position, {line_parts}, l.amount + CASE WHEN l.id %% 37 = 0 THEN 1 ELSE 0 END"
+        " FROM statements_statementline l JOIN statements_statement s ON s.id = l.statement_id"
+        " WHERE l.line_type = 'CAD' AND {where}"
+    )
+    with connection.cursor() as cursor:
+        for number, where in [
+            ("l.transaction_number", "l.id %% 101 <> 0"),
+            ("'9' || right(l.transaction_number, 13)", "l.id %% 211 = 0"),  # on no line
+        ]:
+            sql = entry.format(parts=parts, number=number, line_parts=line_parts, where=where)
+            cursor.execute(sql, [first.pk])
+    # The night before the benchmark's morning: runs finished "since yesterday".
+    with time_machine.travel(dt.datetime(2026, 11, 23, 4, tzinfo=dt.UTC), tick=True):
+        ImportBatch.objects.filter(pk=first.pk).update(finished_at=dt.datetime.now(tz=dt.UTC))
+    with time_machine.travel(dt.datetime(2026, 11, 23, 5, tzinfo=dt.UTC), tick=True):
+        runs = reconcile_statements(Statement.objects.order_by("pk"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE statements_reconciliationitem i"
+            " SET first_seen_at = i.first_seen_at - make_interval(days => (i.id % 90)::int),"
+            " assigned_to_id = CASE WHEN i.id % 3 = 0 THEN m.assigned_agent_id END"
+            " FROM clients_importer m WHERE m.id = i.importer_id AND i.is_exception"
+        )
+    later = ImportBatch.objects.create(
+        kind="entries", file_name="bench-entries-2.csv", sha256="3" * 64, status="accepted"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            entry.format(
+                parts=parts,
+                number="l.transaction_number",
+                line_parts=line_parts,
+                where="l.position = 2 AND s.program_account_id %% 20 = 0",
+            ).replace(" 1, l.posted_on - 2", " 2, l.posted_on - 2"),
+            [later.pk],
+        )
+    with time_machine.travel(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC), tick=True):
+        ImportBatch.objects.filter(pk=later.pk).update(finished_at=dt.datetime.now(tz=dt.UTC))
+    return {
+        "runs": len(runs),
+        "exceptions": ReconciliationItem.objects.filter(is_exception=True).count(),
+    }
+
+
 def people(seed: int = 17):
     """Agents (importers assigned round-robin, a few client groups), finance, an admin, a BAM."""
     from clients.access import BrokerRole
@@ -221,6 +291,9 @@ def build(importers: int) -> tuple[int, float]:
 
     populate(importers, 10)
     lines = populate_statements(importers * 100)
+    people()  # agents first: a third of the exceptions go to their importer's agent
+    reconciled = populate_reconciliations()
+    print(f"Reconciled: {reconciled['runs']:,} runs, {reconciled['exceptions']:,} exceptions.")
     from delegation.checks import run_delegation_checks
     from payments.checks import run_payment_checks, run_security_checks
 
@@ -229,7 +302,6 @@ def build(importers: int) -> tuple[int, float]:
     start = time.perf_counter()
     run_security_checks(today=TODAY)  # also stores the forecast snapshot the forecast page reads
     nightly = time.perf_counter() - start
-    people()
     from django.db import connection
 
     with connection.cursor() as cursor:
