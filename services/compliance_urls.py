@@ -25,7 +25,9 @@ urlpatterns = [
     path("training/", training_views.course_list, name="training_courses"),
     path("training/due/", training_views.due_list, name="training_due"),
     path("training/record/", training_views.pick_importer, name="training_pick"),
-    path("training/courses/new/", training_course_views.course_create, name="training_course_create"),
+    path(
+        "training/courses/new/", training_course_views.course_create, name="training_course_create"
+    ),
     path("training/courses/<int:pk>/", training_views.course_detail, name="training_course"),
     path(
         "training/courses/<int:pk>/edit/",
