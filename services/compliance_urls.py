@@ -3,7 +3,7 @@
 from django.urls import path
 
 from services import compliance_views as views
-from services import training_views
+from services import training_course_views, training_views
 from services.views import readiness, readiness_answer
 
 app_name = "compliance"
@@ -25,7 +25,30 @@ urlpatterns = [
     path("training/", training_views.course_list, name="training_courses"),
     path("training/due/", training_views.due_list, name="training_due"),
     path("training/record/", training_views.pick_importer, name="training_pick"),
+    path(
+        "training/courses/new/", training_course_views.course_create, name="training_course_create"
+    ),
     path("training/courses/<int:pk>/", training_views.course_detail, name="training_course"),
+    path(
+        "training/courses/<int:pk>/edit/",
+        training_course_views.course_edit,
+        name="training_course_edit",
+    ),
+    path(
+        "training/courses/<int:pk>/retire/",
+        training_course_views.course_retire,
+        name="training_course_retire",
+    ),
+    path(
+        "training/courses/<int:pk>/offer/",
+        training_course_views.course_offer,
+        name="training_course_offer",
+    ),
+    path(
+        "training/courses/<int:pk>/delete/",
+        training_course_views.course_delete,
+        name="training_course_delete",
+    ),
     path(
         "training/courses/<int:pk>/sessions/new/",
         training_views.session_create,

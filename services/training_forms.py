@@ -1,4 +1,5 @@
-"""Forms of the training pages: a session of a course, completions recorded in bulk, the filters.
+"""Forms of the training pages: a course, a session of it, completions recorded in bulk, the
+filters.
 
 A session may be a past webinar or walk-through: the choices offer only those already held (and
 not cancelled), so a completion is never tied to something that has not happened.
@@ -10,12 +11,13 @@ import datetime as dt
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal import stored_english
 from carm_portal.widgets import DateInput
 from clients.models import ClientGroup, Importer, Membership
+from services.compliance.courses import same_name_offered
 from services.models import Booking, Course, TrainingSession, WebinarSession
 
 RECENT_DAYS = 400  # how far back webinars and walk-throughs are offered as sessions
@@ -29,9 +31,7 @@ class _PersonChoice(forms.ModelMultipleChoiceField):
 
 class _CourseChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Course) -> str:
-        return stored_english.translate(
-            obj.name
-        )  # a default course's name in the reader's language
+        return obj.title  # in the reader's language
 
 
 class _SessionChoice(forms.ModelChoiceField):
@@ -123,6 +123,52 @@ class RecordForm(forms.Form):
         session.queryset = TrainingSession.objects.select_related("course").order_by(
             "-held_on", "id"
         )
+
+
+class CourseForm(forms.ModelForm):
+    """A course as a training coordinator sets it up: its name in English and in French, whom it
+    is for, and after how many months a completion lapses (a refresher is due)."""
+
+    MAX_REFRESH_MONTHS = 120
+
+    refresh_months = forms.IntegerField(
+        label=_("Refresher due after (months)"),
+        min_value=1,
+        max_value=MAX_REFRESH_MONTHS,
+        initial=12,
+        help_text=_("A completion lapses this many months after it, on the same day of the month."),
+    )
+
+    class Meta:
+        model = Course
+        fields = ["name", "name_fr", "role", "refresh_months"]
+        labels = {
+            "name": _("Name in English"),
+            "name_fr": _("Name in French"),
+            "role": _("For"),
+        }
+        help_texts = {"name_fr": _("Shown to people who read the portal in French.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name_fr"].required = True
+        if self.instance.pk and not self.instance.name_fr and not self.is_bound:
+            # a default course: its French name as the catalogue has it, to confirm or correct
+            with translation.override("fr"):
+                self.initial["name_fr"] = stored_english.translate(self.instance.name)
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_name_fr(self) -> str:
+        return " ".join(self.cleaned_data["name_fr"].split())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name, role = data.get("name"), data.get("role")
+        if name and role and same_name_offered(name, role, exclude=self.instance.pk):
+            self.add_error("name", _("A course of this name is already offered for this role."))
+        return data
 
 
 class DueFilterForm(forms.Form):

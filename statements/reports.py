@@ -30,10 +30,11 @@ from django.utils.translation import gettext_lazy
 from carm_portal import csv_cells
 from carm_portal.calendar import cbsa_today
 from carm_portal.dispatch import send, send_on_commit
-from carm_portal.money import ZERO, from_cents, sum_cents
+from carm_portal.money import ZERO, from_cents, sum_cents, to_money
 from statements import balance as balances
 from statements.enqueue import heavy_render_reconciliation_pdf
 from statements.models import COMPONENTS, ReconciliationItem, ReconciliationRun
+from statements.reconciliation.selectors import sum_at_risk, with_amount_at_risk
 from statements.signals import report_generated
 from statements.stored_files import delete_unless_kept
 
@@ -136,6 +137,10 @@ class StatusTotal:
     difference_total: Decimal = ZERO
     exception_count: int = 0  # items needing a person (all but matches and unflagged postings)
     open_count: int = 0
+    # What the exceptions put at stake, added up as the worklist adds them (the size of each
+    # item's ``selectors.amount_at_risk``): all of them, and those still open.
+    at_risk_total: Decimal = ZERO
+    open_at_risk: Decimal = ZERO
 
     @property
     def label(self) -> str:
@@ -188,6 +193,14 @@ class Summary:
     def difference_total(self) -> Decimal:
         return sum((row.difference_total for row in self.rows), ZERO)
 
+    @property
+    def at_risk_total(self) -> Decimal:
+        return sum((row.at_risk_total for row in self.rows), ZERO)
+
+    @property
+    def open_at_risk(self) -> Decimal:
+        return sum((row.open_at_risk for row in self.rows), ZERO)
+
     def get(self, code: str) -> StatusTotal:
         return next(row for row in self.rows if row.code == code)
 
@@ -200,13 +213,15 @@ def status_summary(run: ReconciliationRun) -> Summary:
     rows = (
         ReconciliationItem.objects.filter(run=run)
         .values("status")
-        .annotate(
+        .annotate(  # names of their own: "difference" would hide the column from amount_at_risk
             n=Count("pk"),
-            statement=sum_cents("statement_amount"),
-            entry=sum_cents("entry_amount"),
-            difference=sum_cents("difference"),
+            statement_c=sum_cents("statement_amount"),
+            entry_c=sum_cents("entry_amount"),
+            difference_c=sum_cents("difference"),
             exceptions=Count("pk", filter=Q(is_exception=True)),
             open=Count("pk", filter=Q(is_exception=True, resolution="")),
+            at_risk=sum_at_risk(filter=Q(is_exception=True)),
+            open_at_risk=sum_at_risk(filter=Q(is_exception=True, resolution="")),
         )
         .order_by()
     )
@@ -215,11 +230,13 @@ def status_summary(run: ReconciliationRun) -> Summary:
         by_code[row["status"]] = StatusTotal(
             code=row["status"],
             count=row["n"],
-            statement_total=from_cents(row["statement"]),
-            entry_total=from_cents(row["entry"]),
-            difference_total=from_cents(row["difference"]),
+            statement_total=from_cents(row["statement_c"]),
+            entry_total=from_cents(row["entry_c"]),
+            difference_total=from_cents(row["difference_c"]),
             exception_count=row["exceptions"],
             open_count=row["open"],
+            at_risk_total=to_money(row["at_risk"]),
+            open_at_risk=to_money(row["open_at_risk"]),
         )
     return Summary(rows=list(by_code.values()))
 
@@ -269,7 +286,9 @@ def report_context(run: ReconciliationRun, *, with_items: bool = True) -> dict[s
     groups: list[StatusGroup] = []
     if with_items:
         by_code = {row.code: StatusGroup(row) for row in summary.present}
-        for item in ordered_items(run).select_related("assigned_to"):
+        # Each item with ``at_risk``: the amount the worklist shows for it (a line charged twice
+        # risks its amount, though it differs from our entry by 0.00).
+        for item in with_amount_at_risk(ordered_items(run)).select_related("assigned_to"):
             item.components_text = components_text(item.components_differing)
             by_code[item.status].items.append(item)
         groups = list(by_code.values())

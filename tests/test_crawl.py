@@ -239,6 +239,10 @@ ROUTES: dict[str, Route] = {
     "compliance:document_hold": Route(ComplianceDocument, {"pk": "pk"}),
     "compliance:training_course": Route(Course, {"pk": "pk"}),
     "compliance:training_session_create": Route(Course, {"pk": "pk"}),
+    **{
+        f"compliance:training_course_{name}": Route(Course, {"pk": "pk"})
+        for name in ["edit", "retire", "offer", "delete"]
+    },
     "compliance:training_certificate": Route(TrainingCompletion, {"pk": "pk"}),
     "compliance:training_importer": _importer("importer_pk"),
     "compliance:training_record": _importer("importer_pk"),

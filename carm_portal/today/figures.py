@@ -45,7 +45,7 @@ from payments.rules import SHORTFALL_KINDS
 from payments.rules import Kind as PaymentKind
 from statements.due import OVERDUE_AGES, arrears_days, due_soon_days, is_days_late, is_due_soon
 from statements.models import ReconciliationRun, Statement
-from statements.reconciliation.selectors import open_exceptions, pending_count
+from statements.reconciliation.selectors import amount_at_risk, open_exceptions, pending_count
 from statements.reconciliation_forms import AGE_BUCKETS, exception_age
 
 
@@ -234,12 +234,13 @@ def finance_figures(
     )
 
     exceptions = portfolio.apply(access.scope_for(open_exceptions(), user, Perm.VIEW_FINANCE))
-    # Count and total per day first seen (a few hundred rows at most), then the age bands.
+    # Count and total per day first seen (a few hundred rows at most), then the age bands. Each
+    # exception weighs its amount at risk as the worklist does (a line charged twice: its amount).
     per_day = (
         exceptions.order_by()
-        .annotate(abs_difference=Abs(F("difference")), day=TruncDate("first_seen_at"))
+        .annotate(abs_at_risk=Abs(amount_at_risk()), day=TruncDate("first_seen_at"))
         .values("day")
-        .annotate(n=Count("id"), c=sum_cents("abs_difference"))
+        .annotate(n=Count("id"), c=sum_cents("abs_at_risk"))
         .values_list("day", "n", "c")
     )
     ages: dict[str, Any] = defaultdict(int)
@@ -321,7 +322,7 @@ def finance_figures(
             sum(b.count for b in exception_ages),
             link("statements:worklist", portfolio),
             amount=sum((b.amount for b in exception_ages), ZERO),
-            note=_("Amount at risk: the sum of the differences"),
+            note=_("Amount at risk, added up as the worklist adds it"),
         ),
         Figure(
             "runs",

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from carm_portal import stored_english
 
 
 class Course(models.Model):
@@ -21,8 +24,16 @@ class Course(models.Model):
         COMPLIANCE = "compliance", _("Compliance")
 
     name = models.CharField(_("name"), max_length=200)
+    name_fr = models.CharField(
+        _("name in French"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: a default course's name reads from the catalogue, any other as typed."),
+    )
     role = models.CharField(_("for"), max_length=16, choices=Role.choices)
     refresh_months = models.PositiveSmallIntegerField(_("refresh every (months)"), default=12)
+    # A retired course is no longer offered: nobody records new completions of it, but the ones
+    # recorded (and their certificates) stay.
     active = models.BooleanField(_("offered"), default=True)
 
     history = HistoricalRecords()
@@ -38,6 +49,14 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def title(self) -> str:
+        """The name in the reader's language: the French name a coordinator gave it, else the
+        English name (a default course's translated from the catalogue)."""
+        if self.name_fr and (translation.get_language() or "").startswith("fr"):
+            return self.name_fr
+        return stored_english.translate(self.name)
 
 
 class TrainingSession(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
@@ -75,9 +76,18 @@ def with_amount_at_risk(items: QuerySet[ReconciliationItem]) -> QuerySet[Reconci
     return items.annotate(at_risk=amount_at_risk(), abs_at_risk=Abs(amount_at_risk()))
 
 
+def sum_at_risk(**kwargs: Any) -> Coalesce:
+    """The aggregate adding up items' amounts at risk, whatever their sign (0 when none): the
+    worklist's total, and the reports' totals by status (``kwargs``: ``filter``)."""
+    field = ReconciliationItem._meta.get_field("difference")
+    return Coalesce(
+        Sum(Abs(amount_at_risk()), output_field=field, **kwargs), Value(ZERO), output_field=field
+    )
+
+
 def total_at_risk(items: QuerySet[ReconciliationItem]) -> Decimal:
     """The amount at risk of every item of ``items``, whatever its sign, in one query."""
-    total = items.order_by().aggregate(total=Sum(Abs(amount_at_risk())))["total"]
+    total = items.order_by().aggregate(total=sum_at_risk())["total"]
     return total if total is not None else ZERO
 
 

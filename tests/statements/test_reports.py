@@ -169,8 +169,8 @@ def test_the_pdf_carries_the_summary_balance_and_who_ran_it(run):
         "2025-05-18 – 2025-06-17",  # the billing period
         "Page 1 of ",
         f"run by {run.run_by}",
-        "Amount differs 1 $400.61 $400.34 $0.27 1",
-        "Missing on statement 1 $0.00 $186.00 \u2212$186.00 1",
+        "Amount differs 1 $400.61 $400.34 $0.27 $0.27 1",
+        "Missing on statement 1 $0.00 $186.00 \u2212$186.00 $186.00 1",
         "Matched 2 $1,696.03 $1,696.03 $0.00",
         "Total 11",
         "Opening balance $1,250.00",
@@ -418,3 +418,40 @@ def test_the_export_of_the_reconciled_samples_reads_as_formats_md_shows(accounts
     assert squash("Stated minus computed $0.00") in text
     assert "balance_difference" not in out.getvalue()  # it balances: no row after the items
     assert "balanced" in text
+
+
+def test_the_pdf_shows_each_exception_at_the_worklists_amount_and_adds_them_up(accounts, settings):
+    """A line charged twice differs from our entry by 0.00, yet puts its amount at risk: the PDF
+    shows the worklist's amount for every item, and adds them up as the worklist does."""
+    from statements.models import Statement
+    from statements.reconciliation.runs import reconcile_statement
+    from statements.reconciliation.selectors import open_exceptions, total_at_risk
+    from tests.statements.conftest import ACCOUNT_A, SAMPLES, run_import
+
+    settings.BROKER_ASECS = ["12345"]
+    run_import("statement", (SAMPLES / "statement.csv").read_bytes(), name="statement.csv")
+    run_import("entries", (SAMPLES / "entries.csv").read_bytes(), name="entries.csv")
+    run = reconcile_statement(
+        statement=Statement.objects.get(program_account__bn15=ACCOUNT_A), run_by=None
+    )
+    duplicates = run.items.filter(status="duplicate")
+    assert [i.difference for i in duplicates] == [D("0.00"), D("0.00")]  # as the engine finds them
+
+    text = squash(" ".join(pdf_pages(reports.render_pdf(run))))
+
+    # statement.csv charges 12345000000041 twice at 57.30: each line risks 57.30.
+    assert text.count(squash("12345000000041 CAD v1 $57.30 $57.30 $0.00 $57.30 charged again")) == 2
+    assert squash("Charged twice 2 $114.60 $114.60 $0.00 $114.60 2") in text
+    # The other exceptions risk their difference, added by size: 186.00 missing on the statement,
+    # 98.75 and 12.40 (a credit) of another broker, 94.00 not in our records, the 0.27 of GST,
+    # the 8.44 of interest; the 1,250.00 payment is no exception.
+    assert squash("12345000000074 CAD v1 \u2014 $186.00 \u2212$186.00 \u2212$186.00") in text
+    assert squash("Missing on statement 1 $0.00 $186.00 \u2212$186.00 $186.00 1") in text
+    assert squash("Another broker's transaction 2 $86.35 $0.00 $86.35 $111.15 2") in text
+    assert squash("Posted by CBSA 2 \u2212$1,241.56 $0.00 \u2212$1,241.56 $8.44 1") in text
+    expected = D("114.60") + D("186.00") + D("98.75") + D("12.40") + D("94.00") + D("0.27")
+    expected += D("8.44")
+    assert squash(f"Total 11 $1,150.03 $2,396.97 \u2212$1,246.94 ${expected} 8") in text
+    assert squash(f"Still open: ${expected} at risk.") in text
+    # ... which is the worklist's total for this statement.
+    assert total_at_risk(open_exceptions().filter(statement=run.statement)) == expected

@@ -215,6 +215,22 @@ def test_finance_figures_count_and_add_up(personas):
 
 
 @pytest.mark.django_db
+def test_a_line_charged_twice_weighs_its_amount_as_on_the_worklist(personas):
+    """Each line charged twice matches our entry (a difference of 0.00) yet risks its amount."""
+    for _n in range(2):
+        item = exception(personas.importer_a, difference="0.00", days_old=2)
+        item.status = "duplicate"
+        item.statement_amount = item.entry_amount = Decimal("57.30")
+        item.save()
+    exception(personas.importer_b, difference="-40.00", days_old=2)
+
+    page = today_for(user=personas.broker_finance, portfolio=Portfolio(), today=TODAY)
+
+    assert figures_of(page)["exceptions"].amount == Decimal("154.60")  # 57.30 twice, and 40.00
+    assert page.exception_ages[0].amount == Decimal("154.60")
+
+
+@pytest.mark.django_db
 def test_agent_figures_count_their_clients(personas):
     a, b = personas.importer_a, personas.importer_b  # a is the agent's
     delegation_alert(a, kind="expired", severity="blocking")
