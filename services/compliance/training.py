@@ -154,9 +154,12 @@ def due_for_refresh(
     completions: QuerySet[TrainingCompletion], *, today: dt.date
 ) -> QuerySet[TrainingCompletion]:
     """The latest completions among ``completions`` that lapse within ``REMIND_DAYS`` of ``today``
-    or have lapsed, of people still active: the reminders' rule and the refresh list's."""
+    or have lapsed, of people still active, in courses still offered (nobody can record a
+    refresher of a retired course): the reminders' rule and the refresh list's."""
     return latest(completions).filter(
-        lapses_on__lte=today + dt.timedelta(days=REMIND_DAYS), membership__user__is_active=True
+        lapses_on__lte=today + dt.timedelta(days=REMIND_DAYS),
+        membership__user__is_active=True,
+        course__active=True,
     )
 
 

@@ -349,6 +349,10 @@ def test_the_refresh_list_shows_who_lapses_within_30_days_or_has_lapsed(
     }
     # importer A is the agent's; importer B is nobody's
     assert [c.pk for c in mine.context["completions"]] == [expired_today.pk, edge.pk]
+    # A retired course asks for no refresher: off the list and out of the reminders.
+    Course.objects.filter(pk__in=[course.pk, monthly.pk]).update(active=False)
+    assert not client.get(reverse("compliance:training_due")).context["completions"]
+    assert refresh_findings(today=TODAY) == []
 
 
 @time_machine.travel(NOW, tick=False)
