@@ -33,6 +33,10 @@ class Kind(models.TextChoices):
         "readiness_followup",
         _("A readiness follow-up I own is nearly due or overdue"),
     )
+    READINESS_ANSWERED = (
+        "readiness_answered",
+        _("An importer answered its readiness questions"),
+    )
 
 
 # The daily checks' own digests: one e-mail a day at most, so "immediately" means nothing there.

@@ -20,6 +20,7 @@ The JSON (kept small, for tables of 100,000 alerts):
 * ``{"c": [parts], "s": separator}``: parts joined, e.g. ``"Statement …: " + "… is due"``;
 * ``{"d": "2026-11-30", "f": "DATE_FORMAT" | "iso"}``: a date;
 * ``{"m": "1234.50"}``: an amount of money;
+* ``{"x": "35.29"}``: a decimal number (a score), with the reader's decimal separator;
 * ``{"lower": part}``: a part in lower case (a choice label inside a sentence).
 """
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 
 from carm_portal.money import format_money
 
@@ -75,6 +76,11 @@ def money(value: Decimal | int | str | None) -> dict:
     return {"m": None if value is None else str(value)}
 
 
+def number(value: Decimal | int | str) -> dict:
+    """A decimal number shown with the reader's decimal separator (``35,29`` in French)."""
+    return {"x": str(value)}
+
+
 def _value(parts: Parts) -> Any:
     """An argument's value for ``%``: numbers stay numbers (for ``%(n)d``), the rest is text."""
     if isinstance(parts, dict):
@@ -106,6 +112,8 @@ def render(parts: Parts, fallback: str = "") -> str:
         return day.isoformat() if parts.get("f") == "iso" else date_format(day, parts["f"])
     if "m" in parts:
         return format_money(parts["m"])
+    if "x" in parts:
+        return number_format(Decimal(parts["x"]), use_l10n=True)
     return fallback
 
 

@@ -298,6 +298,18 @@ def broker_staff(
     return users.distinct().order_by("full_name", "email")
 
 
+def agents_to_tell(importer: Importer) -> list[User]:
+    """Who on the broker's side hears an importer's news (the wizard finished, readiness answers):
+    its assigned agent, else its client group's agents; active accounts only."""
+    agent = importer.assigned_agent if importer.assigned_agent_id else None
+    if agent is not None and agent.is_active:
+        return [agent]
+    group = importer.client_group if importer.client_group_id else None
+    if group is not None:
+        return list(group.agents.filter(is_active=True).order_by("email"))
+    return []
+
+
 def assignable_agents() -> QuerySet[User]:
     """Who an importer (or a delegation filter) can be assigned to: active agents and admins."""
     return broker_staff(roles=[BrokerRole.AGENT, BrokerRole.ADMIN])

@@ -47,6 +47,7 @@ from carm_portal.money import format_money
 from carm_portal.notification_models import Delivery, Kind
 from carm_portal.notifications import deliveries, notify
 from carm_portal.user_language import by_language
+from clients import access
 from clients.models import (
     Importer,
     OnboardingStep,
@@ -650,14 +651,8 @@ def apply_broker_access(
 
 
 def agent_recipients(importer: Importer) -> list[str]:
-    """Who hears that the importer finished: its assigned agent, else its client group's agents."""
-    agent = importer.assigned_agent if importer.assigned_agent_id else None
-    if agent is not None and agent.is_active:
-        return [agent.email]
-    group = importer.client_group if importer.client_group_id else None
-    if group is not None:
-        return sorted(group.agents.filter(is_active=True).values_list("email", flat=True))
-    return []
+    """Who hears that the importer finished (``access.agents_to_tell``), by address."""
+    return [agent.email for agent in access.agents_to_tell(importer)]
 
 
 def render_finished_email(

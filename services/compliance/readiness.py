@@ -19,13 +19,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
+from carm_portal import stored_text as later
 from carm_portal.calendar import cbsa_today, is_business_day, next_business_day
 from carm_portal.models import User
+from carm_portal.notification_models import Kind as NotificationKind
+from carm_portal.notifications import notify
 from clients import access
 from clients.models import Importer
 from services.compliance.readiness_derivers import DERIVERS
@@ -339,7 +343,24 @@ def answer_as_importer(
     a new check through ``take_check`` (derived answers from today's records, never from
     ``answers``), so the score and the follow-ups it opens, and those it closes by superseding
     the previous check's, are exactly what a staff check with these answers would give."""
-    return take_check(importer, manual=answers, by=by, today=today, as_importer=True)
+    check = take_check(importer, manual=answers, by=by, today=today, as_importer=True)
+    # The importer's agents hear of it (in their inbox, e-mailed as each chose): the score may
+    # have moved and new follow-ups may be theirs.
+    notify(
+        kind=NotificationKind.READINESS_ANSWERED,
+        recipients=access.agents_to_tell(importer),
+        key=f"readiness:{check.pk}:answered",
+        text=later.gettext(
+            "%(importer)s: %(who)s answered the readiness questions; the score is now %(score)s %%.",
+            {
+                "importer": importer.legal_name,
+                "who": by.get_full_name() or by.email,
+                "score": later.number(check.score),
+            },
+        ),
+        url=reverse("compliance:readiness", args=[importer.pk]),
+    )
+    return check
 
 
 @transaction.atomic

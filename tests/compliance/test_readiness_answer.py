@@ -362,3 +362,32 @@ def test_the_answer_page_and_card_read_in_french(personas, client_for):
     )
     assert "1 question attend votre réponse :" in card
     assert "Répondre aux questions" in card
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_importers_agent_hears_of_the_answers_once_in_their_language(
+    personas, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core import mail
+
+    from carm_portal import stored_text
+    from carm_portal.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the e-mail task runs here
+    from carm_portal.notification_models import Kind, Notification
+
+    importer = personas.importer_a  # assigned to the broker agent
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_as_importer(importer, answers={RELEASE: True}, by=personas.bam_a)
+
+    told = Notification.objects.get(kind=Kind.READINESS_ANSWERED)
+    assert told.recipient == personas.broker_agent
+    assert told.url == reverse("compliance:readiness", args=[importer.pk])
+    who = personas.bam_a.get_full_name()
+    english = f"{importer.legal_name}: {who} answered the readiness questions; the score is now "
+    assert stored_text.render(told.text) == english + "35.29 %."
+    with translation.override("fr"):
+        assert "35,29 %" in stored_text.render(told.text)
+    assert [m.to for m in mail.outbox] == [[personas.broker_agent.email]]
+    # Nobody else on the broker's side, and not the BAM who answered.
+    assert Notification.objects.filter(kind=Kind.READINESS_ANSWERED).count() == 1
