@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.db.models import Model, OuterRef, Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Importer, Membership
+from clients.models import ClientGroup, Importer, Membership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -516,10 +516,15 @@ def importer_id_of(obj: Model, importer_field: str) -> int:
     return int(getattr(owner, f"{last}_id"))
 
 
-def my_clients_filter(user: AnyUser | OuterRef, *, prefix: str = "") -> Q:
-    """Importers assigned to an agent directly or through one of their client groups (``user``
-    may be an ``OuterRef`` to a user, for a per-agent subquery)."""
-    return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__agents": user})
+def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
+    """Importers assigned to an agent directly or through one of their client groups.
+
+    The groups are a subquery of the agent's few group ids, not a join to the group-agent table:
+    an ``OR`` across that join made PostgreSQL test every importer (or every row that names one)
+    with a nested loop, 0.6 s for an agent's pending statements among 52,623; the subquery is
+    hashed once and each row is checked against it."""
+    groups = ClientGroup.agents.through.objects.filter(user=user).values("clientgroup_id")
+    return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__in": groups})
 
 
 # --- Guards for views -----------------------------------------------------------------------------

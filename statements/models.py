@@ -386,6 +386,32 @@ class BrokerEntry(Components):
         return f"{self.transaction_number} v{self.version}"
 
 
+class EntriesReceived(models.Model):
+    """When an accepted entries file last brought a new entry of a program account.
+
+    A statement whose current run started before it waits for a new run
+    (``reconciliation.selectors.pending_statements``). The entries import keeps it
+    (``statements.entries_received``), so that test is one join per statement rather than a
+    search of the account's entries and their files (a million entries at the benchmark's size).
+    """
+
+    program_account = models.OneToOneField(
+        ProgramAccount,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="entries_received",
+        verbose_name=_("program account"),
+    )
+    at = models.DateTimeField(_("last new entries accepted at"))
+
+    class Meta:
+        verbose_name = _("entries received")
+        verbose_name_plural = _("entries received")
+
+    def __str__(self) -> str:
+        return f"{self.program_account_id}: {self.at:%Y-%m-%d %H:%M}"
+
+
 class ReconciliationRun(models.Model):
     """One comparison of a statement with the broker's entries: a snapshot, never edited afterwards
     except for its progress while it runs and the PDF rendered from it.

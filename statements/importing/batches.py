@@ -33,6 +33,7 @@ from carm_portal.dispatch import send, send_on_commit
 from carm_portal.notification_models import Kind as NotificationKind
 from carm_portal.notifications import notify
 from statements.enqueue import heavy_import_batch
+from statements.entries_received import note_entries_received
 from statements.importing import received
 from statements.importing.base import Import, Outcome
 from statements.importing.columns import COLUMNS
@@ -208,6 +209,8 @@ def _execute(batch: ImportBatch, stream: IO[bytes], user: User | None) -> None:
             if batch.kind == ImportBatch.Kind.STATEMENT:
                 statements_imported.send(sender=ImportBatch, batch=batch)
             else:
+                if isinstance(job, EntryImport) and batch.finished_at is not None:
+                    note_entries_received(job.accounts_with_new_entries(), batch.finished_at)
                 entries_imported.send(sender=ImportBatch, batch=batch)
     except Refused:
         _finish(batch, job, status=ImportBatch.Status.REFUSED, outcome=job.outcome)

@@ -54,6 +54,15 @@ class EntryImport(Import):
     """
 
     columns = ENTRY_COLUMNS
+    # The program accounts the file added entries to (``accounts_with_new_entries``): every one
+    # the file names, unless the staged pass skipped rows already stored.
+    _accounts_added: set[int] | None = None
+
+    def accounts_with_new_entries(self) -> set[int]:
+        """Accounts that gained an entry (for ``statements.entries_received``)."""
+        if self._accounts_added is not None:
+            return self._accounts_added
+        return set(self.directory.used)
 
     def run(self) -> Outcome:
         if self.optimistic():
@@ -401,6 +410,9 @@ class EntryImport(Import):
                 f"e.transaction_number = s.transaction_number AND e.version = s.version)"
             )
         with connection.cursor() as cursor:
+            if skip_stored:  # some accounts may have gained nothing: ask before inserting
+                cursor.execute(f"SELECT DISTINCT s.program_account_id FROM {stage} s{where}")  # noqa: S608
+                self._accounts_added = {pk for (pk,) in cursor.fetchall()}
             cursor.execute(
                 f"INSERT INTO {table} (program_account_id, {values}, position, source_batch_id) "  # noqa: S608
                 f"SELECT s.program_account_id, {', '.join('s.' + v for v in _ENTRY_VALUES)}, "

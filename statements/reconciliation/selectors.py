@@ -14,7 +14,7 @@ from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
 from carm_portal.money import ZERO
-from statements.models import ImportBatch, ReconciliationItem, ReconciliationRun, Statement
+from statements.models import ReconciliationItem, ReconciliationRun, Statement
 
 Run = ReconciliationRun
 
@@ -98,14 +98,9 @@ def _current_run() -> QuerySet[ReconciliationRun]:
 
 def _outdated_current_run() -> QuerySet[ReconciliationRun]:
     """The outer statement's current run, when an entries file accepted after the run started
-    brought an entry of the statement's program account (for ``Exists``)."""
-    newer_entries = ImportBatch.objects.filter(
-        kind=ImportBatch.Kind.ENTRIES,
-        status=ImportBatch.Status.ACCEPTED,
-        finished_at__gt=OuterRef("started_at"),
-        entries__program_account=OuterRef("statement__program_account"),
-    )
-    return _current_run().filter(Exists(newer_entries))
+    brought a new entry of the statement's program account (for ``Exists``; the import keeps
+    when that last happened per account: ``statements.entries_received``)."""
+    return _current_run().filter(started_at__lt=OuterRef("program_account__entries_received__at"))
 
 
 def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySet[Statement]:

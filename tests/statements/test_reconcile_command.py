@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from statements.models import BrokerEntry, ReconciliationRun, Statement
+from statements.entries_received import entries_received_from_entries, note_entries_received
+from statements.models import BrokerEntry, EntriesReceived, ReconciliationRun, Statement
 from statements.reconciliation import outcome, runs
 from statements.reconciliation.runs import reconcile_statement, reconcile_statements
 from statements.reconciliation.selectors import (
@@ -90,7 +91,39 @@ def test_entries_imported_after_the_run_make_a_statement_pending(accounts, setti
     reconcile_statements(Statement.objects.all())
     assert not pending_statements().exists()
     run_import("entries", (SAMPLES / "entries.csv").read_bytes())
-    assert pending_statements().count() == 2
+    assert pending_statements().count() == pending_count() == 2
+    # What the import keeps per account is what the entries and their files say.
+    kept = dict(EntriesReceived.objects.values_list("program_account_id", "at"))
+    assert kept == entries_received_from_entries() and kept
+
+
+def test_a_file_of_entries_already_stored_leaves_its_accounts_reconciled(accounts, settings):
+    """Re-sending the same entries (every row skipped as stored) changes no comparison; a file
+    that adds one entry makes only its account's statements pending again."""
+    settings.RECONCILIATION_AFTER_IMPORT = False
+    entries = (SAMPLES / "entries.csv").read_bytes()
+    run_import("statement", (SAMPLES / "statement.csv").read_bytes())
+    run_import("entries", entries)
+    reconcile_statements(Statement.objects.all())
+    assert pending_count() == 0
+
+    header, first, *rest = entries.decode().splitlines()
+    resent = "\n".join([header, *rest, first, ""]).encode()  # another file, the same rows
+    again = run_import("entries", resent)
+    assert again.batch.status == "accepted" and again.batch.skipped_count > 0
+    assert pending_count() == 0 and not pending_statements().exists()
+
+    fields = first.split(",")
+    column = header.split(",").index("version")
+    fields[column] = str(int(fields[column] or 1) + 1)  # a new version of the first entry
+    run_import("entries", "\n".join([header, ",".join(fields), ""]).encode())
+    number = fields[header.split(",").index("transaction_number")]
+    account = BrokerEntry.objects.filter(transaction_number=number).values_list(
+        "program_account_id", flat=True
+    )[0]
+    pending = list(pending_statements())
+    assert pending and {s.program_account_id for s in pending} == {account}
+    assert pending_count() == len(pending)
 
 
 def test_enqueue_queues_runs_for_the_workers(django_capture_on_commit_callbacks, monkeypatch):
@@ -240,11 +273,13 @@ def test_pending_follows_entries_of_the_statement_account_only():
     later = timezone.now() + dt.timedelta(minutes=1)
     batch = ImportBatchFactory(kind="entries", status="accepted", finished_at=later)
     BrokerEntryFactory(program_account=b.program_account, source_batch=batch)
+    note_entries_received([b.program_account_id], later)  # as the entries import does
     assert list(pending_statements()) == [b]
     earlier = ImportBatchFactory(
         kind="entries", status="accepted", finished_at=later - dt.timedelta(hours=1)
     )
     BrokerEntryFactory(program_account=a.program_account, source_batch=earlier)
+    note_entries_received([a.program_account_id], earlier.finished_at)
     assert list(pending_statements()) == [b]
     never = build([L("CAD", txn(3), "1.00")], [])  # no run at all
     assert list(pending_statements()) == [b, never]
