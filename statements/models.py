@@ -504,7 +504,19 @@ class ReconciliationRun(models.Model):
                 name="one_current_run_per_statement",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The current runs alone (one per reconciled statement, against every run kept): the
+            # open exceptions join their items to these, and Today counts those finished lately.
+            models.Index(
+                fields=["id"], condition=models.Q(is_current=True), name="reconrun_current_idx"
+            ),
+            models.Index(
+                fields=["finished_at", "statement"],
+                condition=models.Q(is_current=True),
+                name="reconrun_current_finished_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Run #{self.pk} of statement {self.statement_id} ({self.status})"

@@ -35,8 +35,8 @@ from statements import selectors
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
-from statements.models import ImportBatch, ReconciliationRun, Statement, StatementLine
-from statements.reconciliation.selectors import pending_statements
+from statements.models import ImportBatch, Statement, StatementLine
+from statements.reconciliation.selectors import pending_statements, reconciled_since
 
 if TYPE_CHECKING:
     from clients.access import AnyUser
@@ -128,10 +128,7 @@ def reconciliation_filter(statements: QuerySet[Statement], data: dict) -> QueryS
     if data.get("reconcile") == "pending":
         statements = pending_statements(statements)
     if since := data.get("reconciled_since"):
-        runs = ReconciliationRun.objects.filter(
-            status=ReconciliationRun.Status.SUCCEEDED, finished_at__gte=start_of_day(since)
-        )
-        statements = statements.filter(pk__in=runs.values("statement_id"))
+        statements = reconciled_since(statements, start_of_day(since))
     return statements
 
 

@@ -44,8 +44,13 @@ from payments.models import PaymentAlert, StatementBalance
 from payments.rules import SHORTFALL_KINDS
 from payments.rules import Kind as PaymentKind
 from statements.due import OVERDUE_AGES, arrears_days, due_soon_days, is_days_late, is_due_soon
-from statements.models import ReconciliationRun, Statement
-from statements.reconciliation.selectors import amount_at_risk, open_exceptions, pending_count
+from statements.models import Statement
+from statements.reconciliation.selectors import (
+    amount_at_risk,
+    open_exceptions,
+    pending_count,
+    reconciled_since,
+)
 from statements.reconciliation_forms import AGE_BUCKETS, exception_age
 
 
@@ -261,17 +266,11 @@ def finance_figures(
         for key, (low, high) in AGE_BUCKETS.items()
     ]
 
-    since = yesterday_start(today)
-    runs = access.scope_for(
-        ReconciliationRun.objects.filter(
-            status=ReconciliationRun.Status.SUCCEEDED, finished_at__gte=since
-        ),
-        user,
-        Perm.VIEW_FINANCE,
-        importer_field="statement__program_account__importer",
+    statements = access.scope_for(
+        Statement.objects.all(), user, Perm.VIEW_FINANCE, importer_field="program_account__importer"
     )
-    runs_count = portfolio.apply(runs, importer_field="statement__program_account__importer")
-    finished = runs_count.values("statement_id").distinct().count()
+    statements = portfolio.apply(statements, importer_field="program_account__importer")
+    finished = reconciled_since(statements, yesterday_start(today)).count()
 
     overdue_n = sum(b.count for b in overdue_ages)
     overdue_c = sum((b.amount for b in overdue_ages), ZERO)

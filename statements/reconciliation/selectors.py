@@ -128,6 +128,14 @@ def pending_count(statements: QuerySet[Statement] | None = None) -> int:
     return never + outdated
 
 
+def reconciled_since(statements: QuerySet[Statement], since: dt.datetime) -> QuerySet[Statement]:
+    """``statements`` reconciled at or after ``since``: their current run (the latest that
+    succeeded) finished then or later, which is whether any run of theirs succeeded since. Read
+    on the current runs' index, without the runs every statement keeps."""
+    runs = Run.objects.filter(is_current=True, finished_at__gte=since).values("statement_id")
+    return statements.filter(pk__in=runs)
+
+
 def stale_before() -> dt.datetime:
     """Runs left ``running`` since before this instant belong to a worker that died."""
     return timezone.now() - dt.timedelta(seconds=settings.RECONCILIATION_STALE_SECONDS)

@@ -51,6 +51,41 @@ def test_statements_reconciled_since_a_day(personas, client_for):
 
 
 @pytest.mark.django_db
+def test_todays_reconciled_count_is_the_lists(personas, client_for):
+    """A statement reconciled twice since yesterday counts once; one whose later run failed
+    still counts (its current run is the one that succeeded); an older one does not."""
+    from carm_portal.today.figures import today_for
+    from clients.portfolio import Portfolio
+
+    account = personas.importer_a.program_accounts.get()
+    day = dt.date(2026, 11, 3)
+    night = dt.datetime(2026, 11, 3, 6, tzinfo=dt.UTC)
+    twice, failed, old = (
+        StatementFactory(program_account=account, statement_date=dt.date(2026, m, 25))
+        for m in (8, 9, 10)
+    )
+    ReconciliationRunFactory(statement=twice, is_current=False, finished_at=night)
+    ReconciliationRunFactory(statement=twice, finished_at=night + dt.timedelta(hours=1))
+    ReconciliationRunFactory(statement=failed, finished_at=night)
+    ReconciliationRunFactory(
+        statement=failed,
+        status="failed",
+        is_current=False,
+        finished_at=night + dt.timedelta(hours=2),
+    )
+    ReconciliationRunFactory(statement=old, finished_at=night - dt.timedelta(days=3))
+
+    listed = client_for(personas.broker_finance).get(
+        reverse("statements:list"), {"reconciled_since": (day - dt.timedelta(days=1)).isoformat()}
+    )
+    page = today_for(user=personas.broker_finance, portfolio=Portfolio(), today=day)
+    figure = next(f for f in page.finance_figures if f.key == "runs")
+
+    assert sorted(s.pk for s in listed.context["statements"]) == sorted([twice.pk, failed.pk])
+    assert figure.count == 2
+
+
+@pytest.mark.django_db
 def test_importers_of_a_group_and_stalled_ones(personas, client_for):
     group = ClientGroupFactory(name="Yukon")
     fresh = ImporterFactory(client_group=group)
