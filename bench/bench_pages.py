@@ -41,6 +41,20 @@ REPEAT = 20
 AGENTS = 20
 
 
+CARRIED_BALANCES = """
+WITH totals AS (
+    SELECT statement_id, SUM(amount) AS total FROM statements_statementline GROUP BY statement_id
+), running AS (
+    SELECT s.id, t.total, COALESCE(SUM(t.total) OVER (
+        PARTITION BY s.program_account_id ORDER BY s.statement_date
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS opening
+    FROM statements_statement s JOIN totals t ON t.statement_id = s.id
+)
+UPDATE statements_statement s SET opening_balance = r.opening, closing_balance = r.opening + r.total
+FROM running r WHERE r.id = s.id
+"""
+
+
 def populate_statements(lines_wanted: int, seed: int = 13) -> int:
     """Three statements per RM account, lines spread so the total is about ``lines_wanted``."""
     from carm_portal.bulk import copy_rows
@@ -85,15 +99,12 @@ def populate_statements(lines_wanted: int, seed: int = 13) -> int:
                        gst)  # fmt: skip
 
     written = copy_rows(StatementLine, columns, lines())
-    # Closing balances as CBSA states them: the sum of the lines (unpaid, so some fall overdue).
+    # Balances as CBSA states them: each statement opens with the account's previous closing
+    # balance (unpaid, so some fall overdue) and closes with that plus its lines.
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE statements_statement s SET closing_balance = t.total FROM ("
-            " SELECT statement_id, SUM(amount) AS total FROM statements_statementline"
-            " GROUP BY statement_id) t WHERE t.statement_id = s.id"
-        )
+        cursor.execute(CARRIED_BALANCES)
     return written
 
 

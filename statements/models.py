@@ -506,10 +506,14 @@ class ReconciliationRun(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"]),
-            # The current runs alone (one per reconciled statement, against every run kept): the
-            # open exceptions join their items to these, and Today counts those finished lately.
+            # The current runs alone (one per reconciled statement, against every run kept), read
+            # from the index: the open exceptions join their items to these, the pending test
+            # compares their start with the latest entries, Today counts those finished lately.
             models.Index(
-                fields=["id"], condition=models.Q(is_current=True), name="reconrun_current_idx"
+                fields=["id"],
+                include=["statement", "started_at"],
+                condition=models.Q(is_current=True),
+                name="reconrun_current_idx",
             ),
             models.Index(
                 fields=["finished_at", "statement"],
