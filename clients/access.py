@@ -523,7 +523,7 @@ def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
     an ``OR`` across that join made PostgreSQL test every importer (or every row that names one)
     with a nested loop, 0.6 s for an agent's pending statements among 52,623; the subquery is
     hashed once and each row is checked against it."""
-    groups = ClientGroup.agents.through.objects.filter(user=user).values("clientgroup_id")
+    groups = ClientGroup.agents.through.objects.filter(user_id=user.pk).values("clientgroup_id")
     return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__in": groups})
 
 
