@@ -516,14 +516,14 @@ def importer_id_of(obj: Model, importer_field: str) -> int:
     return int(getattr(owner, f"{last}_id"))
 
 
-def my_clients_filter(user: AnyUser, *, prefix: str = "") -> Q:
+def my_clients_filter(user: User, *, prefix: str = "") -> Q:
     """Importers assigned to an agent directly or through one of their client groups.
 
     The groups are a subquery of the agent's few group ids, not a join to the group-agent table:
     an ``OR`` across that join made PostgreSQL test every importer (or every row that names one)
     with a nested loop, 0.6 s for an agent's pending statements among 52,623; the subquery is
     hashed once and each row is checked against it."""
-    groups = ClientGroup.agents.through.objects.filter(user_id=user.pk).values("clientgroup_id")
+    groups = ClientGroup.agents.through.objects.filter(user=user).values("clientgroup_id")
     return Q(**{f"{prefix}assigned_agent": user}) | Q(**{f"{prefix}client_group__in": groups})
 
 
