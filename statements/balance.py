@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, Lag
 from django.utils.translation import gettext as _
 
 from carm_portal.money import CENT, cents
@@ -124,17 +124,35 @@ def with_previous_closing(queryset: QuerySet, outer: str = "") -> QuerySet:
 
 
 def differing(statements: QuerySet[Statement]) -> QuerySet[Statement]:
-    """The statements whose balance check finds a difference, compared in cents in SQL."""
-    annotated = with_previous_closing(statements).annotate(
-        stated_cents=cents("stated_closing_balance"),
-        closing_cents=cents("closing_balance"),
-        opening_cents=cents("opening_balance"),
-        previous_cents=cents("previous_closing"),
+    """The statements whose balance check finds a difference, compared in cents in SQL, with
+    the previous statement's figures annotated (``with_previous_closing``, for ``check``).
+
+    Each statement's previous closing balance comes from one window pass (``LAG`` over its
+    account's statements by date) rather than a subquery per statement: the worklist checks
+    every reconciled statement of the portfolio, 52,623 of them at the benchmark's size, and the
+    subqueries took 0.17 s. The window runs over all statements of the accounts concerned (the
+    previous statement may be outside ``statements``, e.g. not reconciled), then the differing
+    ones among ``statements`` are kept."""
+    by_account = {"partition_by": [F("program_account_id")], "order_by": F("statement_date").asc()}
+    checked = (
+        Statement.objects.filter(program_account_id__in=statements.values("program_account_id"))
+        .annotate(
+            previous_closing=Window(
+                Lag(Coalesce("stated_closing_balance", "closing_balance")), **by_account
+            )
+        )
+        .annotate(
+            stated_cents=cents("stated_closing_balance"),
+            closing_cents=cents("closing_balance"),
+            opening_cents=cents("opening_balance"),
+            previous_cents=cents("previous_closing"),
+        )
+        .filter(
+            Q(stated_closing_balance__isnull=False) & ~Q(stated_cents=F("closing_cents"))
+            | Q(previous_closing__isnull=False) & ~Q(opening_cents=F("previous_cents"))
+        )
     )
-    return annotated.filter(
-        Q(stated_closing_balance__isnull=False) & ~Q(stated_cents=F("closing_cents"))
-        | Q(previous_closing__isnull=False) & ~Q(opening_cents=F("previous_cents"))
-    )
+    return with_previous_closing(statements.filter(pk__in=checked.values("pk")))
 
 
 def check(statement: Statement) -> StatementBalance:

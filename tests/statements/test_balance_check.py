@@ -584,3 +584,17 @@ def test_a_statement_that_balances_has_no_balance_item(accounts, stated):
     assert balance_items(run) == []
     assert BALANCE not in run.summary
     assert run.exception_count == 8
+
+
+def test_the_worklist_compares_with_an_earlier_statement_never_reconciled(accounts, finance):
+    """June (reconciled) opens with 1,250.00; May (imported, never reconciled) closed at
+    1,249.99. The previous statement is read among all of the account's statements, not only
+    the reconciled ones the worklist lists."""
+    run = reconcile_june(june("2400.03"), earlier("2025-05-25", "1000.00", "249.99", "1249.99"))
+    reconciled = Statement.objects.filter(pk=run.statement_id)
+
+    assert list(balance.differing(reconciled)) == [run.statement]
+    listed = finance.get(reverse("statements:worklist")).context["balance_differences"]
+    assert [s.pk for s in listed] == [run.statement_id]
+    (difference,) = [f for f in listed[0].balance_check.differences]
+    assert difference.difference == D("0.01")
