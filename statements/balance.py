@@ -133,12 +133,14 @@ def differing(statements: QuerySet[Statement]) -> QuerySet[Statement]:
     subqueries took 0.17 s. The window runs over all statements of the accounts concerned (the
     previous statement may be outside ``statements``, e.g. not reconciled), then the differing
     ones among ``statements`` are kept."""
-    by_account = {"partition_by": [F("program_account_id")], "order_by": F("statement_date").asc()}
     checked = (
         Statement.objects.filter(program_account_id__in=statements.values("program_account_id"))
+        .annotate(own_closing=Coalesce("stated_closing_balance", "closing_balance"))
         .annotate(
             previous_closing=Window(
-                Lag(Coalesce("stated_closing_balance", "closing_balance")), **by_account
+                Lag("own_closing"),
+                partition_by=[F("program_account_id")],
+                order_by=F("statement_date").asc(),
             )
         )
         .annotate(

@@ -191,8 +191,32 @@ def _balances(user: Any, portfolio: Portfolio):
     return portfolio.apply(owing, importer_field="importer")
 
 
+# (local day first seen, assignee id or None, exceptions, cents at risk)
+ExceptionSubtotal = tuple[dt.date, int | None, int, int]
+
+
+def open_exception_subtotals(*, user: Any, portfolio: Portfolio) -> list[ExceptionSubtotal]:
+    """The open exceptions the user may see in the slice, counted and weighed (by their amount at
+    risk, as the worklist weighs them) per day first seen and assignee: a few thousand rows at
+    most, from which the age chart and each agent's workload are both added up (one pass over
+    the open exceptions instead of two)."""
+    exceptions = portfolio.apply(access.scope_for(open_exceptions(), user, Perm.VIEW_FINANCE))
+    return [
+        (day, assignee, n, int(cents or 0))
+        for day, assignee, n, cents in exceptions.order_by()
+        .annotate(abs_at_risk=Abs(amount_at_risk()), day=TruncDate("first_seen_at"))
+        .values("day", "assigned_to")
+        .annotate(n=Count("id"), c=sum_cents("abs_at_risk"))
+        .values_list("day", "assigned_to", "n", "c")
+    ]
+
+
 def finance_figures(
-    *, user: Any, portfolio: Portfolio, today: dt.date
+    *,
+    user: Any,
+    portfolio: Portfolio,
+    today: dt.date,
+    exceptions: list[ExceptionSubtotal] | None = None,
 ) -> tuple[list[Figure], list[Bucket], list[Bucket]]:
     """Payments, security, exceptions and runs (4 queries), with the two ageing charts."""
     # Count and total per due date (statements share a few due dates: a dozen rows), then the
@@ -238,21 +262,13 @@ def finance_figures(
         bonds_n=Count("id", filter=Q(kind=PaymentKind.BOND_EXPIRING)),
     )
 
-    exceptions = portfolio.apply(access.scope_for(open_exceptions(), user, Perm.VIEW_FINANCE))
-    # Count and total per day first seen (a few hundred rows at most), then the age bands. Each
-    # exception weighs its amount at risk as the worklist does (a line charged twice: its amount).
-    per_day = (
-        exceptions.order_by()
-        .annotate(abs_at_risk=Abs(amount_at_risk()), day=TruncDate("first_seen_at"))
-        .values("day")
-        .annotate(n=Count("id"), c=sum_cents("abs_at_risk"))
-        .values_list("day", "n", "c")
-    )
+    if exceptions is None:
+        exceptions = open_exception_subtotals(user=user, portfolio=portfolio)
     ages: dict[str, Any] = defaultdict(int)
-    for day, n, cents in per_day:
+    for day, _assignee, n, cents in exceptions:
         key = exception_age(day, today)
         ages[f"e{key}_n"] += n
-        ages[f"e{key}_c"] += cents or 0
+        ages[f"e{key}_c"] += cents
     exception_ages = [
         Bucket(
             key,
@@ -379,9 +395,9 @@ def _per_agent(rows: Any, *, importer: str, group_agents: dict[int, set[int]]) -
     return counts
 
 
-def workload(*, portfolio: Portfolio) -> list[Workload]:
-    """Every agent's importers, exceptions assigned and open delegation findings (five queries,
-    whatever the number of agents or importers)."""
+def workload(*, portfolio: Portfolio, exceptions: list[ExceptionSubtotal]) -> list[Workload]:
+    """Every agent's importers, exceptions assigned (from ``open_exception_subtotals``) and
+    open delegation findings (four queries, whatever the number of agents or importers)."""
     group_agents = _group_agents()
     importers = _per_agent(
         portfolio.apply(Importer.objects.all(), importer_field="pk"),
@@ -393,14 +409,10 @@ def workload(*, portfolio: Portfolio) -> list[Workload]:
         importer="importer__",
         group_agents=group_agents,
     )
-    exceptions = dict(
-        portfolio.apply(open_exceptions())
-        .exclude(assigned_to=None)
-        .order_by()
-        .values("assigned_to")
-        .annotate(n=Count("pk"))
-        .values_list("assigned_to", "n")
-    )
+    assigned: dict[int, int] = defaultdict(int)
+    for _day, assignee, n, _cents in exceptions:
+        if assignee is not None:
+            assigned[assignee] += n
     rows = []
     for agent in access.assignable_agents():
         theirs = Portfolio(kind=AGENT, agent=agent)
@@ -408,7 +420,7 @@ def workload(*, portfolio: Portfolio) -> list[Workload]:
             Workload(
                 agent=agent,
                 importers=importers.get(agent.pk, 0),
-                exceptions=exceptions.get(agent.pk, 0),
+                exceptions=assigned.get(agent.pk, 0),
                 delegation_findings=findings.get(agent.pk, 0),
                 importers_url=link("clients:importer_list", theirs),
                 exceptions_url=link("statements:worklist", portfolio, assignee=agent.pk),
@@ -421,12 +433,18 @@ def workload(*, portfolio: Portfolio) -> list[Workload]:
 def today_for(*, user: Any, portfolio: Portfolio, today: dt.date) -> Today:
     """The sections the user's role calls for (``clients.access`` decides which)."""
     page = Today(portfolio=portfolio)
+    finance = access.holds_anywhere(user, Perm.MANAGE_PAYMENTS)
+    admin = access.can_global(user, access.GlobalPerm.MANAGE_USERS)
+    # Read once for the age chart and the workload (an admin sees every importer's exceptions).
+    exceptions = (
+        open_exception_subtotals(user=user, portfolio=portfolio) if finance or admin else None
+    )
     if access.holds_anywhere(user, Perm.MANAGE_DELEGATION):
         page.agent_figures = agent_figures(user=user, portfolio=portfolio, today=today)
-    if access.holds_anywhere(user, Perm.MANAGE_PAYMENTS):
+    if finance:
         page.finance_figures, page.overdue_ages, page.exception_ages = finance_figures(
-            user=user, portfolio=portfolio, today=today
+            user=user, portfolio=portfolio, today=today, exceptions=exceptions
         )
-    if access.can_global(user, access.GlobalPerm.MANAGE_USERS):
-        page.workload = workload(portfolio=portfolio)
+    if admin:
+        page.workload = workload(portfolio=portfolio, exceptions=exceptions or [])
     return page
