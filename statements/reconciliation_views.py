@@ -38,6 +38,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from carm_portal.money import ZERO
+from carm_portal.pagination import CountedPaginator
 from carm_portal.worker_health import worker_health
 from clients import access
 from clients.access import GlobalPerm, Perm
@@ -56,10 +57,10 @@ from statements.models import (
 )
 from statements.reconciliation.runs import start_reconciliation
 from statements.reconciliation.selectors import (
+    count_and_total_at_risk,
     current_run,
     live_run,
     open_exceptions,
-    total_at_risk,
     with_amount_at_risk,
 )
 from statements.reconciliation_forms import (
@@ -472,13 +473,16 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         items = filter_worklist(items, form.cleaned_data, user=request.user, today=today)
         sort = form.cleaned_data.get("sort") or "age"
-    at_risk = total_at_risk(items)  # of everything the filters list, not only this page
+    # Of everything the filters list, not only this page; the count serves the paginator.
+    listed, at_risk = count_and_total_at_risk(items)
     items = (
         with_amount_at_risk(items)
         .select_related("importer", "statement__program_account", "assigned_to")
         .order_by(*SORTS[sort])
     )
-    page = Paginator(items, WORKLIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountedPaginator(items, WORKLIST_PAGE_SIZE, count=listed).get_page(
+        request.GET.get("page")
+    )
     rows = list(page.object_list)
     for item in rows:
         item.status_label = reports.status_name(item.status)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
@@ -87,8 +87,14 @@ def sum_at_risk(**kwargs: Any) -> Coalesce:
 
 def total_at_risk(items: QuerySet[ReconciliationItem]) -> Decimal:
     """The amount at risk of every item of ``items``, whatever its sign, in one query."""
-    total = items.order_by().aggregate(total=sum_at_risk())["total"]
-    return total if total is not None else ZERO
+    return count_and_total_at_risk(items)[1]
+
+
+def count_and_total_at_risk(items: QuerySet[ReconciliationItem]) -> tuple[int, Decimal]:
+    """How many ``items`` there are and their amount at risk, in one pass (the worklist's
+    paginator and its total read the same rows)."""
+    row = items.order_by().aggregate(n=Count("pk"), total=sum_at_risk())
+    return row["n"], row["total"] if row["total"] is not None else ZERO
 
 
 def _current_run() -> QuerySet[ReconciliationRun]:
