@@ -232,7 +232,7 @@ def finance_figures(
         "due": lambda due: is_due_soon(due, today=today),
         "arrears": lambda due: is_days_late(due, today=today, low=arrears_days(), high=None),
     } | {
-        f"o{key}": functools.partial(_late_between, today=today, low=low, high=high)
+        f"o{key}": functools.partial(is_days_late, today=today, low=low, high=high)
         for key, (low, high) in OVERDUE_AGES.items()
     }
     owing: dict[str, Any] = {}
@@ -347,10 +347,6 @@ def finance_figures(
         ),
     ]
     return figures, overdue_ages, exception_ages
-
-
-def _late_between(due: dt.date, *, today: dt.date, low: int, high: int | None) -> bool:
-    return is_days_late(due, today=today, low=low, high=high)
 
 
 def yesterday_start(today: dt.date) -> dt.datetime:
