@@ -127,14 +127,14 @@ def differing(statements: QuerySet[Statement]) -> QuerySet[Statement]:
     """The statements whose balance check finds a difference, compared in cents in SQL, with
     the previous statement's figures annotated (``with_previous_closing``, for ``check``).
 
-    Each statement's previous closing balance comes from one window pass (``LAG`` over its
-    account's statements by date) rather than a subquery per statement: the worklist checks
-    every reconciled statement of the portfolio, 52,623 of them at the benchmark's size, and the
-    subqueries took 0.17 s. The window runs over all statements of the accounts concerned (the
-    previous statement may be outside ``statements``, e.g. not reconciled), then the differing
-    ones among ``statements`` are kept."""
+    ``statements`` holds whole accounts (every statement of each account it holds: a scope by
+    importer or account), since each statement's previous one is read among them; narrow the
+    result afterwards (e.g. to the reconciled ones). The previous closing balance comes from one
+    window pass (``LAG`` over each account's statements by date) rather than a subquery per
+    statement: the worklist checks every statement of the portfolio, 52,623 of them at the
+    benchmark's size, and the subqueries took 0.17 s."""
     checked = (
-        Statement.objects.filter(program_account_id__in=statements.values("program_account_id"))
+        statements.order_by()
         .annotate(own_closing=Coalesce("stated_closing_balance", "closing_balance"))
         .annotate(
             previous_closing=Window(

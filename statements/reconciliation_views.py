@@ -511,20 +511,16 @@ def balance_differences(
     check and the current run: exceptions to explain beside the items (statements/balance.py),
     oldest first. One query, whatever the number of statements."""
     current = ReconciliationRun.objects.filter(statement=OuterRef("pk"), is_current=True)
-    # The reconciled statements first (a semi-join on the current runs' unique index), then the
-    # balance check on those alone: filtering on the annotation made PostgreSQL run the check's
-    # subqueries on every statement (52,623 of them at the benchmark's size, ~0.5 s).
-    reconciled = ReconciliationRun.objects.filter(is_current=True).values("statement_id")
+    # The check runs over the whole accounts the user may see (a statement's previous one may
+    # not be reconciled), then keeps the reconciled statements (a semi-join on the current runs).
     statements = access.scope_for(
-        Statement.objects.filter(pk__in=reconciled).annotate(
-            current_run_id=Subquery(current.values("pk")[:1])
-        ),
-        request.user,
-        Perm.VIEW_FINANCE,
-        importer_field=IMPORTER_FIELD,
+        Statement.objects.all(), request.user, Perm.VIEW_FINANCE, importer_field=IMPORTER_FIELD
     )
+    reconciled = ReconciliationRun.objects.filter(is_current=True).values("statement_id")
     rows: list[Any] = list(
         balances.differing(statements)
+        .filter(pk__in=reconciled)
+        .annotate(current_run_id=Subquery(current.values("pk")[:1]))
         .select_related("program_account__importer")
         .order_by("statement_date", "pk")[:limit]
     )
