@@ -132,6 +132,10 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets through Jinja2 where they have a Jinja2 template (Django's own widgets), else the
+# template engine (the admin's): see carm_portal/form_renderer.py.
+FORM_RENDERER = "carm_portal.form_renderer.JinjaFirstRenderer"
+
 # --- Data -----------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'carm.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
