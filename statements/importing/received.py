@@ -112,8 +112,14 @@ def _extracts(
         account = read_header(fields, STATEMENT_COLUMNS).index["account_number"]
         for writer in writers.values():
             writer.writerow(fields)
+        # A file names each account on thousands of rows: normalize each spelling once.
+        importer_of: dict[str, int | None] = {}
         for record in records:
-            importer_id = owner.get(_bn15(record[account]) if account < len(record) else "")
+            raw_account = record[account] if account < len(record) else ""
+            try:
+                importer_id = importer_of[raw_account]
+            except KeyError:
+                importer_id = importer_of[raw_account] = owner.get(_bn15(raw_account))
             if importer_id is not None:
                 writers[importer_id].writerow(record)
     folder = PurePath(batch.source_file.name).parent
