@@ -37,6 +37,7 @@ class TaskHandle:
 
 
 heavy_import_batch = TaskHandle("statements.tasks.heavy_import_batch")
+heavy_file_statement_batch = TaskHandle("statements.tasks.heavy_file_statement_batch")
 heavy_reconcile_statement = TaskHandle("statements.tasks.heavy_reconcile_statement")
 heavy_reconcile_runs = TaskHandle("statements.tasks.heavy_reconcile_runs")
 heavy_render_reconciliation_pdf = TaskHandle("statements.tasks.heavy_render_reconciliation_pdf")

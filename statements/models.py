@@ -168,6 +168,11 @@ class ImportBatch(models.Model):
     dispatched_at = models.DateTimeField(_("sent to a worker at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # An accepted statement file is filed as its importers' records after the import, as a job of
+    # its own (statements/importing/received.py): when its message was sent (or the worker took it
+    # on), and when it was done. Accepted, stored and not filed: the re-dispatch job sends it again.
+    filing_sent_at = models.DateTimeField(_("filing sent at"), null=True, blank=True)
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,5 +1,5 @@
 """Re-sending the jobs whose message never reached a worker (beat runs it every minute): import
-batches, reconciliation runs and reconciliation PDFs.
+batches, the filing of accepted statement files, reconciliation runs and reconciliation PDFs.
 
 A job is a row first (``carm_portal/dispatch.py``). Its message may never have reached the broker
 (the broker was down when the row committed: ``dispatched_at`` is empty), or reached it and been
@@ -36,6 +36,7 @@ Batch = ImportBatch
 @dataclass(frozen=True)
 class Redispatched:
     batches: int = 0
+    filings: int = 0
     runs: int = 0
     pdfs: int = 0
     unreachable: int = 0  # jobs the broker still would not take (tried again next pass)
@@ -92,13 +93,42 @@ def redispatch(*, now: dt.datetime | None = None) -> Redispatched:
             for pk, previous in taken:
                 Run.objects.filter(pk=pk, dispatched_at=now).update(dispatched_at=previous)
             unreachable += len(taken)
+    sent_filings, filings_unreachable = _redispatch_filings(now)
     sent_pdfs, pdfs_unreachable = _redispatch_pdfs(now)
     return Redispatched(
         batches=sent_batches,
+        filings=sent_filings,
         runs=sent_runs,
         pdfs=sent_pdfs,
-        unreachable=unreachable + pdfs_unreachable,
+        unreachable=unreachable + filings_unreachable + pdfs_unreachable,
     )
+
+
+def _redispatch_filings(now: dt.datetime) -> tuple[int, int]:
+    """Accepted statement files stored and still not filed: their message never went (the broker
+    was down as the import finished), was lost, or its worker died; not sent again lately."""
+    grace = now - dt.timedelta(seconds=settings.JOBS_DISPATCH_GRACE_SECONDS)
+    resend = now - dt.timedelta(seconds=settings.JOBS_REDISPATCH_SECONDS)
+    due = (
+        Batch.objects.filter(
+            kind=Batch.Kind.STATEMENT,
+            status=Batch.Status.ACCEPTED,
+            filed_at=None,
+            finished_at__lt=grace,
+        )
+        .exclude(source_file="")
+        .filter(Q(filing_sent_at=None) | Q(filing_sent_at__lt=resend))
+    )
+    sent = unreachable = 0
+    for pk, previous in due.order_by("pk").values_list("pk", "filing_sent_at"):
+        if not Batch.objects.filter(pk=pk, filing_sent_at=previous).update(filing_sent_at=now):
+            continue  # another pass took it
+        if batches.dispatch_filing(pk):
+            sent += 1
+        else:
+            Batch.objects.filter(pk=pk, filing_sent_at=now).update(filing_sent_at=previous)
+            unreachable += 1
+    return sent, unreachable
 
 
 def _redispatch_pdfs(now: dt.datetime) -> tuple[int, int]:

@@ -14,7 +14,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from statements import redispatch, reports
-from statements.importing import batches
+from statements.importing import batches, received
 from statements.reconciliation import runs as reconciliation_runs
 
 
@@ -24,7 +24,17 @@ def heavy_import_batch(batch_id: int) -> str:
     batch = batches.claim(batch_id)
     if batch is None:  # gone, already done, or being run by another worker
         return ""
-    return batches.run_batch(batch=batch).message
+    batch = batches.run_batch(batch=batch)
+    if batches.to_file(batch):  # already on a worker: file it here, once the import has committed
+        batches.file_now(batch.pk)
+    return batch.message
+
+
+@shared_task(acks_late=True)
+def heavy_file_statement_batch(batch_id: int) -> str:
+    """File an accepted statement file as its importers' records (``importing.received``), after
+    its import; a batch already filed is skipped, so a message delivered twice files once."""
+    return f"{len(received.file_batch(batch_id))} filed"
 
 
 @shared_task(acks_late=True)
@@ -84,6 +94,7 @@ def redispatch_queued_jobs() -> str:
     On the default queue: it must not wait behind the very imports it is rescuing."""
     done = redispatch.redispatch()
     return (
-        f"{done.batches} batches, {done.runs} runs, {done.pdfs} PDFs re-sent; "
+        f"{done.batches} batches, {done.filings} filings, {done.runs} runs, {done.pdfs} PDFs "
+        "re-sent; "
         f"{done.unreachable} unreachable"
     )

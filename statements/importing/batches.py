@@ -32,7 +32,7 @@ from carm_portal import stored_text as later
 from carm_portal.dispatch import send, send_on_commit
 from carm_portal.notification_models import Kind as NotificationKind
 from carm_portal.notifications import notify
-from statements.enqueue import heavy_import_batch
+from statements.enqueue import heavy_file_statement_batch, heavy_import_batch
 from statements.entries_received import note_entries_received
 from statements.importing import received
 from statements.importing.base import Import, Outcome
@@ -145,12 +145,15 @@ def claim(batch_id: int) -> ImportBatch | None:
 
 
 def run_batch(*, batch: ImportBatch, stream: IO[bytes] | None = None) -> ImportBatch:
-    """Import a claimed (running) batch from ``stream`` or its stored upload; record the outcome."""
+    """Import a claimed (running) batch from ``stream`` or its stored upload; record the outcome.
+
+    An accepted statement file is stored here but filed afterwards (``received.file_batch``):
+    the caller files it (the worker's task) or queues its filing (``queue_filing``)."""
     user = batch.uploaded_by
     try:
         if stream is not None:
             _execute(batch, stream, user)
-            _keep_if_accepted(batch, stream)
+            _store_if_accepted(batch, stream)
         else:
             try:
                 stored = batch.source_file.open("rb")
@@ -159,7 +162,7 @@ def run_batch(*, batch: ImportBatch, stream: IO[bytes] | None = None) -> ImportB
             else:
                 with stored:
                     _execute(batch, unwrap_file(stored), user)
-                if not _keep_if_accepted(batch, None):
+                if not _store_if_accepted(batch, None):
                     delete_unless_kept(batch.source_file.name, batch.source_file.storage)
                     ImportBatch.objects.filter(pk=batch.pk).update(source_file="")
     except Exception:
@@ -170,12 +173,49 @@ def run_batch(*, batch: ImportBatch, stream: IO[bytes] | None = None) -> ImportB
     return batch
 
 
-def _keep_if_accepted(batch: ImportBatch, stream: IO[bytes] | None) -> bool:
+def _store_if_accepted(batch: ImportBatch, stream: IO[bytes] | None) -> bool:
     """Keep an accepted statement file as the importers' record (``importing.received``);
-    returns whether it is kept. Refused files and entries files are not (see there why)."""
+    returns whether it is kept, to be filed. Refused files and entries files are not (see there
+    why)."""
     if batch.kind != Kind.STATEMENT or batch.status != ImportBatch.Status.ACCEPTED:
         return False
-    return bool(received.keep(batch, stream))
+    return received.store(batch, stream)
+
+
+def to_file(batch: ImportBatch) -> bool:
+    """Whether an accepted statement file is stored and waiting to be filed."""
+    return (
+        batch.kind == Kind.STATEMENT
+        and batch.status == ImportBatch.Status.ACCEPTED
+        and bool(batch.source_file)
+        and batch.filed_at is None
+    )
+
+
+def queue_filing(batch_id: int) -> None:
+    """Send the batch's filing to a worker once the current transaction commits (at once outside
+    one); a message that never gets there is sent again by the re-dispatch job."""
+    send_on_commit(
+        heavy_file_statement_batch, kwargs={"batch_id": batch_id}, on_sent=filing_sent(batch_id)
+    )
+
+
+def dispatch_filing(batch_id: int) -> bool:
+    """Send the batch's filing now; returns whether the broker took it."""
+    return send(
+        heavy_file_statement_batch, kwargs={"batch_id": batch_id}, on_sent=filing_sent(batch_id)
+    )
+
+
+def filing_sent(batch_id: int) -> Callable[[], object]:
+    return lambda: ImportBatch.objects.filter(pk=batch_id).update(filing_sent_at=timezone.now())
+
+
+def file_now(batch_id: int) -> int:
+    """File a batch in this process (a worker that has just imported it): marked as taken first,
+    so the re-dispatch job does not send it meanwhile. Returns how many records were handed on."""
+    filing_sent(batch_id)()
+    return len(received.file_batch(batch_id))
 
 
 def _fail(batch: ImportBatch, reason: str) -> None:
@@ -360,6 +400,8 @@ def import_stream(
     except AlreadyImported as exc:
         return Imported(batch=exc.batch, already_imported=True, message=str(exc))
     batch = run_batch(batch=batch, stream=stream)
+    if to_file(batch):
+        queue_filing(batch.pk)
     return Imported(batch=batch, message=batch.message)
 
 

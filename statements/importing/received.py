@@ -1,9 +1,19 @@
 """Keeping an accepted statement file: the importer's record of what CBSA billed.
 
 A statement file used to be kept only until its import had run. An accepted one is now kept in the
-default storage (``ImportBatch.source_file``) and handed, once the import commits, to whoever files
-records (``signals.statement_file_received``; the compliance documents in services), once per
-importer it concerns:
+default storage (``ImportBatch.source_file``) and handed to whoever files records
+(``signals.statement_file_received``; the compliance documents in services), once per importer it
+concerns. This happens in two steps:
+
+* ``store``, in the import's own call: the bytes are saved (a file imported from a stream is gone
+  once the call returns); this costs one copy of the file;
+* ``file_batch``, afterwards, as its own job (``heavy_file_statement_batch``, or at the end of the
+  worker's import task): the extracts and the filing. For a broker's file covering a thousand
+  importers that is a thousand extracts and documents, seconds of work that must not keep the
+  import's statements from being shown and reconciled. ``ImportBatch.filed_at`` records that it
+  is done; the re-dispatch job sends it again if its message was lost.
+
+What is filed:
 
 * a file about **one importer** is that importer's record as received, byte for byte;
 * a file about **several importers** (a broker's file covering its clients) must not be filed whole
@@ -24,7 +34,6 @@ import datetime as dt
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import partial
 from pathlib import PurePath
 from typing import IO
 
@@ -32,7 +41,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.utils import timezone
 
 from clients.validators import normalize_bn15
 from statements.importing.columns import STATEMENT_COLUMNS, read_header
@@ -51,30 +60,45 @@ class ReceivedFile:
     statement_ids: tuple[int, ...]
 
 
-def keep(batch: ImportBatch, stream: IO[bytes] | None) -> list[ReceivedFile]:
-    """Store an accepted statement file for good (from ``stream`` unless it is already stored as
-    the batch's upload) and announce each importer's part once the transaction commits."""
+def store(batch: ImportBatch, stream: IO[bytes] | None) -> bool:
+    """Keep an accepted statement file's bytes for good (from ``stream`` unless it is already
+    stored as the batch's upload); returns whether there is something to file (``file_batch``)."""
+    if not Statement.objects.filter(source_batch=batch).exists():
+        return False
+    if not batch.source_file:
+        if stream is None:
+            return False
+        stream.seek(0)
+        batch.source_file.save(_stored_name(batch), File(stream), save=False)
+        ImportBatch.objects.filter(pk=batch.pk).update(source_file=batch.source_file.name)
+    return True
+
+
+def file_batch(batch_id: int) -> list[ReceivedFile]:
+    """File an accepted, stored statement file: each importer's part announced once, then
+    ``filed_at`` set. Idempotent: a filed batch is skipped, an extract already stored (whole) is
+    reused, and the receivers file a path once; a run killed half-way is simply run again."""
+    batch = ImportBatch.objects.filter(
+        pk=batch_id, kind=ImportBatch.Kind.STATEMENT, status=ImportBatch.Status.ACCEPTED
+    ).first()
+    if batch is None or batch.filed_at is not None or not batch.source_file:
+        return []
     touched: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
     rows = Statement.objects.filter(source_batch=batch).values_list(
         "program_account__importer_id", "pk", "period_end", "program_account__bn15"
     )
     for importer_id, pk, period_end, bn15 in rows:
         touched[importer_id].append((pk, period_end, bn15))
-    if not touched:
-        return []
-    if not batch.source_file:
-        if stream is None:
-            return []
-        stream.seek(0)
-        batch.source_file.save(_stored_name(batch), File(stream), save=False)
-        ImportBatch.objects.filter(pk=batch.pk).update(source_file=batch.source_file.name)
     if len(touched) == 1:
         [(importer_id, statements)] = touched.items()
         received = [_received(importer_id, batch.source_file.name, batch.file_name, statements)]
-    else:
+    elif touched:
         received = _extracts(batch, touched)
-    for item in received:
-        transaction.on_commit(partial(_announce, batch, item))
+    else:
+        received = []
+    for item in received:  # a job of its own, outside any transaction: the filing is durable
+        _announce(batch, item)
+    ImportBatch.objects.filter(pk=batch.pk, filed_at=None).update(filed_at=timezone.now())
     return received
 
 
@@ -126,12 +150,28 @@ def _extracts(
     stem = PurePath(batch.file_name).stem
     received = []
     for importer_id, out in outputs.items():
-        path = str(folder / f"{batch.pk}-e{importer_id}.csv")
-        if not default_storage.exists(path):
-            path = default_storage.save(path, ContentFile(out.getvalue().encode("utf-8")))
+        path = _store_extract(
+            str(folder / f"{batch.pk}-e{importer_id}.csv"), out.getvalue().encode("utf-8")
+        )
         name = f"{stem}-{importer_id}.csv"
         received.append(_received(importer_id, path, name, touched[importer_id]))
     return received
+
+
+def _store_extract(path: str, data: bytes) -> str:
+    """Store an extract under its fixed name, once: one already there whole is kept; one a killed
+    run left half-written is replaced; a copy a concurrent run saved under another name is
+    removed (its twin is the record)."""
+    if default_storage.exists(path):
+        with default_storage.open(path, "rb") as stored:
+            if stored.read(len(data) + 1) == data:
+                return path
+        default_storage.delete(path)
+    saved = default_storage.save(path, ContentFile(data))
+    if saved != path and default_storage.exists(path):
+        default_storage.delete(saved)
+        return path
+    return saved
 
 
 def _bn15(value: str) -> str:

@@ -6,21 +6,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+from pathlib import PurePath
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from carm_portal.calendar import cbsa_today
+from carm_portal.celery import app
 from services import requests_flow as flow
 from services.compliance import receivers
 from services.models import ComplianceDocument, RequestStatus
 from statements import reports
+from statements.importing import received
 from statements.importing.batches import import_stream
 from statements.importing.received import ReceivedFile
 from statements.models import ImportBatch, ReconciliationRun, Statement, StatementLine
+from statements.redispatch import Redispatched, redispatch
 from statements.signals import statement_file_received
 from statements.stored_files import delete_unless_kept
 from statements.tasks import heavy_render_reconciliation_pdf
@@ -51,6 +57,13 @@ def statement_file(*importers) -> bytes:
         for n, importer in enumerate(importers, 1)
     ]
     return csv_text("statement", rows).encode()
+
+
+@pytest.fixture(autouse=True)
+def worker(monkeypatch):
+    """The filing job runs as it is sent, once the import commits (Celery's eager mode: the real
+    task and its real dispatch, without a worker process)."""
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
 
 
 def imported(content: bytes, capture, *, kind: str = "statement", name: str = "soa-june.csv"):
@@ -113,6 +126,77 @@ def test_a_statement_file_is_filed_once_however_often_it_arrives(
     assert again.already_imported and third.batch.status == "accepted"
     assert list(ComplianceDocument.objects.values_list("pk", flat=True)) == [document.pk]
     assert stored_bytes(document) == content  # deleting the batch left the record's file
+
+
+def test_the_import_commits_before_its_file_is_filed_as_a_job_of_its_own(
+    personas, django_capture_on_commit_callbacks
+):
+    content = statement_file(personas.importer_a, personas.importer_b)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = import_stream(kind="statement", stream=io.BytesIO(content), file_name="soa.csv")
+
+    # The import's answer: its statements are there, the file is stored, nothing filed yet.
+    batch = ImportBatch.objects.get()
+    assert (result.batch.status, Statement.objects.count()) == ("accepted", 2)
+    assert batch.source_file and (batch.filed_at, batch.filing_sent_at) == (None, None)
+    assert not ComplianceDocument.objects.exists()
+
+    for callback in callbacks:  # the commit: the filing job is sent (and, here, runs)
+        callback()
+
+    batch.refresh_from_db()
+    assert batch.filed_at is not None and batch.filing_sent_at is not None
+    assert ComplianceDocument.objects.count() == 2
+
+
+def test_a_filing_sent_while_the_broker_was_down_is_sent_again_by_the_redispatch(
+    personas, django_capture_on_commit_callbacks, monkeypatch, settings, broker_down
+):
+    settings.JOBS_DISPATCH_GRACE_SECONDS = 60
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    imported(statement_file(personas.importer_a), django_capture_on_commit_callbacks)
+    assert not ComplianceDocument.objects.exists()
+    assert ImportBatch.objects.get().filing_sent_at is None  # the broker did not take it
+    soon = timezone.now() + dt.timedelta(seconds=30)
+    later = timezone.now() + dt.timedelta(seconds=120)
+
+    assert redispatch(now=soon) == Redispatched()  # within the grace: its own send may be coming
+    # Still down: the filing and the reconciliation the import queued both wait.
+    assert redispatch(now=later) == Redispatched(unreachable=2)
+    monkeypatch.setitem(app.conf, "task_always_eager", True)  # the broker is back
+    assert redispatch(now=later) == Redispatched(filings=1, runs=1)
+    assert redispatch(now=later + dt.timedelta(hours=1)) == Redispatched()  # filed: never again
+
+    document = ComplianceDocument.objects.get()
+    assert document.importer == personas.importer_a
+    assert ImportBatch.objects.get().filed_at is not None
+
+
+def test_a_filing_killed_half_way_is_finished_by_running_it_again(
+    personas, django_capture_on_commit_callbacks
+):
+    content = statement_file(personas.importer_a, personas.importer_b)
+    with django_capture_on_commit_callbacks(execute=False):  # its filing message never went
+        batch = import_stream(kind="statement", stream=io.BytesIO(content), file_name="s.csv").batch
+    # A worker died while writing importer A's extract, before anything was filed.
+    folder = PurePath(batch.source_file.name).parent
+    half = str(folder / f"{batch.pk}-e{personas.importer_a.pk}.csv")
+    default_storage.save(half, ContentFile(content[:20]))
+
+    first = received.file_batch(batch.pk)
+    again = received.file_batch(batch.pk)  # the message delivered twice
+
+    assert (len(first), again) == (2, [])
+    a = ComplianceDocument.objects.get(importer=personas.importer_a)
+    header, row_a, _row_b = content.decode().splitlines()
+    assert a.file.name == half
+    assert stored_bytes(a).decode().splitlines() == [header, row_a]
+    assert ComplianceDocument.objects.count() == 2
+    assert sorted(default_storage.listdir(str(folder))[1]) == sorted(
+        [PurePath(batch.source_file.name).name]
+        + [f"{batch.pk}-e{i.pk}.csv" for i in (personas.importer_a, personas.importer_b)]
+    )
 
 
 def test_an_import_stands_when_filing_fails(

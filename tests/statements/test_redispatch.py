@@ -257,7 +257,9 @@ def test_a_reconcile_click_with_the_broker_down_is_queued_not_an_error(
     assert "No worker has been seen" in page  # broker staff are told why it waits
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
-    assert redispatch_queued_jobs() == "0 batches, 0 runs, 0 PDFs re-sent; 0 unreachable"  # grace
+    assert redispatch_queued_jobs() == (  # within the grace
+        "0 batches, 0 filings, 0 runs, 0 PDFs re-sent; 0 unreachable"
+    )
     assert redispatch(now=later()) == Redispatched(runs=1)
 
     finished = ReconciliationRun.objects.get()
