@@ -10,10 +10,12 @@ where the reminder is shown, and in the inbox and e-mail of anyone told of it.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from html import unescape
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
@@ -30,6 +32,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+MIGRATION = importlib.import_module("services.migrations.0012_training_alerts_bilingual_course")
 TODAY = dt.date(2026, 11, 5)
 ENGLISH = "Finance workshop: CARM statements"
 FRENCH = "Atelier finances : les relevés de la GCRA"
@@ -154,3 +157,28 @@ def test_each_recipient_reads_the_reminder_in_their_language_in_the_inbox_and_th
         inbox = text_of(client.get(reverse("notifications:inbox")).content.decode())
         assert shown in inbox
         assert not_shown not in inbox
+
+
+def test_a_reminder_recorded_with_the_english_name_only_gets_both_names_by_the_migration(
+    personas, course
+):
+    alert = remind(personas, course)
+    parts = alert.message_parts
+    parts["a"]["course"] = ENGLISH  # as the check wrote it before both names were kept
+    ComplianceAlert.objects.filter(pk=alert.pk).update(message_parts=parts)
+    alert.refresh_from_db()
+    with translation.override("fr"):
+        assert f"« {ENGLISH} »" in alert.message_text
+
+    MIGRATION.name_both(apps, None)
+    MIGRATION.name_both(apps, None)  # a second run changes nothing
+
+    alert.refresh_from_db()
+    assert alert.message_parts["a"]["course"] == {"en": ENGLISH, "fr": FRENCH}
+    with translation.override("fr"):
+        assert f"« {FRENCH} »" in alert.message_text
+    assert alert.message_text == alert.message
+
+    MIGRATION.name_english(apps, None)
+    alert.refresh_from_db()
+    assert alert.message_parts["a"]["course"] == ENGLISH
