@@ -73,6 +73,6 @@ class ComplianceAlert(models.Model):
 
     @property
     def message_text(self) -> str:
-        """The sentence in the reader's language; ``message`` is the English one kept for rows
-        written before their parts were (and for the admin and exports)."""
+        """The sentence in the reader's language (``message`` is the English one, shown for rows
+        written before their parts were kept), as ``DelegationAlert.message_text``."""
         return stored_text.show(self.message_parts, self.message)
