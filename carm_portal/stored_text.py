@@ -21,6 +21,8 @@ The JSON (kept small, for tables of 100,000 alerts):
 * ``{"d": "2026-11-30", "f": "DATE_FORMAT" | "iso"}``: a date;
 * ``{"m": "1234.50"}``: an amount of money;
 * ``{"x": "35.29"}``: a decimal number (a score), with the reader's decimal separator;
+* ``{"en": name, "fr": name}``: a name kept in both languages (a training course's), see
+  ``bilingual``;
 * ``{"lower": part}``: a part in lower case (a choice label inside a sentence).
 """
 
@@ -35,6 +37,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format, number_format
 
+from carm_portal import stored_english
 from carm_portal.money import format_money
 
 Parts = Any  # str | int | dict | None: JSON, see the module docstring
@@ -81,6 +84,17 @@ def number(value: Decimal | int | str) -> dict:
     return {"x": str(value)}
 
 
+def bilingual(english: str, french: str = "") -> dict:
+    """A name people typed in English and French (a training course's), shown in the reader's
+    language: the French name to a French reader when there is one, else the English name,
+    translated when it is a catalogue entry (a default course's, seeded in English). The names
+    are copied, not referenced, so the sentence reads as it did when written."""
+    parts = {"en": english}
+    if french:
+        parts["fr"] = french
+    return parts
+
+
 def _value(parts: Parts) -> Any:
     """An argument's value for ``%``: numbers stay numbers (for ``%(n)d``), the rest is text."""
     if isinstance(parts, dict):
@@ -114,6 +128,9 @@ def render(parts: Parts, fallback: str = "") -> str:
         return format_money(parts["m"])
     if "x" in parts:
         return number_format(Decimal(parts["x"]), use_l10n=True)
+    if "en" in parts:
+        language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        return parts.get(language) or stored_english.translate(parts["en"])
     return fallback
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from django.db.models import Model, QuerySet
 from django.http import FileResponse, Http404
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -148,7 +150,17 @@ class ComplianceDocumentViewSet(ScopedReadViewSet):
 
 class TrainingCompletionSerializer(serializers.ModelSerializer):
     person = serializers.CharField(source="membership.user.email", read_only=True)
-    course_name = serializers.CharField(source="course.name", read_only=True)
+    course_name = serializers.CharField(
+        source="course.name",
+        read_only=True,
+        help_text=gettext_lazy("The course's name in English."),
+    )
+    course_name_fr = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "The course's name in French: the French name given to it, else its English name "
+            "(a default course's as the portal translates it)."
+        )
+    )
     course_role = serializers.CharField(source="course.role", read_only=True)
 
     class Meta:
@@ -160,6 +172,7 @@ class TrainingCompletionSerializer(serializers.ModelSerializer):
             "person",
             "course",
             "course_name",
+            "course_name_fr",
             "course_role",
             "completed_on",
             "lapses_on",
@@ -167,6 +180,11 @@ class TrainingCompletionSerializer(serializers.ModelSerializer):
             "recorded_at",
         ]
         read_only_fields = fields
+
+    def get_course_name_fr(self, completion: TrainingCompletion) -> str:
+        """What a French reader sees on the pages (``Course.title``), whoever asks."""
+        with translation.override("fr"):
+            return completion.course.title
 
 
 class TrainingPermission(ImporterPermission):

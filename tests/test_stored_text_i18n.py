@@ -284,3 +284,19 @@ def test_a_payment_alert_names_the_method_in_the_readers_language(personas):
 def test_parts_that_cannot_be_rendered_fall_back_to_the_stored_text():
     alert = DelegationAlert(message="Stored.", message_parts={"t": "%(gone)s", "a": {}})
     assert alert.message_text == "Stored."
+
+
+@pytest.mark.parametrize(
+    ("language", "parts", "shown"),
+    [
+        ("fr", later.bilingual("Finance workshop", "Atelier finances"), "Atelier finances"),
+        ("fr-ca", later.bilingual("Finance workshop", "Atelier finances"), "Atelier finances"),
+        ("en", later.bilingual("Finance workshop", "Atelier finances"), "Finance workshop"),
+        ("fr", later.bilingual("Finance workshop"), "Finance workshop"),  # no French name
+        ("fr", later.bilingual("Paid in full"), "Payé en entier"),  # a catalogue entry
+    ],
+)
+def test_a_bilingual_name_is_shown_in_the_readers_language(language, parts, shown):
+    with translation.override(language):
+        assert later.render(parts) == shown
+    assert later.render_stored(parts) == parts["en"]

@@ -121,13 +121,15 @@ def refresh_findings(*, today: dt.date) -> list[tuple[int, str, str, dict, dt.da
         "membership_id",
         "course_id",
         "course__name",
+        "course__name_fr",
         "membership__user__full_name",
         "membership__user__email",
         "lapses_on",
     )
     findings: list[tuple[int, str, str, dict, dt.date]] = []
-    for importer_id, membership_id, course_id, course, name, email, lapses in rows:
+    for importer_id, membership_id, course_id, english, french, name, email, lapses in rows:
         person = name or email
+        course = later.bilingual(english, french)  # each reader's language, when shown
         if lapses <= today:
             parts = later.gettext(
                 "%(person)s's training “%(course)s” lapsed on %(day)s: a refresher is due.",

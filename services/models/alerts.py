@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from carm_portal import stored_text
 from carm_portal.severity import Severity
 
 if TYPE_CHECKING:
@@ -69,3 +70,9 @@ class ComplianceAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.importer} · {self.kind}"
+
+    @property
+    def message_text(self) -> str:
+        """The sentence in the reader's language (``message`` is the English one, shown for rows
+        written before their parts were kept), as ``DelegationAlert.message_text``."""
+        return stored_text.show(self.message_parts, self.message)

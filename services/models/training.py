@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from carm_portal import stored_english
+from carm_portal import stored_text
 
 
 class Course(models.Model):
@@ -53,10 +52,9 @@ class Course(models.Model):
     @property
     def title(self) -> str:
         """The name in the reader's language: the French name a coordinator gave it, else the
-        English name (a default course's translated from the catalogue)."""
-        if self.name_fr and (translation.get_language() or "").startswith("fr"):
-            return self.name_fr
-        return stored_english.translate(self.name)
+        English name (a default course's translated from the catalogue): the rule of
+        ``stored_text.bilingual``, which the reminders store."""
+        return stored_text.render(stored_text.bilingual(self.name, self.name_fr))
 
 
 class TrainingSession(models.Model):

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -135,7 +136,7 @@ def readiness_take(request: AuthenticatedHttpRequest, importer_pk: int) -> HttpR
         else:
             messages.success(
                 request,
-                _("Readiness check recorded: %(score)s %%.") % {"score": check.score},
+                _("Readiness check recorded: %(score)s %%.") % {"score": localize(check.score)},
             )
             return redirect("compliance:readiness", importer_pk=importer.pk)
     return _page(request, importer, form)

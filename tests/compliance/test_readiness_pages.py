@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
@@ -143,6 +144,32 @@ def test_the_check_taken_on_the_page_scores_the_data_held(personas, client_for):
     shown = client.get(reverse("compliance:readiness", args=[importer.pk]))
     assert b"52.94 %" in shown.content
     assert shown.context["open_count"] == 4
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Readiness check recorded: 52.94 %."),
+        ("fr", "Vérification de préparation enregistrée : 52,94 %."),
+    ],
+)
+def test_the_check_recorded_message_writes_the_score_as_the_reader_reads_numbers(
+    personas, client_for, language, message
+):
+    importer = personas.importer_a
+    DelegationFactory(importer=importer)  # 9 of 17: 52.94
+    client = client_for(personas.broker_agent)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    with translation.override(language):  # the request's language stays active after it
+        response = client.post(
+            reverse("compliance:readiness_take", args=[importer.pk]),
+            {"q_release_documentation": "yes"},
+            follow=True,
+        )
+
+    assert [str(m) for m in response.context["messages"]] == [message]
 
 
 @time_machine.travel(NOW, tick=False)

@@ -589,6 +589,41 @@ def test_the_api_shows_a_person_their_own_completions_and_no_one_elses(
     assert seen(personas.broker_agent) == [completion.pk, theirs.pk, employee.pk]
 
 
+def test_the_api_gives_the_course_name_in_english_and_in_french(api_as, personas, course):
+    """Both names, whatever the client's language: the French name a coordinator gave, else (a
+    default course) the catalogue's, as the pages show it; both documented in the schema."""
+    from services.compliance.training import ensure_default_courses
+
+    ensure_default_courses()
+    default = Course.objects.get(name="CARM compliance: records, corrections and delegations")
+    course.name_fr = "La GCRA pour les équipes des finances"
+    course.save()
+    member = membership(personas.finance_a, personas.importer_a)
+    for each in (course, default):
+        record_completion(
+            membership=member, course=each, completed_on=dt.date(2026, 10, 1), by=None, today=TODAY
+        )
+    client = api_as("broker_agent")
+
+    rows = client.get("/api/v1/training-completions/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    names = {(row["course_name"], row["course_name_fr"]) for row in rows}
+    assert names == {
+        ("CARM for finance teams", "La GCRA pour les équipes des finances"),
+        (
+            "CARM compliance: records, corrections and delegations",
+            "Conformité GCRA : dossiers, corrections et délégations",
+        ),
+    }
+    french = client.get("/api/v1/training-completions/", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert {(row["course_name"], row["course_name_fr"]) for row in french["results"]} == names
+
+    schema = client.get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    fields = schema["components"]["schemas"]["TrainingCompletion"]["properties"]
+    assert fields["course_name"]["description"] == "The course's name in English."
+    assert fields["course_name_fr"]["description"].startswith("The course's name in French")
+    assert fields["course_name_fr"]["type"] == "string"
+
+
 def test_a_default_course_is_named_in_french_and_an_admins_own_name_as_typed(personas, client_for):
     """The seeded courses' names are stored in English; a French reader sees them translated
     (page, form choices), while a course an admin named shows exactly as typed."""
