@@ -133,6 +133,9 @@ class ComplianceDocument(models.Model):
                 name="compliancedoc_retention_idx",
                 condition=models.Q(purged_at__isnull=True, legal_hold=False),
             ),
+            # Filing looks a stored file up by its path (once per record filed), and so does
+            # every deletion of a stored file (``is_filed``): thousands of importers' records.
+            models.Index(fields=["file"], name="compliancedoc_file_idx"),
         ]
 
     def __str__(self) -> str:
