@@ -127,9 +127,12 @@ def main() -> None:
                 ]
             )
             if profiler:
-                pstats.Stats(profiler).sort_stats(
+                stats = pstats.Stats(profiler).sort_stats(
                     os.environ.get("PROFILE_SORT", "cumulative")
-                ).print_stats(40)
+                )
+                stats.print_stats(40)
+                if os.environ.get("PROFILE_CALLERS"):  # who calls the functions matching it
+                    stats.print_callers(os.environ["PROFILE_CALLERS"])
     print_table(
         f"Per request, median of {args.repeat} (ms)",
         ["page", "web CPU", "SQL wait", "queries", "KiB"],

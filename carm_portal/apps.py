@@ -1,5 +1,11 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_save
+from django.db.models.signals import class_prepared, pre_save
+
+from carm_portal.choice_labels import use_for
+
+# Connected here, not in ready(): Django imports every app's config before any model module, and
+# the receiver must see each model class as it is made (carm_portal/choice_labels.py says why).
+class_prepared.connect(use_for, dispatch_uid="choice_labels")
 
 
 class CarmPortalConfig(AppConfig):
