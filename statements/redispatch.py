@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from statements import reports
@@ -57,21 +58,15 @@ def _due(*, now: dt.datetime, stale_seconds: int) -> Q:
 
 
 def redispatch(*, now: dt.datetime | None = None) -> Redispatched:
-    """Send again every import batch and reconciliation run that is due (see the module)."""
+    """Send again every import batch, filing, reconciliation run and PDF that is due (see the
+    module)."""
     now = now or timezone.now()
-    sent_batches = sent_runs = unreachable = 0
+    sent_runs = 0
 
     due_batches = Batch.objects.filter(
         _due(now=now, stale_seconds=settings.STATEMENTS_IMPORT_STALE_SECONDS)
-    ).values_list("pk", "dispatched_at")
-    for pk, previous in due_batches.order_by("pk"):
-        if not Batch.objects.filter(pk=pk, dispatched_at=previous).update(dispatched_at=now):
-            continue  # another pass took it
-        if batches.dispatch(pk):
-            sent_batches += 1
-        else:
-            Batch.objects.filter(pk=pk, dispatched_at=now).update(dispatched_at=previous)
-            unreachable += 1
+    )
+    sent_batches, unreachable = _resend_each(due_batches, "dispatched_at", batches.dispatch, now)
 
     groups: dict[str, list[tuple[int, dt.datetime | None]]] = defaultdict(list)
     due_runs = Run.objects.filter(
@@ -119,16 +114,7 @@ def _redispatch_filings(now: dt.datetime) -> tuple[int, int]:
         .exclude(source_file="")
         .filter(Q(filing_sent_at=None) | Q(filing_sent_at__lt=resend))
     )
-    sent = unreachable = 0
-    for pk, previous in due.order_by("pk").values_list("pk", "filing_sent_at"):
-        if not Batch.objects.filter(pk=pk, filing_sent_at=previous).update(filing_sent_at=now):
-            continue  # another pass took it
-        if batches.dispatch_filing(pk):
-            sent += 1
-        else:
-            Batch.objects.filter(pk=pk, filing_sent_at=now).update(filing_sent_at=previous)
-            unreachable += 1
-    return sent, unreachable
+    return _resend_each(due, "filing_sent_at", batches.dispatch_filing, now)
 
 
 def _redispatch_pdfs(now: dt.datetime) -> tuple[int, int]:
@@ -144,14 +130,24 @@ def _redispatch_pdfs(now: dt.datetime) -> tuple[int, int]:
         Q(pdf_status=Run.PdfStatus.RENDERING, pdf_rendered_at__lt=now - reports.STALE_RENDER)
         & not_lately
     )
-    sent = unreachable = 0
     due = Run.objects.filter(queued | abandoned, status=Run.Status.SUCCEEDED)
-    for pk, previous in due.order_by("pk").values_list("pk", "pdf_dispatched_at"):
-        if not Run.objects.filter(pk=pk, pdf_dispatched_at=previous).update(pdf_dispatched_at=now):
-            continue
-        if reports.dispatch_pdf(pk):
+    return _resend_each(due, "pdf_dispatched_at", reports.dispatch_pdf, now)
+
+
+def _resend_each(
+    due: QuerySet, sent_at: str, dispatch: Callable[[int], bool], now: dt.datetime
+) -> tuple[int, int]:
+    """Send each due job again, each taken first by moving its ``sent_at`` to ``now`` (only the
+    pass that moved it sends) and put back if the broker would not take it. Returns how many
+    were sent and how many the broker refused."""
+    sent = unreachable = 0
+    model = due.model
+    for pk, previous in due.order_by("pk").values_list("pk", sent_at):
+        if not model.objects.filter(pk=pk, **{sent_at: previous}).update(**{sent_at: now}):
+            continue  # another pass took it
+        if dispatch(pk):
             sent += 1
         else:
-            Run.objects.filter(pk=pk, pdf_dispatched_at=now).update(pdf_dispatched_at=previous)
+            model.objects.filter(pk=pk, **{sent_at: now}).update(**{sent_at: previous})
             unreachable += 1
     return sent, unreachable
