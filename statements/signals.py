@@ -12,11 +12,12 @@ entries_imported = Signal()
 # correction from it; statements never import the apps built on it.
 correction_requested = Signal()
 
-# Sent once the import's transaction has committed, once per importer an accepted statement file
-# concerns: ``batch`` (ImportBatch) and ``received`` (``statements.importing.received.ReceivedFile``:
-# the importer, the stored path, the file name, the record date and the statements it brought).
-# The compliance work (services) files it as the importer's record; the import does not wait on
-# it and is not undone if filing fails.
+# Sent by the filing job after an accepted statement file's import (``importing.received``), once
+# for the whole file: ``batch`` (ImportBatch) and ``received`` (a list of
+# ``statements.importing.received.ReceivedFile``, one per importer the file concerns: the importer,
+# the stored path, the file name, the record date and the statements it brought). The compliance
+# work (services) files each as the importer's record; the import does not wait on it and is not
+# undone if filing fails.
 statement_file_received = Signal()
 # Sent once a generated report's PDF is stored and committed: ``run`` (ReconciliationRun),
 # ``path`` (its name in the default storage), ``name``, ``record_date`` and ``user`` (or None).

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from carm_portal.models import User
-from clients.models import Importer
 from services.compliance.corrections import file_from_batch, open_from_reconciliation
-from services.compliance.documents import file_stored, is_filed
+from services.compliance.documents import Stored, file_stored, file_stored_many, is_filed
 from services.models import DocumentType
 from statements.importing.received import ReceivedFile
 from statements.models import ImportBatch, ReconciliationItem, ReconciliationRun, Statement
@@ -45,27 +45,33 @@ def file_corrections(sender: type, batch: ImportBatch, **kwargs: object) -> None
 
 
 @receiver(statement_file_received, dispatch_uid="compliance_file_statement")
-def file_statement(
-    sender: type, batch: ImportBatch, received: ReceivedFile, **kwargs: object
+def file_statements(
+    sender: type, batch: ImportBatch, received: Sequence[ReceivedFile], **kwargs: object
 ) -> None:
-    """An accepted statement file is the importer's SOA record, dated by its period's end."""
+    """An accepted statement file is each importer's SOA record, dated by its period's end; a
+    part that brought one statement is that statement's record (still there: one query)."""
+    alone = {item.statement_ids[0] for item in received if len(item.statement_ids) == 1}
+    still_there = set(Statement.objects.filter(pk__in=alone).values_list("pk", flat=True))
     try:
-        [statement_id] = received.statement_ids or [None]
-    except ValueError:  # several statements: the document is the importer's, not one statement's
-        statement_id = None
-    try:
-        file_stored(
-            importer=Importer.objects.get(pk=received.importer_id),
-            path=received.path,
-            name=received.name,
-            document_type=DocumentType.SOA,
-            record_date=received.record_date,
+        file_stored_many(
+            [
+                Stored(
+                    importer_id=item.importer_id,
+                    path=item.path,
+                    name=item.name,
+                    document_type=DocumentType.SOA,
+                    record_date=item.record_date,
+                    statement_id=next(iter(set(item.statement_ids) & still_there), None)
+                    if len(item.statement_ids) == 1
+                    else None,
+                )
+                for item in received
+            ],
             by=batch.uploaded_by,
             description=_("Statement file imported (import #%(batch)d)") % {"batch": batch.pk},
-            statement=Statement.objects.filter(pk=statement_id).first() if statement_id else None,
         )
     except Exception:
-        log.exception("Filing statement file %s of batch %s failed", received.path, batch.pk)
+        log.exception("Filing statement file of batch %s failed", batch.pk)
 
 
 @receiver(report_generated, dispatch_uid="compliance_file_report")

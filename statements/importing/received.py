@@ -75,7 +75,7 @@ def store(batch: ImportBatch, stream: IO[bytes] | None) -> bool:
 
 
 def file_batch(batch_id: int) -> list[ReceivedFile]:
-    """File an accepted, stored statement file: each importer's part announced once, then
+    """File an accepted, stored statement file: its importers' parts announced together, then
     ``filed_at`` set. Idempotent: a filed batch is skipped, an extract already stored (whole) is
     reused, and the receivers file a path once; a run killed half-way is simply run again."""
     batch = ImportBatch.objects.filter(
@@ -96,14 +96,10 @@ def file_batch(batch_id: int) -> list[ReceivedFile]:
         received = _extracts(batch, touched)
     else:
         received = []
-    for item in received:  # a job of its own, outside any transaction: the filing is durable
-        _announce(batch, item)
+    if received:  # a job of its own, outside any transaction: the filing is durable
+        statement_file_received.send(sender=ImportBatch, batch=batch, received=received)
     ImportBatch.objects.filter(pk=batch.pk, filed_at=None).update(filed_at=timezone.now())
     return received
-
-
-def _announce(batch: ImportBatch, item: ReceivedFile) -> None:
-    statement_file_received.send(sender=ImportBatch, batch=batch, received=item)
 
 
 def _stored_name(batch: ImportBatch) -> str:

@@ -13,6 +13,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,6 +32,7 @@ from statements.redispatch import Redispatched, redispatch
 from statements.signals import statement_file_received
 from statements.stored_files import delete_unless_kept
 from statements.tasks import heavy_render_reconciliation_pdf
+from tests.factories import ProgramAccountFactory
 from tests.statements.conftest import csv_text, entry_row, statement_row
 from tests.statements.reconciliation_fixtures import reconciled_statement
 
@@ -108,13 +111,15 @@ def test_a_statement_file_is_filed_once_however_often_it_arrives(
     statement_file_received.send(
         sender=ImportBatch,
         batch=first.batch,
-        received=ReceivedFile(
-            importer_id=personas.importer_a.pk,
-            path=document.file.name,
-            name="soa-june.csv",
-            record_date=PERIOD_END,
-            statement_ids=(),
-        ),
+        received=[
+            ReceivedFile(
+                importer_id=personas.importer_a.pk,
+                path=document.file.name,
+                name="soa-june.csv",
+                record_date=PERIOD_END,
+                statement_ids=(),
+            )
+        ],
     )
     # The batch and its statement deleted, then the same content imported again: a new batch,
     # but the same record.
@@ -199,13 +204,36 @@ def test_a_filing_killed_half_way_is_finished_by_running_it_again(
     )
 
 
+def test_filing_a_file_about_many_importers_takes_the_same_queries_as_about_two(
+    personas, django_capture_on_commit_callbacks
+):
+    def queries_to_file(importers) -> int:
+        content = statement_file(*importers)
+        with django_capture_on_commit_callbacks(execute=False):  # the filing is run below
+            batch = import_stream(
+                kind="statement", stream=io.BytesIO(content), file_name=f"{len(importers)}.csv"
+            ).batch
+        with CaptureQueriesContext(connection) as queries:
+            filed = received.file_batch(batch.pk)
+        assert len(filed) == len(importers)
+        return len(queries)
+
+    two = queries_to_file([ProgramAccountFactory().importer for _ in range(2)])
+    six = queries_to_file([ProgramAccountFactory().importer for _ in range(6)])
+
+    assert two == six
+    assert ComplianceDocument.objects.count() == 8
+    # Each record's history says how it came (bulk-created with its history rows).
+    assert ComplianceDocument.history.filter(history_change_reason="Filed on arrival").count() == 8
+
+
 def test_an_import_stands_when_filing_fails(
     personas, django_capture_on_commit_callbacks, monkeypatch, caplog
 ):
-    def broken(**kwargs):
+    def broken(*args, **kwargs):
         raise OSError("storage unreachable")
 
-    monkeypatch.setattr(receivers, "file_stored", broken)
+    monkeypatch.setattr(receivers, "file_stored_many", broken)
 
     result = imported(statement_file(personas.importer_a), django_capture_on_commit_callbacks)
 
