@@ -289,6 +289,8 @@ class ReconciliationItemFactory(factory.django.DjangoModelFactory):
             and (o.status != "posted_by_cbsa" or o.flagged)
         )
     )
+    # as statements/reconciliation/outcome.py marks the exceptions of a replaced run
+    superseded = factory.LazyAttribute(lambda o: o.is_exception and not o.run.is_current)
     key = factory.LazyAttribute(
         lambda o: f"txn:{o.transaction_number}" if o.transaction_number else f"line:{o.position}"
     )

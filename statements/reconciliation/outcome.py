@@ -225,9 +225,16 @@ def finish_runs(
     with the other items: not a second time here."""
     run_ids = [run.pk for run in runs]
     statement_ids = [run.statement_id for run in runs]
-    Run.objects.filter(statement_id__in=statement_ids, is_current=True).exclude(
-        pk__in=run_ids
-    ).update(is_current=False)
+    replaced = list(
+        Run.objects.filter(statement_id__in=statement_ids, is_current=True)
+        .exclude(pk__in=run_ids)
+        .values_list("pk", flat=True)
+    )
+    if replaced:
+        Run.objects.filter(pk__in=replaced).update(is_current=False)
+        ReconciliationItem.objects.filter(
+            run_id__in=replaced, is_exception=True, superseded=False
+        ).update(superseded=True)
     rows = []
     clean: dict[int, bool] = {}
     for run in runs:

@@ -50,9 +50,12 @@ def unresolved_exceptions(items: QuerySet[ReconciliationItem]) -> QuerySet[Recon
 def open_exceptions(items: QuerySet[ReconciliationItem] | None = None) -> QuerySet:
     """Exceptions of current runs nobody has resolved yet (the worklist), oldest first.
 
-    Scope ``items`` with ``clients.access`` first (``importer`` is denormalised on the item).
+    Scope ``items`` with ``clients.access`` first (``importer`` is denormalised on the item). An
+    exception of a replaced run is marked ``superseded`` (``ReconciliationItem``): the same
+    rows as ``current_items``, without joining the runs.
     """
-    return unresolved_exceptions(current_items(items)).order_by(
+    items = ReconciliationItem.objects.all() if items is None else items
+    return unresolved_exceptions(items.filter(superseded=False)).order_by(
         "first_seen_at", "statement_id", "position"
     )
 

@@ -440,3 +440,30 @@ def test_resolving_every_exception_lets_the_statement_be_reconciled():
     refresh_statement_status([statement.pk])
     statement.refresh_from_db()
     assert statement.status == Statement.Status.OPEN
+
+
+@pytest.mark.django_db
+def test_a_replaced_runs_exceptions_are_superseded_and_the_open_ones_are_the_current_runs():
+    statement = _statement()
+    first = reconcile_statement(statement=statement)
+    assert not first.items.filter(superseded=True).exists()
+
+    second = reconcile_statement(statement=statement)
+    third = reconcile_statement(statement=statement)
+
+    first.refresh_from_db()
+    assert not first.is_current
+    # Every exception of a replaced run is marked, no matched item and nothing of the current run.
+    for run in (first, second):
+        assert set(run.items.filter(superseded=True).values_list("pk", flat=True)) == set(
+            run.items.filter(is_exception=True).values_list("pk", flat=True)
+        )
+    assert not third.items.filter(superseded=True).exists()
+    # The open exceptions read off the mark are those of the current runs, read by the join.
+    by_join = ReconciliationItem.objects.filter(
+        run__is_current=True, is_exception=True, resolution=""
+    )
+    assert set(open_exceptions().values_list("pk", flat=True)) == set(
+        by_join.values_list("pk", flat=True)
+    )
+    assert open_exceptions().count() == third.items.filter(is_exception=True).count() > 0
