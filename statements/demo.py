@@ -39,7 +39,7 @@ from carm_portal.calendar import add_business_days, previous_business_day
 from carm_portal.models import User
 from clients.models import Importer, ProgramAccount
 from statements import billing, receivers
-from statements.importing.batches import Imported, import_stream
+from statements.importing.batches import Imported, file_now, import_stream, to_file
 from statements.models import (
     COMPONENTS,
     BrokerEntry,
@@ -330,6 +330,8 @@ def _import(kind: str, content: bytes, name: str, by: User | None, result: SeedR
         result.unchanged += 1
     elif imported.batch.status == ImportBatch.Status.ACCEPTED:
         result.imported += 1
+        if to_file(imported.batch):  # filed here: the demo's records show before a worker runs
+            file_now(imported.batch.pk)
     else:
         result.refused.append(f"{name}: {imported.batch.message}")
     return imported

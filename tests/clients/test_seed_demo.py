@@ -44,6 +44,7 @@ from services.models import (
     WalkthroughSlot,
     WebinarSession,
 )
+from statements.models import ImportBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -328,6 +329,10 @@ def test_services_and_compliance_pages_have_content(output):
         for c in corrections
     )
     assert ComplianceDocument.objects.count() >= 3
+    # Every statement file the demo imported is filed as its importer's record, without a worker.
+    accepted = ImportBatch.objects.filter(kind="statement", status="accepted")
+    assert accepted.exists() and not accepted.filter(filed_at=None).exists()
+    assert ComplianceDocument.objects.filter(document_type="soa").exists()
 
     demo_people = ["agent", "admin", "finance", "bam.rideau", "bam.bowriver"]
     for local in demo_people:
