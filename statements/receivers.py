@@ -1,4 +1,5 @@
-"""Reconciling automatically after an import (``RECONCILIATION_AFTER_IMPORT``).
+"""Reconciling automatically after an import (``RECONCILIATION_AFTER_IMPORT``), and keeping each
+statement's ``balance_differs`` when one is saved or deleted outside the import.
 
 Both receivers run inside the import's transaction and only *queue* runs, handed to the ``heavy``
 queue once the import commits (``reconciliation.runs.start_reconciliations``): an import never waits for a
@@ -13,14 +14,43 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from statements import balance
 from statements.models import BrokerEntry, ImportBatch, ReconciliationRun, Statement, StatementLine
 from statements.reconciliation.rules import MATCHABLE_TYPES
 from statements.reconciliation.runs import start_reconciliations
 from statements.signals import entries_imported, statements_imported
 
 _state = threading.local()
+
+# The fields a statement's balance check reads (and the account and date that place it).
+BALANCE_FIELDS = {
+    "program_account",
+    "statement_date",
+    "opening_balance",
+    "closing_balance",
+    "stated_closing_balance",
+}
+
+
+@receiver(post_save, sender=Statement, dispatch_uid="statement_balance_differs_saved")
+def statement_saved(
+    sender: type, instance: Statement, update_fields: frozenset[str] | None = None, **kwargs: object
+) -> None:
+    """A statement created or changed one by one (the admin, a factory): its account's checks
+    (its own and its successor's) are brought up to date. The import writes in bulk and refreshes
+    the accounts it touched itself."""
+    if update_fields is not None and not BALANCE_FIELDS & set(update_fields):
+        return
+    balance.refresh_accounts([instance.program_account_id])
+
+
+@receiver(post_delete, sender=Statement, dispatch_uid="statement_balance_differs_deleted")
+def statement_deleted(sender: type, instance: Statement, **kwargs: object) -> None:
+    """A deleted statement leaves its successor comparing with the one before it."""
+    balance.refresh_accounts([instance.program_account_id])
 
 
 @contextlib.contextmanager

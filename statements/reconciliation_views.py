@@ -509,17 +509,18 @@ def balance_differences(
 ) -> list[Any]:
     """Reconciled statements (a current run) whose balance check finds a difference, with the
     check and the current run: exceptions to explain beside the items (statements/balance.py),
-    oldest first. One query, whatever the number of statements."""
+    oldest first. Read off ``Statement.balance_differs`` (kept by whoever writes statements), the
+    check's figures for the rows shown only: one query, whatever the number of statements."""
     current = ReconciliationRun.objects.filter(statement=OuterRef("pk"), is_current=True)
-    # The check runs over the whole accounts the user may see (a statement's previous one may
-    # not be reconciled), then keeps the reconciled statements (a semi-join on the current runs).
     statements = access.scope_for(
-        Statement.objects.all(), request.user, Perm.VIEW_FINANCE, importer_field=IMPORTER_FIELD
+        Statement.objects.filter(balance_differs=True),
+        request.user,
+        Perm.VIEW_FINANCE,
+        importer_field=IMPORTER_FIELD,
     )
     reconciled = ReconciliationRun.objects.filter(is_current=True).values("statement_id")
     rows: list[Any] = list(
-        balances.differing(statements)
-        .filter(pk__in=reconciled)
+        balances.with_previous_closing(statements.filter(pk__in=reconciled))
         .annotate(current_run_id=Subquery(current.values("pk")[:1]))
         .select_related("program_account__importer")
         .order_by("statement_date", "pk")[:limit]

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_manager_for_model
 
-from statements import billing
+from statements import balance, billing
 from statements.importing.accounts import Account
 from statements.importing.base import CHUNK_ROWS, Import, Money, Outcome, references_ok
 from statements.importing.columns import STATEMENT_COLUMNS
@@ -640,4 +640,6 @@ class StatementImport(Import):
             default_user=self.user,
             default_change_reason=_("Imported from batch #%(id)s") % {"id": self.batch.pk},
         )
+        # A new statement changes its own check and its successor's (the previous closing).
+        balance.refresh_accounts({acc.account.id for acc in accs})
         self.outcome.statements = len(final)

@@ -413,7 +413,8 @@ def test_the_worklist_lists_only_statements_whose_check_differs(accounts, financ
     statement = Statement.objects.get(program_account__bn15=ACCOUNT_A)
     assert list(balance.differing(Statement.objects.all())) == []
 
-    Statement.objects.filter(pk=statement.pk).update(stated_closing_balance=D("2400.02"))
+    statement.stated_closing_balance = D("2400.02")  # corrected by hand (the admin)
+    statement.save()
 
     assert list(balance.differing(Statement.objects.all())) == [statement]
     assert [
@@ -598,3 +599,40 @@ def test_the_worklist_compares_with_an_earlier_statement_never_reconciled(accoun
     assert [s.pk for s in listed] == [run.statement_id]
     (difference,) = listed[0].balance_check.differences
     assert difference.difference == D("0.01")
+
+
+def flagged() -> set[int]:
+    return set(Statement.objects.filter(balance_differs=True).values_list("pk", flat=True))
+
+
+def checked_live() -> set[int]:
+    return {s.pk for s in balance.differing(Statement.objects.all())}
+
+
+def test_the_kept_flag_follows_the_live_check_through_imports_saves_and_deletions(accounts):
+    """``Statement.balance_differs`` (what the worklist reads) against ``differing`` (the check
+    over every statement) after each way statements change, out of order included."""
+    # June, then an earlier May that closed a cent off June's opening: June differs once May is in.
+    assert run_import("statement", june("2400.03"), name="june.csv").batch.status == "accepted"
+    june_statement = Statement.objects.get(program_account__bn15=ACCOUNT_A)
+    assert flagged() == checked_live() == set()
+    may = earlier("2025-05-25", "1000.00", "249.99", "1249.99")
+    assert run_import("statement", may, name="may.csv").batch.status == "accepted"
+    assert flagged() == checked_live() == {june_statement.pk}
+
+    # May corrected by hand to close where June opens: nothing differs.
+    may_statement = Statement.objects.get(
+        statement_date="2025-05-25", program_account__bn15=ACCOUNT_A
+    )
+    may_statement.closing_balance = may_statement.stated_closing_balance = D("1250.00")
+    may_statement.save()
+    assert flagged() == checked_live() == set()
+
+    # A stated closing that is not the computed one; then the statement deleted.
+    may_statement.stated_closing_balance = D("1250.01")
+    may_statement.save(update_fields=["stated_closing_balance"])
+    assert flagged() == checked_live() == {may_statement.pk, june_statement.pk}
+    may_statement.save(update_fields=["status"])  # a change the check does not read
+    StatementLine.objects.filter(statement=may_statement).delete()
+    may_statement.delete()
+    assert flagged() == checked_live() == set()
