@@ -145,11 +145,14 @@ def document_common_answers(
 ) -> dict[str, Any]:
     """A drf-spectacular postprocessing hook: the answers every operation can give, documented.
 
-    Whatever the view: 401 (no or a bad sign-in), 403 (a role that may not, or broker staff
-    without two-factor authentication), 429 (over a rate limit, with ``Retry-After``); an
-    operation with a body also 400 (a body that is not JSON, or nested too deeply), one on a row
-    (``{id}``) or a paginated list also 404 (no such row; a page past the last). The views document the rest (their 200/201 and field errors).
+    Whatever the view: 400 (a NUL character in the query string or the path, which
+    ``carm_portal.nul_guard`` answers before any view runs, whatever the operation; for one with a
+    body, also a body that is not JSON or nested too deeply), 401 (no or a bad sign-in), 403 (a
+    role that may not, or broker staff without two-factor authentication), 429 (over a rate limit,
+    with ``Retry-After``); one on a row (``{id}``) or a paginated list also 404 (no such row; a
+    page past the last). The views document the rest (their 200/201 and field errors).
     """
+    nul = _("A value in the query string or the path holds a NUL character.")
     described = {
         "400": _("Invalid input: {field: [messages]}, or non_field_errors."),
         "401": _(
@@ -164,12 +167,12 @@ def document_common_answers(
         for method, operation in operations.items():
             if method not in _HTTP_METHODS:
                 continue
-            codes = ["401", "403", "429"]
-            if "requestBody" in operation:
-                codes.append("400")
+            codes = ["400", "401", "403", "429"]
             if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
                 codes.append("404")  # a row that is not there, or a page past the last
             responses = operation.setdefault("responses", {})
+            if "requestBody" not in operation:
+                responses.setdefault("400", {"description": str(nul)})
             for code in codes:
                 responses.setdefault(code, {"description": str(described[code])})
             responses["429"].setdefault(

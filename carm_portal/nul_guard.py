@@ -5,6 +5,10 @@ stores it silently; no legitimate input of ours (a name, a reference, a search) 
 DRF fields refuse NUL already, but code that reads ``request.GET`` for a filter does not, so the
 rule is kept once, here, for the query string, form bodies and JSON bodies alike. Uploaded files
 are not looked at: the importers refuse a NUL in a file with its row number.
+
+Any API operation can therefore answer this 400, bodiless ones included (an unknown query
+parameter is no defence): the OpenAPI schema says so on each (``carm_portal.api``'s
+``document_common_answers``).
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ STATIC_PREFIX = "/static/"
 
 
 def common_answers(operation: dict) -> set[str]:
-    """What carm_portal.api.document_common_answers adds: 429 everywhere (rate limits), 404 on a
-    paginated list (a page past the last)."""
+    """What carm_portal.api.document_common_answers adds: 400 everywhere (a NUL in the query
+    string, carm_portal.nul_guard), 429 everywhere (rate limits), 404 on a paginated list (a page
+    past the last)."""
     paginated = any(p["name"] == "page" for p in operation.get("parameters", []))
-    return {"429"} | ({"404"} if paginated else set())
+    return {"400", "429"} | ({"404"} if paginated else set())
 
 
 @pytest.fixture
@@ -154,14 +155,14 @@ WRITE = {"200", "400", "401", "403", "404"}
         ("/api/v1/financial-securities/{id}/", "patch", "Change a financial security", WRITE),
         ("/api/v1/payment-alerts/", "get", "List payment and security alerts", LIST),
         ("/api/v1/bank-accounts/{id}/", "get", "Get a PAD bank account", ROW),
-        # No body, so no 400: the answer is the number, or a refusal.
+        # No body: the answer is the number, or a refusal (its 400 is the common one, a NUL).
         (
             "/api/v1/bank-accounts/{id}/reveal/",
             "post",
             "Show a PAD bank account's full number",
             ROW,
         ),
-        # No filters on the rate table, so no 400 for its list.
+        # No filters on the rate table: its list's 400 is only the common one (a NUL).
         ("/api/v1/interest-rates/", "get", "List interest rates", {"200", "401", "403"}),
         ("/api/v1/interest-rates/", "post", "Add an interest rate", CREATE),
         # A special create: inviting an address again resends it, with a 200.
@@ -372,3 +373,41 @@ def test_bank_account_reads_carry_no_full_number_and_reveal_is_documented(schema
     number = schema["components"]["schemas"]["BankAccountNumber"]
     assert number["required"] == ["account_number"]
     assert number["properties"]["account_number"]["readOnly"] is True
+
+
+def test_every_operation_documents_the_400_a_nul_gets(schema):
+    """carm_portal.nul_guard answers a NUL anywhere in the query string with a 400 before any
+    view runs, so every operation can give it, those without a body or a filter included."""
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters" and "400" not in operation["responses"]
+    ]
+
+    assert undocumented == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/statements/{id}/lines/"),
+        ("get", "/api/v1/statements/{id}/"),
+        ("post", "/api/v1/bank-accounts/{id}/reveal/"),
+    ],
+)
+def test_a_nul_in_the_query_of_a_bodiless_operation_is_a_400_it_documents(
+    schema, personas, api_as, method, path
+):
+    from payments.models import BankAccount
+    from statements.models import Statement
+    from tests.factories import BankAccountFactory, StatementFactory
+
+    StatementFactory(program_account=personas.importer_a.program_accounts.get())
+    BankAccountFactory(importer=personas.importer_a)
+    row = (BankAccount if "bank-accounts" in path else Statement).objects.get()
+
+    response = getattr(api_as("bam_a"), method)(path.format(id=row.pk) + "?page=1&x=%00")
+
+    assert response.status_code == 400
+    assert "400" in schema["paths"][path][method]["responses"]
