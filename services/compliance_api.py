@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from carm_portal.api import ImporterPermission, ScopedReadViewSet, crud_schema, error_responses
 from clients import access
 from clients.access import Perm
+from services.compliance.documents import filed_content_types
 from services.models import (
     ComplianceDocument,
     Correction,
@@ -126,9 +127,17 @@ class ComplianceDocumentViewSet(ScopedReadViewSet):
 
     @extend_schema(
         summary="Download a compliance document",
-        description="The file as an attachment; 404 once it has been purged.",
+        description=(
+            "The file as an attachment, in the content type it was filed under; 404 once it has "
+            "been purged."
+        ),
+        # Each type a document can be filed under (documents.ALLOWED): the answer carries the
+        # document's own, so a PDF is served as a PDF, a text file as text.
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **{
+                (200, content_type): OpenApiResponse(OpenApiTypes.BINARY)
+                for content_type in filed_content_types()
+            },
             **error_responses(403, 404),
         },
     )

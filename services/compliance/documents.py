@@ -61,6 +61,11 @@ ALLOWED: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
+def filed_content_types() -> list[str]:
+    """Every content type a document is stored (and served) under, each once, sorted."""
+    return sorted({content_type for content_type, _signatures in ALLOWED.values()})
+
+
 class DocumentError(ValueError):
     def __init__(self, message: str, *, field: str = "file") -> None:
         super().__init__(message)

@@ -292,3 +292,29 @@ def test_staff_without_the_purge_right_cannot_purge(personas, client_for):
     )
     doc.refresh_from_db()
     assert doc.purged_at is None
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("invoice.pdf", PDF),
+        ("scan.png", PNG),
+        ("notice.csv", b"account,amount\n123456789RM0001,10.00\n"),
+        ("memo.txt", b"Correction filed by the broker.\n"),
+    ],
+    ids=["pdf", "png", "csv", "txt"],
+)
+def test_the_api_serves_a_document_in_a_content_type_its_schema_documents(
+    personas, api_as, name, data
+):
+    """The download answers in the type the file was filed under, so the schema lists each."""
+    document = _file(personas.importer_a, name=name, data=data)
+    client = api_as("bam_a")
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/compliance-documents/{id}/download/"]["get"]
+
+    response = client.get(f"/api/v1/compliance-documents/{document.pk}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == document.content_type
+    assert document.content_type in operation["responses"]["200"]["content"]
