@@ -321,6 +321,18 @@ class NamedChoiceFieldExtension(OpenApiSerializerFieldExtension):
         return component.ref
 
 
+class EmailFieldExtension(OpenApiSerializerFieldExtension):
+    """Every e-mail field as an ``idn-email``: Django's ``EmailValidator`` accepts a domain in
+    any script (chloe@boréal.example.com), which the ``email`` format (ASCII only, RFC 5321)
+    does not, so a stored address like that broke the schema of every answer carrying it."""
+
+    target_class = serializers.EmailField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {"type": "string", "format": "idn-email"}
+
+
 class VisibleRowField(serializers.PrimaryKeyRelatedField):
     """A row a write names by id, chosen among the rows the user may see.
 

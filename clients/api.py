@@ -68,10 +68,16 @@ class ImporterSerializer(RaceSafeUniqueSerializer):
     unique_field = "bn9"
     unique_message = BN9_TAKEN
 
+    # Read as null for an importer made from a prospect who did not know it yet (the onboarding
+    # wizard asks for it); a write must give one (validate_bn9).
     bn9 = NormalizedCharField(
         normalizer=normalize_bn9,
+        allow_null=True,
         label=_("Business number (BN9)"),
-        help_text=_("9 digits; spaces and dashes are removed."),
+        help_text=_(
+            "9 digits; spaces and dashes are removed. Null until the importer gives it (a "
+            "prospect made a client); a write must give one."
+        ),
         validators=[UniqueValidator(queryset=Importer.objects.all(), message=BN9_TAKEN)],
     )
     phone = NormalizedCharField(
@@ -88,8 +94,13 @@ class ImporterSerializer(RaceSafeUniqueSerializer):
         label=_("Status"),
         help_text=_("Defaults to onboarding."),
     )
+    # Read as blank for an importer made from a prospect (the wizard asks for the address); a
+    # write must name one (validate_province).
     province = NamedChoiceField(
-        enum_name="Province", choices=Province.choices, label=_("Province or territory")
+        enum_name="Province",
+        choices=Province.choices,
+        allow_blank=True,
+        label=_("Province or territory"),
     )
     mailing_province = NamedChoiceField(
         enum_name="Province",
@@ -128,6 +139,16 @@ class ImporterSerializer(RaceSafeUniqueSerializer):
             "updated_at",
         ]
         read_only_fields = ["assigned_agent", "client_group", "created_at", "updated_at"]
+
+    def validate_bn9(self, value: str | None) -> str:
+        if value is None:
+            self.fields["bn9"].fail("null")
+        return value
+
+    def validate_province(self, value: str) -> str:
+        if not value:
+            self.fields["province"].fail("invalid_choice", input=value)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         names = ("bn9", "postal_code", "province", "mailing_same_as_legal", *MAILING_FIELDS)
