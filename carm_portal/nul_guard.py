@@ -8,14 +8,15 @@ are not looked at: the importers refuse a NUL in a file with its row number.
 
 Any API operation can therefore answer this 400, bodiless ones included (an unknown query
 parameter is no defence): the OpenAPI schema says so on each (``carm_portal.api``'s
-``document_common_answers``).
+``document_common_answers``). The API's answer is JSON (``{"detail": ...}``, as its other errors);
+a page's is plain text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
 _JSON_NUL = b"\\u0000"
@@ -47,8 +48,8 @@ class NulGuardMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _has_nul(request):
-            return HttpResponseBadRequest(
-                _("A value in this request holds a NUL character, which no field accepts."),
-                content_type="text/plain; charset=utf-8",
-            )
+            message = _("A value in this request holds a NUL character, which no field accepts.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -55,6 +55,18 @@ def test_a_nul_in_a_json_body_is_a_400(personas, client_for):
     )
 
     assert response.status_code == 400
+    assert "NUL character" in response.json()["detail"]  # JSON, as the API's other errors
+
+
+def test_a_nul_in_an_api_query_is_a_json_400_and_in_a_page_query_plain_text(personas, client_for):
+    client = client_for(personas.broker_agent)
+
+    api = client.get("/api/v1/importers/", {"search": "A\x00"})
+    page = client.get("/search/", {"q": "A\x00"})
+
+    assert (api.status_code, api["Content-Type"]) == (400, "application/json")
+    assert "NUL character" in api.json()["detail"]
+    assert (page.status_code, page["Content-Type"]) == (400, "text/plain; charset=utf-8")
 
 
 def test_an_ordinary_search_still_works(personas, client_for):
