@@ -61,9 +61,7 @@ def file_statements(
                     name=item.name,
                     document_type=DocumentType.SOA,
                     record_date=item.record_date,
-                    statement_id=next(iter(set(item.statement_ids) & still_there), None)
-                    if len(item.statement_ids) == 1
-                    else None,
+                    statement_id=_only_statement(item, still_there),
                 )
                 for item in received
             ],
@@ -72,6 +70,14 @@ def file_statements(
         )
     except Exception:
         log.exception("Filing statement file of batch %s failed", batch.pk)
+
+
+def _only_statement(item: ReceivedFile, still_there: set[int]) -> int | None:
+    """The one statement a part brought, if it is still there (a part with several is the
+    importer's record, not one statement's)."""
+    if len(item.statement_ids) == 1 and item.statement_ids[0] in still_there:
+        return item.statement_ids[0]
+    return None
 
 
 @receiver(report_generated, dispatch_uid="compliance_file_report")
