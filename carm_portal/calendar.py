@@ -26,15 +26,20 @@ from django.conf import settings
 from django.utils import timezone
 
 
+def cbsa_zone() -> ZoneInfo:
+    """CBSA's time zone (Eastern), in which its days begin and end."""
+    return ZoneInfo(settings.CBSA_TIME_ZONE)
+
+
 def cbsa_today(now: dt.datetime | None = None) -> dt.date:
     """Today's date in Eastern time, whatever the server's time zone."""
     now = now or timezone.now()
-    return now.astimezone(ZoneInfo(settings.CBSA_TIME_ZONE)).date()
+    return now.astimezone(cbsa_zone()).date()
 
 
 def start_of_day(day: dt.date) -> dt.datetime:
     """Midnight at the start of ``day`` in CBSA's time zone, as an aware datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.CBSA_TIME_ZONE))
+    return dt.datetime.combine(day, dt.time.min, tzinfo=cbsa_zone())
 
 
 def add_weekdays(day: dt.date, count: int) -> dt.date:

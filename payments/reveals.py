@@ -22,7 +22,6 @@ import datetime as dt
 import ipaddress
 import logging
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -33,6 +32,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from carm_portal.calendar import cbsa_zone
 from carm_portal.user_language import languages_by_email
 from clients import access
 from clients.access import Perm
@@ -115,7 +115,7 @@ def recipients(entry: BankAccountReveal) -> list[str]:
 
 
 def eastern(moment: dt.datetime) -> dt.datetime:
-    return timezone.localtime(moment, ZoneInfo(settings.CBSA_TIME_ZONE))
+    return timezone.localtime(moment, cbsa_zone())
 
 
 def render_email(entry: BankAccountReveal, to: str, language: str) -> EmailMultiAlternatives:

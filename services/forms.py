@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from carm_portal.calendar import cbsa_zone
 from carm_portal.widgets import DateInput
 from clients import access
 from clients.models import Importer, ProgramAccount
@@ -182,7 +181,7 @@ class EasternDateTimeField(forms.SplitDateTimeField):
         if value is None:
             return None
         naive = value.replace(tzinfo=None)
-        return naive.replace(tzinfo=ZoneInfo(settings.CBSA_TIME_ZONE))
+        return naive.replace(tzinfo=cbsa_zone())
 
 
 class EasternSplitWidget(forms.SplitDateTimeWidget):
@@ -202,7 +201,7 @@ class EasternSplitWidget(forms.SplitDateTimeWidget):
 
     def decompress(self, value: Any) -> tuple[dt.date | None, dt.time | None]:
         if isinstance(value, dt.datetime):
-            local = value.astimezone(ZoneInfo(settings.CBSA_TIME_ZONE))
+            local = value.astimezone(cbsa_zone())
             return (local.date(), local.time().replace(second=0, microsecond=0))
         return (None, None)
 
@@ -275,7 +274,7 @@ class BookingForm(forms.Form):
 
 
 def _slot_label(slot: WalkthroughSlot) -> str:
-    local = slot.starts_at.astimezone(ZoneInfo(settings.CBSA_TIME_ZONE))
+    local = slot.starts_at.astimezone(cbsa_zone())
     return f"{local:%Y-%m-%d %H:%M} ({_person_label(slot.agent)})"
 
 

@@ -714,10 +714,14 @@ class ReconciliationItem(models.Model):
             ),
             # The worklist's default order, oldest first (or newest, read backwards): the first
             # page is read off the index instead of sorting every open exception (76,000 of
-            # them at the benchmark's size spilled the sort to disk).
+            # them at the benchmark's size spilled the sort to disk). It also carries what the
+            # counts and amounts at risk read (by age band, assignee, importer), so the Today view
+            # and the worklist's totals never visit the wide item rows: an index-only scan of the
+            # 41,000 open exceptions instead of 4,700 heap pages (half their time).
             models.Index(
                 fields=["first_seen_at", "id"],
-                name="reconitem_open_age_idx",
+                include=["importer", "assigned_to", "status", "statement_amount", "difference"],
+                name="reconitem_open_age_cover_idx",
                 condition=models.Q(is_exception=True, resolution="", superseded=False),
             ),
         ]

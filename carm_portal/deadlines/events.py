@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
+from carm_portal.calendar import cbsa_zone
 from carm_portal.models import User
 from carm_portal.money import format_money
 from clients import access
@@ -49,16 +48,12 @@ class Deadline:
     def start_at(self) -> dt.datetime | None:
         if self.starts is None:
             return None
-        return dt.datetime.combine(self.day, self.starts, tzinfo=eastern())
+        return dt.datetime.combine(self.day, self.starts, tzinfo=cbsa_zone())
 
     def end_at(self) -> dt.datetime | None:
         if self.ends is None:
             return None
-        return dt.datetime.combine(self.day, self.ends, tzinfo=eastern())
-
-
-def eastern() -> ZoneInfo:
-    return ZoneInfo(settings.CBSA_TIME_ZONE)
+        return dt.datetime.combine(self.day, self.ends, tzinfo=cbsa_zone())
 
 
 def _payments(user: User, start: dt.date, end: dt.date) -> list[Deadline]:

@@ -29,7 +29,7 @@ from django.db.models.functions import Abs, TruncDate
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from carm_portal.calendar import start_of_day
+from carm_portal.calendar import cbsa_zone, start_of_day
 from carm_portal.money import ZERO, from_cents, sum_cents
 from carm_portal.severity import Severity
 from clients import access
@@ -204,7 +204,9 @@ def open_exception_subtotals(*, user: Any, portfolio: Portfolio) -> list[Excepti
     return [
         (day, assignee, n, int(cents or 0))
         for day, assignee, n, cents in exceptions.order_by()
-        .annotate(abs_at_risk=Abs(amount_at_risk()), day=TruncDate("first_seen_at"))
+        .annotate(
+            abs_at_risk=Abs(amount_at_risk()), day=TruncDate("first_seen_at", tzinfo=cbsa_zone())
+        )
         .values("day", "assigned_to")
         .annotate(n=Count("id"), c=sum_cents("abs_at_risk"))
         .values_list("day", "assigned_to", "n", "c")

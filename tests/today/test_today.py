@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -444,3 +445,36 @@ def test_exception_ages_banded_in_python_match_the_worklists_filter(personas):
         listed = open_exceptions().filter(exception_age_q(bucket.key, TODAY))
         assert bucket.count == listed.count() > 0
         assert bucket.amount == Decimal("2.50") * bucket.count
+
+
+@pytest.mark.django_db
+def test_exception_age_bands_turn_at_eastern_midnight(personas):
+    """The worklist's bands are ranges of instants between Eastern midnights (so the open
+    exceptions' index serves them): an exception first seen at midnight Eastern starts that
+    day's age, one a microsecond earlier is a day older, in SQL as in Python, whatever the
+    server's time zone. Each edge of every band is checked."""
+    from statements.reconciliation.selectors import open_exceptions
+    from statements.reconciliation_forms import AGE_BUCKETS, exception_age, exception_age_q
+
+    eastern = ZoneInfo("America/Toronto")
+    for days_old in (0, 7, 8, 30, 31, 60, 61):
+        day = TODAY - dt.timedelta(days=days_old)
+        midnight = dt.datetime.combine(day, dt.time.min, tzinfo=eastern)
+        for first_seen in (midnight, midnight - dt.timedelta(microseconds=1)):
+            item = exception(personas.importer_a, difference="-1.00", days_old=days_old)
+            item.first_seen_at = first_seen
+            item.save(update_fields=["first_seen_at"])
+    with timezone.override("UTC"):
+        for key in AGE_BUCKETS:
+            listed = open_exceptions().filter(exception_age_q(key, TODAY))
+            seen_on = [i.first_seen_at.astimezone(eastern).date() for i in listed]
+            expected = [
+                i
+                for i in open_exceptions()
+                if exception_age(i.first_seen_at.astimezone(eastern).date(), TODAY) == key
+            ]
+            assert sorted(i.pk for i in listed) == sorted(i.pk for i in expected)
+            assert all(exception_age(day, TODAY) == key for day in seen_on)
+    # 0 to 7 days: today's midnight, the microsecond before it (a day old) and the midnight 7 days
+    # ago; the microsecond before that is 8 days old.
+    assert open_exceptions().filter(exception_age_q("0-7", TODAY)).count() == 3
