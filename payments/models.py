@@ -386,6 +386,13 @@ class StatementBalance(models.Model):
                 name="stmtbal_owing_idx",
                 condition=models.Q(outstanding__gt=0),
             ),
+            # The payment worklist's order (oldest due date, then the largest amount): a page is
+            # read off the index, and its counts by due date need no other table.
+            models.Index(
+                fields=["due_date", "-outstanding", "statement"],
+                name="stmtbal_owing_due_idx",
+                condition=models.Q(outstanding__gt=0),
+            ),
             # What is owed per importer and due date (a slice of the portfolio, or all of it).
             models.Index(
                 fields=["importer", "due_date"],

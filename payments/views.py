@@ -29,6 +29,7 @@ from carm_portal.calendar import cbsa_today
 from carm_portal.history import Source, history_entries
 from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.money import ZERO, cents, from_cents, sum_cents
+from carm_portal.pagination import CountedPaginator
 from carm_portal.severity import severity_order
 from clients import access
 from clients.access import GlobalPerm, Perm
@@ -504,14 +505,17 @@ def worklist(request: HttpRequest) -> HttpResponse:
     if tab not in WORKLISTS:
         tab = "due"
     portfolio = portfolio_from(request.GET, user=request.user)
+    # Filtered, counted and ordered on the balance's own copies of the importer and due date: the
+    # counts need no join, and a page is read off the owing balances' index by due date, joining
+    # only its own rows (the statements and importers of every overdue balance were joined and
+    # sorted before: 80 ms of the page at 17,500 overdue statements).
     owing = portfolio.apply(
-        StatementBalance.objects.filter(outstanding__gt=0),
-        importer_field="statement__program_account__importer",
+        StatementBalance.objects.filter(outstanding__gt=0), importer_field="importer"
     ).select_related("statement__program_account__importer")
-    due = owing.filter(due_soon_q(today, field="statement__due_date"))
-    overdue = owing.filter(overdue_q(today, field="statement__due_date"))
+    due = owing.filter(due_soon_q(today))
+    overdue = owing.filter(overdue_q(today))
     age = request.GET.get("age", "")
-    if (age_q := overdue_age_q(age, today, field="statement__due_date")) is not None:
+    if (age_q := overdue_age_q(age, today)) is not None:
         overdue = overdue.filter(age_q)
     else:
         age = ""
@@ -531,11 +535,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
         rows = problems.select_related("importer", "program_account", "security").order_by(
             severity_order(), "deadline", "importer__legal_name", "id"
         )
-    elif tab == "overdue":
-        rows = overdue.order_by("statement__due_date", "statement__program_account__bn15")
     else:
-        rows = due.order_by("statement__due_date", "statement__program_account__bn15")
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        # The oldest due date first and, on one due date, the largest amount owed first.
+        owed = overdue if tab == "overdue" else due
+        rows = owed.order_by("due_date", "-outstanding", "statement_id")
+    page = CountedPaginator(rows, PAGE_SIZE, count=counts[tab]).get_page(request.GET.get("page"))
     items = list(page.object_list)
     if tab == "security":
         _label(items)

@@ -191,6 +191,29 @@ def test_the_worklists_run_in_constant_queries(
     assert len(response.context["items"]) == 13
 
 
+def test_the_overdue_worklist_lists_the_oldest_due_then_the_largest(personas, client_for):
+    """Oldest due date first and, on one due date, the largest amount first (the rows are made
+    in another order); the tab's count is the list's length (the paginator is told it, not asked
+    again)."""
+    amounts = ["10.00", "990.00", "450.50", "75.25"]
+    expected = []
+    for month, due in ((10, dt.date(2026, 10, 26)), (9, dt.date(2026, 9, 28))):
+        for i in range(6):
+            account = ProgramAccountFactory(importer=ImporterFactory(status="active"))
+            amount = D(amounts[i % 4]) + i
+            make_statement(account, dt.date(2026, month, 25), str(amount), due_date=due)
+            expected.append((due, amount))
+    run_payment_checks(today=dt.date(2026, 11, 23))
+    expected.sort(key=lambda row: (row[0], -row[1]))
+
+    response = client_for(personas.broker_finance).get("/payments/worklist/?list=overdue")
+
+    assert response.status_code == 200
+    assert [(b.due_date, b.outstanding) for b in response.context["items"]] == expected
+    tabs = {key: n for key, _label, n in response.context["tabs"]}
+    assert tabs["overdue"] == response.context["page"].paginator.count == 12
+
+
 def test_the_overdue_worklist_estimates_interest(personas, client_for, world):
     InterestRate.objects.create(effective_from=dt.date(2026, 1, 1), annual_rate=D("9.000"))
 
