@@ -179,10 +179,22 @@ def populate_reconciliations() -> dict[str, int]:
         )
     with time_machine.travel(dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC), tick=True):
         ImportBatch.objects.filter(pk=later.pk).update(finished_at=dt.datetime.now(tz=dt.UTC))
+    note_received()
     return {
         "runs": len(runs),
         "exceptions": ReconciliationItem.objects.filter(is_exception=True).count(),
     }
+
+
+def note_received() -> int:
+    """What the entries import keeps per account (``EntriesReceived``), for the entries the
+    benchmark wrote in SQL: the later file's accounts then wait for a new reconciliation."""
+    from statements.entries_received import entries_received_from_entries, note_entries_received
+
+    by_time: dict[dt.datetime, list[int]] = {}
+    for account_id, at in entries_received_from_entries().items():
+        by_time.setdefault(at, []).append(account_id)
+    return sum(note_entries_received(ids, at) for at, ids in by_time.items())
 
 
 def people(seed: int = 17):

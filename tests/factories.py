@@ -269,6 +269,15 @@ class ReconciliationRunFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 2, 14, 0, tzinfo=dt.UTC))
     finished_at = factory.LazyFunction(lambda: dt.datetime(2026, 11, 2, 14, 1, tzinfo=dt.UTC))
 
+    @factory.post_generation
+    def stamp_statement(obj, create, extracted, **kwargs):
+        """A current run stamps its statement with its start and end, as ``finish_runs`` does."""
+        if create and obj.is_current:
+            stamps = {"reconciled_at": obj.finished_at, "reconciled_from": obj.started_at}
+            type(obj.statement).objects.filter(pk=obj.statement_id).update(**stamps)
+            for name, value in stamps.items():
+                setattr(obj.statement, name, value)
+
 
 class ReconciliationItemFactory(factory.django.DjangoModelFactory):
     """An ``amount_mismatch`` of 1.00 by default; statement and importer follow the run."""

@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 
 from carm_portal.bulk import update_rows
 from carm_portal.money import ZERO, from_cents, sum_cents, to_money
 from statements import balance as statement_balance
-from statements.models import ReconciliationItem, ReconciliationRun, StatementLine
+from statements.models import ReconciliationItem, ReconciliationRun, Statement, StatementLine
 from statements.reconciliation.rules import OPENING, Code
 from statements.selectors import BalanceCheck
 
@@ -215,8 +215,9 @@ def finish_runs(
     now: dt.datetime,
 ) -> dict[int, bool]:
     """Move ``is_current`` to the new runs and record their outcome (one ``executemany``, values
-    per run sent together). Answers, per statement, whether it is now clean: balance checks out
-    and no open exception.
+    per run sent together), and stamp their statements with when the run started and finished
+    (``Statement.reconciled_from``, ``reconciled_at``). Answers, per statement, whether it is now
+    clean: balance checks out and no open exception.
 
     ``runs``: from ``balance_runs``. The balance check also compares the closing balance the
     statement states, and its opening balance with the previous statement's closing
@@ -287,4 +288,8 @@ def finish_runs(
         "finished_at",
     ]
     update_rows(Run, columns, rows)
+    began = Run.objects.filter(statement=OuterRef("pk"), is_current=True).values("started_at")
+    Statement.objects.filter(pk__in=statement_ids).update(
+        reconciled_at=now, reconciled_from=Subquery(began[:1])
+    )
     return clean

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
@@ -100,16 +100,18 @@ def count_and_total_at_risk(items: QuerySet[ReconciliationItem]) -> tuple[int, D
     return row["n"], row["total"] if row["total"] is not None else ZERO
 
 
-def _current_run() -> QuerySet[ReconciliationRun]:
-    """The outer statement's current run (for ``Exists``)."""
-    return Run.objects.filter(statement=OuterRef("pk"), is_current=True)
+def outdated_q() -> Q:
+    """Statements whose current run started before an entries file accepted later brought a new
+    entry of their program account (the import keeps when that last happened per account:
+    ``statements.entries_received``; the run's start is kept on the statement)."""
+    return Q(reconciled_from__lt=F("program_account__entries_received__at"))
 
 
-def _outdated_current_run() -> QuerySet[ReconciliationRun]:
-    """The outer statement's current run, when an entries file accepted after the run started
-    brought a new entry of the statement's program account (for ``Exists``; the import keeps
-    when that last happened per account: ``statements.entries_received``)."""
-    return _current_run().filter(started_at__lt=OuterRef("program_account__entries_received__at"))
+def never_reconciled_q() -> Q:
+    """Statements with no current run: never reconciled, or every run failed. Read off
+    ``Statement.reconciled_at`` (stamped with the run that became current) rather than by
+    looking for the run."""
+    return Q(reconciled_at=None)
 
 
 def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySet[Statement]:
@@ -122,27 +124,20 @@ def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySe
     still have been wrong, and a run never changes a paid statement's status.
     """
     statements = Statement.objects.all() if statements is None else statements
-    return statements.filter(~Exists(_current_run()) | Exists(_outdated_current_run())).order_by(
-        "pk"
-    )
+    return statements.filter(never_reconciled_q() | outdated_q()).order_by("pk")
 
 
 def pending_count(statements: QuerySet[Statement] | None = None) -> int:
-    """How many of ``statements`` are pending (``pending_statements``), counted as two disjoint
-    parts: without the ``OR``, PostgreSQL turns each test into one anti- or semi-join instead
-    of running two subqueries per statement (Today counts every statement of the portfolio)."""
+    """How many of ``statements`` are pending (``pending_statements``), in one pass."""
     statements = (Statement.objects.all() if statements is None else statements).order_by()
-    never = statements.filter(~Exists(_current_run())).count()
-    outdated = statements.filter(Exists(_outdated_current_run())).count()
-    return never + outdated
+    return statements.filter(never_reconciled_q() | outdated_q()).count()
 
 
 def reconciled_since(statements: QuerySet[Statement], since: dt.datetime) -> QuerySet[Statement]:
     """``statements`` reconciled at or after ``since``: their current run (the latest that
     succeeded) finished then or later, which is whether any run of theirs succeeded since. Read
-    on the current runs' index, without the runs every statement keeps."""
-    runs = Run.objects.filter(is_current=True, finished_at__gte=since).values("statement_id")
-    return statements.filter(pk__in=runs)
+    off ``Statement.reconciled_at``, without the runs."""
+    return statements.filter(reconciled_at__gte=since)
 
 
 def stale_before() -> dt.datetime:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
@@ -467,3 +468,77 @@ def test_a_replaced_runs_exceptions_are_superseded_and_the_open_ones_are_the_cur
         by_join.values_list("pk", flat=True)
     )
     assert open_exceptions().count() == third.items.filter(is_exception=True).count() > 0
+
+
+def _by_join(statements, since):
+    """The selectors' answers read the old way, off the current runs (the outside figure):
+    never reconciled, reconciled since, and outdated by entries accepted after the run began."""
+    current = Run.objects.filter(statement=OuterRef("pk"), is_current=True)
+    newer_entries = current.filter(started_at__lt=OuterRef("program_account__entries_received__at"))
+    return tuple(
+        set(statements.filter(condition).values_list("pk", flat=True))
+        for condition in (
+            ~Exists(current),
+            Exists(current.filter(finished_at__gte=since)),
+            Exists(newer_entries),
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_the_statements_run_stamps_agree_with_the_current_runs_through_reruns_and_failures(
+    monkeypatch,
+):
+    """``Statement.reconciled_at`` and ``reconciled_from`` are kept by the run that becomes
+    current: never reconciled, reconciled since and pending (read off them) agree with the
+    current runs through a first run, a rerun, entries accepted after a run began, a failed run
+    that leaves the previous one current, and a statement never reconciled."""
+    from statements.entries_received import note_entries_received
+    from statements.reconciliation.selectors import (
+        pending_count,
+        pending_statements,
+        reconciled_since,
+    )
+
+    first_statement, second_statement = _statement(), _statement()
+    untouched = _statement()
+    statements = Statement.objects.all()
+
+    def check(since):
+        never, reconciled, outdated = _by_join(statements, since)
+        assert set(statements.filter(reconciled_at=None).values_list("pk", flat=True)) == never
+        assert set(reconciled_since(statements, since).values_list("pk", flat=True)) == reconciled
+        pending = set(pending_statements(statements).values_list("pk", flat=True))
+        assert pending == never | outdated
+        assert pending_count(statements) == len(pending)
+        for statement in Statement.objects.all():  # read afresh
+            run = current_run(statement)
+            assert statement.reconciled_at == (run.finished_at if run else None)
+            assert statement.reconciled_from == (run.started_at if run else None)
+        return never, reconciled, outdated
+
+    start = timezone.now()
+    everything = {first_statement.pk, second_statement.pk, untouched.pk}
+    assert check(start) == (everything, set(), set())
+
+    first = reconcile_statement(statement=first_statement)
+    reconcile_statements(Statement.objects.filter(pk=second_statement.pk))
+    both = {first_statement.pk, second_statement.pk}
+    assert check(start) == ({untouched.pk}, both, set())
+
+    # An entries file accepted after the first run began: that statement is pending again.
+    note_entries_received([first_statement.program_account_id], first.finished_at)
+    assert check(start) == ({untouched.pk}, both, {first_statement.pk})
+
+    later = timezone.now()
+    rerun = reconcile_statement(statement=first_statement)
+    assert rerun.finished_at > first.finished_at
+    assert check(later) == ({untouched.pk}, {first_statement.pk}, set())
+
+    monkeypatch.setattr(outcome, "balances", lambda ids: 1 / 0)
+    with pytest.raises(ReconciliationError):
+        reconcile_statement(statement=second_statement)
+    monkeypatch.undo()
+    # The failure stamps nothing.
+    assert check(later) == ({untouched.pk}, {first_statement.pk}, set())
+    assert pending_count(statements) == 1
