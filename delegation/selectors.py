@@ -12,11 +12,12 @@ import datetime as dt
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carm_portal.models import User
+from carm_portal.severity import severity_order
 from clients import access
 from clients.models import Importer
 from clients.search import importer_search
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
-from delegation.rules import Kind
+from delegation.rules import Kind, kind_label
 
 
 def family_match(family: str) -> Q:
@@ -68,3 +69,26 @@ def filter_delegations(
         )
         delegations = delegations.filter(Exists(renewals))
     return delegations
+
+
+def open_alerts_of(importer: Importer, delegations: list[Delegation]) -> list[DelegationAlert]:
+    """The open alerts of ``delegations`` set on each as ``open_alerts`` (most severe first),
+    and the importer's own open alerts (about no delegation, newest first) returned: one query
+    for both, each alert with its ``label``."""
+    open_alerts: dict[int, list[DelegationAlert]] = {d.pk: [] for d in delegations}
+    importer_alerts = []
+    for alert in DelegationAlert.objects.filter(
+        Q(delegation__in=list(open_alerts)) | Q(importer=importer, delegation=None),
+        resolved_at=None,
+    ).order_by(severity_order(), "id"):
+        alert.label = kind_label(alert.kind)
+        if alert.delegation_id is None:
+            importer_alerts.append(alert)
+        else:
+            open_alerts[alert.delegation_id].append(alert)
+    for d in delegations:
+        d.open_alerts = open_alerts[d.pk]  # type: ignore[attr-defined]  # for the template
+    # The model's order for the importer's own (all open): newest raised first, then by id.
+    importer_alerts.sort(key=lambda a: a.pk)
+    importer_alerts.sort(key=lambda a: a.raised_at, reverse=True)
+    return importer_alerts

@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Q
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carm_portal.calendar import cbsa_today
-from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
 from delegation.models import ConfirmationChannel, Delegation, DelegationAlert, RenewalRequest
-from delegation.rules import kind_label
-from delegation.selectors import expiring_within
+from delegation.selectors import expiring_within, open_alerts_of
 
 register = template.Library()
 
@@ -47,27 +45,11 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
     user = request.user
     today = cbsa_today()
     delegations = list(
-        importer.delegations.order_by(
-            F("expiry_date").desc(nulls_first=True), "-id"
-        ).prefetch_related(
-            Prefetch(
-                "alerts",
-                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(
-                    severity_order(), "id"
-                ),
-                to_attr="open_alerts",
-            )
-        )
+        importer.delegations.order_by(F("expiry_date").desc(nulls_first=True), "-id")
     )
+    importer_alerts = open_alerts_of(importer, delegations)
     for d in delegations:
         d.days = d.days_left(today)
-        for alert in d.open_alerts:
-            alert.label = kind_label(alert.kind)
-    importer_alerts = list(
-        DelegationAlert.objects.filter(importer=importer, delegation=None, resolved_at=None)
-    )
-    for alert in importer_alerts:
-        alert.label = kind_label(alert.kind)
     renewals = list(
         RenewalRequest.objects.filter(
             delegation__importer=importer, status=RenewalRequest.Status.OPEN

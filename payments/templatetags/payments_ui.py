@@ -53,7 +53,8 @@ def payments_panel(context: template.Context, importer: Importer) -> dict[str, A
     if not access.can(user, Perm.VIEW_FINANCE, importer):
         return {"show": False}
     today = cbsa_today()
-    accounts = list(ProgramAccount.objects.filter(importer=importer).order_by("bn15"))
+    # The importer's pages have prefetched its accounts: no second query for them here.
+    accounts = sorted(importer.program_accounts.all(), key=lambda a: a.bn15)
     active = [a for a in accounts if a.status == ProgramAccount.Status.ACTIVE]
     positions: list[AccountSecurity] = list(
         account_securities(active, today=today, with_chart=True).values()
