@@ -523,6 +523,16 @@ def latest_statements(
         order_by=[F("statement_date").desc(), F("program_account__bn15").asc(), F("pk").desc()],
         limit=limit,
     ).select_related("program_account", "balance")
+    # What the card shows, no more (see ``current_reports``).
+    statements = statements.only(
+        "statement_date",
+        "due_date",
+        "closing_balance",
+        "status",
+        "program_account__bn15",
+        "program_account__importer",
+        "balance__outstanding",
+    )
     rows = []
     for statement in statements.order_by("-statement_date", "program_account__bn15", "-pk"):
         # What is still owing once our payments count, kept by the payments app; until it has
