@@ -17,7 +17,7 @@ from clients.access import Perm
 from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
 from delegation.models import ConfirmationChannel, Delegation, DelegationAlert, RenewalRequest
-from delegation.selectors import expiring_within, open_alerts_of
+from delegation.selectors import expiring_within, open_alerts_of, open_renewals
 
 register = template.Library()
 
@@ -36,10 +36,17 @@ def days_left_badge(days: int | None) -> SafeString:
 
 
 @register.inclusion_tag("delegation/_importer_panel.html", takes_context=True)
-def delegation_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
+def delegation_panel(
+    context: template.Context,
+    importer: Importer,
+    alerts: list[DelegationAlert] | None = None,
+    renewals: list[RenewalRequest] | None = None,
+) -> dict[str, Any]:
     """The importer's delegations, open alerts and renewal requests, for its detail and home pages.
 
     A template tag so the clients app, which the delegation app builds on, needs no import of it.
+    ``alerts`` and ``renewals``: the importer's open ones when the page has read them already
+    (the importer's home, for its attention card), so the panel does not read them again.
     """
     request = context["request"]
     user = request.user
@@ -47,16 +54,11 @@ def delegation_panel(context: template.Context, importer: Importer) -> dict[str,
     delegations = list(
         importer.delegations.order_by(F("expiry_date").desc(nulls_first=True), "-id")
     )
-    importer_alerts = open_alerts_of(importer, delegations)
+    importer_alerts = open_alerts_of(importer, delegations, alerts=alerts)
     for d in delegations:
         d.days = d.days_left(today)
-    renewals = list(
-        RenewalRequest.objects.filter(
-            delegation__importer=importer, status=RenewalRequest.Status.OPEN
-        )
-        .select_related("delegation", "requested_by")
-        .order_by("requested_at")
-    )
+    if renewals is None:
+        renewals = open_renewals([importer.pk])
     active = [d for d in delegations if d.status == Delegation.Status.ACTIVE]
     return {
         "request": request,

@@ -288,6 +288,34 @@ def test_the_bam_sees_every_open_alert_with_a_sentence_a_date_and_a_link(persona
     assert bravo_leaks(html, personas, seeded[1]) == []
 
 
+def test_the_panels_show_the_open_rows_the_attention_card_read_without_reading_them_again(
+    personas, client, seeded
+):
+    """The attention card reads the importer's renewals, delegation alerts and payment alerts;
+    the delegation and payments panels below show the same rows, handed to them."""
+    renewal = RenewalRequest.objects.get(delegation__importer=personas.importer_a)
+    client.force_login(personas.bam_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(HOME).content.decode()
+
+    read = [q["sql"] for q in queries.captured_queries]
+    for table in (
+        "delegation_renewalrequest",
+        "delegation_delegationalert",
+        "payments_paymentalert",
+    ):
+        assert sum(f'FROM "{table}"' in sql for sql in read) == 1, table
+    payments = html.split('<section class="card pay-panel"')[1].split("</section>")[0]
+    assert "Alpha statement 0 is overdue." in payments
+    assert "Alpha security needs a top-up." in payments
+    delegations = html.split('id="delegation-title-')[1].split("</section>")[0]
+    assert f'action="/delegations/renewals/{renewal.pk}/confirm/"' in delegations
+    assert "Please extend, Alpha." in delegations
+    assert "Expires within 14 days" in delegations  # the alert's badge in its delegation's row
+    assert "Bravo" not in payments + delegations
+
+
 def test_alerts_come_renewal_first_then_by_severity(personas, client, seeded):
     html = page(client, personas.bam_a)
 

@@ -124,3 +124,21 @@ def test_open_alerts_of_an_importer_without_delegations(personas):
     alert = open_alert(personas.importer_a, key="none")
 
     assert open_alerts_of(personas.importer_a, []) == [alert]
+
+
+def test_open_alerts_of_sorts_the_alerts_a_page_already_read_without_a_query(
+    personas, django_assert_num_queries
+):
+    importer = personas.importer_a
+    delegation = DelegationFactory(importer=importer)
+    advice = open_alert(importer, delegation=delegation, severity="advice", key="a")
+    blocking = open_alert(importer, delegation=delegation, severity="blocking", key="b")
+    own = open_alert(importer, key="c")
+    read = list(DelegationAlert.objects.filter(importer=importer).order_by("raised_on", "id"))
+    delegations = [delegation]
+
+    with django_assert_num_queries(0):
+        importer_alerts = open_alerts_of(importer, delegations, alerts=read)
+
+    assert delegations[0].open_alerts == [blocking, advice]
+    assert importer_alerts == [own]
