@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db.models import (
@@ -52,6 +53,21 @@ class Source:
     model: type[Model]
     records: QuerySet
     subject: Callable[[Any], str]
+
+
+def records_of(model: type[Model]) -> QuerySet:
+    """All the history records of ``model``, to filter into a ``Source``.
+
+    Not ``Model.history``: simple-history's descriptor builds a new manager class (and lists
+    its queryset's methods) on every access, about 0.1 ms of CPU each time, several times a page.
+    """
+    return _history_model(model)._default_manager.all()
+
+
+@cache
+def _history_model(model: type[Model]) -> type[Model]:
+    """The historical model simple-history made for ``model`` (fixed once the apps are ready)."""
+    return model.history.model  # type: ignore[attr-defined]  # simple-history (untyped) adds .history to the model
 
 
 def _field(model: type[Model], name: str) -> Field:
@@ -124,12 +140,14 @@ def history_entries(
     latest = latest[: limit * 2]
 
     wanted: dict[type[Model], list[int]] = defaultdict(list)
+    history_models: dict[type[Model], Any] = {}  # simple-history's generated (untyped) models
     for source, record in latest:
         if record.history_type == "~" and record.previous_id:
             wanted[source.model].append(record.previous_id)
+            history_models[source.model] = source.records.model
     previous_records: dict[tuple[type[Model], int], Any] = {}
     for model, ids in wanted.items():
-        for old in model.history.model.objects.filter(history_id__in=ids):  # type: ignore[attr-defined]  # simple-history (untyped) adds .history to the model
+        for old in history_models[model]._default_manager.filter(history_id__in=ids):
             previous_records[(model, old.history_id)] = old
 
     deltas: list[tuple[Source, Any, list]] = []

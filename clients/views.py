@@ -28,7 +28,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from carm_portal.history import HistoryEntry, Source, history_entries
+from carm_portal.history import HistoryEntry, Source, history_entries, records_of
 from carm_portal.http import AuthenticatedHttpRequest
 from carm_portal.worker_health import worker_health
 from clients import access, onboarding
@@ -427,22 +427,22 @@ def importer_history(importer: Importer, *, include_notes: bool) -> list[History
     the re-derivation it triggers (same object, same person, same moment) shows as one change.
     """
     sources = [
-        Source(Importer, Importer.history.filter(id=importer.pk), lambda r: _("Importer")),
+        Source(Importer, records_of(Importer).filter(id=importer.pk), lambda r: _("Importer")),
         Source(
             ProgramAccount,
-            ProgramAccount.history.filter(importer_id=importer.pk),
+            records_of(ProgramAccount).filter(importer_id=importer.pk),
             lambda r: _("Program account %(bn15)s") % {"bn15": r.bn15},
         ),
         Source(
             PortalUser,
-            PortalUser.history.filter(importer_id=importer.pk),
+            records_of(PortalUser).filter(importer_id=importer.pk),
             lambda r: _("Portal user %(name)s") % {"name": r.full_name},
         ),
         Source(
             OnboardingStep,
-            OnboardingStep.history.filter(importer_id=importer.pk).exclude(
-                history_type="+", status=STEP_STATUS.NOT_STARTED
-            ),
+            records_of(OnboardingStep)
+            .filter(importer_id=importer.pk)
+            .exclude(history_type="+", status=STEP_STATUS.NOT_STARTED),
             _step_subject,
         ),
     ]

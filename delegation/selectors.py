@@ -8,15 +8,17 @@ same filter returns the same rows on both. Every function takes an already scope
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from carm_portal.models import User
+from carm_portal.severity import severity_rank
 from clients import access
 from clients.models import Importer
 from clients.search import importer_search
 from delegation.models import Delegation, DelegationAlert, RenewalRequest
-from delegation.rules import Kind
+from delegation.rules import Kind, kind_label
 
 
 def family_match(family: str) -> Q:
@@ -68,3 +70,51 @@ def filter_delegations(
         )
         delegations = delegations.filter(Exists(renewals))
     return delegations
+
+
+def open_alerts_of(
+    importer: Importer,
+    delegations: list[Delegation],
+    *,
+    alerts: Iterable[DelegationAlert] | None = None,
+) -> list[DelegationAlert]:
+    """The open alerts of ``delegations`` set on each as ``open_alerts`` (most severe first),
+    and the importer's own open alerts (about no delegation, newest first) returned, each alert
+    with its ``label``.
+
+    ``alerts``: the importer's open alerts when the page has read them already (the importer's
+    home reads them for its attention card), so no query; else one query for both kinds.
+    """
+    open_alerts: dict[int, list[DelegationAlert]] = {d.pk: [] for d in delegations}
+    if alerts is None:
+        alerts = DelegationAlert.objects.filter(
+            Q(delegation__in=list(open_alerts)) | Q(importer=importer, delegation=None),
+            resolved_at=None,
+        )
+    importer_alerts = []
+    for alert in alerts:
+        alert.label = kind_label(alert.kind)
+        if alert.delegation_id is None:
+            importer_alerts.append(alert)
+        elif alert.delegation_id in open_alerts:
+            open_alerts[alert.delegation_id].append(alert)
+    for d in delegations:
+        d.open_alerts = sorted(  # type: ignore[attr-defined]  # for the template
+            open_alerts[d.pk], key=lambda a: (severity_rank(a.severity), a.pk)
+        )
+    # The model's order for the importer's own (all open): newest raised first, then by id.
+    importer_alerts.sort(key=lambda a: a.pk)
+    importer_alerts.sort(key=lambda a: a.raised_at, reverse=True)
+    return importer_alerts
+
+
+def open_renewals(importer_ids: Collection[int]) -> list[RenewalRequest]:
+    """Renewals the broker asked for and the importers have not confirmed yet, oldest first (one
+    query): the importer's home lists them as things to do, the delegation panel with its form."""
+    return list(
+        RenewalRequest.objects.filter(
+            delegation__importer_id__in=list(importer_ids), status=RenewalRequest.Status.OPEN
+        )
+        .select_related("delegation", "requested_by")
+        .order_by("requested_at", "id")
+    )

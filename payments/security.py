@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -152,6 +152,20 @@ def monthly_totals(
     for account_id, statement_id, day, total in rows:
         result[account_id].append(Month(statement_id, day, from_cents(total)))
     return result
+
+
+def peaks_of(months: Mapping[int, Sequence[Month]]) -> dict[int, Decimal]:
+    """account id -> its highest month, from ``monthly_totals`` over the default window.
+
+    The same figure as ``peaks_for_accounts`` (the same lines, window and per-statement sums),
+    so a page that draws the months (the importer page's security chart) takes the peak from
+    them instead of running the aggregate a second time. Accounts with no month are absent.
+    """
+    return {
+        account_id: max(month.total for month in rows)
+        for account_id, rows in months.items()
+        if rows
+    }
 
 
 def coverage_line(posted: dict[str, Decimal]) -> Decimal:

@@ -42,6 +42,7 @@ from payments.security import (
     coverage_line,
     monthly_totals,
     peaks_for_accounts,
+    peaks_of,
 )
 from statements.models import Statement
 
@@ -396,21 +397,22 @@ def facts_of(security: FinancialSecurity) -> SecurityFacts:
 def account_securities(
     accounts: Collection[ProgramAccount], *, today: dt.date, with_chart: bool = False
 ) -> dict[int, AccountSecurity]:
-    """account id -> its security position (three queries, four with the charts)."""
+    """account id -> its security position (three queries, with the charts or without: the
+    charts' months give the peaks)."""
     ids = [a.pk for a in accounts]
     securities: dict[int, list[FinancialSecurity]] = defaultdict(list)
     for security in FinancialSecurity.objects.filter(program_account_id__in=ids).order_by(
         "-effective_date", "-id"
     ):
         securities[security.program_account_id].append(security)
-    peaks = peaks_for_accounts(ids, on_date=today)
+    months = monthly_totals(ids, on_date=today) if with_chart else {}
+    peaks = peaks_of(months) if with_chart else peaks_for_accounts(ids, on_date=today)
     standings = sufficiencies(
         {pk: [facts_of(s) for s in rows] for pk, rows in securities.items()},
         account_ids=ids,
         today=today,
         peaks=peaks,
     )
-    months = monthly_totals(ids, on_date=today) if with_chart else {}
     result = {}
     for account in accounts:
         standing = standings[account.pk]

@@ -35,6 +35,7 @@ from delegation.models import DelegationAlert, RenewalRequest
 from delegation.rules import Finding as DelegationFinding
 from delegation.rules import Thresholds as DelegationThresholds
 from delegation.rules import kind_label as delegation_kind_label
+from delegation.selectors import open_renewals
 from payments.checks import current_security_findings, current_statement_findings
 from payments.models import PaymentAlert
 from payments.rules import Finding as PaymentFinding
@@ -132,6 +133,11 @@ class ImporterHome:
     members: list[Membership] = field(default_factory=list)
     people: list[PortalUser] = field(default_factory=list)
     readiness: ReadinessCard | None = None  # for those who may see the importer's readiness
+    # The open rows the attention card is made of, handed to the delegation and payments panels
+    # so they do not read them again (payment alerts only where the user sees the finances).
+    renewals: list[RenewalRequest] = field(default_factory=list)
+    delegation_alerts: list[DelegationAlert] = field(default_factory=list)
+    payment_alerts: list[PaymentAlert] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> Any:
         """``card["importer"]``: the page context has long been a list of dicts."""
@@ -220,6 +226,7 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
     attention: dict[int, list[Attention]] = defaultdict(list)
     for renewal in open_renewals(homes):
         importer_id = renewal.delegation.importer_id
+        homes[importer_id].renewals.append(renewal)
         can_confirm = access.can(user, Perm.CONFIRM_DELEGATION, importer_id)
         attention[importer_id].append(renewal_attention(renewal, can_confirm=can_confirm))
     # Computed from today's data with the daily checks' own rules, so what needs the importer
@@ -228,6 +235,7 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
     # importer and key: shown once), so a statement that fell overdue this morning shows now.
     known: set[tuple[int, str]] = set()
     for alert in open_delegation_alerts(homes):
+        homes[alert.importer_id].delegation_alerts.append(alert)
         known.add((alert.importer_id, alert.key))
         # The BAM is the one who acts in the CCP: tell her what to do, not to ask herself.
         to_bam = access.acts_in_ccp(user, alert.importer_id)
@@ -239,6 +247,7 @@ def importer_homes(*, user: Any, today: dt.date) -> list[ImporterHome]:
                 delegation_attention(found, importer_id=importer_id, to_bam=to_bam)
             )
     for payment_alert in open_payment_alerts(finance_ids):
+        homes[payment_alert.importer_id].payment_alerts.append(payment_alert)
         known.add((payment_alert.importer_id, payment_alert.key))
         attention[payment_alert.importer_id].append(payment_attention(payment_alert, user=user))
     for payment_finding in live_payment_findings(finance_ids, today=today):
@@ -268,17 +277,6 @@ def checklist_of(importer: Importer) -> list[OnboardingStep]:
 
 
 # --- Alerts: renewal requests, delegation findings, payment and security findings --------------
-
-
-def open_renewals(importer_ids: Collection[int]) -> list[RenewalRequest]:
-    """Renewals the broker asked for and the importer has not confirmed yet (one query)."""
-    return list(
-        RenewalRequest.objects.filter(
-            delegation__importer_id__in=list(importer_ids), status=RenewalRequest.Status.OPEN
-        )
-        .select_related("delegation", "requested_by")
-        .order_by("requested_at", "id")
-    )
 
 
 def open_delegation_alerts(importer_ids: Collection[int]) -> list[DelegationAlert]:
@@ -523,6 +521,16 @@ def latest_statements(
         order_by=[F("statement_date").desc(), F("program_account__bn15").asc(), F("pk").desc()],
         limit=limit,
     ).select_related("program_account", "balance")
+    # What the card shows, no more (see ``current_reports``).
+    statements = statements.only(
+        "statement_date",
+        "due_date",
+        "closing_balance",
+        "status",
+        "program_account__bn15",
+        "program_account__importer",
+        "balance__outstanding",
+    )
     rows = []
     for statement in statements.order_by("-statement_date", "program_account__bn15", "-pk"):
         # What is still owing once our payments count, kept by the payments app; until it has
@@ -583,5 +591,9 @@ def current_reports(
             open_exceptions=open_exceptions(),
         )
         .select_related("statement__program_account")
+        # What the card shows, no more: Django lists each column twice around the window
+        # function, and building the SQL of the three tables' every column took most of the
+        # query's CPU (the card reads no other field).
+        .only("statement__statement_date", "statement__program_account__bn15")
         .order_by("-statement__statement_date", "-pk")
     )

@@ -5,21 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Q
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from carm_portal.calendar import cbsa_today
-from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
 from clients.models import Importer
 from delegation.forms import RenewalConfirmForm
 from delegation.models import ConfirmationChannel, Delegation, DelegationAlert, RenewalRequest
-from delegation.rules import kind_label
-from delegation.selectors import expiring_within
+from delegation.selectors import expiring_within, open_alerts_of, open_renewals
 
 register = template.Library()
 
@@ -38,43 +36,29 @@ def days_left_badge(days: int | None) -> SafeString:
 
 
 @register.inclusion_tag("delegation/_importer_panel.html", takes_context=True)
-def delegation_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
+def delegation_panel(
+    context: template.Context,
+    importer: Importer,
+    alerts: list[DelegationAlert] | None = None,
+    renewals: list[RenewalRequest] | None = None,
+) -> dict[str, Any]:
     """The importer's delegations, open alerts and renewal requests, for its detail and home pages.
 
     A template tag so the clients app, which the delegation app builds on, needs no import of it.
+    ``alerts`` and ``renewals``: the importer's open ones when the page has read them already
+    (the importer's home, for its attention card), so the panel does not read them again.
     """
     request = context["request"]
     user = request.user
     today = cbsa_today()
     delegations = list(
-        importer.delegations.order_by(
-            F("expiry_date").desc(nulls_first=True), "-id"
-        ).prefetch_related(
-            Prefetch(
-                "alerts",
-                queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(
-                    severity_order(), "id"
-                ),
-                to_attr="open_alerts",
-            )
-        )
+        importer.delegations.order_by(F("expiry_date").desc(nulls_first=True), "-id")
     )
+    importer_alerts = open_alerts_of(importer, delegations, alerts=alerts)
     for d in delegations:
         d.days = d.days_left(today)
-        for alert in d.open_alerts:
-            alert.label = kind_label(alert.kind)
-    importer_alerts = list(
-        DelegationAlert.objects.filter(importer=importer, delegation=None, resolved_at=None)
-    )
-    for alert in importer_alerts:
-        alert.label = kind_label(alert.kind)
-    renewals = list(
-        RenewalRequest.objects.filter(
-            delegation__importer=importer, status=RenewalRequest.Status.OPEN
-        )
-        .select_related("delegation", "requested_by")
-        .order_by("requested_at")
-    )
+    if renewals is None:
+        renewals = open_renewals([importer.pk])
     active = [d for d in delegations if d.status == Delegation.Status.ACTIVE]
     return {
         "request": request,

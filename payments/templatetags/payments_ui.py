@@ -46,14 +46,21 @@ def payments_visible(context: template.Context) -> bool:
 
 
 @register.inclusion_tag("payments/_importer_panel.html", takes_context=True)
-def payments_panel(context: template.Context, importer: Importer) -> dict[str, Any]:
-    """Security per RM account (with its chart), statements still owing, recent payments, alerts."""
+def payments_panel(
+    context: template.Context, importer: Importer, alerts: list[PaymentAlert] | None = None
+) -> dict[str, Any]:
+    """Security per RM account (with its chart), statements still owing, recent payments, alerts.
+
+    ``alerts``: the importer's open payment alerts when the page has read them already (the
+    importer's home, for its attention card), so the panel does not read them again.
+    """
     request = context["request"]
     user = request.user
     if not access.can(user, Perm.VIEW_FINANCE, importer):
         return {"show": False}
     today = cbsa_today()
-    accounts = list(ProgramAccount.objects.filter(importer=importer).order_by("bn15"))
+    # The importer's pages have prefetched its accounts: no second query for them here.
+    accounts = sorted(importer.program_accounts.all(), key=lambda a: a.bn15)
     active = [a for a in accounts if a.status == ProgramAccount.Status.ACTIVE]
     positions: list[AccountSecurity] = list(
         account_securities(active, today=today, with_chart=True).values()
@@ -66,10 +73,9 @@ def payments_panel(context: template.Context, importer: Importer) -> dict[str, A
     )
     for payment in payments:
         payment.unapplied = unapplied(payment)
-    alerts = sorted(
-        PaymentAlert.objects.filter(importer=importer, resolved_at=None),
-        key=lambda a: (severity_rank(a.severity), a.deadline or today, a.pk),
-    )
+    if alerts is None:
+        alerts = list(PaymentAlert.objects.filter(importer=importer, resolved_at=None))
+    alerts = sorted(alerts, key=lambda a: (severity_rank(a.severity), a.deadline or today, a.pk))
     for alert in alerts:
         alert.label = kind_label(alert.kind)
     return {

@@ -66,9 +66,11 @@ def readiness_panel(context: template.Context, importer: Importer) -> dict[str, 
     importer page keeps its query count); nothing for a user without ``view_readiness``."""
     if not access.can(context["request"].user, Perm.VIEW_READINESS, importer):
         return {"show": False}
-    row = with_readiness(Importer.objects.filter(pk=importer.pk), cbsa_today()).first()
     names = ("readiness_score", "readiness_on", "open_gap_count", "overdue_gap_count")
-    values = {n: getattr(row, n, None) for n in names}
+    # Only the four figures: no importer row to build, no column the panel does not show.
+    rows = with_readiness(Importer.objects.filter(pk=importer.pk), cbsa_today()).values(*names)
+    row = rows.first() or {}
+    values = {n: row.get(n) for n in names}
     if values["readiness_score"] is not None:  # SQLite's subquery gives it with 13 places
         values["readiness_score"] = Decimal(values["readiness_score"]).quantize(Decimal("0.01"))
     return {"show": True, "importer": importer, **values}

@@ -288,6 +288,34 @@ def test_the_bam_sees_every_open_alert_with_a_sentence_a_date_and_a_link(persona
     assert bravo_leaks(html, personas, seeded[1]) == []
 
 
+def test_the_panels_show_the_open_rows_the_attention_card_read_without_reading_them_again(
+    personas, client, seeded
+):
+    """The attention card reads the importer's renewals, delegation alerts and payment alerts;
+    the delegation and payments panels below show the same rows, handed to them."""
+    renewal = RenewalRequest.objects.get(delegation__importer=personas.importer_a)
+    client.force_login(personas.bam_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(HOME).content.decode()
+
+    read = [q["sql"] for q in queries.captured_queries]
+    for table in (
+        "delegation_renewalrequest",
+        "delegation_delegationalert",
+        "payments_paymentalert",
+    ):
+        assert sum(f'FROM "{table}"' in sql for sql in read) == 1, table
+    payments = html.split('<section class="card pay-panel"')[1].split("</section>")[0]
+    assert "Alpha statement 0 is overdue." in payments
+    assert "Alpha security needs a top-up." in payments
+    delegations = html.split('id="delegation-title-')[1].split("</section>")[0]
+    assert f'action="/delegations/renewals/{renewal.pk}/confirm/"' in delegations
+    assert "Please extend, Alpha." in delegations
+    assert "Expires within 14 days" in delegations  # the alert's badge in its delegation's row
+    assert "Bravo" not in payments + delegations
+
+
 def test_alerts_come_renewal_first_then_by_severity(personas, client, seeded):
     html = page(client, personas.bam_a)
 
@@ -403,6 +431,27 @@ def test_reports_list_current_runs_with_open_exceptions_and_downloads(personas, 
     assert reverse("statements:reconciliation", args=[latest.pk, run.pk]) in section
     assert section.count("report.pdf") == 3
     assert bravo_leaks(html, personas, seeded[1]) == []
+
+
+def test_the_reports_and_statements_cards_read_only_the_columns_they_show(personas, client, seeded):
+    """Building the SQL of every column of runs, statements, accounts and balances (listed twice
+    around the window function) was most of these queries' CPU; the cards show a few."""
+    client.force_login(personas.finance_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(HOME).content.decode()
+
+    windowed = [q["sql"] for q in queries.captured_queries if "ROW_NUMBER" in q["sql"]]
+    runs = [sql for sql in windowed if 'FROM "statements_reconciliationrun"' in sql]
+    statements = [sql for sql in windowed if 'FROM "statements_statement"' in sql]
+    assert (len(runs), len(statements)) == (1, 1)
+    for column in ("summary", "error", "phase", "task_id"):
+        assert f'"statements_reconciliationrun"."{column}"' not in runs[0]
+    assert '"statements_statement"."closing_balance"' not in runs[0]
+    for column in ("opening_balance", "stated_closing_balance", "period_start"):
+        assert f'"statements_statement"."{column}"' not in statements[0]
+    assert '"payments_statementbalance"."outstanding"' in statements[0]
+    assert "Statement of 2026-10-25" in html
 
 
 def test_download_links_are_only_for_users_who_may_download(personas, client, seeded):

@@ -7,6 +7,9 @@ import datetime as dt
 import pytest
 
 from delegation.checks import run_delegation_checks
+from delegation.models import Delegation, DelegationAlert
+from delegation.rules import kind_label
+from delegation.selectors import open_alerts_of
 from tests.factories import DelegationFactory, ImporterFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +75,70 @@ def test_expiring_within_counts_from_today_to_today_plus_n(personas, client_for,
     rows = client.get("/api/v1/delegations/", {"expiring_within": "7"}).json()["results"]
 
     assert sorted(row["id"] for row in rows) == sorted(d.pk for d in delegations[:2])
+
+
+# --- open_alerts_of: the importer panel's alerts ------------------------------------------------
+
+
+def open_alert(importer, *, delegation=None, severity="warning", key, raised_at=None, **kwargs):
+    alert = DelegationAlert.objects.create(
+        importer=importer,
+        delegation=delegation,
+        kind="limited",
+        severity=severity,
+        message=f"Alert {key}",
+        key=key,
+        raised_on=TODAY,
+        **kwargs,
+    )
+    if raised_at is not None:  # auto_now_add: set afterwards
+        DelegationAlert.objects.filter(pk=alert.pk).update(raised_at=raised_at)
+    return alert
+
+
+def test_open_alerts_of_reads_both_kinds_in_one_query_in_the_panels_orders(
+    personas, django_assert_num_queries
+):
+    importer = personas.importer_a
+    first, second = DelegationFactory(importer=importer), DelegationFactory(importer=importer)
+    advice = open_alert(importer, delegation=first, severity="advice", key="a")
+    blocking = open_alert(importer, delegation=first, severity="blocking", key="b")
+    open_alert(importer, delegation=first, key="resolved", resolved_at=dt.datetime.now(tz=dt.UTC))
+    on_second = open_alert(importer, delegation=second, key="c")
+    noon = dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC)
+    older = open_alert(importer, key="d", raised_at=noon - dt.timedelta(days=1))
+    newer = open_alert(importer, key="e", raised_at=noon)
+    same_time = open_alert(importer, key="f", raised_at=noon)
+    open_alert(personas.importer_b, key="g")  # another importer's
+    delegations = list(Delegation.objects.filter(importer=importer).order_by("pk"))
+
+    with django_assert_num_queries(1):
+        importer_alerts = open_alerts_of(importer, delegations)
+
+    assert [a.open_alerts for a in delegations] == [[blocking, advice], [on_second]]
+    assert importer_alerts == [newer, same_time, older]  # the model's order: newest, then id
+    assert {a.label for a in importer_alerts} == {kind_label("limited")}
+
+
+def test_open_alerts_of_an_importer_without_delegations(personas):
+    alert = open_alert(personas.importer_a, key="none")
+
+    assert open_alerts_of(personas.importer_a, []) == [alert]
+
+
+def test_open_alerts_of_sorts_the_alerts_a_page_already_read_without_a_query(
+    personas, django_assert_num_queries
+):
+    importer = personas.importer_a
+    delegation = DelegationFactory(importer=importer)
+    advice = open_alert(importer, delegation=delegation, severity="advice", key="a")
+    blocking = open_alert(importer, delegation=delegation, severity="blocking", key="b")
+    own = open_alert(importer, key="c")
+    read = list(DelegationAlert.objects.filter(importer=importer).order_by("raised_on", "id"))
+    delegations = [delegation]
+
+    with django_assert_num_queries(0):
+        importer_alerts = open_alerts_of(importer, delegations, alerts=read)
+
+    assert delegations[0].open_alerts == [blocking, advice]
+    assert importer_alerts == [own]

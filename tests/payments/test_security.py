@@ -20,11 +20,14 @@ from payments.rules import (
 from payments.security import (
     MAXIMUM,
     MINIMUM,
+    monthly_totals,
     peaks_for_accounts,
+    peaks_of,
     required_security,
     requirement_from_peak,
     window_start,
 )
+from payments.selectors import account_securities
 from tests.factories import ProgramAccountFactory
 from tests.payments.conftest import D, make_statement
 
@@ -129,6 +132,33 @@ def test_the_bulk_peaks_agree_with_the_contract(account):
     assert peaks == {account.pk: D("12345.67"), other.pk: D("99.99")}
     assert requirement_from_peak(peaks[account.pk], BOND) == required(account, BOND) == D("6172.84")
     assert requirement_from_peak(peaks[other.pk], CASH) == required(other, CASH) == MINIMUM
+
+
+@pytest.mark.django_db
+def test_the_peaks_of_the_charts_months_are_the_bulk_peaks(account):
+    other, idle = ProgramAccountFactory(), ProgramAccountFactory()
+    make_statement(account, dt.date(2025, 11, 23), "20000.00")  # first day of the window
+    make_statement(account, dt.date(2025, 11, 22), "90000.00")  # a day before it
+    make_statement(account, dt.date(2026, 4, 25), "12345.67", ("PAYMENT", "-50000.00"))
+    make_statement(other, dt.date(2026, 4, 25), ("ADJUSTMENT", "-99.99"))  # a month below zero
+    ids = [account.pk, other.pk, idle.pk]
+
+    peaks = peaks_of(monthly_totals(ids, on_date=ON))
+
+    assert peaks == peaks_for_accounts(ids, on_date=ON)
+    assert peaks == {account.pk: D("20000.00"), other.pk: D("-99.99")}
+
+
+@pytest.mark.django_db
+def test_the_positions_with_their_charts_take_three_queries(account, django_assert_num_queries):
+    make_statement(account, dt.date(2026, 4, 25), "12345.67")
+
+    with django_assert_num_queries(3):  # securities, reviews, months (which give the peak)
+        position = account_securities([account], today=ON, with_chart=True)[account.pk]
+
+    assert position.peak == D("12345.67")
+    assert [m.total for m in position.months] == [D("12345.67")]
+    assert position.required_cash == D("12345.67")
 
 
 def test_an_unknown_kind_is_refused():
