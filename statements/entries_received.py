@@ -1,7 +1,8 @@
 """When new entries of a program account were last accepted (``models.EntriesReceived``).
 
 Written by the entries import, in its transaction, for the accounts whose entries it added (not
-those whose rows it skipped as already stored); read by ``pending_statements``.
+those whose rows it skipped as already stored); their statements' ``reconciliation_pending`` is
+refreshed with it (``reconciliation.pending``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Iterable
 
 from django.db.models import Max
 
-from statements.models import BrokerEntry, EntriesReceived, ImportBatch
+from statements.models import BrokerEntry, EntriesReceived, ImportBatch, Statement
+from statements.reconciliation.pending import refresh_pending
 
 
 def note_entries_received(account_ids: Iterable[int], at: dt.datetime) -> int:
@@ -32,6 +34,9 @@ def note_entries_received(account_ids: Iterable[int], at: dt.datetime) -> int:
     ]
     EntriesReceived.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["program_account"], update_fields=["at"]
+    )
+    refresh_pending(
+        Statement.objects.filter(program_account_id__in=[row.program_account_id for row in rows])
     )
     return len(rows)
 

@@ -262,6 +262,13 @@ class Statement(models.Model):
     # When that run started: entries accepted after it may be missing from its comparison, so
     # the statement is pending again (``pending_statements``), read without the run.
     reconciled_from = models.DateTimeField(_("reconciled from"), null=True, editable=False)
+    # Whether a reconciliation should (re)visit it (the rule: ``reconciliation.selectors.
+    # pending_q``), kept by ``reconciliation.pending.refresh_pending`` when a run becomes current
+    # and when an entries file brings entries of its account: the list of statements to
+    # reconcile and the Today count read a partial index instead of testing every statement.
+    reconciliation_pending = models.BooleanField(
+        _("reconciliation pending"), default=True, db_default=True, editable=False
+    )
     source_batch = models.ForeignKey(
         ImportBatch,
         on_delete=models.PROTECT,
@@ -273,7 +280,12 @@ class Statement(models.Model):
 
     # Derived, kept apart.
     history = HistoricalRecords(
-        excluded_fields=["balance_differs", "reconciled_at", "reconciled_from"]
+        excluded_fields=[
+            "balance_differs",
+            "reconciled_at",
+            "reconciled_from",
+            "reconciliation_pending",
+        ]
     )
     _history_user: User | None  # set before a save: the history record's user
     _change_reason: StrOrPromise  # set before a save: the history record's reason
@@ -300,11 +312,11 @@ class Statement(models.Model):
                 name="statement_balance_differs_idx",
                 condition=models.Q(balance_differs=True),
             ),
-            # Never reconciled (a few, once the nightly runs have caught up), and reconciled since.
+            # Pending a reconciliation (a few, once the nightly runs have caught up).
             models.Index(
                 fields=["program_account", "id"],
-                name="statement_unreconciled_idx",
-                condition=models.Q(reconciled_at=None),
+                name="statement_pending_idx",
+                condition=models.Q(reconciliation_pending=True),
             ),
             models.Index(fields=["reconciled_at"], name="statement_reconciled_at_idx"),
         ]

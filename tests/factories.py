@@ -277,6 +277,10 @@ class ReconciliationRunFactory(factory.django.DjangoModelFactory):
             type(obj.statement).objects.filter(pk=obj.statement_id).update(**stamps)
             for name, value in stamps.items():
                 setattr(obj.statement, name, value)
+            from statements.reconciliation.pending import refresh_pending
+
+            refresh_pending(type(obj.statement).objects.filter(pk=obj.statement_id))
+            obj.statement.refresh_from_db(fields=["reconciliation_pending"])
 
 
 class ReconciliationItemFactory(factory.django.DjangoModelFactory):

@@ -16,6 +16,7 @@ from carm_portal.bulk import update_rows
 from carm_portal.money import ZERO, from_cents, sum_cents, to_money
 from statements import balance as statement_balance
 from statements.models import ReconciliationItem, ReconciliationRun, Statement, StatementLine
+from statements.reconciliation.pending import refresh_pending
 from statements.reconciliation.rules import OPENING, Code
 from statements.selectors import BalanceCheck
 
@@ -289,7 +290,8 @@ def finish_runs(
     ]
     update_rows(Run, columns, rows)
     began = Run.objects.filter(statement=OuterRef("pk"), is_current=True).values("started_at")
-    Statement.objects.filter(pk__in=statement_ids).update(
-        reconciled_at=now, reconciled_from=Subquery(began[:1])
-    )
+    stamped = Statement.objects.filter(pk__in=statement_ids)
+    stamped.update(reconciled_at=now, reconciled_from=Subquery(began[:1]))
+    # Pending again at once if an entries file was accepted after the run began.
+    refresh_pending(stamped)
     return clean

@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Abs, Coalesce
 from django.utils import timezone
 
 from carm_portal.money import ZERO
-from statements.models import ReconciliationItem, ReconciliationRun, Statement
+from statements.models import EntriesReceived, ReconciliationItem, ReconciliationRun, Statement
 
 Run = ReconciliationRun
 
@@ -100,18 +100,16 @@ def count_and_total_at_risk(items: QuerySet[ReconciliationItem]) -> tuple[int, D
     return row["n"], row["total"] if row["total"] is not None else ZERO
 
 
-def outdated_q() -> Q:
-    """Statements whose current run started before an entries file accepted later brought a new
-    entry of their program account (the import keeps when that last happened per account:
-    ``statements.entries_received``; the run's start is kept on the statement)."""
-    return Q(reconciled_from__lt=F("program_account__entries_received__at"))
-
-
-def never_reconciled_q() -> Q:
-    """Statements with no current run: never reconciled, or every run failed. Read off
-    ``Statement.reconciled_at`` (stamped with the run that became current) rather than by
-    looking for the run."""
-    return Q(reconciled_at=None)
+def pending_q() -> Q:
+    """The rule of a statement a reconciliation should (re)visit, for ``refresh_pending``: no
+    current run (never reconciled, or every run failed: ``Statement.reconciled_at`` unset), or an
+    entries file accepted after the current run started (``Statement.reconciled_from``) brought an
+    entry of the statement's program account (the import keeps when that last happened per
+    account: ``statements.entries_received``)."""
+    newer_entries = EntriesReceived.objects.filter(
+        program_account_id=OuterRef("program_account_id"), at__gt=OuterRef("reconciled_from")
+    )
+    return Q(reconciled_at=None) | Q(Exists(newer_entries))
 
 
 def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySet[Statement]:
@@ -121,16 +119,17 @@ def pending_statements(statements: QuerySet[Statement] | None = None) -> QuerySe
     accepted after the current run started brought an entry of the statement's program account
     (a new version, a new CAD: the comparison may have changed). Statement lines never change
     once imported, so they need no such test. Paid statements are included: what was paid may
-    still have been wrong, and a run never changes a paid statement's status.
+    still have been wrong, and a run never changes a paid statement's status. Read off the
+    statement's kept ``reconciliation_pending`` (``pending_q`` is the rule).
     """
     statements = Statement.objects.all() if statements is None else statements
-    return statements.filter(never_reconciled_q() | outdated_q()).order_by("pk")
+    return statements.filter(reconciliation_pending=True).order_by("pk")
 
 
 def pending_count(statements: QuerySet[Statement] | None = None) -> int:
-    """How many of ``statements`` are pending (``pending_statements``), in one pass."""
-    statements = (Statement.objects.all() if statements is None else statements).order_by()
-    return statements.filter(never_reconciled_q() | outdated_q()).count()
+    """How many of ``statements`` are pending (``pending_statements``)."""
+    statements = Statement.objects.all() if statements is None else statements
+    return statements.order_by().filter(reconciliation_pending=True).count()
 
 
 def reconciled_since(statements: QuerySet[Statement], since: dt.datetime) -> QuerySet[Statement]:

@@ -491,8 +491,9 @@ def test_the_statements_run_stamps_agree_with_the_current_runs_through_reruns_an
 ):
     """``Statement.reconciled_at`` and ``reconciled_from`` are kept by the run that becomes
     current: never reconciled, reconciled since and pending (read off them) agree with the
-    current runs through a first run, a rerun, entries accepted after a run began, a failed run
-    that leaves the previous one current, and a statement never reconciled."""
+    current runs through a first run, a rerun, entries accepted after a run began and while one
+    is under way, a failed run that leaves the previous one current, and a statement never
+    reconciled."""
     from statements.entries_received import note_entries_received
     from statements.reconciliation.selectors import (
         pending_count,
@@ -535,10 +536,25 @@ def test_the_statements_run_stamps_agree_with_the_current_runs_through_reruns_an
     assert rerun.finished_at > first.finished_at
     assert check(later) == ({untouched.pk}, {first_statement.pk}, set())
 
+    # Entries accepted while a run is under way (after it began, before it finished): the run
+    # may not have compared them, so the statement stays pending once it is current.
+    balances = outcome.balances
+
+    def entries_meanwhile(ids):
+        note_entries_received([second_statement.program_account_id], timezone.now())
+        return balances(ids)
+
+    monkeypatch.setattr(outcome, "balances", entries_meanwhile)
+    reconcile_statement(statement=second_statement)
+    monkeypatch.undo()
+    assert check(later) == ({untouched.pk}, both, {second_statement.pk})
+    reconcile_statement(statement=second_statement)
+    assert check(later) == ({untouched.pk}, both, set())
+
     monkeypatch.setattr(outcome, "balances", lambda ids: 1 / 0)
     with pytest.raises(ReconciliationError):
         reconcile_statement(statement=second_statement)
     monkeypatch.undo()
     # The failure stamps nothing.
-    assert check(later) == ({untouched.pk}, {first_statement.pk}, set())
+    assert check(later) == ({untouched.pk}, both, set())
     assert pending_count(statements) == 1
