@@ -283,8 +283,8 @@ def test_pending_follows_entries_of_the_statement_account_only():
     assert list(pending_statements()) == [b]
     never = build([L("CAD", txn(3), "1.00")], [])  # no run at all
     assert list(pending_statements()) == [b, never]
-    # Today's count, taken in two disjoint parts, agrees with the list (one up to date, one
-    # outdated by newer entries, one never reconciled), overall and for one statement.
+    # Today's count agrees with the list (one up to date, one outdated by newer entries, one
+    # never reconciled), overall and for one statement.
     assert pending_count() == 2
     assert pending_count(Statement.objects.filter(pk=a.pk)) == 0
     assert pending_count(Statement.objects.filter(pk=never.pk)) == 1
