@@ -126,8 +126,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "carm_portal.context_processors.navigation",
             ],
-            # The money filter and the SVG coordinates: one definition, in every template.
-            "builtins": ["carm_portal.templatetags.formatting"],
+            # The money filter and the SVG coordinates: one definition, in every template; and
+            # {% url %} with its answers remembered (carm_portal/reversing.py).
+            "builtins": [
+                "carm_portal.templatetags.formatting",
+                "carm_portal.templatetags.url_tag",
+            ],
         },
     },
 ]

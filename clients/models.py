@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
 from carm_portal.dates import business_date
+from carm_portal.reversing import reverse
 from clients.validators import normalize_bn9, normalize_bn15, validate_bn9, validate_bn15
 
 if TYPE_CHECKING:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal import stored_text
 from carm_portal.dates import business_date
+from carm_portal.reversing import reverse
 from carm_portal.severity import Severity
 from clients.models import Importer, ProgramAccount
 from delegation.rules import bam_parts

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from carm_portal.dates import business_date
+from carm_portal.reversing import reverse
 from clients.models import ProgramAccount
 from statements import due
 

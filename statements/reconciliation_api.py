@@ -15,7 +15,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -33,7 +33,7 @@ from carm_portal.api import (
 from clients.access import Perm
 from statements import balance as balances
 from statements import reports
-from statements.api import BalanceCheckSerializer, balance_check_data
+from statements.api import BalanceCheckField
 from statements.models import ReconciliationItem, ReconciliationRun, Statement
 from statements.reconciliation.runs import start_reconciliation
 from statements.reconciliation.selectors import live_run
@@ -56,16 +56,13 @@ class ReconciliationRunSerializer(serializers.ModelSerializer):
     summary = serializers.JSONField(
         read_only=True, help_text=_('Counts and totals by status: {"matched": {"count": 3, ...}}.')
     )
-    balance_check = serializers.SerializerMethodField(
+    balance_check = BalanceCheckField(
+        holder="statement",
         help_text=_(
             "The stated closing balance against opening + lines, and the opening balance against "
             "the previous statement's closing balance; each difference counts as an exception."
-        )
+        ),
     )
-
-    @extend_schema_field(BalanceCheckSerializer)
-    def get_balance_check(self, run: ReconciliationRun) -> dict[str, Any]:
-        return balance_check_data(run.statement, run)
 
     class Meta:
         model = ReconciliationRun

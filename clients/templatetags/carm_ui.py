@@ -79,9 +79,20 @@ def step_bar_context(steps: Iterable[OnboardingStep]) -> dict[str, Any]:
 def step_bar(steps: Iterable[OnboardingStep], size: str = "") -> SafeString:
     """The seven checklist steps as a segmented bar.
 
-    Built in Python rather than through an included template: the client list draws one per
-    row, and fifty template renders were a third of that page's CPU time under load."""
-    bar = step_bar_context(steps)
+    Built in Python rather than through an included template, and remembered per process by
+    the steps' statuses, the size and the language (``_step_bar_html``): the client list draws
+    one per row, and fifty renders were a third of that page's CPU time under load."""
+    by_step = tuple(sorted((row.step, row.status) for row in steps))
+    return _step_bar_html(by_step, size, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _step_bar_html(
+    by_step: tuple[tuple[int, str], ...], size: str, language: str | None
+) -> SafeString:
+    """The bar's HTML for one combination of statuses: a pure function of its arguments (the
+    labels come from ``_checklist_labels`` in ``language``, the active one when called)."""
+    bar = step_bar_context(OnboardingStep(step=step, status=status) for step, status in by_step)
     segments = format_html_join(
         "",
         '<span class="stepbar__seg stepbar__seg--{}" title="{}. {}: {}"></span>',

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from carm_portal.reversing import reverse
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from carm_portal.reversing import reverse
 
 
 class ReadinessQuestion(models.Model):

@@ -11,8 +11,9 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from carm_portal.reversing import reverse
 
 
 class WebinarSession(models.Model):
