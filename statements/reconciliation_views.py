@@ -487,6 +487,11 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     for item in rows:
         item.status_label = reports.status_name(item.status)
         item.age_days = (today - timezone.localtime(item.first_seen_at).date()).days
+        # The tick box's spoken name, here rather than a {% blocktranslate %} per row.
+        item.tick_label = _("Tick %(what)s of %(importer)s") % {
+            "what": item.transaction_number or item.key,
+            "importer": item.importer.legal_name,
+        }
     return render(
         request,
         "statements/reconciliation_worklist.html",
