@@ -26,6 +26,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -101,7 +102,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
+def start_gunicorn(port: int, root: Path = ROOT, stderr: Any = None) -> subprocess.Popen:
+    """gunicorn on loopback serving the checkout at ``root`` (this one unless comparing two)."""
     env = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     process = subprocess.Popen(  # noqa: S603 (our own gunicorn, on loopback)
         [
@@ -117,8 +119,9 @@ def start_gunicorn(port: int) -> subprocess.Popen:
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=env,
+        stderr=stderr,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -131,7 +134,11 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not start")
 
 
-def run(base: str, session_key: str) -> dict[str, list[tuple[float, bool]]]:
+def run(
+    base: str, session_key: str, *, seconds: float = SECONDS, warm_up: float = WARM_UP_SECONDS
+) -> dict[str, list[tuple[float, bool]]]:
+    """``USERS`` threads round ``URLS`` for ``seconds`` after ``warm_up``: each URL's
+    (latency, answered 200) samples."""
     import requests
     from django.conf import settings
 
@@ -152,8 +159,8 @@ def run(base: str, session_key: str) -> dict[str, list[tuple[float, bool]]]:
 
     results: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     lock = threading.Lock()
-    start = time.monotonic() + WARM_UP_SECONDS
-    stop = start + SECONDS
+    start = time.monotonic() + warm_up
+    stop = start + seconds
 
     def user(n: int) -> None:
         http = requests.Session()
