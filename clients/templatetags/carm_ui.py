@@ -24,11 +24,23 @@ Status = OnboardingStep.Status
 
 @register.simple_tag
 def badge(value: str, label: Any, kind: str = "") -> SafeString:
-    """``{% badge importer.status importer.get_status_display %}`` -> a coloured status badge."""
+    """``{% badge importer.status importer.get_status_display %}`` -> a coloured status badge.
+
+    Remembered per process (``_badge``): a list draws one or two per row from a few dozen
+    statuses. The label is keyed by its text and by whether it is already safe HTML (escaped
+    otherwise), so the two never share an entry."""
+    text = str(label)  # a lazy label in the active language
+    return _badge(str(value or ""), text, isinstance(text, SafeString), kind)
+
+
+@functools.lru_cache(maxsize=2048)
+def _badge(value: str, label: str, label_is_safe: bool, kind: str) -> SafeString:
     classes = f"badge badge--{value or 'none'}"
     if kind:
         classes += f" badge--{kind}"
-    return format_html('<span class="{}">{}</span>', classes, label)
+    return format_html(
+        '<span class="{}">{}</span>', classes, SafeString(label) if label_is_safe else label
+    )
 
 
 @register.simple_tag
