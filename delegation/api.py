@@ -45,18 +45,10 @@ from clients.models import ProgramAccount
 from delegation.models import Delegation, DelegationAlert
 from delegation.records import record_delegation
 from delegation.rules import KIND_LABELS, Kind, kind_family, kind_label
-from delegation.selectors import family_match, filter_delegations
+from delegation.selectors import family_match, filter_delegations, open_alerts_prefetch
 from delegation.validation import validate_delegation
 
 MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
-
-
-def open_alerts_prefetch() -> Prefetch:
-    return Prefetch(
-        "alerts",
-        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
-        to_attr="open_alerts",
-    )
 
 
 def accounts_prefetch() -> Prefetch:

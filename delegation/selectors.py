@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from carm_portal.models import User
-from carm_portal.severity import severity_rank
+from carm_portal.severity import severity_order, severity_rank
 from clients import access
 from clients.models import Importer
 from clients.search import importer_search
@@ -70,6 +70,16 @@ def filter_delegations(
         )
         delegations = delegations.filter(Exists(renewals))
     return delegations
+
+
+def open_alerts_prefetch() -> Prefetch:
+    """A delegation's unresolved alerts, most severe first, as ``delegation.open_alerts`` (the
+    list page and the API)."""
+    return Prefetch(
+        "alerts",
+        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
+        to_attr="open_alerts",
+    )
 
 
 def open_alerts_of(

@@ -44,17 +44,9 @@ from delegation.records import (
     save_delegation,
 )
 from delegation.rules import Kind, Thresholds, evaluate_importer, kind_family, kind_label
-from delegation.selectors import family_match, filter_delegations
+from delegation.selectors import family_match, filter_delegations, open_alerts_prefetch
 
 PAGE_SIZE = 50
-
-
-def open_alerts_prefetch() -> Prefetch:
-    return Prefetch(
-        "alerts",
-        queryset=DelegationAlert.objects.filter(resolved_at=None).order_by(severity_order(), "id"),
-        to_attr="open_alerts",
-    )
 
 
 def _label_alerts(alerts: list[DelegationAlert]) -> list[DelegationAlert]:
