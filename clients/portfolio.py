@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -85,17 +86,23 @@ class Portfolio:
         if self.kind == GROUP and self.group is not None:  # a foreign key: a join, no subquery
             path = "client_group" if importer_field == "pk" else f"{importer_field}__client_group"
             return queryset.filter(**{path: self.group})
-        importers = self.importers()
-        if importers is None:
+        if self._importer_ids is None:
             return queryset
-        return queryset.filter(**{f"{importer_field}__in": importers.values("pk")})
+        return queryset.filter(**{f"{importer_field}__in": self._importer_ids})
 
     def q(self, *, importer_field: str = "importer") -> Q:
         """As ``apply``, as a ``Q`` (for conditional aggregates)."""
-        importers = self.importers()
-        if importers is None:
+        if self._importer_ids is None:
             return Q()
-        return Q(**{f"{importer_field}__in": importers.values("pk")})
+        return Q(**{f"{importer_field}__in": self._importer_ids})
+
+    @cached_property
+    def _importer_ids(self) -> QuerySet[Importer] | None:
+        """The slice's importer ids as a subquery, built once per slice: Today applies the slice
+        to a dozen querysets, and building the agent's filter again for each cost more than half
+        of each figure's query building. Never evaluated: a filter clones it into its SQL."""
+        importers = self.importers()
+        return None if importers is None else importers.values("pk")
 
 
 def portfolio_from(params: Mapping[str, Any], *, user: Any, default: str = ALL) -> Portfolio:
