@@ -97,7 +97,7 @@ class Portfolio:
         return Q(**{f"{importer_field}__in": self._importer_ids})
 
     @cached_property
-    def _importer_ids(self) -> QuerySet[Importer] | None:
+    def _importer_ids(self) -> QuerySet[Importer, Any] | None:
         """The slice's importer ids as a subquery, built once per slice: Today applies the slice
         to a dozen querysets, and building the agent's filter again for each cost more than half
         of each figure's query building. Never evaluated: a filter clones it into its SQL."""
