@@ -62,7 +62,7 @@ def _words(language: str | None) -> dict[str, Any]:
 @register.simple_tag
 def importer_rows(importers: Iterable[Importer]) -> SafeString:
     """``{% importer_rows importers %}``: the ``<tr>`` of each importer (``select_related``
-    agent, prefetched ``checklist_rows``), each followed by the whitespace the template's loop
+    agent, ``checklist_statuses`` set by the view), each followed by the whitespace the template's loop
     wrote."""
     language = get_language()
     words = _words(language)
@@ -91,5 +91,5 @@ def _row(importer: Importer, words: dict[str, Any], language: str | None) -> Saf
         agent_label=words["agent_label"],
         agent=agent.get_full_name() if agent else words["not_assigned"],
         checklist_label=words["checklist_label"],
-        checklist=step_bar_in(importer.checklist_rows, "", language),  # type: ignore[attr-defined]  # prefetched
+        checklist=step_bar_in(importer.checklist_statuses, "", language),  # type: ignore[attr-defined]  # by the view
     )

@@ -4,15 +4,19 @@ the same bytes, in both languages, for values that need escaping and every optio
 from __future__ import annotations
 
 import pytest
+from django.db.models import prefetch_related_objects
 from django.template import Context, Template
 from django.utils import translation
 
 from carm_portal.models import User
 from clients.models import Importer, OnboardingStep
+from clients.views import checklist_prefetch, checklist_statuses
+from tests.factories import ImporterFactory
 
 Step, Status = OnboardingStep.Step, OnboardingStep.Status
 
-# templates/clients/importer_list.html's table body before the rows were written in Python.
+# templates/clients/importer_list.html's table body before the rows were written in Python, on
+# the view's former data: ``checklist_rows`` (prefetched step rows).
 TEMPLATE_ROWS = Template(
     "{% load i18n carm_ui %}"
     '{% translate "BN9" as label_bn9 %}{% translate "Status" as status_label %}'
@@ -68,6 +72,10 @@ def importers() -> list[Importer]:
             OnboardingStep(step=Step.values[k], status=s)
             for k, s in enumerate([Status.DONE, Status.BLOCKED, Status.IN_PROGRESS][: n % 4])
         ]
+        importer.checklist_statuses = [  # type: ignore[attr-defined]  # as the view sets them
+            (row.step, row.status)
+            for row in importer.checklist_rows  # type: ignore[attr-defined]
+        ]
         rows.append(importer)
     return rows
 
@@ -85,3 +93,32 @@ def test_no_importers_no_rows():
     assert PYTHON_ROWS.render(Context({"importers": []})) == TEMPLATE_ROWS.render(
         Context({"importers": []})
     )
+
+
+@pytest.mark.django_db
+def test_checklist_statuses_are_the_prefetched_rows(django_assert_num_queries):
+    started, untouched, full, other = (ImporterFactory() for _ in range(4))
+    OnboardingStep.objects.filter(importer=untouched).delete()
+    for importer, step, status in [
+        (started, 3, Status.DONE),
+        (started, 1, Status.BLOCKED),
+        (started, 6, Status.IN_PROGRESS),
+        *((full, step, Status.DONE) for step in Step.values),
+        (other, 1, Status.DONE),
+    ]:
+        OnboardingStep.objects.update_or_create(
+            importer=importer, step=step, defaults={"status": status}
+        )
+    importers = [started, untouched, full]
+    prefetch_related_objects(importers, checklist_prefetch())
+
+    with django_assert_num_queries(1):
+        statuses = checklist_statuses([i.pk for i in importers])
+
+    assert {pk: sorted(pairs) for pk, pairs in statuses.items()} == {
+        i.pk: [(row.step, row.status) for row in i.checklist_rows] for i in importers
+    }
+    with django_assert_num_queries(0):
+        assert checklist_statuses([]) == {}
+    assert statuses[untouched.pk] == []
+    assert sorted(statuses[started.pk])[0] == (1, Status.BLOCKED)
