@@ -87,6 +87,22 @@ def checklist_prefetch() -> Prefetch:
     )
 
 
+def checklist_statuses(importer_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+    """The (step, status) of each importer's checklist rows, for the list's progress bars: one
+    query of three columns (what ``checklist_prefetch`` reads, without a model instance and the
+    prefetch's machinery per row, which cost a seventh of the list page's Python). No query for
+    no importers."""
+    statuses: dict[int, list[tuple[int, str]]] = {pk: [] for pk in importer_ids}
+    if statuses:
+        for importer_id, step, status in (
+            OnboardingStep.objects.filter(importer_id__in=importer_ids)
+            .order_by()
+            .values_list("importer_id", "step", "status")
+        ):
+            statuses[importer_id].append((step, status))
+    return statuses
+
+
 def _my_clients(queryset: QuerySet[Importer], user: Any) -> QuerySet[Importer]:
     return queryset.filter(
         pk__in=Importer.objects.filter(access.my_clients_filter(user)).values("pk")
@@ -194,6 +210,19 @@ def onboarding_dashboard(request: HttpRequest) -> HttpResponse:
 # --- Importer list --------------------------------------------------------------------------------
 
 
+#: What a row of the list shows (``clients/templatetags/client_rows.py``): compiling and reading
+#: the importer's and the agent's other 28 columns for 50 rows cost Python for nothing.
+LIST_COLUMNS = (
+    "legal_name",
+    "operating_name",
+    "bn9",
+    "status",
+    "assigned_agent",
+    "assigned_agent__full_name",
+    "assigned_agent__email",
+)
+
+
 @login_required
 def importer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
@@ -202,17 +231,21 @@ def importer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     importers = (
         with_progress(importers)
         .select_related("assigned_agent")
-        .prefetch_related(checklist_prefetch())
+        .only(*LIST_COLUMNS)
         .order_by(*form.ordering())
     )
     page = Paginator(importers, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    statuses = checklist_statuses([importer.pk for importer in rows])
+    for importer in rows:
+        importer.checklist_statuses = statuses[importer.pk]  # for the rows
     return render(
         request,
         "clients/importer_list.html",
         {
             "form": form,
             "page": page,
-            "importers": page.object_list,
+            "importers": rows,
             "can_create": access.can_global(user, GlobalPerm.CREATE_IMPORTER),
         },
     )

@@ -82,6 +82,41 @@ def open_alerts_prefetch() -> Prefetch:
     )
 
 
+def open_alert_badges(delegation_ids: Collection[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each delegation's open alerts as (severity, label), most severe first then by id: what
+    ``open_alerts_prefetch`` gives, for a list that only shows them as badges.
+
+    One query of four columns sorted here by ``severity_rank``: the prefetch's model instances,
+    related-manager machinery and SQL ``CASE`` ordering were a tenth of the list page's Python.
+    """
+    badges: dict[int, list[tuple[str, str]]] = {pk: [] for pk in delegation_ids}
+    if not badges:
+        return badges
+    rows = DelegationAlert.objects.filter(delegation__in=list(badges), resolved_at=None)
+    for delegation_id, _pk, severity, kind in sorted(
+        rows.order_by().values_list("delegation_id", "id", "severity", "kind"),
+        key=lambda row: (severity_rank(row[2]), row[1]),
+    ):
+        badges[delegation_id].append((severity, kind_label(kind)))
+    return badges
+
+
+def listed_bn15(delegation_ids: Collection[int]) -> dict[int, list[str]]:
+    """The BN15 of each delegation's listed program accounts, in order (one query of two columns,
+    no model instances: the list shows only the numbers)."""
+    numbers: dict[int, list[str]] = {pk: [] for pk in delegation_ids}
+    if not numbers:
+        return numbers
+    through = Delegation.program_accounts.through
+    for delegation_id, bn15 in (
+        through.objects.filter(delegation_id__in=list(numbers))
+        .order_by("programaccount__bn15")
+        .values_list("delegation_id", "programaccount__bn15")
+    ):
+        numbers[delegation_id].append(bn15)
+    return numbers
+
+
 def open_alerts_of(
     importer: Importer,
     delegations: list[Delegation],

@@ -94,8 +94,13 @@ def step_bar(steps: Iterable[OnboardingStep], size: str = "") -> SafeString:
     Built in Python rather than through an included template, and remembered per process by
     the steps' statuses, the size and the language (``_step_bar_html``): the client list draws
     one per row, and fifty renders were a third of that page's CPU time under load."""
-    by_step = tuple(sorted((row.step, row.status) for row in steps))
-    return _step_bar_html(by_step, size, get_language())
+    return step_bar_in(((row.step, row.status) for row in steps), size, get_language())
+
+
+def step_bar_in(statuses: Iterable[tuple[int, str]], size: str, language: str | None) -> SafeString:
+    """``step_bar`` of the steps' (number, status) pairs, in ``language`` (the active one): for a
+    caller drawing many bars, which asks for the language once and reads no step rows."""
+    return _step_bar_html(tuple(sorted(statuses)), size, language)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Prefetch, prefetch_related_objects
 
 from delegation.checks import run_delegation_checks
 from delegation.models import Delegation, DelegationAlert
 from delegation.rules import kind_label
-from delegation.selectors import open_alerts_of
-from tests.factories import DelegationFactory, ImporterFactory
+from delegation.selectors import (
+    listed_bn15,
+    open_alert_badges,
+    open_alerts_of,
+    open_alerts_prefetch,
+)
+from tests.factories import DelegationFactory, ImporterFactory, ProgramAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +148,64 @@ def test_open_alerts_of_sorts_the_alerts_a_page_already_read_without_a_query(
 
     assert delegations[0].open_alerts == [blocking, advice]
     assert importer_alerts == [own]
+
+
+# --- open_alert_badges, listed_bn15: the list page's rows -----------------------------------------
+
+
+def test_open_alert_badges_are_the_prefetched_alerts_in_their_order(
+    personas, django_assert_num_queries
+):
+    importer = personas.importer_a
+    first, second, quiet = (DelegationFactory(importer=importer) for _ in range(3))
+    open_alert(importer, delegation=first, severity="advice", key="a")
+    open_alert(importer, delegation=first, severity="blocking", key="b")
+    expiring = open_alert(importer, delegation=first, severity="warning", key="c")
+    DelegationAlert.objects.filter(pk=expiring.pk).update(kind="expires_within_14")
+    open_alert(importer, delegation=first, severity="advice", key="d")
+    open_alert(importer, delegation=first, key="e", resolved_at=dt.datetime.now(tz=dt.UTC))
+    open_alert(importer, delegation=second, severity="bogus", key="f")  # sorts last
+    open_alert(importer, delegation=second, severity="advice", key="g")
+    open_alert(importer, key="h")  # the importer's own: on no row
+    delegations = [first, second, quiet]
+    prefetch_related_objects(delegations, open_alerts_prefetch())
+    ids = [d.pk for d in delegations]
+
+    with django_assert_num_queries(1):
+        badges = open_alert_badges(ids)
+
+    expected = {
+        d.pk: [(a.severity, kind_label(a.kind)) for a in d.open_alerts] for d in delegations
+    }
+    assert badges == expected
+    assert [severity for severity, _ in badges[first.pk]] == [
+        "blocking",
+        "warning",
+        "advice",
+        "advice",
+    ]
+    assert badges[quiet.pk] == []
+    with django_assert_num_queries(0):
+        assert open_alert_badges([]) == {}
+
+
+def test_listed_bn15_are_the_prefetched_accounts_in_their_order(
+    personas, django_assert_num_queries
+):
+    importer = personas.importer_a
+    accounts = [ProgramAccountFactory(importer=importer) for _ in range(3)]
+    pmr = DelegationFactory(importer=importer, relationship="PMR")
+    pmr.program_accounts.set([accounts[2], accounts[0]])
+    other = DelegationFactory(importer=importer, relationship="PMR")
+    other.program_accounts.set([accounts[1]])
+    bmr = DelegationFactory(importer=importer)
+    delegations = [pmr, other, bmr]
+    prefetch_related_objects(delegations, Prefetch("program_accounts", to_attr="listed"))
+
+    with django_assert_num_queries(1):
+        numbers = listed_bn15([d.pk for d in delegations])
+
+    assert numbers == {d.pk: [a.bn15 for a in d.listed] for d in delegations}
+    assert numbers[pmr.pk] == sorted([accounts[2].bn15, accounts[0].bn15])
+    with django_assert_num_queries(0):
+        assert listed_bn15([]) == {}
