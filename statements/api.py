@@ -28,6 +28,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carm_portal.api import (
+    ColumnReadMixin,
+    FieldTemplatesMixin,
     NamedChoiceField,
     ScopedReadViewSet,
     crud_schema,
@@ -52,7 +54,7 @@ IMPORTER_FIELD = "program_account__importer"
 # --- Serializers ------------------------------------------------------------------------------
 
 
-class BalanceFindingSerializer(serializers.Serializer):
+class BalanceFindingSerializer(FieldTemplatesMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[
             balances.CLOSING_DIFFERS,
@@ -77,7 +79,7 @@ class BalanceFindingSerializer(serializers.Serializer):
     )
 
 
-class BalanceCheckSerializer(serializers.Serializer):
+class BalanceCheckSerializer(FieldTemplatesMixin, serializers.Serializer):
     """``statements/balance.py``: the stated closing balance against opening + lines, and the
     opening balance against the previous statement's closing balance (docs/formats.md)."""
 
@@ -159,7 +161,7 @@ class BalanceCheckField(serializers.Field):
         return balance_check_data(statement, value, self.check_serializer)
 
 
-class StatementSerializer(serializers.ModelSerializer):
+class StatementSerializer(FieldTemplatesMixin, ColumnReadMixin, serializers.ModelSerializer):
     importer = serializers.IntegerField(source="program_account.importer_id", read_only=True)
     importer_name = serializers.CharField(
         source="program_account.importer.legal_name", read_only=True
