@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Field, Model, Prefetch, QuerySet, prefetch_related_objects
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
@@ -670,6 +671,24 @@ class ScopedCrudViewSet(
         super().perform_update(serializer)
         if serializer.instance is not None:
             forget_prefetched_rows(serializer.instance)
+
+
+class ListFilterBackend(DjangoFilterBackend):
+    """``DjangoFilterBackend``, without building the filter set for a query string that names
+    no filter (nothing, or only the page).
+
+    Building it deep-copies each filter and cleans a form of empty fields (~2,300 Python calls,
+    a tenth of a short list), and then each filter hands the queryset back untouched: an empty
+    value filters nothing. A viewset uses this only when that holds for all its filters (none
+    required, none filtering on an empty value; tests/api/test_list_reading.py checks them).
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: APIView) -> QuerySet:
+        paginator = getattr(view, "paginator", None)
+        page = getattr(paginator, "page_query_param", None)
+        if all(name == page for name in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 # --- OpenAPI documentation of viewsets --------------------------------------------------------

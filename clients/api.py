@@ -19,6 +19,7 @@ from rest_framework.validators import UniqueValidator
 from carm_portal.api import (
     ColumnReadMixin,
     FieldTemplatesMixin,
+    ListFilterBackend,
     NamedChoiceField,
     NormalizedCharField,
     PrefetchedListSerializer,
@@ -270,6 +271,7 @@ class ImporterViewSet(ScopedCrudViewSet):
     queryset = Importer.objects.prefetch_related(IMPORTER_ACCOUNTS.prefetch())
     serializer_class = ImporterSerializer
     filterset_class = ImporterFilter
+    filter_backends = [ListFilterBackend]
     importer_field = "pk"
     write_perm = Perm.MANAGE_CLIENT
     create_perm = GlobalPerm.CREATE_IMPORTER

@@ -25,6 +25,7 @@ from carm_portal.api import (
     MAX_PK,
     ColumnReadMixin,
     FieldTemplatesMixin,
+    ListFilterBackend,
     NamedChoiceField,
     PrefetchedRows,
     PrefetchedRowsMixin,
@@ -381,6 +382,7 @@ class DelegationViewSet(ScopedCrudViewSet):
     )
     serializer_class = DelegationSerializer
     filterset_class = DelegationFilter
+    filter_backends = [ListFilterBackend]
     importer_field = "importer"
     read_perm = Perm.VIEW
     write_perm = Perm.MANAGE_DELEGATION

@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from carm_portal.api import (
     ColumnReadMixin,
     FieldTemplatesMixin,
+    ListFilterBackend,
     NamedChoiceField,
     ScopedReadViewSet,
     crud_schema,
@@ -385,6 +386,7 @@ class StatementViewSet(ScopedReadViewSet):
     ).order_by("-statement_date", "program_account__bn15", "pk")
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
+    filter_backends = [ListFilterBackend]
     importer_field = IMPORTER_FIELD
     read_perm = Perm.VIEW_FINANCE
 

@@ -1,5 +1,6 @@
-"""How the API lists read their rows cheaply (carm_portal.api), each checked against the plain
-answer it replaces: the related manager, DRF's own field reading and field building."""
+"""How the API lists read their rows cheaply (carm_portal.api), each
+checked against the plain answer it replaces: the related manager, DRF's own field reading and
+field building, django-filter's filter set."""
 
 from __future__ import annotations
 
@@ -8,22 +9,24 @@ from unittest import mock
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from carm_portal.api import ColumnReadMixin, _column_path, forget_prefetched_rows
-from clients.api import IMPORTER_ACCOUNTS, ImporterSerializer, ImporterViewSet
+from clients.api import IMPORTER_ACCOUNTS, ImporterFilter, ImporterSerializer, ImporterViewSet
 from clients.models import Importer, ProgramAccount
 from delegation.api import (
     DELEGATION_ACCOUNTS,
     AlertSerializer,
+    DelegationFilter,
     DelegationSerializer,
     DelegationViewSet,
     OpenAlertSerializer,
 )
 from delegation.checks import run_delegation_checks
 from delegation.models import Delegation
-from statements.api import StatementSerializer, StatementViewSet
+from statements.api import StatementFilter, StatementSerializer, StatementViewSet
 from statements.models import Statement
 from tests.factories import (
     DelegationFactory,
@@ -246,3 +249,40 @@ def test_copied_fields_belong_to_their_own_serializer():
         nested = serializer.fields["open_alerts"]
         assert nested.child.context["today"] == serializer.context["today"]
     assert one.fields["program_accounts"].child is not two.fields["program_accounts"].child
+
+
+# --- ListFilterBackend ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filterset_class", "queryset"),
+    [
+        (ImporterFilter, ImporterViewSet.queryset),
+        (DelegationFilter, DelegationViewSet.queryset),
+        (StatementFilter, StatementViewSet.queryset),
+    ],
+)
+def test_an_empty_query_string_filters_nothing(filterset_class, queryset):
+    """What the backend skips: django-filter's own answer for no values is the queryset."""
+    filterset = filterset_class(data=QueryDict(), queryset=queryset)
+
+    assert filterset.is_valid()
+    assert str(filterset.qs.query) == str(queryset.query)
+    assert not any(f.extra.get("required") for f in filterset.filters.values())
+
+
+@pytest.mark.parametrize("url", ["/api/v1/importers/", "/api/v1/delegations/"])
+def test_a_list_builds_the_filter_set_only_when_asked_to_filter(api_as, personas, url):
+    client = api_as("broker_admin")
+    build = "django_filters.rest_framework.DjangoFilterBackend.get_filterset"
+
+    with mock.patch(build, side_effect=AssertionError("built")):
+        plain = client.get(url)
+        first_page = client.get(url, {"page": 1})
+    filtered = client.get(url, {"status": "active"})
+    refused = client.get(url, {"status": "nonsense"})
+
+    assert plain.status_code == first_page.status_code == filtered.status_code == 200
+    assert plain.json() == first_page.json()
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["status"]
