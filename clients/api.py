@@ -31,6 +31,7 @@ from carm_portal.api import (
     id_filter,
     value_after_write,
 )
+from carm_portal.pagination import ShortFirstPagePagination
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer, ProgramAccount, Province
 from clients.search import importer_search
@@ -272,6 +273,7 @@ class ImporterViewSet(ScopedCrudViewSet):
     serializer_class = ImporterSerializer
     filterset_class = ImporterFilter
     filter_backends = [ListFilterBackend]
+    pagination_class = ShortFirstPagePagination
     importer_field = "pk"
     write_perm = Perm.MANAGE_CLIENT
     create_perm = GlobalPerm.CREATE_IMPORTER

@@ -38,6 +38,7 @@ from carm_portal.api import (
     value_after_write,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.pagination import ShortFirstPagePagination
 from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
@@ -383,6 +384,7 @@ class DelegationViewSet(ScopedCrudViewSet):
     serializer_class = DelegationSerializer
     filterset_class = DelegationFilter
     filter_backends = [ListFilterBackend]
+    pagination_class = ShortFirstPagePagination
     importer_field = "importer"
     read_perm = Perm.VIEW
     write_perm = Perm.MANAGE_DELEGATION

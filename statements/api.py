@@ -38,6 +38,7 @@ from carm_portal.api import (
     id_filter,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.pagination import ShortFirstPagePagination
 from clients.access import Perm
 from clients.validators import compact_identifier
 from statements import balance as balances
@@ -387,6 +388,7 @@ class StatementViewSet(ScopedReadViewSet):
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
     filter_backends = [ListFilterBackend]
+    pagination_class = ShortFirstPagePagination
     importer_field = IMPORTER_FIELD
     read_perm = Perm.VIEW_FINANCE
 

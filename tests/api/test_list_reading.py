@@ -1,6 +1,6 @@
-"""How the API lists read their rows cheaply (carm_portal.api), each
+"""How the API lists read their rows cheaply (carm_portal.api, carm_portal.pagination), each
 checked against the plain answer it replaces: the related manager, DRF's own field reading and
-field building, django-filter's filter set."""
+field building, django-filter's filter set, Django's paginator."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import datetime as dt
 from unittest import mock
 
 import pytest
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from carm_portal.api import ColumnReadMixin, _column_path, forget_prefetched_rows
+from carm_portal.pagination import ShortFirstPagePaginator
 from clients.api import IMPORTER_ACCOUNTS, ImporterFilter, ImporterSerializer, ImporterViewSet
 from clients.models import Importer, ProgramAccount
 from delegation.api import (
@@ -286,3 +288,45 @@ def test_a_list_builds_the_filter_set_only_when_asked_to_filter(api_as, personas
     assert plain.json() == first_page.json()
     assert refused.status_code == 400
     assert list(refused.json()) == ["status"]
+
+
+# --- ShortFirstPagePaginator ------------------------------------------------------------------
+
+
+def page_facts(paginator: Paginator, number) -> tuple:
+    try:
+        page = paginator.page(number)
+    except (EmptyPage, PageNotAnInteger) as exc:
+        return (type(exc).__name__, str(exc))
+    return (
+        [row.pk for row in page.object_list],
+        paginator.count,
+        paginator.num_pages,
+        page.has_next(),
+        page.has_previous(),
+        page.start_index(),
+        page.end_index(),
+    )
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 3, 4])
+def test_the_short_first_page_paginator_answers_as_djangos(rows):
+    ImporterFactory.create_batch(rows)
+    importers = Importer.objects.order_by("pk")
+
+    for number in (1, "1", 2, "2", 0, "x", 9):
+        assert page_facts(ShortFirstPagePaginator(importers, 3), number) == page_facts(
+            Paginator(importers, 3), number
+        ), (rows, number)
+
+
+@pytest.mark.parametrize(("rows", "queries"), [(0, 1), (2, 1), (3, 2), (4, 2)])
+def test_a_short_first_page_is_not_counted(rows, queries):
+    ImporterFactory.create_batch(rows)
+
+    with CaptureQueriesContext(connection) as captured:
+        page = ShortFirstPagePaginator(Importer.objects.order_by("pk"), 3).page(1)
+        assert (len(page), page.paginator.count) == (min(rows, 3), rows)
+
+    assert len(captured.captured_queries) == queries
+    assert sum("COUNT(" in q["sql"] for q in captured.captured_queries) == queries - 1
