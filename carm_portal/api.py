@@ -22,7 +22,7 @@ invisible importer into a 400 and a visible one without the permission into a 40
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
@@ -325,54 +325,83 @@ def _column_path(model: type[Model], attrs: list[str]) -> bool:
     return False
 
 
-_UNREAD = object()  # a column path that raised: DRF's path reads the field
+_UNREAD = object()  # a path that raised, or led to a callable: DRF's path reads the field
+
+_Plan = list[tuple[str, serializers.Field, list[str] | None, Callable[[Any], Any] | None]]
 
 
-# Writes a row as DRF does, reading each field whose source is a column (``name``,
-# ``importer.legal_name``, ``program_account.importer_id``) with a plain ``getattr``.
+def _foreign_key_id(model: type[Model], field: serializers.Field) -> str | None:
+    """The column holding the id that a ``PrimaryKeyRelatedField`` (DRF's own reading and
+    writing of it, not overridden) writes for a forward foreign key of ``model``, else None."""
+    if not isinstance(field, serializers.PrimaryKeyRelatedField):
+        return None
+    kind = type(field)
+    if not (
+        kind.get_attribute is serializers.RelatedField.get_attribute
+        and kind.to_representation is serializers.PrimaryKeyRelatedField.to_representation
+        and kind.use_pk_only_optimization
+        is serializers.PrimaryKeyRelatedField.use_pk_only_optimization
+        and len(field.source_attrs) == 1
+    ):
+        return None
+    try:
+        relation = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return None
+    if relation.concrete and relation.many_to_one and relation.name == field.source_attrs[0]:
+        return relation.attname  # type: ignore[union-attr]  # a concrete field has one
+    return None
+
+
+# Writes a row as DRF's ``Serializer.to_representation`` does, reading directly each field that
+# DRF would read with plain attribute lookups: ``_direct_plan`` says which, once per serializer
+# (a list's child serves the whole page), as the path of attributes and the conversion of the
+# value read (None: the value as read).
 #
 # DRF's path costs ~14 Python calls per field and row (the readable-fields generator, two
 # ``get_attribute`` layers, an ABC ``Mapping`` check, a callable check, a ``PKOnlyObject``
-# check); a page of 50 importers has over a thousand such fields. Which fields qualify is
-# decided once per serializer (a list's child serves the whole page): the field class keeps
-# ``Field.get_attribute`` and the source is a path of forward relations to a concrete column,
-# a value that is never callable. Any exception on the way (a null relation, a missing row)
-# hands the field to DRF's own path, whose answer (None, a default, a skip) is the answer.
+# check); a page of 50 importers has over a thousand such fields. Any exception on the way (a
+# null relation, a missing row), or a callable read where ``_values_may_be_callable``, hands the
+# field to DRF's own path, whose answer (None, a default, a skip, a call) is the answer.
 #
-# (Said in comments, not a docstring: drf-spectacular would publish a mixin's docstring as the
-# description of each serializer without one.)
-class ColumnReadMixin(serializers.ModelSerializer):
+# (Said in comments, not docstrings, here and in the subclasses: drf-spectacular would publish
+# a mixin's docstring as the description of each serializer without one.)
+class _DirectReadMixin(serializers.Serializer):
+    _values_may_be_callable = True
+
+    def _direct_path(
+        self, field: serializers.Field
+    ) -> tuple[list[str], Callable[[Any], Any] | None] | None:
+        raise NotImplementedError
+
+    def _reads_directly(self, instance: Any) -> bool:
+        raise NotImplementedError
+
     @cached_property
-    def _read_plan(self) -> list[tuple[str, serializers.Field, list[str] | None]]:
-        model: type[Model] = self.Meta.model
-        return [
-            (
-                cast(str, field.field_name),  # bound: named
-                field,
-                field.source_attrs
-                if type(field).get_attribute is serializers.Field.get_attribute
-                and _column_path(model, field.source_attrs)
-                else None,
-            )
-            for field in self._readable_fields
-        ]
+    def _read_plan(self) -> _Plan:
+        plan: _Plan = []
+        for field in self._readable_fields:
+            attrs, convert = self._direct_path(field) or (None, None)
+            plan.append((cast(str, field.field_name), field, attrs, convert))  # bound: named
+        return plan
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        if not isinstance(instance, self.Meta.model):
+        if not self._reads_directly(instance):
             return super().to_representation(instance)
+        may_call = self._values_may_be_callable
         ret: dict[str, Any] = {}
-        for name, field, attrs in self._read_plan:
+        for name, field, attrs, convert in self._read_plan:
             if attrs is not None:
                 value = instance
                 try:
                     for attr in attrs:
                         value = getattr(value, attr)
-                except (
-                    Exception
-                ):  # DRF's own path, below, decides: None, a default, a skip, a raise
+                except Exception:  # DRF's own path, below, decides
                     value = _UNREAD
+                if may_call and callable(value):
+                    value = _UNREAD  # DRF would call it (or refuse a builtin): its path does
                 if value is not _UNREAD:
-                    ret[name] = None if value is None else field.to_representation(value)
+                    ret[name] = value if value is None or convert is None else convert(value)
                     continue
             try:
                 attribute = field.get_attribute(instance)
@@ -381,6 +410,48 @@ class ColumnReadMixin(serializers.ModelSerializer):
             check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
             ret[name] = None if check is None else field.to_representation(attribute)
         return ret
+
+
+# A model serializer reading directly: a field keeping ``Field.get_attribute`` whose source is a
+# path of forward relations to a concrete column (``name``, ``importer.legal_name``,
+# ``program_account.importer_id``: a value never callable), and a ``PrimaryKeyRelatedField`` of
+# a forward foreign key, read from its ``_id`` column as DRF's pk-only optimisation reads it.
+class ColumnReadMixin(_DirectReadMixin, serializers.ModelSerializer):
+    _values_may_be_callable = False
+
+    def _direct_path(
+        self, field: serializers.Field
+    ) -> tuple[list[str], Callable[[Any], Any] | None] | None:
+        model: type[Model] = self.Meta.model
+        if type(field).get_attribute is serializers.Field.get_attribute:
+            if _column_path(model, field.source_attrs):
+                return field.source_attrs, field.to_representation
+            return None
+        column = _foreign_key_id(model, field)
+        if column is None:
+            return None
+        pk_field = field.pk_field  # type: ignore[attr-defined]  # a PrimaryKeyRelatedField's
+        return [column], None if pk_field is None else pk_field.to_representation
+
+    def _reads_directly(self, instance: Any) -> bool:
+        return isinstance(instance, self.Meta.model)
+
+
+# A serializer of plain objects (a dataclass: a statement's balance check) reading directly each
+# field keeping ``Field.get_attribute`` with a one-attribute source; a callable read goes to
+# DRF's path, which calls it. A mapping is read by DRF's path.
+class AttributeReadMixin(_DirectReadMixin):
+    def _direct_path(
+        self, field: serializers.Field
+    ) -> tuple[list[str], Callable[[Any], Any] | None] | None:
+        if type(field).get_attribute is serializers.Field.get_attribute and (
+            len(field.source_attrs) == 1
+        ):
+            return field.source_attrs, field.to_representation
+        return None
+
+    def _reads_directly(self, instance: Any) -> bool:
+        return not isinstance(instance, Mapping)
 
 
 # --- To-many relations a list prefetches ------------------------------------------------------

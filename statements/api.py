@@ -28,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carm_portal.api import (
+    AttributeReadMixin,
     ColumnReadMixin,
     FieldTemplatesMixin,
     ListFilterBackend,
@@ -56,7 +57,7 @@ IMPORTER_FIELD = "program_account__importer"
 # --- Serializers ------------------------------------------------------------------------------
 
 
-class BalanceFindingSerializer(FieldTemplatesMixin, serializers.Serializer):
+class BalanceFindingSerializer(FieldTemplatesMixin, AttributeReadMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[
             balances.CLOSING_DIFFERS,
@@ -81,7 +82,7 @@ class BalanceFindingSerializer(FieldTemplatesMixin, serializers.Serializer):
     )
 
 
-class BalanceCheckSerializer(FieldTemplatesMixin, serializers.Serializer):
+class BalanceCheckSerializer(FieldTemplatesMixin, AttributeReadMixin, serializers.Serializer):
     """``statements/balance.py``: the stated closing balance against opening + lines, and the
     opening balance against the previous statement's closing balance (docs/formats.md)."""
 

@@ -28,7 +28,14 @@ from delegation.api import (
 )
 from delegation.checks import run_delegation_checks
 from delegation.models import Delegation
-from statements.api import StatementFilter, StatementSerializer, StatementViewSet
+from statements import balance as balances
+from statements.api import (
+    BalanceCheckSerializer,
+    BalanceFindingSerializer,
+    StatementFilter,
+    StatementSerializer,
+    StatementViewSet,
+)
 from statements.models import Statement
 from tests.factories import (
     DelegationFactory,
@@ -140,13 +147,44 @@ def test_a_column_path_runs_through_forward_relations_to_a_column():
 
 
 def test_the_columns_are_read_directly_and_the_rest_by_drf():
-    plan = {name: attrs for name, _field, attrs in DelegationSerializer()._read_plan}
+    plan = {name: attrs for name, _field, attrs, _convert in DelegationSerializer()._read_plan}
 
     assert plan["notes"] == ["notes"]
     assert plan["importer_name"] == ["importer", "legal_name"]
     assert plan["recorded_by"] == ["recorded_by", "email"]
-    for drf_reads in ("importer", "program_accounts", "days_left", "open_alerts"):
+    assert plan["importer"] == ["importer_id"]  # a PrimaryKeyRelatedField: the id column
+    for drf_reads in ("program_accounts", "days_left", "open_alerts"):
         assert plan[drf_reads] is None
+    importer = {name: attrs for name, _field, attrs, _convert in ImporterSerializer()._read_plan}
+    assert importer["assigned_agent"] == ["assigned_agent_id"]
+    assert importer["program_accounts"] is None
+
+
+def test_balance_checks_read_by_attributes_are_what_drf_writes(importer):
+    account = importer.program_accounts.first()
+    StatementFactory(program_account=account, statement_date=dt.date(2026, 9, 25))
+    StatementFactory(
+        program_account=account, opening_balance=5, closing_balance=7, stated_closing_balance=9
+    )
+    StatementFactory(program_account=importer.program_accounts.last())  # states nothing
+    check_serializer = BalanceCheckSerializer()
+    finding_serializer = BalanceFindingSerializer()
+    findings = 0
+
+    for statement in StatementViewSet.queryset:
+        check = balances.check(statement)
+        assert check_serializer.to_representation(check) == drf_answer(check_serializer, check)
+        for finding in check.findings:
+            findings += 1
+            assert finding_serializer.to_representation(finding) == drf_answer(
+                finding_serializer, finding
+            )
+    assert findings >= 3  # no previous statement, opening and closing differ, nothing stated
+    mapping = {"code": "closing_differs", "message": "m", "is_exception": True}
+    assert finding_serializer.to_representation(mapping) == drf_answer(finding_serializer, mapping)
+    plan = {name: attrs for name, _field, attrs, _convert in check_serializer._read_plan}
+    assert plan["ok"] == ["ok"]
+    assert plan["previous_statement"] == ["previous_statement_id"]
 
 
 def drf_answer(serializer: serializers.Serializer, row) -> dict:
