@@ -11,14 +11,19 @@ from typing import Any
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from carm_portal.api import (
+    ColumnReadMixin,
+    FieldTemplatesMixin,
+    ListFilterBackend,
     NamedChoiceField,
     NormalizedCharField,
+    PrefetchedListSerializer,
+    PrefetchedRows,
     RaceSafeUniqueSerializer,
     ScopedCrudViewSet,
     VisibleImporterField,
@@ -26,6 +31,7 @@ from carm_portal.api import (
     id_filter,
     value_after_write,
 )
+from carm_portal.pagination import ShortFirstPagePagination
 from clients.access import GlobalPerm, Perm
 from clients.models import Importer, ProgramAccount, Province
 from clients.search import importer_search
@@ -40,6 +46,10 @@ from clients.validators import (
 BN9_TAKEN = _("An importer with this Business Number already exists.")
 BN15_TAKEN = _("This program account is already recorded.")
 
+# An importer's accounts as its answer lists them: the list prefetches them, a write's answer
+# reads them the same way (ordered by BN15 in both).
+IMPORTER_ACCOUNTS = PrefetchedRows("program_accounts", ProgramAccount.objects.order_by("bn15"))
+
 
 # --- Serializers ------------------------------------------------------------------------------
 
@@ -53,7 +63,9 @@ def program_account_status(**kwargs: Any) -> NamedChoiceField:
     )
 
 
-class NestedProgramAccountSerializer(serializers.ModelSerializer):
+class NestedProgramAccountSerializer(
+    FieldTemplatesMixin, ColumnReadMixin, serializers.ModelSerializer
+):
     """A program account as listed inside its importer (read only)."""
 
     status = program_account_status(read_only=True)
@@ -64,7 +76,7 @@ class NestedProgramAccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImporterSerializer(RaceSafeUniqueSerializer):
+class ImporterSerializer(FieldTemplatesMixin, ColumnReadMixin, RaceSafeUniqueSerializer):
     unique_field = "bn9"
     unique_message = BN9_TAKEN
 
@@ -109,7 +121,11 @@ class ImporterSerializer(RaceSafeUniqueSerializer):
         allow_blank=True,
         label=_("Mailing province or territory"),
     )
-    program_accounts = NestedProgramAccountSerializer(many=True, read_only=True)
+    program_accounts = PrefetchedListSerializer(
+        child=NestedProgramAccountSerializer(read_only=True),
+        read_only=True,
+        rows=IMPORTER_ACCOUNTS,
+    )
 
     class Meta:
         model = Importer
@@ -253,11 +269,11 @@ class ProgramAccountFilter(django_filters.FilterSet):
 class ImporterViewSet(ScopedCrudViewSet):
     """Importers: broker staff see and search the whole portfolio, an importer's people their own."""
 
-    queryset = Importer.objects.prefetch_related(
-        Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("bn15"))
-    )
+    queryset = Importer.objects.prefetch_related(IMPORTER_ACCOUNTS.prefetch())
     serializer_class = ImporterSerializer
     filterset_class = ImporterFilter
+    filter_backends = [ListFilterBackend]
+    pagination_class = ShortFirstPagePagination
     importer_field = "pk"
     write_perm = Perm.MANAGE_CLIENT
     create_perm = GlobalPerm.CREATE_IMPORTER

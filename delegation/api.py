@@ -15,12 +15,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
-from django.db.models import (
-    F,
-    Prefetch,
-    QuerySet,
-    prefetch_related_objects,
-)
+from django.db.models import F, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -28,7 +23,12 @@ from rest_framework import serializers
 
 from carm_portal.api import (
     MAX_PK,
+    ColumnReadMixin,
+    FieldTemplatesMixin,
+    ListFilterBackend,
     NamedChoiceField,
+    PrefetchedRows,
+    PrefetchedRowsMixin,
     ScopedCrudViewSet,
     ScopedReadViewSet,
     VisibleImporterField,
@@ -38,6 +38,7 @@ from carm_portal.api import (
     value_after_write,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.pagination import ShortFirstPagePagination
 from carm_portal.severity import severity_order
 from clients import access
 from clients.access import Perm
@@ -51,8 +52,9 @@ from delegation.validation import validate_delegation
 MAX_ACCOUNTS = 500  # far more than any importer has; bounds the work one request can ask for
 
 
-def accounts_prefetch() -> Prefetch:
-    return Prefetch("program_accounts", queryset=ProgramAccount.objects.order_by("bn15"))
+# The accounts a delegation covers, ordered by BN15: prefetched by the list, read the same way
+# for a write's answer.
+DELEGATION_ACCOUNTS = PrefetchedRows("program_accounts", ProgramAccount.objects.order_by("bn15"))
 
 
 def alert_severity(**kwargs: Any) -> NamedChoiceField:
@@ -64,7 +66,7 @@ def alert_severity(**kwargs: Any) -> NamedChoiceField:
 # --- Serializers ------------------------------------------------------------------------------
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(FieldTemplatesMixin, ColumnReadMixin, serializers.ModelSerializer):
     family = serializers.SerializerMethodField(
         help_text=_("The kind without its threshold: expires_within_14 is expires_within.")
     )
@@ -107,7 +109,7 @@ class OpenAlertSerializer(AlertSerializer):
         read_only_fields = fields
 
 
-class ProgramAccountIdsField(serializers.ListField):
+class ProgramAccountIdsField(PrefetchedRowsMixin, serializers.ListField):
     """The ids of the program accounts covered: read as stored, written as a list of ids.
 
     All ids are fetched in one query among the accounts the user may see; an unknown or invisible
@@ -138,10 +140,10 @@ class ProgramAccountIdsField(serializers.ListField):
         return [found[pk] for pk in ids]
 
     def to_representation(self, data: Any) -> list[int]:
-        return [account.pk for account in data.all()]
+        return [account.pk for account in data]
 
 
-class DelegationSerializer(serializers.ModelSerializer):
+class DelegationSerializer(FieldTemplatesMixin, ColumnReadMixin, serializers.ModelSerializer):
     importer = VisibleImporterField(perm=Perm.MANAGE_DELEGATION)
     importer_name = serializers.CharField(source="importer.legal_name", read_only=True)
     relationship = NamedChoiceField(
@@ -163,6 +165,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         help_text=_("Defaults to requested."),
     )
     program_accounts = ProgramAccountIdsField(
+        rows=DELEGATION_ACCOUNTS,
         required=False,
         help_text=_(
             "For a PMR, the ids of the importer's program accounts it covers (at least one). "
@@ -218,7 +221,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         return self.context.get("today") or cbsa_today()
 
     def get_program_account_bn15s(self, delegation: Delegation) -> list[str]:
-        return [account.bn15 for account in delegation.program_accounts.all()]
+        return [account.bn15 for account in DELEGATION_ACCOUNTS.rows(delegation)]
 
     def get_days_left(self, delegation: Delegation) -> int | None:
         return delegation.days_left(self.today)
@@ -233,7 +236,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         if "program_accounts" in attrs:
             accounts = attrs["program_accounts"]
         else:
-            accounts = list(instance.program_accounts.all()) if instance is not None else []
+            accounts = list(DELEGATION_ACCOUNTS.rows(instance)) if instance is not None else []
         changed = (
             set(attrs)
             if instance is None
@@ -272,7 +275,10 @@ class DelegationSerializer(serializers.ModelSerializer):
         )
         # The answer shows the delegation as saved and re-checked: fresh accounts and alerts.
         delegation.__dict__.pop("open_alerts", None)
-        prefetch_related_objects([delegation], accounts_prefetch(), open_alerts_prefetch())
+        delegation.__dict__.pop(DELEGATION_ACCOUNTS.attr, None)
+        prefetch_related_objects(
+            [delegation], DELEGATION_ACCOUNTS.prefetch(), open_alerts_prefetch()
+        )
         return delegation
 
     def create(self, validated_data: dict[str, Any]) -> Delegation:
@@ -372,11 +378,13 @@ class DelegationViewSet(ScopedCrudViewSet):
 
     queryset = (
         Delegation.objects.select_related("importer", "recorded_by")
-        .prefetch_related(accounts_prefetch(), open_alerts_prefetch())
+        .prefetch_related(DELEGATION_ACCOUNTS.prefetch(), open_alerts_prefetch())
         .order_by(F("expiry_date").asc(nulls_first=True), "id")
     )
     serializer_class = DelegationSerializer
     filterset_class = DelegationFilter
+    filter_backends = [ListFilterBackend]
+    pagination_class = ShortFirstPagePagination
     importer_field = "importer"
     read_perm = Perm.VIEW
     write_perm = Perm.MANAGE_DELEGATION

@@ -28,6 +28,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from carm_portal.api import (
+    AttributeReadMixin,
+    ColumnReadMixin,
+    FieldTemplatesMixin,
+    ListFilterBackend,
     NamedChoiceField,
     ScopedReadViewSet,
     crud_schema,
@@ -35,6 +39,7 @@ from carm_portal.api import (
     id_filter,
 )
 from carm_portal.calendar import cbsa_today
+from carm_portal.pagination import ShortFirstPagePagination
 from clients.access import Perm
 from clients.validators import compact_identifier
 from statements import balance as balances
@@ -52,7 +57,7 @@ IMPORTER_FIELD = "program_account__importer"
 # --- Serializers ------------------------------------------------------------------------------
 
 
-class BalanceFindingSerializer(serializers.Serializer):
+class BalanceFindingSerializer(FieldTemplatesMixin, AttributeReadMixin, serializers.Serializer):
     code = serializers.ChoiceField(
         choices=[
             balances.CLOSING_DIFFERS,
@@ -77,7 +82,7 @@ class BalanceFindingSerializer(serializers.Serializer):
     )
 
 
-class BalanceCheckSerializer(serializers.Serializer):
+class BalanceCheckSerializer(FieldTemplatesMixin, AttributeReadMixin, serializers.Serializer):
     """``statements/balance.py``: the stated closing balance against opening + lines, and the
     opening balance against the previous statement's closing balance (docs/formats.md)."""
 
@@ -159,7 +164,7 @@ class BalanceCheckField(serializers.Field):
         return balance_check_data(statement, value, self.check_serializer)
 
 
-class StatementSerializer(serializers.ModelSerializer):
+class StatementSerializer(FieldTemplatesMixin, ColumnReadMixin, serializers.ModelSerializer):
     importer = serializers.IntegerField(source="program_account.importer_id", read_only=True)
     importer_name = serializers.CharField(
         source="program_account.importer.legal_name", read_only=True
@@ -383,6 +388,8 @@ class StatementViewSet(ScopedReadViewSet):
     ).order_by("-statement_date", "program_account__bn15", "pk")
     serializer_class = StatementSerializer
     filterset_class = StatementFilter
+    filter_backends = [ListFilterBackend]
+    pagination_class = ShortFirstPagePagination
     importer_field = IMPORTER_FIELD
     read_perm = Perm.VIEW_FINANCE
 
