@@ -44,7 +44,7 @@ from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.portfolio import portfolio_from
 from statements import balance as balances
-from statements import charts, reports, workflow
+from statements import charts, list_rows, reports, workflow
 from statements.models import (
     COMPONENT_LABELS,
     COMPONENTS,
@@ -501,6 +501,8 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "total_at_risk": at_risk,
             "items": rows,
+            "rows": list_rows.worklist_rows(rows),
+            "listed": list_rows.listed_inputs(rows),
             "today": today,
             "sort": sort,
             "portfolio": portfolio,
