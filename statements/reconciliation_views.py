@@ -468,7 +468,8 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         return _bulk(request, items)
-    form = WorklistForm(request.GET or None)
+    staff = list(access.broker_staff())  # both forms' lists of people: one query
+    form = WorklistForm(request.GET or None, staff=staff)
     sort = "age"
     if form.is_bound and form.is_valid():
         items = filter_worklist(items, form.cleaned_data, user=request.user, today=today)
@@ -497,7 +498,7 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         "statements/reconciliation_worklist.html",
         {
             "form": form,
-            "bulk": BulkForm(prefix="bulk", ids=[item.pk for item in rows]),
+            "bulk": BulkForm(prefix="bulk", ids=[item.pk for item in rows], staff=staff),
             "page": page,
             "total_at_risk": at_risk,
             "items": rows,
