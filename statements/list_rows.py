@@ -1,16 +1,17 @@
-"""The rows of the reconciliation worklist's table, written in Python: the same HTML as the
-template loop they replace, at a fraction of its cost.
+"""The rows of the statement lists' tables, written in Python: the same HTML as the template loops
+they replace, at a fraction of their cost.
 
-Django's template engine spends about a thousand Python calls on each row of the worklist (eight
-cells, each a lookup through the context, a filter, an escape, a tag): 27,000 of the page's
-88,000 calls for 26 rows, the largest share of the CPU the page costs under the load test. A row
-here is one ``str.format`` over values read once: the variables the template escaped are escaped
-to the same text (``escape``, Django's ``escape`` in one ``str.translate``), the words it
-translated (``{% translate %}`` and ``_("…")``: safe text in Django, never escaped) are
-translated once per page and left unescaped the same way, and the filters, tags and URLs are the
-very functions the template called (``money``, ``date``, ``badge``, ``reverse``).
-``tests/statements/test_list_rows.py`` renders the template's loop and compares, in English and
-in French, with every branch of a row and text that needs escaping.
+Django's template engine spends about a thousand Python calls on each row of the reconciliation
+worklist (eight cells, each a lookup through the context, a filter, an escape, a tag): 27,000 of
+the page's 88,000 calls for 26 rows, the largest share of the CPU the page costs under the load
+test; a row of the statement list costs as much. A row here is one ``str.format`` over values
+read once: the variables the template escaped are escaped to the same text (``escape``, Django's
+``escape`` in one ``str.translate``), the words it translated (``{% translate %}`` and
+``_("…")``: safe text in Django, never escaped) are translated once per page and left unescaped
+the same way, and the filters, tags and URLs are the very functions the template called
+(``money``, ``date``, ``intcomma``, ``badge``, ``reverse``). ``tests/statements/test_list_rows.py``
+renders each template's loop and compares, in English and in French, with every branch of a row
+and text that needs escaping.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
@@ -147,3 +149,65 @@ def listed_inputs(items: Iterable[Any]) -> SafeString:
     return mark_safe(  # noqa: S308  # integers only
         "".join(f'<input type="hidden" name="bulk-listed" value="{item.pk}">' for item in items)
     )
+
+
+STATEMENT_ROW = (
+    "\n          <tr>"
+    "\n            {importer}"
+    '\n            <td class="mono" data-label="{l_account}"><a href="{url}">{bn15}</a></td>'
+    '\n            <td class="mono" data-label="{l_date}"><a href="{url}">{date}</a></td>'
+    '\n            <td class="mono nowrap" data-label="{l_period}">{period}</td>'
+    '\n            <td data-label="{l_due}"><span class="mono">{due}</span>{due_badge}</td>'
+    '\n            <td class="num" data-label="{l_lines}">{lines}</td>'
+    '\n            <td class="num mono" data-label="{l_closing}">{closing}</td>'
+    '\n            <td data-label="{l_status}">{status}</td>'
+    "\n          </tr>"
+    "\n        "
+)
+IMPORTER_CELL = (
+    '<td><a class="table__primary" href="{url}">{name}</a></td>'  # the portfolio list only
+)
+
+
+def statement_rows(statements: Iterable[Any], *, with_importer: bool) -> SafeString:
+    """The ``<tr>`` of each statement of ``templates/statements/statement_list.html``, as its loop
+    wrote them; ``with_importer``: the importer's column (the portfolio list, not an importer's).
+
+    Each statement carries ``overdue`` and ``due_soon`` (set by the view) and its
+    ``program_account`` with its ``importer`` (``select_related``)."""
+    words = {
+        "l_account": _translated("Program account"),
+        "l_date": _translated("Statement date"),
+        "l_period": _translated("Billing period"),
+        "l_due": _translated("Due date"),
+        "l_lines": _translated("Lines"),
+        "l_closing": _translated("Closing balance"),
+        "l_status": _translated("Status"),
+    }
+    overdue = " " + badge("overdue", mark_safe(_translated("Overdue")))  # noqa: S308
+    due_soon = " " + badge("due_soon", mark_safe(_translated("Due soon")))  # noqa: S308
+    out = []
+    for statement in statements:
+        account = statement.program_account
+        importer = ""
+        if with_importer:
+            importer = IMPORTER_CELL.format(
+                url=escape(reverse("statements:importer", args=[account.importer_id])),
+                name=escape(account.importer.legal_name),
+            )
+        out.append(
+            STATEMENT_ROW.format(
+                importer=importer,
+                url=escape(statement.get_absolute_url()),
+                bn15=escape(account.bn15),
+                date=escape(date(statement.statement_date, "Y-m-d")),
+                period=escape(statement.period_label),
+                due=escape(date(statement.due_date, "Y-m-d")),
+                due_badge=overdue if statement.overdue else due_soon if statement.due_soon else "",
+                lines=escape(str(intcomma(statement.line_count))),
+                closing=escape(money(statement.closing_balance)),
+                status=badge(statement.status, statement.get_status_display()),
+                **words,
+            )
+        )
+    return mark_safe("".join(out))  # noqa: S308  # every value above is escaped or safe

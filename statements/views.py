@@ -31,7 +31,7 @@ from clients.access import Perm
 from clients.models import Importer
 from clients.portfolio import portfolio_from
 from statements import balance as balances
-from statements import selectors
+from statements import list_rows, selectors
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
@@ -113,6 +113,7 @@ def _statement_list(
             "form": form,
             "page": page,
             "statements": rows,
+            "rows": list_rows.statement_rows(rows, with_importer=importer is None),
             "counts": counts,
             "importer": importer,
             "today": today,

@@ -103,3 +103,65 @@ def test_escape_is_djangos_escape():
     every = "".join(chr(n) for n in range(0x250)) + AWKWARD + "\u2212\xa0€😀"
     assert list_rows.escape(every) == django_escape(every)
     assert list_rows.escape("") == ""
+
+
+# templates/statements/statement_list.html before its rows moved to list_rows.py
+STATEMENT_LOOP = """{% load i18n carm_ui humanize %}{% translate "Program account" as program_account_label %}{% translate "Statement date" as statement_date_label %}{% translate "Billing period" as billing_period_label %}{% translate "Due date" as due_date_label %}{% translate "Lines" as lines_label %}{% translate "Closing balance" as closing_balance_label %}{% translate "Status" as status_label %}{% for s in statements %}
+          <tr>
+            {% if not importer %}<td><a class="table__primary" href="{% url 'statements:importer' s.program_account.importer_id %}">{{ s.program_account.importer.legal_name }}</a></td>{% endif %}
+            <td class="mono" data-label="{{ program_account_label }}"><a href="{{ s.get_absolute_url }}">{{ s.program_account.bn15 }}</a></td>
+            <td class="mono" data-label="{{ statement_date_label }}"><a href="{{ s.get_absolute_url }}">{{ s.statement_date|date:"Y-m-d" }}</a></td>
+            <td class="mono nowrap" data-label="{{ billing_period_label }}">{{ s.period_label }}</td>
+            <td data-label="{{ due_date_label }}"><span class="mono">{{ s.due_date|date:"Y-m-d" }}</span>{% if s.overdue %} {% badge "overdue" _("Overdue") %}{% elif s.due_soon %} {% badge "due_soon" _("Due soon") %}{% endif %}</td>
+            <td class="num" data-label="{{ lines_label }}">{{ s.line_count|intcomma }}</td>
+            <td class="num mono" data-label="{{ closing_balance_label }}">{{ s.closing_balance|money }}</td>
+            <td data-label="{{ status_label }}">{% badge s.status s.get_status_display %}</td>
+          </tr>
+        {% endfor %}"""
+
+
+def statements() -> list[Statement]:
+    """Statements of each status, overdue, due soon, both or neither, with large counts and
+    amounts, negative balances and text to escape."""
+    plain = Importer(pk=26, legal_name="Rideau Office Interiors Inc.")
+    awkward = Importer(pk=7, legal_name=AWKWARD)
+    accounts = [
+        ProgramAccount(pk=3, bn15="389422049RM0001", importer=plain),
+        ProgramAccount(pk=4, bn15="<RM>&'\"", importer=awkward),
+    ]
+    cases = [
+        ("open", True, False, 12, "15435.94"),
+        ("reconciled", False, True, 1234567, "-1408.65"),
+        ("paid", True, True, 0, "0"),
+        ("open", False, False, 1000, "0.01"),
+        ("<odd>", False, False, 7, "1000000"),
+    ]
+    made = []
+    for n, (status, overdue, due_soon, lines, closing) in enumerate(cases):
+        statement = Statement(
+            pk=100 + n,
+            program_account=accounts[n % 2],
+            statement_date=dt.date(2026, 9, 25) - dt.timedelta(days=31 * n),
+            period_start=dt.date(2026, 8, 18) - dt.timedelta(days=31 * n),
+            period_end=dt.date(2026, 9, 17) - dt.timedelta(days=31 * n),
+            due_date=dt.date(2026, 10, 1) - dt.timedelta(days=31 * n),
+            line_count=lines,
+            closing_balance=Decimal(closing),
+            status=status,
+        )
+        statement.overdue = overdue
+        statement.due_soon = due_soon
+        made.append(statement)
+    return made
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("importer", [None, Importer(pk=26, legal_name="Rideau")])
+def test_statement_rows_are_the_templates_rows(language, importer):
+    rows = statements()
+    with translation.override(language):
+        expected = render(STATEMENT_LOOP, statements=rows, importer=importer)
+        assert list_rows.statement_rows(rows, with_importer=importer is None) == expected
+    assert "&lt;RM&gt;&amp;&#x27;&quot;" in expected  # the cases do escape
+    assert ("1\xa0234\xa0567" if language == "fr" else "1,234,567") in expected
+    assert ("statements/importer/7/" in expected) is (importer is None)
