@@ -78,6 +78,7 @@ from payments.selectors import (
     with_allocated,
 )
 from statements.due import due_soon_q, overdue_age_q, overdue_q
+from statements.filters_html import filters_html
 
 if TYPE_CHECKING:
     from django import forms
@@ -162,6 +163,8 @@ def payment_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "payments": rows,
             "rows": list_rows.payment_rows(rows),  # each <tr>, as a loop in the template wrote it
+            # static choices: the HTML depends on the language and the query string only
+            "filters": filters_html("payments/_payment_filters.html", form),
             "importer": importer,
         },
     )

@@ -45,6 +45,7 @@ from clients.access import GlobalPerm, Perm
 from clients.portfolio import portfolio_from
 from statements import balance as balances
 from statements import charts, list_rows, reports, workflow
+from statements.filters_html import filters_html
 from statements.models import (
     COMPONENT_LABELS,
     COMPONENTS,
@@ -503,6 +504,12 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
             "total_at_risk": at_risk,
             "items": rows,
             "rows": list_rows.worklist_rows(rows),
+            # the form's HTML depends on the language, the query string and the staff listed
+            "filters": filters_html(
+                "statements/_worklist_filters.html",
+                form,
+                depends_on=tuple((person.pk, str(person)) for person in staff),
+            ),
             "listed": list_rows.listed_inputs(rows),
             "today": today,
             "sort": sort,
