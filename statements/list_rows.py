@@ -16,13 +16,16 @@ and text that needs escaping.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 
 from carm_portal.reversing import reverse
 from carm_portal.templatetags.formatting import date, money
@@ -101,13 +104,27 @@ class WorklistWords:
         )
 
 
+@functools.lru_cache(maxsize=8)
+def _worklist_words(language: str | None) -> WorklistWords:
+    """``WorklistWords`` in ``language`` (the active one: the argument is the cache's key),
+    translated once per process rather than once per page."""
+    return WorklistWords.translated()
+
+
+@receiver(setting_changed)
+def _forget_words(**kwargs: Any) -> None:
+    """A test's new languages or translation files: translate again."""
+    _worklist_words.cache_clear()
+    _statement_words.cache_clear()
+
+
 def worklist_rows(items: Iterable[Any]) -> SafeString:
     """The ``<tr>`` of each exception, as the template's loop wrote them (with its whitespace).
 
     Each item carries what the view adds (``status_label``, ``age_days``, ``tick_label``,
     ``at_risk``) and its ``importer``, ``statement.program_account`` and ``assigned_to``, read
     with it (``select_related``)."""
-    words = WorklistWords.translated()
+    words = _worklist_words(get_language())
     esc = escape
     out = []
     for item in items:
@@ -169,12 +186,10 @@ IMPORTER_CELL = (
 )
 
 
-def statement_rows(statements: Iterable[Any], *, with_importer: bool) -> SafeString:
-    """The ``<tr>`` of each statement of ``templates/statements/statement_list.html``, as its loop
-    wrote them; ``with_importer``: the importer's column (the portfolio list, not an importer's).
-
-    Each statement carries ``overdue`` and ``due_soon`` (set by the view) and its
-    ``program_account`` with its ``importer`` (``select_related``)."""
+@functools.lru_cache(maxsize=8)
+def _statement_words(language: str | None) -> tuple[dict[str, str], str, str]:
+    """The column names and due badges of the statement list in ``language`` (the active one:
+    the argument is the cache's key), translated once per process."""
     words = {
         "l_account": _translated("Program account"),
         "l_date": _translated("Statement date"),
@@ -186,6 +201,16 @@ def statement_rows(statements: Iterable[Any], *, with_importer: bool) -> SafeStr
     }
     overdue = " " + badge("overdue", mark_safe(_translated("Overdue")))  # noqa: S308
     due_soon = " " + badge("due_soon", mark_safe(_translated("Due soon")))  # noqa: S308
+    return words, overdue, due_soon
+
+
+def statement_rows(statements: Iterable[Any], *, with_importer: bool) -> SafeString:
+    """The ``<tr>`` of each statement of ``templates/statements/statement_list.html``, as its loop
+    wrote them; ``with_importer``: the importer's column (the portfolio list, not an importer's).
+
+    Each statement carries ``overdue`` and ``due_soon`` (set by the view) and its
+    ``program_account`` with its ``importer`` (``select_related``)."""
+    words, overdue, due_soon = _statement_words(get_language())
     out = []
     for statement in statements:
         account = statement.program_account

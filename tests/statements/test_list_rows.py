@@ -165,3 +165,15 @@ def test_statement_rows_are_the_templates_rows(language, importer):
     assert "&lt;RM&gt;&amp;&#x27;&quot;" in expected  # the cases do escape
     assert ("1\xa0234\xa0567" if language == "fr" else "1,234,567") in expected
     assert ("statements/importer/7/" in expected) is (importer is None)
+
+
+def test_the_words_are_remembered_per_language():
+    """The rows' words are translated once per language: English, French, English again, each
+    time the template's."""
+    items, rows = worklist_items(), statements()
+    for language in ("en", "fr", "en", "fr"):
+        with translation.override(language):
+            assert list_rows.worklist_rows(items) == render(WORKLIST_LOOP, items=items)
+            assert list_rows.statement_rows(rows, with_importer=True) == render(
+                STATEMENT_LOOP, statements=rows, importer=None
+            )
