@@ -18,7 +18,7 @@ are GET forms), so one user's answer is another's.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django import forms
@@ -54,10 +54,18 @@ def filters_html(
 ) -> SafeString:
     """``render_to_string(template_name, {"form": form, **context})``, remembered by the
     language, what was asked of the form and ``depends_on``."""
-    key = (template_name, get_language(), asked(form), depends_on)
+    return remembered(
+        (template_name, get_language(), asked(form), depends_on),
+        lambda: render_to_string(template_name, {"form": form, **(context or {})}),
+    )
+
+
+def remembered(key: Hashable, render: Callable[[], SafeString]) -> SafeString:
+    """``render()``, remembered under ``key``: everything the HTML depends on, the language
+    included (the worklist's bulk actions: their template, the language, the staff listed)."""
     html = _rendered.get(key)
     if html is None:
-        html = render_to_string(template_name, {"form": form, **(context or {})})
+        html = render()
         if len(_rendered) >= CACHED_FORMS:
             _rendered.clear()
         _rendered[key] = html

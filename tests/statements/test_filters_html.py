@@ -19,7 +19,8 @@ from clients.models import Importer
 from payments.forms import PaymentFilterForm
 from statements import filters_html
 from statements.forms import StatementFilterForm
-from statements.reconciliation_forms import WorklistForm
+from statements.reconciliation_forms import BulkForm, WorklistForm
+from statements.reconciliation_views import worklist_bulk_fields
 
 WORKLIST_FORM = """{% load i18n %}<form method="get" class="filters" role="search" aria-label="{% translate 'Filter exceptions' %}">
   {% include "includes/form_errors.html" %}
@@ -178,3 +179,42 @@ def test_new_settings_empty_the_table(settings):
     assert filters_html._rendered
     settings.STATEMENTS_DUE_SOON_DAYS = 3
     assert not filters_html._rendered
+
+
+# templates/statements/reconciliation_worklist.html's bulk actions before they moved to a partial
+BULK_FIELDSET = """{% load i18n %}<fieldset class="recon-bulk">
+    <legend>{% translate "Ticked exceptions" %}</legend>
+    <div class="recon-actions">
+      <span class="recon-actions__group">
+        <label class="recon-actions__choice"><input type="radio" name="bulk-action" value="assign" checked> {% translate "Assign to" %}</label>
+        <label for="{{ bulk.assignee.id_for_label }}" class="visually-hidden">{% translate "Assign to" %}</label>{{ bulk.assignee }}
+      </span>
+      <span class="recon-actions__group">
+        <label class="recon-actions__choice"><input type="radio" name="bulk-action" value="resolve"> {% translate "Resolve as" %}</label>
+        <label for="{{ bulk.resolution.id_for_label }}" class="visually-hidden">{% translate "Resolution" %}</label>{{ bulk.resolution }}
+      </span>
+      <span class="recon-actions__group recon-actions__group--note">
+        <label for="{{ bulk.note.id_for_label }}">{% translate "Note" %}</label>{{ bulk.note }}
+      </span>
+      <button type="submit" class="button button--small">{% translate "Apply to the ticked exceptions" %}</button>
+    </div>
+  </fieldset>"""
+
+
+@pytest.mark.parametrize("staff", [STAFF, STAFF[:1]])
+def test_the_bulk_actions_are_the_pages_own_rendered_or_remembered(staff):
+    filters_html._rendered.clear()
+    key = tuple((person.pk, str(person)) for person in staff)
+    for _round in ("rendered", "remembered"):
+        for language in ("en", "fr"):
+            with translation.override(language):
+                # its list of people drawn from ``staff``: test_worklist_forms.py shows it is
+                # the list BulkForm reads itself
+                bulk = BulkForm(prefix="bulk", ids=[4, 5], staff=staff)
+                expected = render(BULK_FIELDSET, bulk=bulk)
+                answer = filters_html.remembered(
+                    ("statements/_worklist_bulk.html", language, key),
+                    lambda: worklist_bulk_fields(staff),
+                )
+            assert answer == expected, language
+            assert ("ann@broker.example" in answer) is (len(staff) == 2)
