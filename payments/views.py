@@ -36,7 +36,7 @@ from clients.access import GlobalPerm, Perm
 from clients.models import Importer, ProgramAccount
 from clients.portfolio import portfolio_from
 from clients.search import importer_search
-from payments import reveals
+from payments import list_rows, reveals
 from payments.allocation import AllocationError, Plan, allocate_payment
 from payments.forecast import refresh_missing
 from payments.forms import (
@@ -78,6 +78,7 @@ from payments.selectors import (
     with_allocated,
 )
 from statements.due import due_soon_q, overdue_age_q, overdue_q
+from statements.filters_html import filters_html
 
 if TYPE_CHECKING:
     from django import forms
@@ -157,7 +158,15 @@ def payment_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "payments/payment_list.html",
-        {"form": form, "page": page, "payments": rows, "importer": importer},
+        {
+            "form": form,
+            "page": page,
+            "payments": rows,
+            "rows": list_rows.payment_rows(rows),  # each <tr>, as a loop in the template wrote it
+            # static choices: the HTML depends on the language and the query string only
+            "filters": filters_html("payments/_payment_filters.html", form),
+            "importer": importer,
+        },
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Abs
+from django.forms.models import ModelChoiceIteratorValue
 from django.utils.translation import gettext_lazy as _
 
 from carm_portal.calendar import start_of_day
@@ -98,10 +99,29 @@ class BulkForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=5000)
 
-    def __init__(self, *args: Any, ids: list[int] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        ids: list[int] | None = None,
+        staff: list[User] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``staff``: ``broker_staff()`` already read (the worklist reads it once for both its
+        forms); the assignee list is then drawn from it, the same options without a query. The
+        field still checks what is posted against ``broker_staff()``."""
         super().__init__(*args, **kwargs)
         # self.fields maps names to Field: the stubs cannot know which kind each one is.
-        cast(StaffChoiceField, self.fields["assignee"]).queryset = broker_staff()
+        assignee = cast(StaffChoiceField, self.fields["assignee"])
+        assignee.queryset = broker_staff()
+        if staff is not None:
+            # ModelChoiceIterator's options: the empty one, then (pk with the user, label).
+            assignee.widget.choices = [("", assignee.empty_label)] + [
+                (
+                    ModelChoiceIteratorValue(assignee.prepare_value(user), user),
+                    assignee.label_from_instance(user),
+                )
+                for user in staff
+            ]
         cast(forms.ChoiceField, self.fields["items"]).choices = [(pk, pk) for pk in ids or []]
 
     def clean(self) -> dict[str, Any]:
@@ -181,14 +201,15 @@ class WorklistForm(forms.Form):
     )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORTS)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: list[User] | None = None, **kwargs: Any) -> None:
+        """``staff``: ``broker_staff()`` already read (shared with the worklist's ``BulkForm``)."""
         super().__init__(*args, **kwargs)
         # self.fields maps names to Field: the stubs cannot know which kind each one is.
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("Anyone")),
             ("mine", _("Me")),
             ("unassigned", _("Nobody (unassigned)")),
-        ] + [(str(u.pk), str(u)) for u in broker_staff()]
+        ] + [(str(u.pk), str(u)) for u in (broker_staff() if staff is None else staff)]
 
 
 def filter_worklist(

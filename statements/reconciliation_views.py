@@ -28,9 +28,11 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -44,7 +46,8 @@ from clients import access
 from clients.access import GlobalPerm, Perm
 from clients.portfolio import portfolio_from
 from statements import balance as balances
-from statements import charts, reports, workflow
+from statements import charts, list_rows, reports, workflow
+from statements.filters_html import filters_html, remembered
 from statements.models import (
     COMPONENT_LABELS,
     COMPONENTS,
@@ -468,7 +471,9 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST":
         return _bulk(request, items)
-    form = WorklistForm(request.GET or None)
+    staff = list(access.broker_staff())  # both forms' lists of people: one query
+    staff_key = tuple((person.pk, str(person)) for person in staff)  # what their HTML shows
+    form = WorklistForm(request.GET or None, staff=staff)
     sort = "age"
     if form.is_bound and form.is_valid():
         items = filter_worklist(items, form.cleaned_data, user=request.user, today=today)
@@ -497,16 +502,37 @@ def worklist(request: AuthenticatedHttpRequest) -> HttpResponse:
         "statements/reconciliation_worklist.html",
         {
             "form": form,
-            "bulk": BulkForm(prefix="bulk", ids=[item.pk for item in rows]),
+            # The bulk actions' fieldset: the same for every page in a language and staff list.
+            "bulk_fields": remembered(
+                ("statements/_worklist_bulk.html", get_language(), staff_key),
+                lambda: worklist_bulk_fields(staff),
+            ),
             "page": page,
             "total_at_risk": at_risk,
             "items": rows,
+            "rows": list_rows.worklist_rows(rows),
+            # the form's HTML depends on the language, the query string and the staff listed
+            "filters": filters_html(
+                "statements/_worklist_filters.html",
+                form,
+                depends_on=staff_key,
+            ),
+            "listed": list_rows.listed_inputs(rows),
             "today": today,
             "sort": sort,
             "portfolio": portfolio,
             "balance_differences": balance_differences(request),
         },
     )
+
+
+def worklist_bulk_fields(staff: list[Any]) -> SafeString:
+    """The worklist's bulk actions (``_worklist_bulk.html``) for an unbound ``BulkForm`` listing
+    ``staff``; without the partial's last newline, which the page writes itself."""
+    html = render_to_string(
+        "statements/_worklist_bulk.html", {"bulk": BulkForm(prefix="bulk", staff=staff)}
+    )
+    return mark_safe(html.removesuffix("\n"))  # noqa: S308  # rendered (and escaped) by the engine
 
 
 def balance_differences(

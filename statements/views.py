@@ -31,7 +31,9 @@ from clients.access import Perm
 from clients.models import Importer
 from clients.portfolio import portfolio_from
 from statements import balance as balances
-from statements import selectors
+from statements import list_rows, selectors
+from statements.due import due_soon_days
+from statements.filters_html import filters_html
 from statements.forms import LineFilterForm, StatementFilterForm, UploadForm
 from statements.importing.batches import import_upload
 from statements.importing.problems import AlreadyImported
@@ -89,11 +91,8 @@ def _statement_list(
     today = cbsa_today()
     portfolio = portfolio_from(request.GET, user=request.user)
     statements = portfolio.apply(statements, importer_field=IMPORTER_FIELD)
-    form = StatementFilterForm(
-        request.GET or None,
-        dates=selectors.statement_dates(statements),
-        with_search=importer is None,
-    )
+    dates = selectors.statement_dates(statements)
+    form = StatementFilterForm(request.GET or None, dates=dates, with_search=importer is None)
     counts = selectors.worklist_counts(statements, today=today)
     if form.is_bound and form.is_valid():
         statements = selectors.filter_statements(statements, form.cleaned_data, today=today)
@@ -113,6 +112,15 @@ def _statement_list(
             "form": form,
             "page": page,
             "statements": rows,
+            "rows": list_rows.statement_rows(rows, with_importer=importer is None),
+            # what the form's HTML depends on besides the language and the query string: the
+            # periods offered, the importer (no search; its own "Clear" link), the due-soon days
+            "filters": filters_html(
+                "statements/_statement_filters.html",
+                form,
+                depends_on=(tuple(dates), importer.pk if importer else None, due_soon_days()),
+                context={"importer": importer},
+            ),
             "counts": counts,
             "importer": importer,
             "today": today,

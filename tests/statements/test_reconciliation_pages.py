@@ -461,7 +461,7 @@ def test_the_worklist_is_constant_query(
 ):
     client = client_for(personas.broker_agent)
     reconciled_statement(account)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(10) as few:
         first = client.get(reverse("statements:worklist"))
     assert first.status_code == 200
     assert first.context["page"].paginator.count == 8  # the sample's open exceptions
@@ -475,7 +475,7 @@ def test_the_worklist_is_constant_query(
         )
         run.items.filter(position__lte=5).update(assigned_to=personas.broker_finance)
 
-    with django_assert_max_num_queries(12) as many:
+    with django_assert_max_num_queries(10) as many:
         response = client.get(reverse("statements:worklist"))
 
     assert response.status_code == 200
