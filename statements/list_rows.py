@@ -16,17 +16,15 @@ and text that needs escaping.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import gettext, pgettext
 
+from carm_portal.per_language import per_language
 from carm_portal.reversing import reverse
 from carm_portal.templatetags.formatting import date, money
 from clients.templatetags.carm_ui import badge
@@ -104,18 +102,11 @@ class WorklistWords:
         )
 
 
-@functools.lru_cache(maxsize=8)
-def _worklist_words(language: str | None) -> WorklistWords:
-    """``WorklistWords`` in ``language`` (the active one: the argument is the cache's key),
-    translated once per process rather than once per page."""
+@per_language
+def _worklist_words() -> WorklistWords:
+    """``WorklistWords`` in the active language, translated once per process and language
+    (``carm_portal/per_language.py``) rather than once per page."""
     return WorklistWords.translated()
-
-
-@receiver(setting_changed)
-def _forget_words(**kwargs: Any) -> None:
-    """A test's new languages or translation files: translate again."""
-    _worklist_words.cache_clear()
-    _statement_words.cache_clear()
 
 
 def worklist_rows(items: Iterable[Any]) -> SafeString:
@@ -124,7 +115,7 @@ def worklist_rows(items: Iterable[Any]) -> SafeString:
     Each item carries what the view adds (``status_label``, ``age_days``, ``tick_label``,
     ``at_risk``) and its ``importer``, ``statement.program_account`` and ``assigned_to``, read
     with it (``select_related``)."""
-    words = _worklist_words(get_language())
+    words = _worklist_words()
     esc = escape
     out = []
     for item in items:
@@ -186,10 +177,10 @@ IMPORTER_CELL = (
 )
 
 
-@functools.lru_cache(maxsize=8)
-def _statement_words(language: str | None) -> tuple[dict[str, str], str, str]:
-    """The column names and due badges of the statement list in ``language`` (the active one:
-    the argument is the cache's key), translated once per process."""
+@per_language
+def _statement_words() -> tuple[dict[str, str], str, str]:
+    """The column names and due badges of the statement list in the active language, translated
+    once per process and language."""
     words = {
         "l_account": _translated("Program account"),
         "l_date": _translated("Statement date"),
@@ -210,7 +201,7 @@ def statement_rows(statements: Iterable[Any], *, with_importer: bool) -> SafeStr
 
     Each statement carries ``overdue`` and ``due_soon`` (set by the view) and its
     ``program_account`` with its ``importer`` (``select_related``)."""
-    words, overdue, due_soon = _statement_words(get_language())
+    words, overdue, due_soon = _statement_words()
     out = []
     for statement in statements:
         account = statement.program_account

@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from carm_portal.per_language import per_language
 from clients.models import OnboardingStep
 
 register = template.Library()
@@ -51,10 +52,10 @@ def yes_no(value: bool, yes: str = "", no: str = "") -> SafeString:
     return format_html('<span class="badge badge--no">{}</span>', no or _("No"))
 
 
-@functools.cache
-def _checklist_labels(language: str | None) -> tuple[dict[int, str], dict[str, str]]:
-    """The steps' and statuses' names in ``language``, translated once per process and language
-    (a list of fifty importers would otherwise translate 700 labels per page)."""
+@per_language
+def _checklist_labels() -> tuple[dict[int, str], dict[str, str]]:
+    """The steps' and statuses' names in the active language, translated once per process and
+    language (a list of fifty importers would otherwise translate 700 labels per page)."""
     return (
         {number: str(label) for number, label in Step.choices},
         {value: str(label) for value, label in Status.choices},
@@ -65,7 +66,7 @@ def step_bar_context(steps: Iterable[OnboardingStep]) -> dict[str, Any]:
     """The seven checklist steps' statuses (prefetched rows; missing = not started), the counts
     and the spoken summary, in the active language."""
     by_step = {row.step: row.status for row in steps}
-    step_labels, status_labels = _checklist_labels(get_language())
+    step_labels, status_labels = _checklist_labels()
     segments = []
     for number, label in step_labels.items():
         status = by_step.get(number, Status.NOT_STARTED)

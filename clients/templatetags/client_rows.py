@@ -11,7 +11,6 @@ and every status.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from carm_portal.per_language import per_language
 from clients.models import Importer
 from clients.templatetags.carm_ui import badge, step_bar_in
 
@@ -45,9 +45,9 @@ _ROW = (
 )
 
 
-@functools.cache
-def _words(language: str | None) -> dict[str, Any]:
-    """What every row repeats, in ``language`` (the active one when first asked): the column names
+@per_language
+def _words() -> dict[str, Any]:
+    """What every row repeats, in the active language (once per language): the column names
     of the stacked rows and "Not assigned", already escaped, and the statuses' names."""
     return {
         "bn9_label": conditional_escape(_("BN9")),
@@ -65,7 +65,7 @@ def importer_rows(importers: Iterable[Importer]) -> SafeString:
     agent, ``checklist_statuses`` set by the view), each followed by the whitespace the template's loop
     wrote."""
     language = get_language()
-    words = _words(language)
+    words = _words()
     return format_html_join(
         "", "{}", ((_row(importer, words, language),) for importer in importers)
     )

@@ -11,16 +11,15 @@ compares the two, in both languages, for values that need escaping and every opt
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
 from django import template
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from carm_portal.per_language import per_language
 from carm_portal.templatetags.formatting import date
 from clients.templatetags.carm_ui import badge
 from delegation.models import Delegation
@@ -49,9 +48,9 @@ _ROW = (
 )
 
 
-@functools.cache
-def _words(language: str | None) -> dict[str, Any]:
-    """What every row repeats, in ``language`` (the active one when first asked): "BN9" and the
+@per_language
+def _words() -> dict[str, Any]:
+    """What every row repeats, in the active language (once per language): "BN9" and the
     "None" of a row without findings, already escaped, and the choices' names."""
     return {
         "bn9_label": conditional_escape(_("BN9")),
@@ -67,7 +66,7 @@ def delegation_rows(delegations: Iterable[Delegation]) -> SafeString:
     """``{% delegation_rows delegations %}``: the ``<tr>`` of each delegation (``importer`` and
     its agent selected; ``listed_bn15``, ``alert_badges`` and ``days`` set by the view), each
     followed by the whitespace the template's loop wrote."""
-    words = _words(get_language())
+    words = _words()
     return format_html_join("", "{}", ((_row(d, words),) for d in delegations))
 
 
